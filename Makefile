@@ -1,0 +1,36 @@
+# samskabelse — see README.md. Every target installs what it needs first (uv + uv.lock).
+SHELL := /bin/bash
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export PIPELINE_RAW_DIR ?= data/raw
+export PIPELINE_MARTS_DIR ?= data/marts
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+PORT ?= 3000
+
+.PHONY: install run test ui sql clean-build remove-wave
+
+install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
+
+.venv/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@$$(command -v uv || echo $(UV)) sync --locked --quiet
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	@cp dagster.yaml $@
+
+run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPELINE_MARTS_DIR
+	$(PY) -m pipeline.cli build
+
+test: install  ## install, then run the tests
+	$(PY) -m pytest -q
+
+ui: install  ## the Dagster UI on 127.0.0.1:$(PORT), same instance as `make run`
+	$(PY) -m pipeline.serve dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+
+sql: install  ## the published marts in the DuckDB CLI (read-only)
+	.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb
+
+remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
+	$(PY) -m pipeline.cli remove-wave $(WAVE)

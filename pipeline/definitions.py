@@ -1,0 +1,37 @@
+"""The one Dagster `Definitions` of samskabelse (loaded by workspace.yaml)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipeline.assets.marts import build_marts_asset
+from pipeline.assets.publish import build_publish_asset
+from pipeline.assets.raw import wave_export
+from pipeline.assets.reports import build_reports_asset
+from pipeline.assets.staging import codebook_tables, staging_wave
+from pipeline.codebook import load_codebook
+from pipeline.contract import load_contract
+from pipeline.jobs import build_marts_job, ingest_wave_job
+from pipeline.resources import SurveyPipeline
+from pipeline.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    codebook = load_codebook(settings.codebook_file)
+    contract = load_contract(settings.marts_contract_file, settings.sql_dir)
+    return dg.Definitions(
+        assets=[
+            wave_export,
+            codebook_tables,
+            staging_wave,
+            build_marts_asset(contract),
+            build_reports_asset(codebook),
+            build_publish_asset(contract),
+        ],
+        jobs=[ingest_wave_job, build_marts_job],
+        resources={"pipeline": SurveyPipeline.from_settings(settings)},
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

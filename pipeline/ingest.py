@@ -1,0 +1,85 @@
+"""Reading one wave folder end to end in memory: wave.yaml → export → normalised → staged.
+
+Pure functions over files; the Dagster assets in pipeline.assets call these and write the results to the
+work database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipeline.codebook import Codebook
+from pipeline.normalise import NormalisedWave, normalise_export
+from pipeline.pseudonym import pseudonym_key
+from pipeline.readers import Export, read_export
+from pipeline.settings import Settings
+from pipeline.staging import StagedWave, stage_wave
+from pipeline.waves import WaveSpec, file_sha256, load_wave
+
+# More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
+MAX_QUARANTINE_SHARE = 0.20
+
+
+@dataclass(frozen=True)
+class ReadWave:
+    spec: WaveSpec
+    export: Export
+    normalised: NormalisedWave
+    sha256: str
+    asked_items: list[str]
+
+    def waves_row(self) -> pl.DataFrame:
+        """The wave's row of raw.waves."""
+        return pl.DataFrame(
+            [{
+                "wave": self.spec.key, "label": self.spec.label, "fielded": self.spec.fielded,
+                "reconstruction": self.spec.reconstruction,
+                "invited": self.spec.invited, "source_file": self.spec.export, "source_sha256": self.sha256,
+                "reader": self.export.format, "exported_rows": self.export.n_rows,
+                "asked_items": self.asked_items,
+                "unmapped_headers": self.normalised.unmapped_headers,
+                "dropped_headers": self.normalised.dropped_headers,
+            }],
+            schema={
+                "wave": pl.Utf8, "label": pl.Utf8, "fielded": pl.Date, "reconstruction": pl.Boolean, "invited": pl.Int32, "source_file": pl.Utf8,
+                "source_sha256": pl.Utf8, "reader": pl.Utf8, "exported_rows": pl.Int32,
+                "asked_items": pl.List(pl.Utf8), "unmapped_headers": pl.List(pl.Utf8),
+                "dropped_headers": pl.List(pl.Utf8),
+            },
+        )
+
+
+def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
+    spec = load_wave(settings.raw_dir, wave, codebook)
+    export = read_export(spec.export_path)
+    normalised = normalise_export(export, spec, codebook, pseudonym_key(settings))
+    asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
+    return ReadWave(spec=spec, export=export, normalised=normalised, sha256=file_sha256(spec.export_path),
+                    asked_items=asked)
+
+
+def quarantine_share(staged: StagedWave, n_cells: int) -> float:
+    return staged.quarantine.height / n_cells if n_cells else 0.0
+
+
+class TooMuchQuarantined(ValueError):
+    pass
+
+
+def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str) -> StagedWave:
+    staged = stage_wave(normalised, codebook)
+    n_cells = normalised.cells.height
+    share = quarantine_share(staged, n_cells)
+    if share > MAX_QUARANTINE_SHARE:
+        sample = staged.quarantine.head(3)
+        examples = "; ".join(
+            f"row {r['source_row']}, column {r['column']!r}: {r['value']!r}" for r in sample.iter_rows(named=True)
+        )
+        raise TooMuchQuarantined(
+            f"{export_name}: {staged.quarantine.height} of {n_cells} cells ({share:.0%}) would be quarantined, "
+            f"more than {MAX_QUARANTINE_SHARE:.0%}: the headers or codes are probably mapped wrongly "
+            f"(e.g. {examples}). Check wave.yaml columns/values; the wave was not updated"
+        )
+    return staged

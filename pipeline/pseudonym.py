@@ -1,0 +1,43 @@
+"""Keyed pseudonyms for respondents: HMAC-SHA256 of the export's respondent id.
+
+The key comes from PIPELINE_PSEUDONYM_KEY, or from a key file outside git that is created on first run.
+Same id + same key → same pseudonym in every wave; without the key the id cannot be recovered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from pipeline.settings import Settings
+
+PSEUDONYM_HEX = 16
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    if settings.pseudonym_key:
+        return settings.pseudonym_key.encode("utf-8")
+    path = settings.pseudonym_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def pseudonymise(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+
+
+def respondent_pseudonym(key: bytes, respondent_id: str) -> str:
+    """Pseudonym of an export's respondent id (trimmed), stable across waves."""
+    return pseudonymise(key, "id:" + respondent_id.strip())
+
+
+def row_pseudonym(key: bytes, wave: str, source_file: str, source_row: int) -> str:
+    """Pseudonym for an export without an id column: stable for the same file and row."""
+    return pseudonymise(key, f"row:{wave}/{source_file}#{source_row}")

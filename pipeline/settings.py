@@ -1,0 +1,103 @@
+"""Run configuration, read from environment variables in this one place.
+
+| variable                  | default                      | meaning                                            |
+|---------------------------|------------------------------|----------------------------------------------------|
+| PIPELINE_RAW_DIR          | data/raw                     | folder of wave folders (<raw>/<wave>/wave.yaml)    |
+| PIPELINE_MARTS_DIR        | data/marts                   | where samskabelse.duckdb and reports/ are written  |
+| PIPELINE_LANG             | nb                           | report language: nb, da or en                      |
+| PIPELINE_PROFILE          | internal                     | internal or public (suppresses small cells)        |
+| PIPELINE_MIN_CELL         | 3                            | smallest count shown in the public profile         |
+| PIPELINE_PSEUDONYM_KEY    | (key file)                   | secret for respondent pseudonyms                   |
+| PIPELINE_PSEUDONYM_KEY_FILE | .secrets/pseudonym.key     | key file, created on first run when no key is set  |
+| PIPELINE_SCHEMAS_DIR      | schemas                      | codebook and contracts                             |
+| PIPELINE_SQL_DIR          | sql                          | SQL models                                         |
+
+Relative paths are taken from the project root (the folder holding pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+LANGUAGES = ("nb", "da", "en")
+PROFILES = ("internal", "public")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pipeline cannot use."""
+
+
+def _path(value: str) -> Path:
+    p = Path(value)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    marts_dir: Path
+    schemas_dir: Path = PROJECT_ROOT / "schemas"
+    sql_dir: Path = PROJECT_ROOT / "sql"
+    lang: str = "nb"
+    profile: str = "internal"
+    min_cell: int = 3
+    pseudonym_key: str | None = None
+    pseudonym_key_file: Path = PROJECT_ROOT / ".secrets" / "pseudonym.key"
+
+    def __post_init__(self) -> None:
+        if self.lang not in LANGUAGES:
+            raise SettingsError(f"PIPELINE_LANG={self.lang!r}: use one of {', '.join(LANGUAGES)}")
+        if self.profile not in PROFILES:
+            raise SettingsError(f"PIPELINE_PROFILE={self.profile!r}: use one of {', '.join(PROFILES)}")
+        if self.min_cell < 1:
+            raise SettingsError(f"PIPELINE_MIN_CELL={self.min_cell}: use a whole number of at least 1")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        min_cell = env.get("PIPELINE_MIN_CELL", "3")
+        try:
+            min_cell_int = int(min_cell)
+        except ValueError:
+            raise SettingsError(f"PIPELINE_MIN_CELL={min_cell!r}: use a whole number of at least 1") from None
+        return cls(
+            raw_dir=_path(env.get("PIPELINE_RAW_DIR", "data/raw")),
+            marts_dir=_path(env.get("PIPELINE_MARTS_DIR", "data/marts")),
+            schemas_dir=_path(env.get("PIPELINE_SCHEMAS_DIR", "schemas")),
+            sql_dir=_path(env.get("PIPELINE_SQL_DIR", "sql")),
+            lang=env.get("PIPELINE_LANG", "nb"),
+            profile=env.get("PIPELINE_PROFILE", "internal"),
+            min_cell=min_cell_int,
+            pseudonym_key=env.get("PIPELINE_PSEUDONYM_KEY") or None,
+            pseudonym_key_file=_path(env.get("PIPELINE_PSEUDONYM_KEY_FILE", ".secrets/pseudonym.key")),
+        )
+
+    # Where things are written ---------------------------------------------------------------
+    @property
+    def build_dir(self) -> Path:
+        """Work area of a build; users never read from here."""
+        return self.marts_dir / ".build"
+
+    @property
+    def work_db(self) -> Path:
+        return self.build_dir / "warehouse.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        return self.marts_dir / "samskabelse.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.marts_dir / "reports"
+
+    @property
+    def codebook_file(self) -> Path:
+        return self.schemas_dir / "codebook.yaml"
+
+    @property
+    def marts_contract_file(self) -> Path:
+        return self.schemas_dir / "marts.yaml"

@@ -1,0 +1,146 @@
+"""The work database: one DuckDB file under <marts>/.build/, never the file users open.
+
+SQL is loaded from files under sql/; values are bound as parameters; table names come only from
+constants here or from the checked marts contract (IDENTIFIER).
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+
+from pipeline.codebook import IDENTIFIER, Codebook
+
+PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+# Tables written per wave, and the schema of each.
+WAVE_TABLES = (
+    "raw.waves",
+    "raw.wave_respondents",
+    "raw.wave_export",
+    "staging.respondents",
+    "staging.responses",
+    "staging.quarantine",
+    "staging.open_answers",
+)
+
+
+def qualified(name: str) -> str:
+    """A checked, quoted schema.table name."""
+    parts = name.split(".")
+    if not 1 <= len(parts) <= 2 or not all(IDENTIFIER.match(p) for p in parts):
+        raise ValueError(f"not a valid table name: {name!r}")
+    return ".".join('"' + p + '"' for p in parts)
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal, for statements that take no parameters (COMMENT ON)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextmanager
+def connect(path: Path, sql_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
+        yield con
+    finally:
+        con.close()
+
+
+def replace_wave(con: duckdb.DuckDBPyConnection, table: str, wave: str, frame: pl.DataFrame) -> None:
+    """Delete the wave's rows from a per-wave table and insert the frame (idempotent)."""
+    if table not in WAVE_TABLES:
+        raise ValueError(f"{table} is not a per-wave table")
+    target = qualified(table)
+    con.execute("delete from " + target + " where wave = ?", [wave])
+    if frame.height:
+        con.register("_wave_frame", frame.to_arrow())
+        try:
+            columns = ", ".join('"' + c + '"' for c in frame.columns if IDENTIFIER.match(c))
+            con.execute("insert into " + target + " (" + columns + ") select " + columns + " from _wave_frame")
+        finally:
+            con.unregister("_wave_frame")
+
+
+def delete_wave(con: duckdb.DuckDBPyConnection, wave: str) -> None:
+    for table in WAVE_TABLES:
+        con.execute("delete from " + qualified(table) + " where wave = ?", [wave])
+
+
+def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, int]:
+    """Write the codebook as tables codebook.levels, codebook.items, codebook.categories."""
+    levels = pl.DataFrame(
+        [
+            {"level": l.key, "level_order": l.order,
+             **{f"label_{k}": v for k, v in l.label.items()},
+             **{f"description_{k}": v for k, v in l.description.items()}}
+            for l in codebook.levels.values()
+        ]
+    )
+    items = pl.DataFrame(
+        [
+            {"item": i.code, "item_order": i.order, "level": i.level, "scale": i.scale, "figure": i.figure,
+             **{f"question_{k}": v for k, v in i.question.items()}}
+            for i in codebook.items.values()
+        ],
+        schema_overrides={"figure": pl.Int64},
+    )
+    categories = pl.DataFrame(
+        [
+            {"scale": s.key, "category": c.key, "category_order": c.order, "code": c.code, "score": c.score,
+             "top2": c.top2, "top3": c.top3, "headline": c.headline,
+             **{f"label_{k}": v for k, v in c.label.items()}}
+            for s in codebook.scales.values() for c in s.categories
+        ],
+        schema_overrides={"score": pl.Int64},
+    )
+    counts = {}
+    for name, frame in (("levels", levels), ("items", items), ("categories", categories)):
+        con.register("_codebook_frame", frame.to_arrow())
+        try:
+            con.execute("create or replace table " + qualified("codebook." + name) + " as select * from _codebook_frame")
+        finally:
+            con.unregister("_codebook_frame")
+        counts[name] = frame.height
+    return counts
+
+
+def read_sql(sql_dir: Path, layer: str, name: str) -> str:
+    if not IDENTIFIER.match(layer) or not IDENTIFIER.match(name):
+        raise ValueError(f"not a valid model name: {layer}/{name}")
+    path = sql_dir / layer / (name + ".sql")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing SQL model for table {name} (see schemas/marts.yaml)")
+    return path.read_text(encoding="utf-8")
+
+
+def build_model(con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict[str, object]) -> int:
+    """create or replace marts.<name> from sql/marts/<name>.sql, binding the parameters it names."""
+    select = read_sql(sql_dir, "marts", name).strip().rstrip(";")
+    used = {p: params[p] for p in sorted(set(PARAM.findall(select)))}
+    con.execute("create or replace table " + qualified("marts." + name) + " as " + select, used or None)
+    return scalar(con, "select count(*) from " + qualified("marts." + name))
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """The single value of a one-row, one-column query (fetching the whole result, as DuckDB 2.0 wants)."""
+    return con.execute(sql, params).fetchall()[0][0]
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    """Run a query and return its result as a polars frame."""
+    return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+
+
+def table_frame(con: duckdb.DuckDBPyConnection, table: str, where_wave: str | None = None) -> pl.DataFrame:
+    if where_wave is None:
+        return query_frame(con, "select * from " + qualified(table))
+    return query_frame(con, "select * from " + qualified(table) + " where wave = ?", [where_wave])

@@ -1,0 +1,66 @@
+-- item_indicators: one row per wave and closed item; headline share = top-2 (degree) or yes (yes/no),
+-- with its Wilson 95 % interval (z bound as $z); small_n below $small_n_below.
+with distribution as (
+    select * from marts.item_distribution
+),
+items as (
+    select item, scale from codebook.items
+),
+categories as (
+    select scale, category, score, top2, top3, headline from codebook.categories
+),
+waves as (
+    select wave, complete from marts.waves
+),
+joined as (
+    select distribution.*, items.scale, categories.score, categories.top2, categories.top3, categories.headline
+    from distribution
+    join items using (item)
+    join categories on categories.scale = items.scale and categories.category = distribution.category
+),
+aggregated as (
+    select wave, level, item, item_order, scale,
+           max(base_n)::bigint as n,
+           max(pct) filter (where category = 'very_high') as very_high_pct,
+           max(pct) filter (where category = 'high') as high_pct,
+           max(pct) filter (where category = 'some') as some_pct,
+           max(pct) filter (where category = 'low') as low_pct,
+           max(pct) filter (where category = 'not_at_all') as not_at_all_pct,
+           max(pct) filter (where category = 'yes') as yes_pct,
+           max(pct) filter (where category = 'no') as no_pct,
+           max(pct) filter (where category = 'dont_know') as dont_know_pct,
+           bool_or(top2) as has_top2,
+           sum(n) filter (where top2) as top2_n,
+           sum(n) filter (where top3) as top3_n,
+           coalesce(sum(n) filter (where headline), 0)::bigint as headline_n,
+           sum(n * score) filter (where score is not null) as score_sum,
+           sum(n) filter (where score is not null) as scored_n
+    from joined
+    group by wave, level, item, item_order, scale
+),
+shares as (
+    select aggregated.*,
+           waves.complete,
+           case when n > 0 then headline_n / n end as p
+    from aggregated
+    join waves using (wave)
+),
+final as (
+    select wave, level, item, item_order, scale, n,
+           (complete - n)::bigint as n_missing,
+           very_high_pct, high_pct, some_pct, low_pct, not_at_all_pct, yes_pct, no_pct, dont_know_pct,
+           case when has_top2 and n > 0 then 100.0 * top2_n / n end as top2_pct,
+           case when has_top2 and n > 0 then 100.0 * top3_n / n end as top3_pct,
+           headline_n,
+           100.0 * p as headline_pct,
+           case when n > 0 then 100.0 * greatest(0.0,
+                ((p + $z * $z / (2 * n)) - $z * sqrt(p * (1 - p) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
+           end as ci_low,
+           case when n > 0 then 100.0 * least(1.0,
+                ((p + $z * $z / (2 * n)) + $z * sqrt(p * (1 - p) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
+           end as ci_high,
+           case when scored_n > 0 then score_sum / scored_n end as mean_score,
+           n < $small_n_below as small_n
+    from shares
+)
+select * from final order by wave, item_order

@@ -1,0 +1,75 @@
+-- The work database (<marts>/.build/warehouse.duckdb): schemas per layer and the tables the Python
+-- steps write. Per-wave tables are replaced wave by wave (delete wave → insert wave).
+create schema if not exists raw;
+create schema if not exists staging;
+create schema if not exists codebook;
+create schema if not exists marts;
+
+create table if not exists raw.waves (
+    wave varchar primary key,
+    label varchar,
+    fielded date,
+    reconstruction boolean not null default false,
+    invited integer not null,
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    reader varchar not null,
+    exported_rows integer not null,
+    asked_items varchar[],
+    unmapped_headers varchar[],
+    dropped_headers varchar[]
+);
+
+create table if not exists raw.wave_respondents (
+    wave varchar not null,
+    source_file varchar not null,
+    source_row bigint not null,
+    respondent_key varchar not null,
+    status varchar,
+    status_column varchar,
+    submitted_at varchar
+);
+
+create table if not exists raw.wave_export (
+    wave varchar not null,
+    source_file varchar not null,
+    source_row bigint not null,
+    respondent_key varchar not null,
+    "column" varchar not null,
+    item varchar not null,
+    value varchar not null,
+    category varchar
+);
+
+create table if not exists staging.respondents (
+    wave varchar not null,
+    respondent_key varchar not null,
+    source_row bigint not null,
+    complete boolean not null
+);
+
+create table if not exists staging.responses (
+    wave varchar not null,
+    respondent_key varchar not null,
+    source_row bigint not null,
+    item varchar not null,
+    category varchar not null,
+    complete boolean not null
+);
+
+create table if not exists staging.quarantine (
+    wave varchar not null,
+    source_file varchar not null,
+    source_row bigint not null,
+    "column" varchar,
+    value varchar,
+    reason varchar not null
+);
+
+create table if not exists staging.open_answers (
+    wave varchar not null,
+    item varchar not null,
+    respondent_key varchar not null,
+    complete boolean not null,
+    text varchar not null
+);
