@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test ui sql clean-build remove-wave
+.PHONY: install run test ui sql remove-wave bench png fuzz
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -34,3 +34,12 @@ sql: install  ## the published marts in the DuckDB CLI (read-only)
 
 remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
 	$(PY) -m pipeline.cli remove-wave $(WAVE)
+
+bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
+	$(PY) -m bench.run
+
+png: install  ## PNG copies of the report tables (needs Debian chromium)
+	$(PY) -m pipeline.png
+
+fuzz: install  ## longer fuzzing budget than make test
+	FUZZ_EXAMPLES=2000 $(PY) -m pytest -q -m fuzz

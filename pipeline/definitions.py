@@ -13,6 +13,8 @@ from pipeline.codebook import load_codebook
 from pipeline.contract import load_contract
 from pipeline.jobs import build_marts_job, ingest_wave_job
 from pipeline.resources import SurveyPipeline
+from pipeline.schedules import schedules
+from pipeline.sensors import sensors
 from pipeline.settings import Settings
 
 
@@ -29,6 +31,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_publish_asset(contract),
         ],
         jobs=[ingest_wave_job, build_marts_job],
+        sensors=sensors,
+        schedules=schedules,
         resources={"pipeline": SurveyPipeline.from_settings(settings)},
         executor=dg.in_process_executor,
     )
