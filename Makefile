@@ -3,7 +3,10 @@ SHELL := /bin/bash
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PIPELINE_RAW_DIR ?= data/raw
 export PIPELINE_MARTS_DIR ?= data/marts
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
 PY := .venv/bin/python
 PORT ?= 3000
 
@@ -12,8 +15,8 @@ PORT ?= 3000
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
 .venv/.installed: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
-	@$$(command -v uv || echo $(UV)) sync --locked --quiet
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --locked --quiet
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
