@@ -9,6 +9,7 @@ from pipeline.assets.publish import build_publish_asset
 from pipeline.assets.raw import wave_export
 from pipeline.assets.reports import build_reports_asset
 from pipeline.assets.staging import codebook_tables, staging_wave
+from pipeline.assets.wave_reports import waves_report
 from pipeline.codebook import load_codebook
 from pipeline.contract import load_contract
 from pipeline.jobs import build_marts_job, ingest_wave_job
@@ -28,6 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             staging_wave,
             build_marts_asset(contract),
             build_reports_asset(codebook),
+            waves_report,
             build_publish_asset(contract),
         ],
         jobs=[ingest_wave_job, build_marts_job],

@@ -1,0 +1,178 @@
+"""Layer `reports`: reports/waves.html, the survey over time (response rate per wave and the change per item
+between consecutive waves, with Newcombe 95 % intervals)."""
+
+from __future__ import annotations
+
+import html
+
+import dagster as dg
+import polars as pl
+from great_tables import GT
+
+from pipeline.codebook import Codebook
+from pipeline.render import page, write_atomic
+from pipeline.resources import SurveyPipeline
+from pipeline.warehouse import query_frame
+
+KEY = dg.AssetKey(["reports", "waves"])
+READS = ["wave_change", "waves"]
+
+# Words of this page that schemas/codebook.yaml `ui:` does not (yet) hold. The codebook wins when it has the key,
+# so moving these into the codebook needs no code change.
+UI_FALLBACK: dict[str, dict[str, str]] = {
+    "waves_title": {"nb": "Runder over tid", "da": "Runder over tid", "en": "Waves over time"},
+    "waves_response": {"nb": "Svarprosent per runde", "da": "Svarprocent pr. runde", "en": "Response rate per wave"},
+    "waves_change": {"nb": "Endring fra runde til runde", "da": "Ændring fra runde til runde",
+                     "en": "Change from wave to wave"},
+    "label": {"nb": "Runde", "da": "Runde", "en": "Wave"},
+    "fielded": {"nb": "Gjennomført", "da": "Gennemført", "en": "Fielded"},
+    "partial": {"nb": "Delvis", "da": "Delvis", "en": "Partial"},
+    "share_from": {"nb": "Andel før (n)", "da": "Andel før (n)", "en": "Share before (n)"},
+    "share_to": {"nb": "Andel etter (n)", "da": "Andel efter (n)", "en": "Share after (n)"},
+    "change_pp": {"nb": "Endring, prosentpoeng (95 % KI)", "da": "Ændring, procentpoint (95 % KI)",
+                  "en": "Change, percentage points (95 % CI)"},
+    "top3_change_pp": {"nb": "Endring topp-3 (95 % KI)", "da": "Ændring top-3 (95 % KI)",
+                       "en": "Change top-3 (95 % CI)"},
+    "mean_change": {"nb": "Endring snitt", "da": "Ændring gennemsnit", "en": "Mean change"},
+    "note_change": {
+        "nb": "Andel: «I svært høy grad» + «I høy grad» (ja for ja/nei-spørsmål). Endring = senere runde minus "
+              "tidligere, i prosentpoeng, med Newcombes 95 % konfidensintervall for differansen mellom to "
+              "uavhengige andeler. Intervall som omfatter 0: ingen sikker endring.",
+        "da": "Andel: »I meget høj grad« + »I høj grad« (ja for ja/nej-spørgsmål). Ændring = senere runde minus "
+              "tidligere, i procentpoint, med Newcombes 95 % konfidensinterval for forskellen mellem to "
+              "uafhængige andele. Et interval, der omfatter 0: ingen sikker ændring.",
+        "en": "Share: \"To a very high degree\" + \"To a high degree\" (yes for yes/no items). Change = later wave "
+              "minus earlier, in percentage points, with Newcombe's 95 % confidence interval for a difference of "
+              "two independent proportions. An interval that includes 0: no certain change.",
+    },
+    "note_single_wave": {"nb": "Bare én runde er bygget: endringer vises når neste runde er lagt til.",
+                         "da": "Kun én runde er bygget: ændringer vises, når næste runde er tilføjet.",
+                         "en": "Only one wave is built: changes appear once the next wave is added."},
+    "not_asked": {"nb": "ikke spurt", "da": "ikke spurgt", "en": "not asked"},
+}
+
+
+def _t(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
+    text = (codebook.ui.get(key) or UI_FALLBACK[key])[lang]
+    return text.format(**fmt)
+
+
+def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> str:
+    if not n:
+        return _t(codebook, "not_asked", lang)
+    return f"– (n={n})" if pct is None else f"{pct:.0f} % (n={n})"
+
+
+def _signed(value: float, decimals: int = 0) -> str:
+    """+12, −3, 0 (a rounded zero has no sign); a real minus sign."""
+    text = f"{value:+.{decimals}f}"
+    if not text.strip("+-0."):
+        return f"{0:.{decimals}f}"
+    return text.replace("-", "−")
+
+
+def _diff(d: float | None, lo: float | None, hi: float | None) -> str:
+    return "–" if d is None else f"{_signed(d)} [{_signed(lo)}; {_signed(hi)}]"
+
+
+def wave_order(waves: pl.DataFrame) -> dict[str, int]:
+    """Position of each wave in time: by fielded date (undated last), then wave key, as in marts.wave_change."""
+    ordered = waves.sort(pl.col("fielded").is_null(), "fielded", "wave")
+    return {w: i for i, w in enumerate(ordered["wave"].to_list())}
+
+
+def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
+    """One row per wave in time order: label, fielded date, invited, complete, partial and the response rate."""
+    order = wave_order(waves)
+    rows = waves.sort(pl.col("wave").replace_strict(order, return_dtype=pl.Int64))
+    frame = pl.DataFrame(
+        {
+            "wave": rows["wave"].to_list(),
+            "label": rows["label"].to_list(),
+            "fielded": [None if d is None else d.isoformat() for d in rows["fielded"].to_list()],
+            "invited": rows["invited"].to_list(),
+            "complete": rows["complete"].to_list(),
+            "partial": rows["partial"].to_list(),
+            "rate": ["–" if r is None else f"{r:.0f} %" for r in rows["response_rate"].to_list()],
+        },
+        schema={"wave": pl.Utf8, "label": pl.Utf8, "fielded": pl.Utf8, "invited": pl.Int64, "complete": pl.Int64,
+                "partial": pl.Int64, "rate": pl.Utf8},
+    )
+    gt = (
+        GT(frame, rowname_col="wave", id="waves-response")
+        .tab_header(title=_t(codebook, "waves_response", lang))
+        .cols_label(label=_t(codebook, "label", lang), fielded=_t(codebook, "fielded", lang),
+                    invited=_t(codebook, "invited", lang), complete=_t(codebook, "complete", lang),
+                    partial=_t(codebook, "partial", lang), rate=_t(codebook, "response_rate", lang))
+        .sub_missing(missing_text="–")
+    )
+    for w in rows.filter(pl.col("reconstruction")).iter_rows(named=True):
+        gt = gt.tab_source_note(_t(codebook, "note_reconstruction", lang, wave=w["wave"]))
+    return gt
+
+
+def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int]) -> GT:
+    """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
+    the change with its Newcombe interval, the top-3 change and the mean-score change."""
+    rows = change.with_columns(
+        pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")
+    ).sort("pair", "item_order", descending=[True, False])
+    wave = _t(codebook, "wave", lang)
+    records = [
+        {
+            "pair": f"{wave} {r['wave_from']} → {r['wave_to']}",
+            "item": r["item"],
+            "question": codebook.items[r["item"]].question[lang],
+            "share_from": _pct_n(r["headline_pct_from"], r["n_from"], codebook, lang),
+            "share_to": _pct_n(r["headline_pct_to"], r["n_to"], codebook, lang),
+            "change": _diff(r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"]),
+            "top3_change": _diff(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"]),
+            "mean_change": "–" if r["mean_score_diff"] is None else _signed(r["mean_score_diff"], 1),
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+    schema = {k: pl.Utf8 for k in ("pair", "item", "question", "share_from", "share_to", "change", "top3_change",
+                                   "mean_change")}
+    frame = pl.DataFrame(records, schema=schema)
+    gt = (
+        GT(frame, rowname_col="item", groupname_col="pair", id="waves-change")
+        .tab_header(title=_t(codebook, "waves_change", lang))
+        .cols_label(question=_t(codebook, "item", lang), share_from=_t(codebook, "share_from", lang),
+                    share_to=_t(codebook, "share_to", lang), change=_t(codebook, "change_pp", lang),
+                    top3_change=_t(codebook, "top3_change_pp", lang), mean_change=_t(codebook, "mean_change", lang))
+        .tab_source_note(_t(codebook, "note_change", lang))
+    )
+    if rows.filter(pl.col("small_n")).height:
+        gt = gt.tab_source_note(_t(codebook, "note_small_n", lang, n=codebook.small_n_below))
+    return gt
+
+
+def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame) -> str:
+    """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
+    body = [response_table(codebook, lang, waves).as_raw_html()]
+    if change.height:
+        body.append(change_table(codebook, lang, change, wave_order(waves)).as_raw_html())
+    else:
+        body.append(f"<p class=\"lead\">{html.escape(_t(codebook, 'note_single_wave', lang))}</p>")
+    return page(codebook, lang, _t(codebook, "waves_title", lang), "\n".join(body))
+
+
+@dg.asset(key=KEY, group_name="reports", kinds={"html"},
+          deps=[dg.AssetKey(["marts", name]) for name in READS])
+def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
+    """reports/waves.html: response rate per wave, and per item the change in the headline share from each wave
+    to the next with Newcombe's 95 % interval (n of both waves shown), the top-3 change and the mean-score
+    change (from marts.wave_change)."""
+    settings = pipeline.settings
+    codebook = pipeline.codebook()
+    with pipeline.work_db() as con:
+        waves = query_frame(con, "select * from marts.waves order by wave")
+        change = query_frame(con, "select * from marts.wave_change")
+    path = settings.reports_dir / "waves.html"
+    write_atomic(path, render_waves_page(codebook, settings.lang, waves, change))
+    pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
+                  "language": settings.lang, "waves": dg.MetadataValue.json(waves["wave"].to_list()),
+                  "wave pairs": dg.MetadataValue.json(pairs)},
+    )

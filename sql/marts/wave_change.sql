@@ -1,0 +1,103 @@
+-- wave_change: per closed item and consecutive pair of waves (ordered by fielded date, then wave key), the
+-- headline share (top-2 or yes) and the top-3 share in both waves, their difference in percentage points
+-- with Newcombe's hybrid score 95 % interval for a difference of independent proportions (method 10: built
+-- from the Wilson intervals of both shares, z bound as $z), and the change in mean score.
+-- An item asked in only one of the two waves keeps its row; its differences are NULL.
+with waves as (
+    select wave, fielded from marts.waves
+),
+indicators as (
+    select wave, item, n, headline_n, headline_pct, ci_low, ci_high, mean_score from marts.item_indicators
+),
+distribution as (
+    select wave, item, category, n from marts.item_distribution
+),
+items as (
+    select item, item_order, level, scale from codebook.items
+),
+categories as (
+    select scale, category, top3 from codebook.categories
+),
+ordered as (
+    select wave,
+           lead(wave) over (order by fielded nulls last, wave) as next_wave
+    from waves
+),
+pairs as (
+    select wave as wave_from, next_wave as wave_to,
+           row_number() over (order by fielded nulls last, wave) as pair_order
+    from ordered
+    join waves using (wave)
+    where next_wave is not null
+),
+top3 as (
+    select distribution.wave, distribution.item,
+           sum(distribution.n) filter (where categories.top3)::bigint as top3_n,
+           bool_or(categories.top3) as has_top3
+    from distribution
+    join items using (item)
+    join categories on categories.scale = items.scale and categories.category = distribution.category
+    group by distribution.wave, distribution.item
+),
+shares as (
+    select indicators.wave, indicators.item, indicators.n, indicators.headline_n,
+           indicators.headline_pct, indicators.ci_low, indicators.ci_high, indicators.mean_score,
+           case when top3.has_top3 then top3.top3_n end as top3_n,
+           case when top3.has_top3 and indicators.n > 0 then top3.top3_n / indicators.n end as q
+    from indicators
+    left join top3 using (wave, item)
+),
+wilson as (
+    select shares.*,
+           100.0 * q as top3_pct,
+           case when q is not null then 100.0 * greatest(0.0,
+                ((q + $z * $z / (2 * n)) - $z * sqrt(q * (1 - q) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
+           end as top3_ci_low,
+           case when q is not null then 100.0 * least(1.0,
+                ((q + $z * $z / (2 * n)) + $z * sqrt(q * (1 - q) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
+           end as top3_ci_high
+    from shares
+),
+paired as (
+    select pairs.pair_order, pairs.wave_from, pairs.wave_to, pair_items.item,
+           f.n as n_from, t.n as n_to,
+           f.headline_n as headline_n_from, t.headline_n as headline_n_to,
+           f.headline_pct as headline_pct_from, t.headline_pct as headline_pct_to,
+           f.ci_low as l1, f.ci_high as u1, t.ci_low as l2, t.ci_high as u2,
+           f.top3_n as top3_n_from, t.top3_n as top3_n_to,
+           f.top3_pct as top3_pct_from, t.top3_pct as top3_pct_to,
+           f.top3_ci_low as tl1, f.top3_ci_high as tu1, t.top3_ci_low as tl2, t.top3_ci_high as tu2,
+           f.mean_score as mean_score_from, t.mean_score as mean_score_to
+    from pairs
+    join (
+        select distinct pairs.pair_order, wilson.item
+        from pairs
+        join wilson on wilson.wave in (pairs.wave_from, pairs.wave_to)
+    ) as pair_items using (pair_order)
+    left join wilson as f on f.wave = pairs.wave_from and f.item = pair_items.item
+    left join wilson as t on t.wave = pairs.wave_to and t.item = pair_items.item
+),
+final as (
+    select paired.wave_from, paired.wave_to, items.level, paired.item, items.item_order, items.scale,
+           coalesce(n_from, 0)::bigint as n_from,
+           coalesce(n_to, 0)::bigint as n_to,
+           headline_n_from, headline_n_to, headline_pct_from, headline_pct_to,
+           headline_pct_to - headline_pct_from as headline_diff,
+           headline_pct_to - headline_pct_from - sqrt((headline_pct_to - l2) ** 2 + (u1 - headline_pct_from) ** 2)
+               as headline_diff_ci_low,
+           headline_pct_to - headline_pct_from + sqrt((u2 - headline_pct_to) ** 2 + (headline_pct_from - l1) ** 2)
+               as headline_diff_ci_high,
+           top3_n_from, top3_n_to, top3_pct_from, top3_pct_to,
+           top3_pct_to - top3_pct_from as top3_diff,
+           top3_pct_to - top3_pct_from - sqrt((top3_pct_to - tl2) ** 2 + (tu1 - top3_pct_from) ** 2)
+               as top3_diff_ci_low,
+           top3_pct_to - top3_pct_from + sqrt((tu2 - top3_pct_to) ** 2 + (top3_pct_from - tl1) ** 2)
+               as top3_diff_ci_high,
+           mean_score_from, mean_score_to,
+           mean_score_to - mean_score_from as mean_score_diff,
+           coalesce(n_from, 0) < $small_n_below or coalesce(n_to, 0) < $small_n_below as small_n,
+           paired.pair_order
+    from paired
+    join items using (item)
+)
+select * exclude (pair_order) from final order by pair_order, item_order
