@@ -1,6 +1,8 @@
-"""Publishing: copy the marts from the work database into a new DuckDB file, then os.replace() it over
-<marts>/samskabelse.duckdb. Readers holding the old file keep reading it; a failed or killed publish
-leaves the published file as it was. Parquet copies and manifest.json are swapped in the same way."""
+"""Publishing: copy the marts from the work database into a new DuckDB file in <marts>/.build/, checkpoint
+and fsync it, then os.replace() it over <marts>/samskabelse.duckdb. Readers holding the old file keep
+reading it (and never block this); a failed or killed publish leaves the published file byte-identical.
+Each Parquet copy under <marts>/parquet/ and manifest.json are swapped in the same way, right after the
+database. What a killed publish leaves in <marts>/.build/ is deleted by the next one."""
 
 from __future__ import annotations
 
@@ -32,10 +34,53 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(build_dir: Path) -> list[Path]:
+    """Delete what a killed publish left in the build folder (publish-<pid>.duckdb[.wal], parquet-<pid>/)
+    when process <pid> is gone; return what was deleted."""
+    removed = []
+    if not build_dir.is_dir():
+        return removed
+    for path in sorted(build_dir.iterdir()):
+        name = path.name
+        if not (name.startswith("publish-") or name.startswith("parquet-")):
+            continue
+        pid_text = name.split("-")[-1].split(".")[0]
+        if not pid_text.isdigit() or (int(pid_text) != os.getpid() and _pid_alive(int(pid_text))):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _swap_parquet(new_dir: Path, live_dir: Path, names: set[str]) -> None:
+    """Move each new parquet file over the live one (os.replace: a reader sees the old or the new file, never
+    half of one), then delete live files of tables no longer in the contract."""
+    live_dir.mkdir(parents=True, exist_ok=True)
+    for name in sorted(names):
+        os.replace(new_dir / name, live_dir / name)
+    for path in sorted(live_dir.glob("*.parquet")):
+        if path.name not in names:
+            path.unlink(missing_ok=True)
+
+
 def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[MartTable, ...],
             codebook: Codebook) -> dict[str, object]:
     """Publish every mart table; return the manifest written next to it."""
     settings.build_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale(settings.build_dir)
     new_db = settings.build_dir / f"publish-{os.getpid()}.duckdb"
     new_db.unlink(missing_ok=True)
     new_parquet = settings.build_dir / f"parquet-{os.getpid()}"
@@ -69,12 +114,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
         }
         settings.marts_dir.mkdir(parents=True, exist_ok=True)
         os.replace(new_db, settings.published_db)
-        old_parquet = settings.build_dir / f"parquet-old-{os.getpid()}"
-        live_parquet = settings.marts_dir / "parquet"
-        if live_parquet.exists():
-            os.replace(live_parquet, old_parquet)
-        os.replace(new_parquet, live_parquet)
-        shutil.rmtree(old_parquet, ignore_errors=True)
+        _swap_parquet(new_parquet, settings.marts_dir / "parquet", {t.name + ".parquet" for t in contract})
         write_atomic(settings.marts_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         return manifest
     finally:
