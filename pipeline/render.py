@@ -1,26 +1,54 @@
-"""great-tables summary pages: index.html (overview) and one page per effect level.
+"""great-tables summary pages: index.html (overview) and one page per effect level, with the charts of
+pipeline.figures under reports/figures/.
 
-Deterministic: every GT has a fixed id, rows are sorted as in the codebook, no timestamps. All text from
-the codebook or the data is HTML-escaped (great-tables escapes cell text; the page shell uses html.escape).
+- index.html: response per wave; the overview (one row per level: items, average top-2 share, range); every
+  item as a Likert summary with a row group per level; every level's diverging chart.
+- <level>.html: the level's Likert summary (question, n, every category as "n (pct %)", a stacked-bar
+  nanoplot, headline share with its Wilson interval, mean), its diverging chart, one bar chart per item (the
+  report's figures) and the open answers (HTML-escaped, e-mail addresses and phone numbers masked).
+
+Every label comes from the codebook in the language of PIPELINE_LANG. In the public profile small cells are
+suppressed (pipeline.disclosure) in tables and charts alike.
+
+Deterministic: every GT has a fixed id, rows are sorted as in the codebook (waves newest first), no
+timestamps. Text from the codebook or the data is HTML-escaped (great-tables escapes cell text; the page
+shell and the inline SVG use html.escape).
 """
 
 from __future__ import annotations
 
 import html
 import os
+import re
 import tempfile
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
-from great_tables import GT, html as gt_html
+from great_tables import GT, loc, style
 
-from pipeline.codebook import Codebook
+from pipeline.codebook import Codebook, Item
+from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
+from pipeline.figures import apart_keys, figure_paths, polarity, render_figures
 
 CSS = """
-body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;
+body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
 padding:0 1rem;color:#1f2933}
-nav a{margin-right:1rem} h1{font-size:1.6rem} h2{font-size:1.25rem;margin-top:2rem} p.lead{color:#52606d}
+nav a{margin-right:1rem} h1{font-size:1.6rem} h2{font-size:1.25rem;margin-top:2.5rem} p.lead{color:#52606d}
+figure.chart{margin:1.5rem 0} figure.chart img{max-width:100%;height:auto;display:block}
+figure.chart figcaption{color:#52606d;font-size:.9rem}
+div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr));gap:1rem 2rem}
 """
+
+# E-mail addresses; phone numbers as written in Norway and Denmark (8 digits, grouped 2-2-2-2 or 3-2-3, an
+# optional +47/+45/0047 prefix) and any number starting with + and a country code.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\d{2,3}[ .-]?)?"
+    r"(?:\d{8}|\d{2}(?:[ .]\d{2}){3}|\d{3}[ .]\d{2}[ .]\d{3})(?![\w])"
+    r"|(?<![\w+])\+\d{1,3}(?:[ .-]?\d){6,12}(?!\w)"
+)
 
 
 def _t(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
@@ -31,13 +59,32 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f} %"
 
 
+def _decimal(value: float, decimals: int, lang: str) -> str:
+    text = f"{value:.{decimals}f}"
+    return text.replace(".", ",") if lang in ("nb", "da") else text
+
+
+def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
+    """Replace e-mail addresses and phone numbers in free text by a marker (the text is escaped later)."""
+    text = EMAIL.sub(_t(codebook, "masked_email", lang), text)
+    return PHONE.sub(_t(codebook, "masked_phone", lang), text)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write a file so readers see the old or the new version, never half of one."""
+    write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """write_atomic for bytes; the file is readable by others (0644 under the usual umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -49,121 +96,362 @@ def page(codebook: Codebook, lang: str, title: str, body: str) -> str:
     nav += [f'<a href="{key}.html">{html.escape(level.label[lang])}</a>' for key, level in codebook.levels.items()]
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         f"<nav>{' '.join(nav)}</nav>\n<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
     )
 
 
-def _wave_notes(codebook: Codebook, lang: str, waves: pl.DataFrame) -> list[str]:
+@dataclass(frozen=True)
+class ReportData:
+    """The marts the pages are made of, and what of them may be shown (pipeline.disclosure)."""
+
+    codebook: Codebook
+    lang: str
+    indicators: pl.DataFrame
+    distribution: pl.DataFrame
+    waves: pl.DataFrame
+    open_answers: pl.DataFrame
+    profile: str = "internal"
+    min_cell: int = 3
+
+    @cached_property
+    def views(self) -> dict[tuple[str, str], ItemView]:
+        return item_views(self.codebook, self.distribution, profile=self.profile, min_cell=self.min_cell)
+
+    @cached_property
+    def wave_keys(self) -> list[str]:
+        """Waves newest first."""
+        return sorted(self.waves["wave"].to_list(), reverse=True)
+
+    def t(self, key: str, **fmt: object) -> str:
+        return _t(self.codebook, key, self.lang, **fmt)
+
+
+def _wave_notes(data: ReportData) -> list[str]:
     notes = []
-    for w in waves.sort("wave").iter_rows(named=True):
-        rate = "–" if w["response_rate"] is None else f"{w['response_rate']:.0f}"
-        notes.append(_t(codebook, "note_response", lang, wave=w["wave"], complete=w["complete"],
-                        invited=w["invited"], rate=rate))
+    for w in data.waves.sort("wave").iter_rows(named=True):
+        if count_hidden(w["complete"], profile=data.profile, min_cell=data.min_cell):
+            complete, rate = SUPPRESSED, SUPPRESSED
+        else:
+            complete = w["complete"]
+            rate = "–" if w["response_rate"] is None else f"{w['response_rate']:.0f}"
+        notes.append(data.t("note_response", wave=w["wave"], complete=complete, invited=w["invited"], rate=rate))
         if w["reconstruction"]:
-            notes.append(_t(codebook, "note_reconstruction", lang, wave=w["wave"]))
+            notes.append(data.t("note_reconstruction", wave=w["wave"]))
     return notes
 
 
-def level_table(codebook: Codebook, lang: str, level: str, indicators: pl.DataFrame,
-                distribution: pl.DataFrame, waves: pl.DataFrame) -> GT:
-    """One row per wave and item of the level: n, every category as 'n (pct %)', a bar nanoplot,
-    the headline share with its Wilson interval, and the mean score."""
-    rows = indicators.filter(pl.col("level") == level).sort("wave", "item_order", descending=[True, False])
-    dist = distribution.filter(pl.col("level") == level)
-    scales = [codebook.scales[s] for s in dict.fromkeys(codebook.items[i].scale for i in rows["item"].to_list())]
-    categories = list(dict.fromkeys(c.key for s in scales for c in s.categories))
-    labels = {c.key: c.label[lang] for s in scales for c in s.categories}
+def _stacked_bar(data: ReportData, view: ItemView) -> str:
+    """Inline SVG: the distribution as one 0–100 % stacked bar in category order (hidden cells: one dashed
+    segment at the end). Every segment has a tooltip; no ids, so no clashes between cells."""
+    width, height = 120.0, 14.0
+    scale = data.codebook.scale_of(view.item)
+    colours = polarity(data.codebook, scale).colour
+    labels = {c.key: c.label[data.lang] for c in scale.categories}
+    parts, x, summary = [], 0.0, []
+    if not view.n_hidden:
+        for cell in view.cells:
+            if cell.hidden:
+                summary.append(f"{labels[cell.category]}: {SUPPRESSED}")
+                continue
+            text = f"{labels[cell.category]}: {cell.n} ({_pct(cell.pct)})"
+            summary.append(text)
+            w = width * (cell.pct or 0.0) / 100
+            if w > 0:
+                parts.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height:.0f}" '
+                             f'fill="{colours[cell.category]}"><title>{html.escape(text)}</title></rect>')
+            x += w
+        hidden = width * view.hidden_share / 100
+        if hidden > 0:
+            text = f"{SUPPRESSED} {data.t('suppressed')}"
+            parts.append(f'<rect x="{x + 0.5:.2f}" y="0.5" width="{max(hidden - 1, 0):.2f}" height="{height - 1:.0f}" '
+                         f'fill="#f5f7fa" stroke="#7b8794" stroke-dasharray="2 2"><title>{html.escape(text)}</title></rect>')
+    label = html.escape("; ".join(summary) or SUPPRESSED, quote=True)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{label}" width="{width:.0f}" '
+            f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" style="vertical-align:middle;'
+            f'background:#eef2f6">{"".join(parts)}</svg>')
 
-    records = []
-    for r in rows.iter_rows(named=True):
-        d = {x["category"]: x for x in dist.filter((pl.col("wave") == r["wave"]) & (pl.col("item") == r["item"])).iter_rows(named=True)}
-        rec = {
-            "wave": f"{_t(codebook, 'wave', lang)} {r['wave']}",
-            "item": r["item"],
-            "question": codebook.items[r["item"]].question[lang],
-            "n": r["n"],
-            "bars": [d[c]["pct"] or 0.0 for c in categories if c in d] or [0.0],
-            "headline": "–" if r["headline_pct"] is None else
-            f"{r['headline_pct']:.0f} % ({r['ci_low']:.0f}–{r['ci_high']:.0f})",
-            "mean": r["mean_score"],
-        }
-        for c in categories:
-            rec[c] = f"{d[c]['n']} ({_pct(d[c]['pct'])})" if c in d else ""
-        records.append(rec)
-    schema = {"wave": pl.Utf8, "item": pl.Utf8, "question": pl.Utf8, "n": pl.Int64,
-              **{c: pl.Utf8 for c in categories}, "bars": pl.List(pl.Float64), "headline": pl.Utf8, "mean": pl.Float64}
-    frame = pl.DataFrame(records, schema=schema) if records else pl.DataFrame(schema=schema)
 
-    small = rows.filter(pl.col("small_n")).height > 0
+def _category_columns(data: ReportData, items: list[Item]) -> tuple[list[str], dict[str, str]]:
+    """Category keys of the items' scales in display order, categories kept apart (don't know) last."""
+    apart = apart_keys(data.codebook)
+    keys: list[str] = []
+    labels: dict[str, str] = {}
+    for scale in dict.fromkeys(i.scale for i in items):
+        for c in data.codebook.scales[scale].categories:
+            if c.key not in labels:
+                keys.append(c.key)
+                labels[c.key] = c.label[data.lang]
+    return [k for k in keys if k not in apart] + [k for k in keys if k in apart], labels
+
+
+def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by_level: bool, title: str,
+                 subtitle: str | None = None) -> GT:
+    """A Likert summary (cf. gtsummary tbl_likert): per wave and item the question, n, every category as
+    'n (pct %)', a stacked-bar nanoplot, the headline share with its Wilson interval and the mean score.
+    Row groups: per level (group_by_level, with the wave when there are several) or per wave."""
+    cb, lang = data.codebook, data.lang
+    views = data.views
+    categories, labels = _category_columns(data, items)
+    ind = {(r["wave"], r["item"]): r for r in data.indicators.iter_rows(named=True)}
+    waves = data.wave_keys
+    records, bars = [], []
+    any_hidden = small = False
+    for wave in waves:
+        for item in items:
+            view, row = views.get((wave, item.code)), ind.get((wave, item.code))
+            if view is None or row is None:
+                continue
+            if group_by_level:
+                group = cb.levels[item.level].label[lang]
+                if len(waves) > 1:
+                    group += f" · {data.t('wave')} {wave}"
+            else:
+                group = f"{data.t('wave')} {wave}"
+            any_hidden |= view.any_hidden
+            small |= bool(row["small_n"])
+            cells = {c.category: c for c in view.cells}
+            rec = {"group": group, "item": item.code, "question": item.question[lang],
+                   "n": SUPPRESSED if view.n_hidden else str(view.n), "bars": str(len(bars))}
+            for key in categories:
+                cell = cells.get(key)
+                if cell is None:
+                    rec[key] = ""
+                elif cell.hidden or view.n_hidden:
+                    rec[key] = SUPPRESSED
+                else:
+                    rec[key] = f"{cell.n} ({_pct(cell.pct)})"
+            if view.headline_hidden or view.n_hidden:
+                rec["headline"] = SUPPRESSED
+            elif row["headline_pct"] is None:
+                rec["headline"] = "–"
+            else:
+                rec["headline"] = f"{row['headline_pct']:.0f} % ({row['ci_low']:.0f}–{row['ci_high']:.0f})"
+            if row["mean_score"] is None:
+                rec["mean"] = "–"
+            elif view.mean_hidden:
+                rec["mean"] = SUPPRESSED
+            else:
+                rec["mean"] = _decimal(row["mean_score"], 1, lang)
+            bars.append(_stacked_bar(data, view))
+            records.append(rec)
+    columns = ["group", "item", "question", "n", *categories, "bars", "headline", "mean"]
+    frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row") if records else \
+        pl.DataFrame(schema={c: pl.Utf8 for c in columns})
     gt = (
-        GT(frame, rowname_col="item", groupname_col="wave", id=f"level-{level}")
-        .tab_header(title=codebook.levels[level].label[lang], subtitle=codebook.levels[level].description[lang])
-        .cols_label(question=_t(codebook, "item", lang), n="n", bars=_t(codebook, "distribution", lang),
-                    headline=_t(codebook, "headline", lang), mean=_t(codebook, "mean", lang),
-                    **{c: labels[c] for c in categories})
-        .fmt_nanoplot("bars", plot_type="bar", autoscale=False, expand_y=[0, 100])
-        .fmt_number("mean", decimals=1)
-        .sub_missing(missing_text="–")
-        .tab_source_note(_t(codebook, "note_base", lang))
-        .tab_source_note(_t(codebook, "note_headline", lang))
+        GT(frame, rowname_col="item", groupname_col="group", id=table_id)
+        .tab_header(title=title, subtitle=subtitle)
+        .cols_label(question=data.t("item"), n="n", bars=data.t("distribution"), headline=data.t("headline"),
+                    mean=data.t("mean"), **{c: labels[c] for c in categories})
+        .tab_spanner(label=data.t("answers"), columns=categories)
+        .cols_align("right", columns=["n", *categories, "headline", "mean"])
+        .cols_align("left", columns=["question"])
+        .fmt(lambda i: bars[int(i)], columns="bars")
+        .tab_style(style.text(whitespace="nowrap"), loc.body(columns=["n", *categories, "bars", "headline", "mean"]))
+        .tab_options(table_font_size="13px", data_row_padding="4px")
+        .tab_source_note(data.t("note_base"))
+        .tab_source_note(data.t("note_headline"))
     )
-    for note in _wave_notes(codebook, lang, waves):
+    for note in _wave_notes(data):
         gt = gt.tab_source_note(note)
     if small:
-        gt = gt.tab_source_note(_t(codebook, "note_small_n", lang, n=codebook.small_n_below))
+        gt = gt.tab_source_note(data.t("note_small_n", n=cb.small_n_below))
+    if any_hidden:
+        gt = gt.tab_source_note(data.t("note_suppressed", min=data.min_cell))
     return gt
 
 
-def overview_table(codebook: Codebook, lang: str, indicators: pl.DataFrame, waves: pl.DataFrame) -> GT:
-    """One row per wave and level: number of items, their average top-2 share and its range."""
-    summary = (
-        indicators.filter(pl.col("top2_pct").is_not_null())
-        .group_by("wave", "level")
-        .agg(pl.len().alias("items"), pl.col("top2_pct").mean().alias("mean_top2"),
-             pl.col("top2_pct").min().alias("lo"), pl.col("top2_pct").max().alias("hi"))
-    )
-    order = {k: lv.order for k, lv in codebook.levels.items()}
-    summary = (
-        summary.with_columns(pl.col("level").replace_strict(order, return_dtype=pl.Int64).alias("level_order"))
-        .sort("wave", "level_order", descending=[True, False])
-    )
-    frame = pl.DataFrame(
-        {
-            "wave": [f"{_t(codebook, 'wave', lang)} {w}" for w in summary["wave"].to_list()],
-            "level": [codebook.levels[l].label[lang] for l in summary["level"].to_list()],
-            "items": summary["items"].to_list(),
-            "mean_top2": summary["mean_top2"].to_list(),
-            "range": [f"{lo:.0f}–{hi:.0f} %" for lo, hi in zip(summary["lo"].to_list(), summary["hi"].to_list())],
-        },
-        schema={"wave": pl.Utf8, "level": pl.Utf8, "items": pl.Int64, "mean_top2": pl.Float64, "range": pl.Utf8},
-    )
+def level_table(data: ReportData, level: str) -> GT:
+    """The Likert summary of one level (row groups per wave)."""
+    items = [i for i in data.codebook.closed_items() if i.level == level]
+    lv = data.codebook.levels[level]
+    return likert_table(data, f"level-{level}", items, group_by_level=False, title=lv.label[data.lang],
+                        subtitle=lv.description[data.lang])
+
+
+def items_table(data: ReportData) -> GT:
+    """Every closed item in codebook order, one row group per level."""
+    return likert_table(data, "items", data.codebook.closed_items(), group_by_level=True,
+                        title=data.t("all_items"), subtitle=data.codebook.title[data.lang])
+
+
+def overview_table(data: ReportData) -> GT:
+    """One row per wave and level: the number of items with a top-2 share, their average and range. In the
+    public profile items whose top-2 share is suppressed are left out."""
+    cb, lang = data.codebook, data.lang
+    views = data.views
+    hidden = {key for key, v in views.items() if v.top2_hidden or v.n_hidden}
+    rows = [r for r in data.indicators.iter_rows(named=True)
+            if r["top2_pct"] is not None and (r["wave"], r["item"]) not in hidden]
+    records = []
+    for wave in data.wave_keys:
+        for key, level in cb.levels.items():
+            shares = [r["top2_pct"] for r in rows if r["wave"] == wave and r["level"] == key]
+            if not shares and not any(r["wave"] == wave and r["level"] == key
+                                      for r in data.indicators.iter_rows(named=True)):
+                continue
+            records.append({
+                "wave": f"{data.t('wave')} {wave}",
+                "level": level.label[lang],
+                "items": str(len(shares)),
+                "mean_top2": _pct(sum(shares) / len(shares)) if shares else "–",
+                "range": f"{min(shares):.0f}–{max(shares):.0f} %" if shares else "–",
+            })
+    columns = ["wave", "level", "items", "mean_top2", "range"]
+    frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row") if records else \
+        pl.DataFrame(schema={c: pl.Utf8 for c in columns})
     gt = (
         GT(frame, rowname_col="level", groupname_col="wave", id="overview")
-        .tab_header(title=codebook.title[lang])
-        .cols_label(items=_t(codebook, "items", lang), mean_top2=_t(codebook, "mean_top2", lang),
-                    range=_t(codebook, "range_top2", lang))
-        .fmt_number("mean_top2", decimals=0, pattern="{x} %")
+        .tab_header(title=data.t("overview"), subtitle=cb.title[lang])
+        .cols_label(items=data.t("items"), mean_top2=data.t("mean_top2"), range=data.t("range_top2"))
+        .cols_align("right", columns=["items", "mean_top2", "range"])
+        .tab_source_note(data.t("note_overview"))
     )
-    for note in _wave_notes(codebook, lang, waves):
+    for note in _wave_notes(data):
         gt = gt.tab_source_note(note)
+    if hidden & {(r["wave"], r["item"]) for r in data.indicators.iter_rows(named=True) if r["top2_pct"] is not None}:
+        gt = gt.tab_source_note(data.t("note_overview_public"))
     return gt
+
+
+def open_answers_table(data: ReportData, level: str) -> GT | None:
+    """The free-text answers of a level's text items: one row group per item (and wave), quotes masked;
+    None when there are none."""
+    cb, lang = data.codebook, data.lang
+    items = [i for i in cb.text_items() if i.level == level]
+    frame = data.open_answers
+    records = []
+    for wave in data.wave_keys:
+        for item in items:
+            quotes = frame.filter((pl.col("wave") == wave) & (pl.col("item") == item.code))
+            quotes = quotes.sort("respondent_key", "text")["text"].to_list()
+            group = item.question[lang] + (f" · {data.t('wave')} {wave}" if len(data.wave_keys) > 1 else "")
+            for number, text in enumerate(quotes, start=1):
+                if text and text.strip():
+                    records.append({"group": group, "row": str(number), "text": mask_contacts(text, cb, lang)})
+    if not records:
+        return None
+    columns = ["group", "row", "text"]
+    return (
+        GT(pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row"), rowname_col="row",
+           groupname_col="group", id=f"open-{level}")
+        .tab_header(title=data.t("open_answers"), subtitle=cb.levels[level].label[lang])
+        .cols_label(text=data.t("answer"))
+        .cols_width({"text": "60rem"})
+        .tab_options(table_font_size="14px")
+        .tab_source_note(data.t("note_open"))
+    )
+
+
+def build_tables(data: ReportData) -> dict[str, GT]:
+    """Every table of the pages by id: overview, items, level-<level>, open-<level>."""
+    tables = {"overview": overview_table(data), "items": items_table(data)}
+    for level in data.codebook.levels:
+        tables[f"level-{level}"] = level_table(data, level)
+        table = open_answers_table(data, level)
+        if table is not None:
+            tables[f"open-{level}"] = table
+    return tables
+
+
+def _figure(data: ReportData, path: dict[str, str], alt: str, caption: str) -> str:
+    svg, png = (html.escape("figures/" + path[f], quote=True) for f in ("svg", "png"))
+    return (f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)}">'
+            f'</a><figcaption>{html.escape(caption)} · <a href="{png}">{html.escape(data.t("png"))}</a>'
+            f"</figcaption></figure>")
+
+
+def _level_figures(data: ReportData, level: str, figures: dict[str, bytes]) -> list[str]:
+    out = []
+    label = data.codebook.levels[level].label[data.lang]
+    for wave in data.wave_keys:
+        path = figure_paths(wave, "level", level)
+        if path["svg"] in figures:
+            out.append(_figure(data, path, data.t("chart_alt_level", level=label, wave=wave),
+                               f"{label} · {data.t('wave')} {wave}. {data.t('note_chart')}"))
+    return out
+
+
+def _item_figures(data: ReportData, level: str, figures: dict[str, bytes]) -> list[str]:
+    out = []
+    for wave in data.wave_keys:
+        for item in data.codebook.closed_items():
+            path = figure_paths(wave, "item", item.code)
+            if item.level != level or path["svg"] not in figures:
+                continue
+            number = f"{data.t('figure')} {item.figure}: " if item.figure is not None else ""
+            question = item.question[data.lang]
+            out.append(_figure(data, path, data.t("chart_alt_item", question=question, wave=wave),
+                               f"{item.code} · {number}{question} · {data.t('wave')} {wave}"))
+    return out
+
+
+def _section(title: str, *parts: str) -> str:
+    return f"<section>\n<h2>{html.escape(title)}</h2>\n" + "\n".join(parts) + "\n</section>"
+
+
+def build_pages(data: ReportData, figures: dict[str, bytes]) -> dict[str, str]:
+    """Page file name → HTML, for index.html and every level page."""
+    cb, lang = data.codebook, data.lang
+    tables = build_tables(data)
+    lead = "".join(f'<p class="lead">{html.escape(n)}</p>' for n in _wave_notes(data))
+    links = "".join(
+        f'<li><a href="{key}.html">{html.escape(level.label[lang])}</a> – {html.escape(level.description[lang])}</li>'
+        for key, level in cb.levels.items()
+    )
+    level_charts = []
+    for key, level in cb.levels.items():
+        level_charts += [f'<div><h3><a href="{key}.html">{html.escape(level.label[lang])}</a></h3>{fig}</div>'
+                         for fig in _level_figures(data, key, figures)]
+    index_body = "\n".join([
+        lead,
+        tables["overview"].as_raw_html(),
+        f"<ul>{links}</ul>",
+        _section(data.t("all_items"), tables["items"].as_raw_html()),
+        _section(data.t("chart_level"), f'<div class="charts">{"".join(level_charts)}</div>'),
+    ])
+    pages = {"index.html": page(cb, lang, cb.title[lang], index_body)}
+    for key, level in cb.levels.items():
+        open_table = tables.get(f"open-{key}")
+        body = "\n".join([
+            f'<p class="lead">{html.escape(level.description[lang])}</p>',
+            tables[f"level-{key}"].as_raw_html(),
+            _section(data.t("chart_level"), *_level_figures(data, key, figures)),
+            _section(data.t("figures"), f'<div class="charts">{"".join(_item_figures(data, key, figures))}</div>'),
+            _section(data.t("open_answers"), open_table.as_raw_html() if open_table is not None
+                     else f"<p>{html.escape(data.t('no_open_answers'))}</p>"),
+        ])
+        pages[f"{key}.html"] = page(cb, lang, level.label[lang], body)
+    return pages
 
 
 def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.DataFrame,
-                   distribution: pl.DataFrame, waves: pl.DataFrame) -> dict[str, Path]:
-    """Write index.html and <level>.html; return page name → path."""
+                   distribution: pl.DataFrame, waves: pl.DataFrame, open_answers: pl.DataFrame | None = None,
+                   *, profile: str = "internal", min_cell: int = 3) -> dict[str, Path]:
+    """Write index.html, <level>.html and figures/; return page name → path (figures: the folder).
+
+    Everything is rendered in memory first, so a failure writes nothing; each file is then replaced
+    atomically, and charts of waves no longer present are removed."""
+    if open_answers is None:
+        open_answers = pl.DataFrame(schema={"wave": pl.Utf8, "item": pl.Utf8, "level": pl.Utf8,
+                                            "respondent_key": pl.Utf8, "complete": pl.Boolean, "text": pl.Utf8})
+    data = ReportData(codebook, lang, indicators, distribution, waves, open_answers, profile, min_cell)
+    figures = render_figures(codebook, lang, data.views)
+    pages = build_pages(data, figures)
+    fig_dir = out_dir / "figures"
+    for rel, blob in figures.items():
+        write_atomic_bytes(fig_dir / rel, blob)
+    if fig_dir.is_dir():
+        for old in sorted(fig_dir.rglob("*"), reverse=True):
+            rel = old.relative_to(fig_dir).as_posix()
+            if old.is_file() and rel not in figures:
+                old.unlink()
+            elif old.is_dir() and not any(old.iterdir()):
+                old.rmdir()
     written = {}
-    body = overview_table(codebook, lang, indicators, waves).as_raw_html()
-    links = "".join(
-        f'<li><a href="{key}.html">{html.escape(level.label[lang])}</a> – {html.escape(level.description[lang])}</li>'
-        for key, level in codebook.levels.items()
-    )
-    index = page(codebook, lang, codebook.title[lang], f"{body}\n<ul>{links}</ul>")
-    write_atomic(out_dir / "index.html", index)
-    written["index"] = out_dir / "index.html"
-    for key, level in codebook.levels.items():
-        table = level_table(codebook, lang, key, indicators, distribution, waves).as_raw_html()
-        write_atomic(out_dir / f"{key}.html", page(codebook, lang, level.label[lang], table))
-        written[key] = out_dir / f"{key}.html"
+    for name, text in pages.items():
+        write_atomic(out_dir / name, text)
+        written[name.removesuffix(".html")] = out_dir / name
+    written["figures"] = fig_dir
     return written

@@ -1,4 +1,4 @@
-"""Layer `reports`: great-tables summary pages under <marts>/reports/."""
+"""Layer `reports`: great-tables summary pages and matplotlib charts under <marts>/reports/."""
 
 
 import dagster as dg
@@ -8,38 +8,52 @@ from pipeline.render import render_reports
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import query_frame
 
-READS = ["item_indicators", "item_distribution", "waves"]
+READS = ["item_indicators", "item_distribution", "waves", "open_answers"]
 
 
 def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
     deps = [dg.AssetKey(["marts", name]) for name in READS]
     specs = [
         dg.AssetSpec(["reports", "index"], group_name="reports", deps=deps, kinds={"html"},
-                     description="reports/index.html: overview of every level (items, average top-2 share, range) "
-                                 "with response rate per wave, and links to the level pages."),
+                     description="reports/index.html: response per wave; overview of every level (items, average "
+                                 "top-2 share, range); every item as a Likert summary with a row group per level; "
+                                 "every level's diverging chart; links to the level pages."),
+        dg.AssetSpec(["reports", "figures"], group_name="reports", deps=deps, kinds={"svg", "png"},
+                     description="reports/figures/<wave>/: per item a bar chart of the distribution (the report's "
+                                 "Figures 1–17) and per level a diverging stacked Likert chart, as SVG and PNG "
+                                 "(matplotlib; byte-identical across builds)."),
     ] + [
         dg.AssetSpec(["reports", key], group_name="reports", kinds={"html"},
                      deps=[dg.AssetKey(["marts", f"indicators_{key}"]), *deps],
-                     description=f"reports/{key}.html: summary table of the {key} level ({level.label['en']}): "
-                                 "per item n, distribution, headline share with Wilson interval, mean.")
+                     description=f"reports/{key}.html: the {key} level ({level.label['en']}): Likert summary per "
+                                 "item (n, every category as n (pct %), stacked bar, headline share with Wilson "
+                                 "interval, mean), its diverging chart, the item charts and the open answers.")
         for key, level in codebook.levels.items()
     ]
 
     @dg.multi_asset(specs=specs, can_subset=False, name="reports")
     def reports(pipeline: SurveyPipeline):
-        """Render the great-tables pages from the marts in the work database."""
+        """Render the great-tables pages and the charts from the marts in the work database, in the language
+        of PIPELINE_LANG; PIPELINE_PROFILE=public suppresses counts below PIPELINE_MIN_CELL."""
         settings = pipeline.settings
         with pipeline.work_db() as con:
             indicators = query_frame(con, "select * from marts.item_indicators")
             distribution = query_frame(con, "select * from marts.item_distribution")
             waves = query_frame(con, "select * from marts.waves")
+            open_answers = query_frame(con, "select * from marts.open_answers")
         written = render_reports(pipeline.codebook(), settings.lang, settings.reports_dir, indicators,
-                                 distribution, waves)
+                                 distribution, waves, open_answers, profile=settings.profile,
+                                 min_cell=settings.min_cell)
         for name, path in written.items():
+            if path.is_dir():
+                files = sorted(p for p in path.rglob("*") if p.is_file())
+                metadata = {"path": dg.MetadataValue.path(str(path)), "files": len(files),
+                            "bytes": sum(p.stat().st_size for p in files)}
+            else:
+                metadata = {"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size}
             yield dg.MaterializeResult(
                 asset_key=["reports", name],
-                metadata={"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
-                          "language": settings.lang},
+                metadata={**metadata, "language": settings.lang, "profile": settings.profile},
             )
 
     return reports

@@ -1,0 +1,279 @@
+"""Charts of the reports, drawn with matplotlib (no browser needed), as SVG and PNG bytes.
+
+- item charts: per wave and closed item a horizontal bar chart of the distribution, categories in the
+  codebook's order (the report's Figures 1–17; items without a report figure get a chart too);
+- level charts: per wave and level a diverging stacked Likert chart (cf. ggstats `gglikert`): negative
+  categories left of 0, positive right, a neutral middle category split across 0, and the categories
+  without a score ("don't know") apart in a panel of their own.
+
+Which side a category is on comes from the codebook: in a scored scale by its score against the middle of
+the scores; in an unscored scale (yes/no) headline categories are positive and the others negative. A
+category without a score in a scored scale is "apart", and so is the same key in an unscored scale.
+
+Byte-identical output: fixed svg.hashsalt and svg.id, no dates in the metadata, the bundled DejaVu Sans
+font drawn as paths, rows and categories sorted by the codebook. In the public profile hidden cells are not
+drawn (their label is ":"), and their total share is shown apart as a hatched bar (n minus the visible
+counts, which readers of the tables can work out anyway).
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from pipeline.codebook import Codebook, Scale
+from pipeline.disclosure import SUPPRESSED, ItemView
+from pipeline.waves import check_wave_key
+
+RC = {
+    "svg.hashsalt": "samskabelse",
+    "svg.fonttype": "path",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "path.simplify": True,
+}
+SVG_METADATA = {"Date": None, "Creator": "samskabelse"}
+PNG_METADATA = {"Software": None}
+PNG_DPI = 110
+
+BAR = "#2f6b9a"
+APART = "#b3b3b3"
+NEUTRAL = "#dedede"
+HATCH_EDGE = "#7b8794"
+TEXT = "#1f2933"
+CMAP = matplotlib.colormaps["RdBu"]
+
+
+@dataclass(frozen=True)
+class Polarity:
+    """Side of every category of a scale (-1 negative, 0 neutral, +1 positive, None apart), the categories
+    of each side from the middle outwards, and a colour per category (stronger further out)."""
+
+    side: dict[str, int | None]
+    outward: dict[int, tuple[str, ...]]
+    colour: dict[str, str]
+
+
+def apart_keys(codebook: Codebook) -> frozenset[str]:
+    """Categories without a score in a scale that has scores (the codebook's "don't know")."""
+    return frozenset(
+        c.key for s in codebook.scales.values() if any(x.score is not None for x in s.categories)
+        for c in s.categories if c.score is None
+    )
+
+
+def polarity(codebook: Codebook, scale: Scale) -> Polarity:
+    apart = apart_keys(codebook)
+    scores = [c.score for c in scale.categories if c.score is not None]
+    mid = (min(scores) + max(scores)) / 2 if scores else None
+    side: dict[str, int | None] = {}
+    for c in scale.categories:
+        if c.key in apart or (scores and c.score is None):
+            side[c.key] = None
+        elif mid is not None:
+            side[c.key] = 0 if c.score == mid else (1 if c.score > mid else -1)
+        else:
+            side[c.key] = 1 if c.headline else -1
+    outward: dict[int, tuple[str, ...]] = {}
+    for sign in (1, -1):
+        cats = [c for c in scale.categories if side[c.key] == sign]
+        if mid is not None:
+            cats.sort(key=lambda c: abs(c.score - mid))
+        elif sign == 1:
+            cats.reverse()  # the codebook lists the strongest positive category first
+        outward[sign] = tuple(c.key for c in cats)
+    colour: dict[str, str] = {}
+    for sign, keys in outward.items():
+        for rank, key in enumerate(keys, start=1):
+            colour[key] = to_hex(CMAP(0.5 + sign * (0.2 + 0.28 * rank / len(keys))))
+    for key, s in side.items():
+        if s == 0:
+            colour[key] = NEUTRAL
+        elif s is None:
+            colour[key] = APART
+    return Polarity(side, outward, colour)
+
+
+def _ui(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
+    return codebook.ui[key][lang].format(**fmt)
+
+
+def _pct_label(pct: float | None) -> str:
+    return "" if pct is None else f"{pct:.0f} %"
+
+
+def _render(fig: Figure, stem: str) -> dict[str, bytes]:
+    out = {}
+    with matplotlib.rc_context({**RC, "svg.id": stem}):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="svg", metadata=SVG_METADATA)
+        out["svg"] = buf.getvalue()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
+        out["png"] = buf.getvalue()
+    return out
+
+
+def item_chart(codebook: Codebook, lang: str, view: ItemView) -> Figure:
+    """Horizontal bars of one item's distribution, categories top to bottom in the codebook's order."""
+    item = codebook.items[view.item]
+    labels = {c.key: c.label[lang] for c in codebook.scale_of(view.item).categories}
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(7.2, 0.45 * len(view.cells) + 1.5), layout="constrained")
+        ax = fig.add_subplot()
+        ys = list(range(len(view.cells)))[::-1]
+        for y, cell in zip(ys, view.cells):
+            if view.n_hidden or cell.hidden:
+                ax.text(1, y, SUPPRESSED, va="center", ha="left", color=TEXT)
+                continue
+            pct = cell.pct or 0.0
+            ax.barh(y, pct, height=0.65, color=APART if cell.category in apart_keys(codebook) else BAR)
+            ax.text(pct + 1, y, f"{pct:.0f} % ({cell.n})", va="center", ha="left", color=TEXT)
+        ax.set_yticks(ys, [labels[c.category] for c in view.cells])
+        ax.set_ylim(-0.6, len(view.cells) - 0.4)
+        ax.set_xlim(0, 112)
+        ax.set_xticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+        ax.tick_params(axis="y", length=0)
+        number = f"{_ui(codebook, 'figure', lang)} {item.figure}: " if item.figure is not None else ""
+        ax.set_title("\n".join(textwrap.wrap(number + item.question[lang], 72)), loc="left", fontsize=10,
+                     color=TEXT)
+        n_text = SUPPRESSED if view.n_hidden else str(view.n)
+        ax.set_xlabel(f"{_ui(codebook, 'wave', lang)} {view.wave} · n = {n_text}", loc="left", color=TEXT)
+    return fig
+
+
+def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]) -> Figure:
+    """Diverging stacked bars of a level's items in one wave (top to bottom in the codebook's order)."""
+    apart = apart_keys(codebook)
+    suppressed_any = any(v.any_hidden for v in views)
+    with matplotlib.rc_context(RC):
+        labels = []
+        for view in views:
+            item = codebook.items[view.item]
+            n_text = SUPPRESSED if view.n_hidden else str(view.n)
+            labels.append("\n".join([f"{item.code} (n = {n_text})", *textwrap.wrap(item.question[lang], 50)]))
+        lines = max((label.count("\n") + 1 for label in labels), default=1)
+        height = (0.2 + 0.15 * lines) * max(len(views), 1) + 1.9
+        fig = Figure(figsize=(10.5, height), layout="constrained")
+        main, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [5, 1]})
+        ys = list(range(len(views)))[::-1]
+        legend: dict[str, tuple[str, str]] = {}
+        max_apart = 0.0
+        for y, view in zip(ys, views):
+            scale = codebook.scale_of(view.item)
+            pol = polarity(codebook, scale)
+            for c in scale.categories:
+                legend.setdefault(c.key, (c.label[lang], pol.colour[c.key]))
+            if view.n_hidden:
+                main.text(0, y, SUPPRESSED, ha="center", va="center", color=TEXT)
+                continue
+            cells = {c.category: c for c in view.cells if not c.hidden}
+            order = [c.key for c in scale.categories]
+            neutral = sum((cells[k].pct or 0.0) for k in order if k in cells and pol.side[k] == 0)
+            # each side from the middle outwards; a neutral category is split across 0
+            for sign in (1, -1):
+                x = neutral / 2
+                total = 0.0
+                for k in pol.outward[sign]:
+                    if k not in cells:
+                        continue
+                    w = cells[k].pct or 0.0
+                    main.barh(y, sign * w, left=sign * x, height=0.66, color=pol.colour[k], edgecolor="white",
+                              linewidth=0.6)
+                    if w >= 7:
+                        main.text(sign * (x + w / 2), y, f"{w:.0f}", ha="center", va="center", fontsize=8,
+                                  color="white" if _dark(pol.colour[k]) else TEXT)
+                    x += w
+                    total += w
+                hidden_here = any(c.hidden for c in view.cells if pol.side.get(c.category) == sign)
+                main.text(sign * 112, y, SUPPRESSED if hidden_here else f"{total:.0f} %", ha="center",
+                          va="center", fontsize=8, color=TEXT, fontweight="bold")
+            for k in order:
+                if k in cells and pol.side[k] == 0:
+                    w = cells[k].pct or 0.0
+                    main.barh(y, w, left=-w / 2, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6)
+                    if w >= 7:
+                        main.text(0, y, f"{w:.0f}", ha="center", va="center", fontsize=8, color=TEXT)
+            x = 0.0
+            for k in order:
+                if k in cells and pol.side[k] is None:
+                    w = cells[k].pct or 0.0
+                    side.barh(y, w, left=x, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6)
+                    x += w
+            if view.hidden_share > 0:
+                side.barh(y, view.hidden_share, left=x, height=0.66, color="white", edgecolor=HATCH_EDGE,
+                          hatch="////", linewidth=0.6)
+                x += view.hidden_share
+            side.text(x + 2, y, f"{x:.0f} %", ha="left", va="center", fontsize=8, color=TEXT)
+            max_apart = max(max_apart, x)
+        main.set_yticks(ys, labels, fontsize=8)
+        main.tick_params(axis="y", length=0)
+        main.axvline(0, color=TEXT, linewidth=0.8)
+        main.set_xlim(-122, 122)
+        main.set_xticks([-100, -50, 0, 50, 100], ["100 %", "50 %", "0", "50 %", "100 %"])
+        side.set_xlim(0, max(30.0, max_apart * 1.35))
+        side.tick_params(axis="y", length=0, labelleft=False)
+        side.set_xticks([])
+        side.spines["bottom"].set_visible(False)
+        apart_titles = [legend[k][0] for k in legend if k in apart]
+        if suppressed_any:
+            apart_titles.append(SUPPRESSED)
+        side.set_title(" / ".join(apart_titles), fontsize=9, color=TEXT)
+        main.set_title(codebook.levels[level].label[lang], loc="left", fontsize=11, color=TEXT)
+        handles = [Patch(facecolor=colour, edgecolor="#9aa5b1", linewidth=0.5, label=label)
+                   for key, (label, colour) in legend.items()]
+        if suppressed_any:
+            handles.append(Patch(facecolor="white", edgecolor=HATCH_EDGE, hatch="////",
+                                 label=f"{SUPPRESSED} {_ui(codebook, 'suppressed', lang)}"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False,
+                   fontsize=8)
+    return fig
+
+
+def _dark(colour: str) -> bool:
+    return _lightness(colour) < 0.55
+
+
+def _lightness(colour: str) -> float:
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def figure_paths(wave: str, kind: str, key: str) -> dict[str, str]:
+    """Paths (relative to reports/figures/) of a chart's SVG and PNG: <wave>/<kind>-<key>.svg/.png."""
+    check_wave_key(wave)
+    return {fmt: f"{wave}/{kind}-{key}.{fmt}" for fmt in ("svg", "png")}
+
+
+def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]) -> dict[str, bytes]:
+    """Every chart as relative path (under reports/figures/) → bytes, sorted by path."""
+    out: dict[str, bytes] = {}
+    waves = sorted({w for w, _ in views})
+    for wave in waves:
+        for item in codebook.closed_items():
+            view = views.get((wave, item.code))
+            if view is None:
+                continue
+            fig = item_chart(codebook, lang, view)
+            paths = figure_paths(wave, "item", item.code)
+            for fmt, data in _render(fig, f"figure-{wave}-{item.code}").items():
+                out[paths[fmt]] = data
+        for level in codebook.levels:
+            level_views = [views[(wave, i.code)] for i in codebook.closed_items()
+                           if i.level == level and (wave, i.code) in views]
+            if not level_views:
+                continue
+            fig = level_chart(codebook, lang, level, level_views)
+            paths = figure_paths(wave, "level", level)
+            for fmt, data in _render(fig, f"figure-{wave}-{level}").items():
+                out[paths[fmt]] = data
+    return dict(sorted(out.items()))
