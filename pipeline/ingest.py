@@ -1,4 +1,4 @@
-"""Reading one wave folder end to end in memory: wave.yaml → export → normalised → staged.
+"""Reading one wave folder end to end in memory: wave.yaml → export → tool preset → normalised → staged.
 
 Pure functions over files; the Dagster assets in pipeline.assets call these and write the results to the
 work database.
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.normalise import NormalisedWave, normalise_export
+from pipeline.normalise import NormalisedWave, normalise_prepared
+from pipeline.presets import prepare
 from pipeline.pseudonym import pseudonym_key
 from pipeline.readers import Export, read_export
 from pipeline.settings import Settings
@@ -25,10 +26,35 @@ MAX_QUARANTINE_SHARE = 0.20
 @dataclass(frozen=True)
 class ReadWave:
     spec: WaveSpec
-    export: Export
+    export: Export  # the export as the tool preset prepared it: data rows only
     normalised: NormalisedWave
     sha256: str
     asked_items: list[str]
+
+    @property
+    def tool(self) -> str:
+        return self.normalised.tool
+
+    @property
+    def reader(self) -> str:
+        """File format and tool preset, e.g. "csv/qualtrics", "xlsx/msforms", "sav/generic"."""
+        return f"{self.export.format}/{self.normalised.tool}"
+
+    def describe(self) -> dict[str, object]:
+        """How the export was read, for the run metadata (no cell values)."""
+        e = self.export
+        out: dict[str, object] = {"tool": self.tool, "format": e.format, "respondent rows": e.n_rows}
+        if e.encoding:
+            out["encoding"] = e.encoding
+        if e.delimiter:
+            out["delimiter"] = {",": "comma", ";": "semicolon", "\t": "tab"}.get(e.delimiter, e.delimiter)
+        if e.sheet:
+            out["sheet"] = e.sheet
+        if self.normalised.excluded_rows:
+            out["rows left out (not responses)"] = dict(self.normalised.excluded_rows)
+        if self.normalised.notes:
+            out["notes"] = list(self.normalised.notes)
+        return out
 
     def waves_row(self) -> pl.DataFrame:
         """The wave's row of raw.waves."""
@@ -37,7 +63,7 @@ class ReadWave:
                 "wave": self.spec.key, "label": self.spec.label, "fielded": self.spec.fielded,
                 "reconstruction": self.spec.reconstruction,
                 "invited": self.spec.invited, "source_file": self.spec.export, "source_sha256": self.sha256,
-                "reader": self.export.format, "exported_rows": self.export.n_rows,
+                "reader": self.reader, "exported_rows": self.export.n_rows,
                 "asked_items": self.asked_items,
                 "unmapped_headers": self.normalised.unmapped_headers,
                 "dropped_headers": self.normalised.dropped_headers,
@@ -53,10 +79,11 @@ class ReadWave:
 
 def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     spec = load_wave(settings.raw_dir, wave, codebook)
-    export = read_export(spec.export_path)
-    normalised = normalise_export(export, spec, codebook, pseudonym_key(settings))
+    export = read_export(spec.export_path, sheet=spec.sheet)
+    prepared = prepare(export, spec, codebook)
+    normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
-    return ReadWave(spec=spec, export=export, normalised=normalised, sha256=file_sha256(spec.export_path),
+    return ReadWave(spec=spec, export=prepared.export, normalised=normalised, sha256=file_sha256(spec.export_path),
                     asked_items=asked)
 
 

@@ -1,17 +1,34 @@
-"""From an `Export` to the normalised wave: headers mapped to items and roles, personal data dropped,
-respondents pseudonymised, cells matched to categories (no match → category null, quarantined by staging).
+"""From an `Export` to the normalised wave: the tool preset applied (pipeline.presets), headers mapped to
+items and roles, personal data dropped, respondents pseudonymised, cells matched to categories (no match
+→ category null, quarantined by staging).
+
+Header mapping, first match wins, for each column:
+1. wave.yaml `columns:` (any of the column's header texts),
+2. the tool preset's own metadata / personal-data columns,
+3. a codebook item by code, question text (nb/da/en) or alias — also the text in a trailing
+   "[…]" (Google Forms / LimeSurvey grids) or after the last " - " (Qualtrics / SurveyMonkey matrices),
+4. the codebook's personal_data_headers, then its metadata_roles,
+5. otherwise the header is unmapped: listed in the run metadata, its cells never read.
+
+Rows the tool marks as not being responses (survey previews/tests; invited people who never answered and
+hold no answer) are left out and counted in `excluded_rows`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
+from pipeline.presets import NOT_RESPONDED, TEST, Prepared, prepare
 from pipeline.pseudonym import respondent_pseudonym, row_pseudonym
-from pipeline.readers import Export
+from pipeline.readers import ROW, Export
 from pipeline.waves import WaveError, WaveSpec
+
+ROLE_TARGETS = ("respondent_id", "status", "submitted_at")
+BRACKET = re.compile(r"\[([^\[\]]+)\]\s*$")
 
 
 @dataclass(frozen=True)
@@ -19,7 +36,7 @@ class ColumnMap:
     index: int
     header: str
     target: str  # item code, a role (respondent_id, submitted_at, status), "drop", "personal_data" or "unmapped"
-    matched_by: str  # columns, code/question/alias, role, personal_data, unmapped
+    matched_by: str  # columns, preset, codebook, personal_data, role, unmapped
 
     @property
     def name(self) -> str:
@@ -28,9 +45,13 @@ class ColumnMap:
 
 @dataclass(frozen=True)
 class NormalisedWave:
-    respondents: pl.DataFrame  # wave, source_file, source_row, respondent_key, status, submitted_at
+    respondents: pl.DataFrame  # wave, source_file, source_row, respondent_key, status, status_column, submitted_at
     cells: pl.DataFrame  # wave, source_file, source_row, respondent_key, column, item, value, category
     columns: list[ColumnMap]
+    tool: str = "generic"
+    exported_rows: int = 0  # data rows of the export (header rows not counted)
+    excluded_rows: dict[str, int] = field(default_factory=dict)  # reason → rows left out (not responses)
+    notes: tuple[str, ...] = ()
 
     @property
     def unmapped_headers(self) -> list[str]:
@@ -40,33 +61,59 @@ class NormalisedWave:
     def dropped_headers(self) -> list[str]:
         return [c.header for c in self.columns if c.target in ("drop", "personal_data")]
 
+    @property
+    def personal_data_headers(self) -> list[str]:
+        return [c.header for c in self.columns if c.target == "personal_data"]
 
-def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook) -> list[ColumnMap]:
+
+def item_candidates(texts: tuple[str, ...] | list[str]) -> list[str]:
+    """The texts a column's header may match an item by: each text, then grid/matrix parts of it."""
+    out = list(texts)
+    for t in texts:
+        m = BRACKET.search(t)
+        if m:
+            out.append(m.group(1))
+        if " - " in t:
+            out.append(t.rsplit(" - ", 1)[1])
+    return [t for t in out if t and t.strip()]
+
+
+def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
+                alternates: tuple[tuple[str, ...], ...] | None = None,
+                fixed: dict[int, str] | None = None) -> list[ColumnMap]:
     items = codebook.header_lookup()
     roles = codebook.role_lookup()
     personal = {normalise_text(h) for h in codebook.personal_data_headers}
+    alternates = alternates or tuple((h,) for h in headers)
+    fixed = fixed or {}
     out: list[ColumnMap] = []
     taken: dict[str, str] = {}
     for index, header in enumerate(headers):
-        norm = normalise_text(header)
-        if norm in spec.columns:
-            target, how = spec.columns[norm], "columns"
-        elif norm in items:
-            target, how = items[norm], "codebook"
-        elif norm in personal:
+        texts = alternates[index]
+        norms = [normalise_text(t) for t in texts]
+        display = header if header.strip() else (texts[1] if len(texts) > 1 else f"(column {index + 1}, no header)")
+        user = next((spec.columns[n] for n in norms if n in spec.columns), None)
+        item = next((items[normalise_text(t)] for t in item_candidates(texts) if normalise_text(t) in items), None)
+        if user is not None:
+            target, how = user, "columns"
+        elif index in fixed:
+            target, how = fixed[index], "preset"
+        elif item is not None:
+            target, how = item, "codebook"
+        elif any(n in personal for n in norms):
             target, how = "personal_data", "personal_data"
-        elif norm in roles:
-            target, how = roles[norm], "role"
+        elif any(n in roles for n in norms):
+            target, how = next(roles[n] for n in norms if n in roles), "role"
         else:
             target, how = "unmapped", "unmapped"
-        if target in codebook.items or target in ("respondent_id", "status", "submitted_at"):
+        if target in codebook.items or target in ROLE_TARGETS:
             if target in taken:
                 raise WaveError(
-                    f"{spec.export_path}: headers {taken[target]!r} and {header!r} both map to {target}; "
+                    f"{spec.export_path}: headers {taken[target]!r} and {display!r} both map to {target}; "
                     f"map one of them to another item or to drop in wave.yaml columns"
                 )
-            taken[target] = header
-        out.append(ColumnMap(index=index, header=header, target=target, matched_by=how))
+            taken[target] = display
+        out.append(ColumnMap(index=index, header=display, target=target, matched_by=how))
     return out
 
 
@@ -83,8 +130,18 @@ def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codeb
     return out
 
 
+def _status_values(codebook: Codebook, key: str, canonical: str) -> list[str]:
+    return sorted({normalise_text(v) for v in codebook.status_values.get(key, ())} | {canonical})
+
+
 def normalise_export(export: Export, spec: WaveSpec, codebook: Codebook, key: bytes) -> NormalisedWave:
-    columns = map_headers(export.headers, spec, codebook)
+    """Apply the wave's tool preset to a read export, then normalise it."""
+    return normalise_prepared(prepare(export, spec, codebook), spec, codebook, key)
+
+
+def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, key: bytes) -> NormalisedWave:
+    export = prepared.export
+    columns = map_headers(prepared.headers, spec, codebook, prepared.alternates, prepared.roles)
     item_cols = [c for c in columns if c.target in codebook.items]
     if not item_cols:
         unmapped = ", ".join(repr(c.header) for c in columns if c.target == "unmapped") or "(none)"
@@ -94,30 +151,76 @@ def normalise_export(export: Export, spec: WaveSpec, codebook: Codebook, key: by
         )
     if export.n_rows == 0:
         raise WaveError(f"{export.path}: the export has a header but no respondent rows; export the responses again")
+    if prepared.codes_need_labels:
+        coded = [
+            c.header for c in item_cols
+            if not codebook.scale_of(c.target).is_text and codebook.scale_of(c.target).key not in spec.values
+            and export.frame[c.name].str.contains(r"^\s*\d+(?:\.0)?\s*$").any()
+        ]
+        if coded:
+            raise WaveError(
+                f"{export.path}: the {prepared.tool} dataset holds answer codes (columns "
+                f"{', '.join(map(repr, coded[:5]))}{', …' if len(coded) > 5 else ''}) but no labels table was found. "
+                f"Put the tool's labels file (variable;code;label) in {spec.folder} and name it in wave.yaml "
+                "`labels:`, or map the codes to categories in wave.yaml `values:`"
+            )
 
-    frame = export.frame.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
     source_file = export.path.name
-    by_role = {c.target: c for c in columns if c.target in ("respondent_id", "status", "submitted_at")}
+    by_role = {c.target: c for c in columns if c.target in ROLE_TARGETS}
+    user_status = by_role.get("status") if by_role.get("status") and by_role["status"].matched_by == "columns" else None
+
+    frame = export.frame
+    if user_status is None and prepared.status is not None:
+        status = prepared.status.alias("status")
+        status_column = prepared.status_column
+    elif "status" in by_role:
+        status = frame[by_role["status"].name].str.strip_chars().alias("status")
+        status_column = by_role["status"].header
+    else:
+        status = pl.Series("status", [None] * frame.height, dtype=pl.Utf8)
+        status_column = None
+    frame = frame.with_columns(status)
+
+    # Rows that are not responses: previews/tests always; invited-but-never-answered when they hold no answer.
+    answered = pl.any_horizontal(pl.col(c.name).str.strip_chars().is_not_null() for c in item_cols)
+    status_norm = pl.col("status").str.strip_chars().str.to_lowercase()
+    is_test = status_norm.is_in(_status_values(codebook, TEST, TEST))
+    is_absent = status_norm.is_in(_status_values(codebook, NOT_RESPONDED, NOT_RESPONDED)) & ~answered
+    frame = frame.with_columns(
+        pl.when(is_test).then(pl.lit(TEST)).when(is_absent).then(pl.lit(NOT_RESPONDED)).otherwise(None).alias("_excluded")
+    )
+    excluded = {
+        reason: n for reason, n in frame.group_by("_excluded").len().drop_nulls("_excluded").sort("_excluded").rows()
+    }
+    frame = frame.filter(pl.col("_excluded").is_null()).drop("_excluded")
+    if frame.height == 0:
+        what = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in excluded.items())
+        raise WaveError(
+            f"{export.path}: none of the {export.n_rows} rows is a response ({what}); export the responses "
+            "again (the tool's export of completed and partial responses)"
+        )
 
     if "respondent_id" in by_role:
-        ids = frame[by_role["respondent_id"].name]
+        ids = frame[by_role["respondent_id"].name].str.strip_chars()
+        distinct = ids.drop_nulls().unique().to_list()
+        pseudonyms = {v: respondent_pseudonym(key, v) for v in distinct}
         keys = [
-            respondent_pseudonym(key, v) if v is not None else row_pseudonym(key, spec.key, source_file, r)
-            for v, r in zip(ids.to_list(), frame["source_row"].to_list())
+            pseudonyms[v] if v is not None else row_pseudonym(key, spec.key, source_file, r)
+            for v, r in zip(ids.to_list(), frame[ROW].to_list())
         ]
     else:
-        keys = [row_pseudonym(key, spec.key, source_file, r) for r in frame["source_row"].to_list()]
+        keys = [row_pseudonym(key, spec.key, source_file, r) for r in frame[ROW].to_list()]
     frame = frame.with_columns(pl.Series("respondent_key", keys, dtype=pl.Utf8))
 
     def role_col(role: str) -> pl.Expr:
         c = by_role.get(role)
         return (pl.col(c.name).str.strip_chars() if c else pl.lit(None, dtype=pl.Utf8)).alias(role)
 
-    base = [pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), "source_row", "respondent_key"]
+    base = [pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), ROW, "respondent_key"]
     respondents = frame.select(
         *base,
-        role_col("status"),
-        pl.lit(by_role["status"].header if "status" in by_role else None, dtype=pl.Utf8).alias("status_column"),
+        pl.col("status").str.strip_chars().alias("status"),
+        pl.lit(status_column, dtype=pl.Utf8).alias("status_column"),
         role_col("submitted_at"),
     )
 
@@ -135,8 +238,9 @@ def normalise_export(export: Export, spec: WaveSpec, codebook: Codebook, key: by
             )
         parts.append(
             part.with_columns(pl.lit(col.header).alias("column"), pl.lit(col.target).alias("item")).select(
-                "wave", "source_file", "source_row", "respondent_key", "column", "item", "value", "category"
+                "wave", "source_file", ROW, "respondent_key", "column", "item", "value", "category"
             )
         )
-    cells = pl.concat(parts, how="vertical").sort("source_row", "item")
-    return NormalisedWave(respondents=respondents, cells=cells, columns=columns)
+    cells = pl.concat(parts, how="vertical").sort(ROW, "item")
+    return NormalisedWave(respondents=respondents, cells=cells, columns=columns, tool=prepared.tool,
+                          exported_rows=export.n_rows, excluded_rows=excluded, notes=prepared.notes)

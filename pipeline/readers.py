@@ -1,16 +1,37 @@
 """Readers: one export file → its header row and data rows, every cell as text (blank = null).
 
 The rest of the pipeline never sees the file format: a reader returns an `Export` whose frame has one
-text column per export column (named c0, c1, … so duplicate headers survive) and `headers` in file order.
+text column per export column (named c0, c1, … so duplicate headers survive) plus `source_row`, the
+number of the record under the header row (1 = first row under the header). Completely blank rows are
+dropped (they carry no answer); the row numbers of the other rows stay those of the file.
+
+| ending            | reader                                                                    |
+|-------------------|---------------------------------------------------------------------------|
+| .csv .tsv .txt    | encoding sniffed (UTF-8 with/without BOM, UTF-16 with BOM, Windows-1252), |
+|                   | delimiter sniffed (`,` `;` tab, or an Excel `sep=` line), read by polars   |
+| .xlsx .xlsm       | fastexcel: the sheet named in wave.yaml `sheet:`, else a sheet called     |
+|                   | "Dataset" (SurveyXact), else the first sheet                              |
+| .sav .zsav        | pyreadstat: codes as text, value labels and variable labels kept          |
+
+Numbers are written as text without a trailing ".0" (1.0 → "1"), so the same id or code reads the same
+from a CSV, a workbook or an SPSS file.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-from dataclasses import dataclass
+import io
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+
+ROW = "source_row"
+SAMPLE_BYTES = 1 << 16
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 class ExportError(ValueError):
@@ -21,69 +42,307 @@ class ExportError(ValueError):
 class Export:
     path: Path
     headers: list[str]
-    frame: pl.DataFrame  # columns c0..cN, all Utf8; one row per data row, in file order
-    format: str
+    frame: pl.DataFrame  # c0..cN (Utf8, null = blank) + source_row (Int64); one row per data row, file order
+    format: str  # csv, xlsx or sav
+    encoding: str | None = None  # csv: the encoding found
+    delimiter: str | None = None  # csv: the delimiter found
+    sheet: str | None = None  # xlsx: the sheet read
+    sheets: tuple[str, ...] = ()  # xlsx: every sheet of the workbook
+    value_labels: dict[int, dict[str, str]] = field(default_factory=dict)  # column index → code → label
+    variable_labels: dict[int, str] = field(default_factory=dict)  # column index → variable label (SPSS)
 
     @property
     def n_rows(self) -> int:
         return self.frame.height
 
+    @property
+    def names(self) -> list[str]:
+        return [f"c{i}" for i in range(len(self.headers))]
 
-def _sniff_delimiter(sample: str, path: Path) -> str:
-    first = sample.splitlines()[0] if sample else ""
-    if not first.strip():
-        raise ExportError(f"{path}: the first line is empty; the export needs a header row")
+    def row_values(self, i: int) -> list[str]:
+        """The cells of the i-th data row (0-based) as text, blank as ""."""
+        row = self.frame.row(i, named=True)
+        return ["" if row[n] is None else row[n] for n in self.names]
+
+
+# Text --------------------------------------------------------------------------------------------
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """Bytes of a text export → (text, encoding name). BOMs decide first; then UTF-8; then Windows-1252."""
+    if raw.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8-sig", raw[len(codecs.BOM_UTF8):]
+    elif raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+        encoding, body = "utf-16", raw
+    elif len(raw) >= 4 and raw[1] == 0 and raw[3] == 0 and raw[0] != 0:
+        encoding, body = "utf-16-le", raw  # UTF-16 without BOM (rare): every second byte is NUL
+    elif len(raw) >= 4 and raw[0] == 0 and raw[2] == 0 and raw[1] != 0:
+        encoding, body = "utf-16-be", raw
+    else:
+        encoding, body = "utf-8", raw
+    if encoding.startswith("utf-16"):
+        try:
+            return body.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise ExportError(
+                f"{path}: starts like UTF-16 text but byte {exc.start} cannot be decoded; export the file again "
+                "as UTF-8 CSV"
+            ) from None
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        return body.decode("utf-8"), encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        return body.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError as exc:
+        raise ExportError(
+            f"{path}: line {_line_of(body, exc.start)} holds byte 0x{body[exc.start]:02x}, which is neither UTF-8 "
+            "nor Windows-1252 text; save the export as UTF-8 CSV"
+        ) from None
+
+
+def _records(sample: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    """The first complete records of a text sample (the last, maybe cut, line is left out)."""
+    cut = sample.rfind("\n")
+    body = sample[:cut] if cut > 0 and len(sample) >= SAMPLE_BYTES else sample
+    out = []
+    try:
+        for row in csv.reader(io.StringIO(body), delimiter=delimiter):
+            if row and any(c.strip() for c in row):
+                out.append(row)
+            if len(out) >= limit:
+                break
     except csv.Error:
-        counts = {d: first.count(d) for d in (",", ";", "\t")}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+        return out
+    return out
 
 
-def read_csv(path: Path) -> Export:
+def sniff_delimiter(sample: str, path: Path) -> str:
+    """The delimiter that splits the header into most fields while the rows keep the header's width."""
+    first = sample.split("\n", 1)[0].strip("\r\ufeff")
+    if not first.strip():
+        raise ExportError(f"{path}: the first line is empty; the export needs its header row on line 1")
+    best, best_score = ",", (-1.0, 0)
+    for d in DELIMITERS:
+        rows = _records(sample, d)
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        fits = sum(1 for r in rows[1:] if len(r) == width or (len(r) > width and not any(c.strip() for c in r[width:])))
+        score = (fits / max(len(rows) - 1, 1), width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _blank_to_null(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.when(pl.col(n).str.strip_chars() == "").then(None).otherwise(pl.col(n)).alias(n) for n in names
+    )
+
+
+def _finish(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Blank cells → null; number the data rows; drop completely blank rows (they hold nothing)."""
+    frame = _blank_to_null(frame, names).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    if names:
+        frame = frame.filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
+    return frame.select(*names, ROW)
+
+
+def _rows_python(text: str, delimiter: str, path: Path) -> list[list[str]]:
+    """The slow, exact path: every record by the csv module (used to explain polars' refusals)."""
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)]
+    except csv.Error as exc:
+        raise ExportError(f"{path}: not a readable CSV ({exc}); check the quoting or export the file again") from None
+
+
+def _frame_from_rows(rows: list[list[str]], width: int, path: Path, delimiter: str) -> pl.DataFrame:
+    names = [f"c{i}" for i in range(width)]
+    for i, row in enumerate(rows, start=1):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise ExportError(
+                f"{path}: data row {i} has {len(row)} fields but the header has {width} "
+                f"({DELIMITER_NAMES[delimiter]}-separated); check the delimiter or the quoting of that row"
+            )
+    columns = {name: [(row[j] if j < len(row) else None) for row in rows] for j, name in enumerate(names)}
+    return pl.DataFrame(columns, schema={n: pl.Utf8 for n in names})
+
+
+def parse_text(text: str, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
+    """Delimited text → (header cells, frame c0..cN + source_row, delimiter)."""
+    text = text.lstrip("\ufeff")
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:  # Excel's "sep=;" hint line
+        delimiter, text = first.strip()[4], rest
+    delimiter = delimiter or sniff_delimiter(text[:SAMPLE_BYTES], path)
+    data = text.encode("utf-8")
+    try:
+        raw = pl.read_csv(io.BytesIO(data), has_header=False, separator=delimiter, quote_char='"',
+                          infer_schema=False, raise_if_empty=False)
+        rows = None
+    except pl.exceptions.ComputeError:
+        raw, rows = None, _rows_python(text, delimiter, path)
+    if rows is not None:
+        while rows and not any(c.strip() for c in rows[0]):
+            rows.pop(0)
+        if not rows:
+            raise ExportError(f"{path}: no header row")
+        headers = rows[0]
+        frame = _frame_from_rows(rows[1:], len(headers), path, delimiter)
+    else:
+        if raw.height == 0 or raw.width == 0:
+            raise ExportError(f"{path}: no header row; export the survey again with column headings")
+        header_row = raw.row(0)
+        headers = ["" if h is None else h for h in header_row]
+        frame = raw.slice(1).rename({old: f"c{i}" for i, old in enumerate(raw.columns)})
+    names = [f"c{i}" for i in range(len(headers))]
+    return [h.strip().strip("\ufeff") for h in headers], _finish(frame, names), delimiter
+
+
+def read_text(path: Path) -> tuple[str, str]:
     raw = path.read_bytes()
     if not raw.strip():
         raise ExportError(f"{path}: the file is empty; export the survey again")
+    return decode(raw, path)
+
+
+def read_csv(path: Path, sheet: str | None = None) -> Export:
+    text, encoding = read_text(path)
+    headers, frame, delimiter = parse_text(text, path)
+    return Export(path=path, headers=headers, frame=frame, format="csv", encoding=encoding, delimiter=delimiter)
+
+
+def read_table_rows(path: Path) -> list[list[str]]:
+    """Every row of a small delimited side file (e.g. a SurveyXact labels table), cells stripped."""
+    text, _ = read_text(path)
+    text = text.lstrip("\ufeff")
+    delimiter = sniff_delimiter(text[:SAMPLE_BYTES], path)
+    return [[c.strip() for c in row] for row in _rows_python(text, delimiter, path) if any(c.strip() for c in row)]
+
+
+# Excel -------------------------------------------------------------------------------------------
+def _excel_reader(path: Path):
+    import fastexcel
+
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ExportError(f"{path}: not UTF-8 text (byte {exc.start}); save the export as UTF-8 CSV") from None
-    delimiter = _sniff_delimiter(text[:65536], path)
-    rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
-    while rows and not any(cell.strip() for cell in rows[-1]):
-        rows.pop()
-    if not rows:
-        raise ExportError(f"{path}: no header row")
-    headers, data = rows[0], rows[1:]
-    width = len(headers)
-    for i, row in enumerate(data, start=1):
-        if len(row) > width and any(cell.strip() for cell in row[width:]):
-            raise ExportError(
-                f"{path}: data row {i} has {len(row)} fields but the header has {width}; check the delimiter or quoting"
-            )
-    names = [f"c{i}" for i in range(width)]
-    columns = {
-        name: [(row[j] if j < len(row) else "") for row in data] for j, name in enumerate(names)
-    }
-    frame = pl.DataFrame(columns, schema={n: pl.Utf8 for n in names})
-    frame = frame.with_columns(pl.when(pl.col(n).str.strip_chars() == "").then(None).otherwise(pl.col(n)).alias(n) for n in names)
-    return Export(path=path, headers=[h.strip() for h in headers], frame=frame, format="csv")
+        return fastexcel.read_excel(str(path))
+    except fastexcel.FastExcelError as exc:
+        raise ExportError(f"{path}: not a readable Excel workbook ({exc}); save it again as .xlsx") from None
 
 
-READERS = {".csv": read_csv, ".txt": read_csv, ".tsv": read_csv}
+def _sheet_frame(reader, path: Path, sheet: str) -> pl.DataFrame:
+    import fastexcel
+
+    try:
+        return reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    except fastexcel.FastExcelError as exc:
+        raise ExportError(f"{path}: sheet {sheet!r} cannot be read ({exc}); save the workbook again as .xlsx") from None
 
 
-def read_export(path: Path) -> Export:
-    """Read any supported export by its file ending."""
+def default_sheet(sheets: list[str]) -> str:
+    """The sheet read when wave.yaml names none: SurveyXact's "Dataset" if present, else the first."""
+    for name in sheets:
+        if name.strip().casefold() == "dataset":
+            return name
+    return sheets[0]
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> Export:
+    reader = _excel_reader(path)
+    sheets = list(reader.sheet_names)
+    if not sheets:
+        raise ExportError(f"{path}: the workbook has no sheets")
+    if sheet is None:
+        sheet = default_sheet(sheets)
+    elif sheet not in sheets:
+        raise ExportError(f"{path}: no sheet named {sheet!r}; the sheets are {', '.join(map(repr, sheets))}. "
+                          "Correct `sheet:` in wave.yaml")
+    raw = _sheet_frame(reader, path, sheet)
+    if raw.height == 0 or raw.width == 0:
+        raise ExportError(f"{path}: sheet {sheet!r} is empty; the export needs a header row and respondent rows")
+    headers = ["" if h is None else str(h).strip() for h in raw.row(0)]
+    frame = raw.slice(1).rename({old: f"c{i}" for i, old in enumerate(raw.columns)})
+    # Trailing columns without a header and without data are formatting, not columns.
+    while headers and not headers[-1] and frame[f"c{len(headers) - 1}"].drop_nulls().str.strip_chars().eq("").all():
+        frame = frame.drop(f"c{len(headers) - 1}")
+        headers.pop()
+    names = [f"c{i}" for i in range(len(headers))]
+    return Export(path=path, headers=headers, frame=_finish(frame.select(names), names), format="xlsx",
+                  sheet=sheet, sheets=tuple(sheets))
+
+
+def read_sheet_rows(path: Path, sheet: str) -> list[list[str]]:
+    """Every non-blank row of one sheet as text, cells stripped (for SurveyXact's Labels/Structure sheets)."""
+    raw = _sheet_frame(_excel_reader(path), path, sheet)
+    out = []
+    for row in raw.iter_rows():
+        cells = ["" if v is None else str(v).strip() for v in row]
+        if any(cells):
+            out.append(cells)
+    return out
+
+
+# SPSS --------------------------------------------------------------------------------------------
+def number_text(value: object) -> str | None:
+    """1.0 → "1", 2.5 → "2.5", NaN/None → None."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _text_column(series: pl.Series) -> pl.Series:
+    if series.dtype == pl.Utf8:
+        return series
+    if series.dtype.is_float():
+        ints = series.fill_nan(None)
+        integral = (ints.is_null() | (ints == ints.round(0))).all()
+        if integral and (ints.drop_nulls().abs() < 2**53).all():
+            return ints.cast(pl.Int64).cast(pl.Utf8)
+        return pl.Series(series.name, [number_text(v) for v in ints.to_list()], dtype=pl.Utf8)
+    return series.cast(pl.Utf8)
+
+
+def read_sav(path: Path, sheet: str | None = None) -> Export:
+    import pyreadstat
+
+    try:
+        data, meta = pyreadstat.read_sav(str(path), output_format="polars", apply_value_formats=False)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
+        raise ExportError(f"{path}: not a readable SPSS file ({exc}); export the .sav again") from None
+    headers = list(meta.column_names)
+    names = [f"c{i}" for i in range(len(headers))]
+    frame = pl.DataFrame([_text_column(data[h]).alias(n) for h, n in zip(headers, names)]) if headers else pl.DataFrame()
+    value_labels = {}
+    for i, h in enumerate(headers):
+        labels = meta.variable_value_labels.get(h)
+        if labels:
+            value_labels[i] = {number_text(k): str(v).strip() for k, v in labels.items()}
+    variable_labels = {i: lab.strip() for i, lab in enumerate(meta.column_labels or []) if lab and lab.strip()}
+    return Export(path=path, headers=[h.strip() for h in headers], frame=_finish(frame, names), format="sav",
+                  value_labels=value_labels, variable_labels=variable_labels)
+
+
+READERS = {".csv": read_csv, ".txt": read_csv, ".tsv": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx,
+           ".sav": read_sav, ".zsav": read_sav}
+
+
+def read_export(path: Path, sheet: str | None = None) -> Export:
+    """Read any supported export by its file ending (sheet: the workbook sheet, xlsx only)."""
     reader = READERS.get(path.suffix.lower())
     if reader is None:
         raise ExportError(
             f"{path}: files ending in {path.suffix!r} are not supported; export as {', '.join(sorted(READERS))}"
         )
     try:
-        return reader(path)
+        return reader(path, sheet)
     except ExportError:
         raise
-    except (OSError, csv.Error, pl.exceptions.PolarsError) as exc:
+    except (OSError, csv.Error, pl.exceptions.PolarsError, UnicodeError) as exc:
         raise ExportError(f"{path}: could not be read ({exc}); check that it is a complete export") from None

@@ -48,56 +48,69 @@ def unknown_label_reason(value: str, item: str, codebook: Codebook) -> str:
 
 
 def _status_complete(respondents: pl.DataFrame, codebook: Codebook) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """complete = True unless the status column says otherwise; unknown statuses are quarantined (→ partial)."""
-    complete_values = {normalise_text(v) for v in codebook.status_values.get("complete", ())}
-    partial_values = {normalise_text(v) for v in codebook.status_values.get("partial", ())}
-    statuses = respondents["status"].to_list()
-    complete, bad = [], []
-    for row, status in zip(respondents.iter_rows(named=True), statuses):
-        if status is None:
-            complete.append(True)
-            continue
-        norm = normalise_text(status)
-        if norm in complete_values:
-            complete.append(True)
-        elif norm in partial_values:
-            complete.append(False)
-        else:
-            complete.append(False)
-            bad.append(
-                {
-                    "wave": row["wave"], "source_file": row["source_file"], "source_row": row["source_row"],
-                    "column": row["status_column"], "value": status,
-                    "reason": f"status {status!r} is neither complete ({', '.join(codebook.status_values.get('complete', ()))}) "
-                    f"nor partial ({', '.join(codebook.status_values.get('partial', ()))}): the row counts as partial. "
-                    "Map the status in wave.yaml or correct the export",
-                }
-            )
-    quarantine = pl.DataFrame(bad, schema=_empty_quarantine().schema) if bad else _empty_quarantine()
-    return respondents.with_columns(pl.Series("complete", complete, dtype=pl.Boolean)), quarantine
+    """complete = True unless the status column says otherwise; unknown statuses are quarantined (→ partial).
+
+    A blank status counts as complete (exports without a status column list submitted responses only);
+    `not_responded` with answers (invited, never finished) counts as partial."""
+    complete_values = sorted({normalise_text(v) for v in codebook.status_values.get("complete", ())})
+    partial_values = sorted({normalise_text(v) for v in codebook.status_values.get("partial", ())}
+                            | {normalise_text(v) for v in codebook.status_values.get("not_responded", ())}
+                            | {"not_responded"})
+    statuses = respondents["status"].drop_nulls().unique().to_list()
+    norm = {s: normalise_text(s) for s in statuses}
+    known = {s: (n in complete_values) for s, n in norm.items() if n in complete_values or n in partial_values}
+    respondents = respondents.with_columns(
+        pl.when(pl.col("status").is_null()).then(True)
+        .otherwise(pl.col("status").replace_strict(known, default=False, return_dtype=pl.Boolean))
+        .alias("complete")
+    )
+    unknown = sorted(s for s in statuses if s not in known)
+    if not unknown:
+        return respondents, _empty_quarantine()
+    reasons = {
+        s: f"status {s!r} is neither complete ({', '.join(codebook.status_values.get('complete', ()))}) "
+        f"nor partial ({', '.join(codebook.status_values.get('partial', ()))}): the row counts as partial. "
+        "Map the status in wave.yaml or correct the export"
+        for s in unknown
+    }
+    quarantine = respondents.filter(pl.col("status").is_in(unknown)).select(
+        "wave", "source_file", "source_row", pl.col("status_column").alias("column"), pl.col("status").alias("value"),
+        pl.col("status").replace_strict(reasons, return_dtype=pl.Utf8).alias("reason"),
+    )
+    return respondents, quarantine.cast(_empty_quarantine().schema)
 
 
 def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int], set[int], dict[int, list[int]]]:
-    """Rows to drop as exact duplicates, rows in conflict, and for each conflicting row its group's rows."""
-    dup_keys = respondents.filter(pl.col("respondent_key").is_duplicated())
-    if dup_keys.is_empty():
+    """Rows to drop as exact duplicates, rows in conflict, and for each conflicting row its group's rows.
+
+    Rows share a respondent when their respondent_key is equal (same respondent id); they are exact
+    duplicates when their status and every (item, value) are equal."""
+    dup = respondents.filter(pl.col("respondent_key").is_duplicated()).select("respondent_key", "source_row", "status")
+    if dup.is_empty():
         return set(), set(), {}
+    rows = dup["source_row"].to_list()
+    answers = (
+        cells.filter(pl.col("source_row").is_in(rows))
+        .sort("source_row", "item", "column")
+        .group_by("source_row", maintain_order=True)
+        .agg(pl.concat_str(pl.col("item"), pl.col("value"), separator="\x1f").str.join("\x1e").alias("answers"))
+    )
+    prints = dup.join(answers, on="source_row", how="left").with_columns(
+        pl.concat_str(pl.col("status").fill_null("\x00"), pl.col("answers").fill_null(""), separator="\x1d").alias("fp")
+    )
     exact_drop: set[int] = set()
     conflict: set[int] = set()
     groups: dict[int, list[int]] = {}
-    for _, group in dup_keys.group_by("respondent_key", maintain_order=True):
-        rows = sorted(group["source_row"].to_list())
-        fingerprints = []
-        for r in rows:
-            answers = cells.filter(pl.col("source_row") == r).select("item", "value").sort("item").rows()
-            status = group.filter(pl.col("source_row") == r)["status"].item()
-            fingerprints.append((tuple(answers), status))
-        if all(fp == fingerprints[0] for fp in fingerprints):
-            exact_drop.update(rows[1:])
+    summary = prints.group_by("respondent_key").agg(
+        pl.col("source_row").sort().alias("rows"), pl.col("fp").n_unique().alias("variants")
+    )
+    for group_rows, variants in summary.select("rows", "variants").iter_rows():
+        if variants == 1:
+            exact_drop.update(group_rows[1:])
         else:
-            conflict.update(rows)
-            for r in rows:
-                groups[r] = rows
+            conflict.update(group_rows)
+            for r in group_rows:
+                groups[r] = group_rows
     return exact_drop, conflict, groups
 
 
@@ -107,16 +120,18 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
     exact_drop, conflict, groups = _duplicates(respondents, cells)
 
     conflict_cells = cells.filter(pl.col("source_row").is_in(sorted(conflict)))
+    conflict_reason = {
+        r: "the respondent id of this row also stands in row" + ("s " if len(rows) > 2 else " ")
+        + ", ".join(str(x) for x in rows if x != r)
+        + " with different answers: the rows count in neither. Keep one row in the export"
+        for r, rows in groups.items()
+    }
     conflict_quarantine = conflict_cells.select(
         "wave", "source_file", "source_row", "column", "value",
-        pl.col("source_row").map_elements(
-            lambda r: "the respondent id of this row also stands in rows "
-            + ", ".join(str(x) for x in groups[r] if x != r)
-            + " with different answers: the rows count in neither. Keep one row in the export",
-            return_dtype=pl.Utf8,
-        ).alias("reason"),
+        pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8).alias("reason"),
     )
     dropped = exact_drop | conflict
+    status_quarantine = status_quarantine.filter(~pl.col("source_row").is_in(sorted(exact_drop)))
     respondents = respondents.filter(~pl.col("source_row").is_in(sorted(dropped)))
     cells = cells.filter(~pl.col("source_row").is_in(sorted(dropped)))
     complete = respondents.select("source_row", "complete")
@@ -126,12 +141,17 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
     _, bad_rows = failing_rows(candidate_answers(codebook), closed)
     closed = closed.with_row_index("_i")
     bad = closed.filter(pl.col("_i").is_in(sorted(bad_rows)))
-    label_quarantine = bad.select(
-        "wave", "source_file", "source_row", "column", "value",
-        pl.struct("value", "item").map_elements(
-            lambda s: unknown_label_reason(s["value"], s["item"], codebook), return_dtype=pl.Utf8
-        ).alias("reason"),
-    ) if bad.height else _empty_quarantine()
+    if bad.height:
+        pairs = bad.select("value", "item").unique().rows()
+        reasons = pl.DataFrame(
+            {"value": [v for v, _ in pairs], "item": [i for _, i in pairs],
+             "reason": [unknown_label_reason(v, i, codebook) for v, i in pairs]},
+            schema={"value": pl.Utf8, "item": pl.Utf8, "reason": pl.Utf8},
+        )
+        label_quarantine = bad.join(reasons, on=["value", "item"], how="left").select(
+            "wave", "source_file", "source_row", "column", "value", "reason")
+    else:
+        label_quarantine = _empty_quarantine()
     responses = (
         closed.filter(~pl.col("_i").is_in(sorted(bad_rows)))
         .join(complete, on="source_row", how="left")
@@ -147,7 +167,7 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
     quarantine = pl.concat(
         [status_quarantine, conflict_quarantine.cast(_empty_quarantine().schema), label_quarantine.cast(_empty_quarantine().schema)],
         how="vertical",
-    ).sort("source_row", "column")
+    ).sort("source_row", "column", "reason")
     return StagedWave(
         respondents=respondents.select("wave", "respondent_key", "source_row", "complete").sort("source_row"),
         responses=responses,

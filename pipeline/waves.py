@@ -1,4 +1,9 @@
-"""Wave folders on disk: <raw>/<wave>/wave.yaml plus one export file."""
+"""Wave folders on disk: <raw>/<wave>/wave.yaml plus one export file.
+
+wave.yaml keys: label, invited, export (required: the export file as the tool wrote it), fielded, tool
+(auto or a tool of TOOLS), sheet (workbook sheet), labels (SurveyXact labels table next to the export),
+columns (header → item code or role), values (scale → {code or label: category}), reconstruction.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,12 @@ import yaml
 from pipeline.codebook import Codebook, normalise_text
 
 WAVE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop")
-TOOLS = ("auto", "csv")
+METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
+# Survey tools with a preset (pipeline.presets); `auto` recognises each from its header signature.
+TOOLS = ("auto", "generic", "surveyxact", "nettskjema", "msforms", "googleforms", "limesurvey", "qualtrics",
+         "surveymonkey")
+TOOL_ALIASES = {"csv": "generic", "excel": "generic", "xlsx": "generic", "spss": "generic", "sav": "generic",
+                "microsoft_forms": "msforms", "ms_forms": "msforms", "google_forms": "googleforms"}
 
 
 class WaveError(ValueError):
@@ -31,6 +40,7 @@ class WaveSpec:
     export: str
     tool: str = "auto"
     sheet: str | None = None
+    labels: str | None = None  # SurveyXact labels table (variable;code;label) next to the export
     columns: dict[str, str] = field(default_factory=dict)  # normalised header -> item code or role
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # scale -> {code: category}
     reconstruction: bool = False
@@ -89,7 +99,18 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         raise fail(f"export: {export!r} must name the export file inside the wave folder")
     if not (folder / export).is_file():
         raise fail(f"export: {export!r} is not in {folder}; copy the export there or correct the name")
-    tool = str(raw.get("tool", "auto"))
+    tool = str(raw.get("tool", "auto")).strip().lower()
+    if tool not in TOOLS and tool not in TOOL_ALIASES:
+        raise fail(f"tool: {raw.get('tool')!r} is not a known survey tool; use one of {', '.join(TOOLS)}")
+    sheet = raw.get("sheet")
+    if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
+        raise fail(f"sheet: {sheet!r} must name a sheet of the workbook")
+    labels = raw.get("labels")
+    if labels is not None:
+        if not isinstance(labels, str) or not labels or "/" in labels or "\\" in labels or labels.startswith("."):
+            raise fail(f"labels: {labels!r} must name the labels file inside the wave folder")
+        if not (folder / labels).is_file():
+            raise fail(f"labels: {labels!r} is not in {folder}; copy the labels file there or correct the name")
     fielded = raw.get("fielded")
     if fielded is not None and not isinstance(fielded, dt.date):
         try:
@@ -126,7 +147,8 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         invited=invited,
         export=export,
         tool=tool,
-        sheet=raw.get("sheet"),
+        sheet=sheet,
+        labels=labels,
         columns=columns,
         values=values,
         reconstruction=bool(raw.get("reconstruction", False)),
