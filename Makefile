@@ -10,7 +10,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test ui sql remove-wave bench png fuzz
+.PHONY: install run test ui sql remove-wave bench png fuzz browser
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -41,8 +41,11 @@ remove-wave: install  ## remove a wave's rows from the marts: make remove-wave W
 bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
 	$(PY) -m bench.run
 
-png: install  ## PNG copies of the report tables (needs Debian chromium)
+png: install browser  ## PNG copies of the report tables under $(PIPELINE_MARTS_DIR)/reports/png (after make run)
 	$(PY) -m pipeline.png
+
+browser:  ## install Debian chromium if missing (for make png and the browser test; needs root)
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 fuzz: install  ## longer fuzzing budget than make test
 	FUZZ_EXAMPLES=2000 $(PY) -m pytest -q -m fuzz

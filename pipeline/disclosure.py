@@ -7,9 +7,9 @@ share on the overview and the mean score. In the public profile:
 1. primary suppression: every category count below `min_cell` (zeros included) is hidden, count and percentage;
    an item whose base n is below `min_cell` is hidden altogether;
 2. secondary suppression: a published sum (the base n; the headline and top-2 counts and their complements
-   n − headline, n − top-2) must never contain exactly one hidden cell, or subtraction would reveal it. The
-   smallest visible cell of that sum is hidden as well (ties: the earlier category); when the sum has no other
-   cell to hide, the sum itself (the headline / top-2 share) is hidden;
+   n − headline, n − top-2) must never contain exactly one hidden cell, or subtraction would reveal it. Of
+   the ways to hide more, the one hiding the fewest sums (the headline / top-2 share), then the fewest and
+   smallest cells is chosen;
 3. the mean score is hidden when any scored cell is hidden (together with n it would reveal the hidden cells).
 
 The `internal` profile hides nothing. Shown as ":" (SUPPRESSED) in tables and charts.
@@ -72,32 +72,42 @@ class Protection:
 def protect_counts(counts: dict[str, int], *, sums: dict[str, frozenset[str]], scored: frozenset[str],
                    min_cell: int) -> Protection:
     """Suppress the cells of one item row. counts: category → count in display order; sums: name → the
-    categories of a published partial sum (its complement is published too, as n minus it)."""
-    order = {key: i for i, key in enumerate(counts)}
+    categories of a published partial sum (its complement is published too, as n minus it).
+
+    Of all ways to hide further cells (and, if need be, sums) so that no published sum holds exactly one
+    hidden cell, the one hiding the fewest sums, then the fewest cells, then the smallest counts is taken
+    (ties: earlier categories). Scales have a handful of categories, so every subset is tried."""
+    keys = list(counts)
     n = sum(counts.values())
     if n < min_cell:
-        return Protection(frozenset(counts), True, frozenset(sums), bool(scored))
-    hidden = {key for key, count in counts.items() if count < min_cell}
-    hidden_sums = {name for name, keys in sums.items() if sum(counts[k] for k in keys if k in counts) < min_cell}
-    changed = True
-    while changed:
-        changed = False
-        groups: list[tuple[str | None, frozenset[str]]] = [(None, frozenset(counts))]
-        for name, keys in sorted(sums.items()):
+        return Protection(frozenset(keys), True, frozenset(sums), bool(scored))
+    primary = frozenset(k for k in keys if counts[k] < min_cell)
+    if len(keys) > 16:
+        raise ValueError(f"scale with {len(keys)} categories: too many for exhaustive cell suppression")
+    small_sums = frozenset(name for name, ks in sums.items() if sum(counts.get(k, 0) for k in ks) < min_cell)
+    optional = [k for k in keys if k not in primary]
+    names = sorted(sums)
+    best: tuple | None = None
+    for sum_mask in range(1 << len(names)):
+        hidden_sums = small_sums | {names[i] for i in range(len(names)) if sum_mask >> i & 1}
+        if best is not None and len(hidden_sums) > best[0][0]:
+            continue
+        groups = [frozenset(keys)]
+        for name in names:
             if name not in hidden_sums:
-                keys = frozenset(k for k in keys if k in counts)
-                groups += [(name, keys), (name, frozenset(counts) - keys)]
-        for name, keys in groups:
-            if len(keys & hidden) != 1:
+                members = frozenset(k for k in sums[name] if k in counts)
+                groups += [members, frozenset(keys) - members]
+        for cell_mask in range(1 << len(optional)):
+            hidden = primary | {optional[i] for i in range(len(optional)) if cell_mask >> i & 1}
+            if any(len(g & hidden) == 1 for g in groups):
                 continue
-            candidates = sorted(keys - hidden, key=lambda k: (counts[k], order[k]))
-            if candidates:
-                hidden.add(candidates[0])
-            else:
-                hidden_sums.add(name)  # name is never None here: the total has more than one cell
-            changed = True
-            break
-    return Protection(frozenset(hidden), False, frozenset(hidden_sums), bool(hidden & scored))
+            cost = (len(hidden_sums), len(hidden), sum(counts[k] for k in hidden),
+                    sorted(keys.index(k) for k in hidden), sorted(hidden_sums))
+            if best is None or cost < best[0]:
+                best = (cost, frozenset(hidden), frozenset(hidden_sums))
+    assert best is not None  # hiding every cell is always valid
+    _, hidden, hidden_sums = best
+    return Protection(hidden, False, hidden_sums, bool(hidden & scored))
 
 
 def item_views(codebook: Codebook, distribution: pl.DataFrame, *, profile: str, min_cell: int
