@@ -1,0 +1,92 @@
+"""Charts (pipeline.figures): sides and colours from the codebook, geometry of the diverging chart, bytes."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipeline.codebook import load_codebook
+from pipeline.disclosure import item_views
+from pipeline.figures import apart_keys, level_chart, polarity, render_figures
+from pipeline.settings import PROJECT_ROOT
+from reports_helpers import COUNTS_2024
+
+CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
+
+
+def _distribution(counts: dict[str, list[int]], wave: str = "2024") -> pl.DataFrame:
+    """A frame shaped like marts.item_distribution for the given items."""
+    rows = []
+    for item, ns in counts.items():
+        keys = [c.key for c in CODEBOOK.scale_of(item).categories]
+        base = sum(ns)
+        for order, (key, n) in enumerate(zip(keys, ns), start=1):
+            rows.append({"wave": wave, "level": CODEBOOK.items[item].level, "item": item,
+                         "item_order": CODEBOOK.items[item].order, "category": key, "category_order": order,
+                         "n": n, "base_n": base, "pct": 100.0 * n / base if base else None})
+    return pl.DataFrame(rows)
+
+
+def test_sides_come_from_scores_and_headline():
+    degree = polarity(CODEBOOK, CODEBOOK.scales["degree"])
+    assert degree.side == {"very_high": 1, "high": 1, "some": 0, "low": -1, "not_at_all": -1, "dont_know": None}
+    assert degree.outward == {1: ("high", "very_high"), -1: ("low", "not_at_all")}
+    yes_no = polarity(CODEBOOK, CODEBOOK.scales["yes_no"])
+    assert yes_no.side == {"yes": 1, "no": -1, "dont_know": None}
+    assert apart_keys(CODEBOOK) == {"dont_know"}
+    # further out = stronger colour; the two sides differ
+    assert degree.colour["very_high"] != degree.colour["high"] != degree.colour["low"]
+    assert degree.colour["dont_know"] == yes_no.colour["dont_know"]
+
+
+def _bars(ax):
+    """(left, right) of every bar with a width, rounded, sorted."""
+    out = []
+    for p in ax.patches:
+        x0, x1 = sorted((p.get_x(), p.get_x() + p.get_width()))
+        if x1 - x0 > 1e-9:
+            out.append((round(x0, 6), round(x1, 6)))
+    return sorted(out)
+
+
+def test_diverging_chart_puts_negative_left_positive_right_and_dont_know_apart():
+    # C5: very_high 1, high 2, some 3, low 2, not_at_all 2, dont_know 0  → some 30 % across 0
+    # C4: very_high 1, high 3, some 3, low 2, not_at_all 0, dont_know 1 → dont_know 10 % apart
+    views = item_views(CODEBOOK, _distribution({k: COUNTS_2024[k] for k in ("C4", "C5")}),
+                       profile="internal", min_cell=3)
+    fig = level_chart(CODEBOOK, "nb", "citizen", [views[("2024", "C4")], views[("2024", "C5")]])
+    main, side = fig.axes[:2]
+    assert _bars(main) == sorted([
+        # C4: some -15..15, high 15..45, very_high 45..55, low -15..-35
+        (-15.0, 15.0), (15.0, 45.0), (45.0, 55.0), (-35.0, -15.0),
+        # C5: some -15..15, high 15..35, very_high 35..45, low -35..-15, not_at_all -55..-35
+        (-15.0, 15.0), (15.0, 35.0), (35.0, 45.0), (-35.0, -15.0), (-55.0, -35.0),
+    ])
+    assert _bars(side) == [(0.0, 10.0)]  # C4's dont_know, apart
+    totals = sorted(t.get_text() for t in main.texts if t.get_text().endswith(" %"))
+    assert totals == ["20 %", "30 %", "40 %", "40 %"]  # C4: 20 left, 40 right; C5: 40 left, 30 right
+
+
+def test_figures_are_byte_identical_and_carry_no_date():
+    dist = _distribution({k: COUNTS_2024[k] for k in ("P1", "C4", "V4")})
+    views = item_views(CODEBOOK, dist, profile="internal", min_cell=3)
+    first = render_figures(CODEBOOK, "da", views)
+    second = render_figures(CODEBOOK, "da", item_views(CODEBOOK, dist, profile="internal", min_cell=3))
+    assert first == second
+    assert len(first) == 2 * (3 + 3)
+    assert list(first) == sorted(first)
+    svg = first["2024/item-P1.svg"].decode("utf-8")
+    assert svg.startswith("<?xml") and "<dc:date>" not in svg and 'id="figure-2024-P1"' in svg
+    assert first["2024/item-P1.png"].startswith(b"\x89PNG\r\n\x1a\n")
+    assert b"tEXtSoftware" not in first["2024/item-P1.png"]
+    english = render_figures(CODEBOOK, "en", views)
+    assert english["2024/item-P1.svg"] != first["2024/item-P1.svg"]  # labels follow the language
+
+
+def test_each_wave_gets_its_own_charts():
+    dist = pl.concat([_distribution({"P1": COUNTS_2024["P1"]}, "2024"),
+                      _distribution({"P1": [1, 1, 1, 1, 1, 0]}, "2025")])
+    out = render_figures(CODEBOOK, "nb", item_views(CODEBOOK, dist, profile="internal", min_cell=3))
+    assert sorted(out) == ["2024/item-P1.png", "2024/item-P1.svg", "2024/level-personal.png",
+                           "2024/level-personal.svg", "2025/item-P1.png", "2025/item-P1.svg",
+                           "2025/level-personal.png", "2025/level-personal.svg"]
+    assert out["2024/item-P1.svg"] != out["2025/item-P1.svg"]
