@@ -26,7 +26,7 @@ class SensorDriver:
         self.settings = settings
         self.instance = instance
         self.defs = build_definitions(settings)
-        self.sensor = self.defs.get_sensor_def(SENSOR_NAME)
+        self.sensor = self.defs.get_repository_def().get_sensor_def(SENSOR_NAME)
         self.cursor: str | None = None
 
     def tick(self):
