@@ -65,12 +65,15 @@ copy (
         cross join items
         join (select distinct scale, category, category_order, label from categories) c using (scale)
     ),
-    final as (
-        select grid.*, coalesce(answers.n, 0)::bigint as n,
-               (sum(coalesce(answers.n, 0)) over (partition by grid.wave, grid.item))::bigint as base_n,
-               case when base_n > 0 then 100.0 * n / base_n end as pct
+    counted as (
+        select grid.*, coalesce(answers.n, 0)::bigint as n
         from grid
         left join answers using (wave, item, category)
+    ),
+    final as (
+        select *, (sum(n) over (partition by wave, item))::bigint as base_n,
+               case when base_n > 0 then 100.0 * n / base_n end as pct
+        from counted
     )
     select wave, level, item, item_order, category, category_order, label, n, base_n, pct
     from final
