@@ -17,7 +17,7 @@ from pipeline.pseudonym import pseudonym_key
 from pipeline.readers import Export, read_export
 from pipeline.settings import Settings
 from pipeline.staging import StagedWave, stage_wave
-from pipeline.waves import WaveSpec, file_sha256, load_wave
+from pipeline.waves import WaveError, WaveSpec, file_sha256, load_wave
 
 # More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
 MAX_QUARANTINE_SHARE = 0.20
@@ -83,16 +83,27 @@ def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     prepared = prepare(export, spec, codebook)
     normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
+    _stop_early_when_mostly_unmatched(normalised, codebook, f"{wave}/{spec.export}")
     return ReadWave(spec=spec, export=prepared.export, normalised=normalised, sha256=file_sha256(spec.export_path),
                     asked_items=asked)
+
+
+def _stop_early_when_mostly_unmatched(normalised: NormalisedWave, codebook: Codebook, export_name: str) -> None:
+    """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage now
+    (same check and message as the staging step) so the wave fails before anything of it is written."""
+    cells = normalised.cells
+    closed = [i.code for i in codebook.closed_items()]
+    unmatched = cells.filter(pl.col("category").is_null() & pl.col("item").is_in(closed)).height
+    if cells.height and unmatched / cells.height > MAX_QUARANTINE_SHARE:
+        stage(normalised, codebook, export_name)
 
 
 def quarantine_share(staged: StagedWave, n_cells: int) -> float:
     return staged.quarantine.height / n_cells if n_cells else 0.0
 
 
-class TooMuchQuarantined(ValueError):
-    pass
+class TooMuchQuarantined(WaveError):
+    """More than MAX_QUARANTINE_SHARE of a wave's cells would be quarantined: the wave stops."""
 
 
 def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str) -> StagedWave:

@@ -23,7 +23,7 @@ import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
 from pipeline.presets import NOT_RESPONDED, TEST, Prepared, prepare
-from pipeline.pseudonym import respondent_pseudonym, row_pseudonym
+from pipeline.pseudonym import respondent_pseudonyms, row_pseudonyms
 from pipeline.readers import ROW, Export
 from pipeline.waves import WaveError, WaveSpec
 
@@ -201,16 +201,19 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         )
 
     if "respondent_id" in by_role:
-        ids = frame[by_role["respondent_id"].name].str.strip_chars()
-        distinct = ids.drop_nulls().unique().to_list()
-        pseudonyms = {v: respondent_pseudonym(key, v) for v in distinct}
-        keys = [
-            pseudonyms[v] if v is not None else row_pseudonym(key, spec.key, source_file, r)
-            for v, r in zip(ids.to_list(), frame[ROW].to_list())
-        ]
+        ids = frame.select(pl.col(by_role["respondent_id"].name).str.strip_chars().alias("id"), ROW)
+        distinct = ids["id"].drop_nulls().unique().sort().to_list()
+        by_id = dict(zip(distinct, respondent_pseudonyms(key, distinct)))
+        missing = ids.filter(pl.col("id").is_null())[ROW].to_list()
+        by_row = dict(zip(missing, row_pseudonyms(key, spec.key, source_file, missing)))
+        keys = ids.select(
+            pl.when(pl.col("id").is_null())
+            .then(pl.col(ROW).replace_strict(by_row, default=None, return_dtype=pl.Utf8))
+            .otherwise(pl.col("id").replace_strict(by_id, default=None, return_dtype=pl.Utf8))
+        ).to_series()
     else:
-        keys = [row_pseudonym(key, spec.key, source_file, r) for r in frame[ROW].to_list()]
-    frame = frame.with_columns(pl.Series("respondent_key", keys, dtype=pl.Utf8))
+        keys = pl.Series(row_pseudonyms(key, spec.key, source_file, frame[ROW].to_list()), dtype=pl.Utf8)
+    frame = frame.with_columns(keys.alias("respondent_key"))
 
     def role_col(role: str) -> pl.Expr:
         c = by_role.get(role)

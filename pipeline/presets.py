@@ -528,7 +528,12 @@ def detect(export: Export) -> str:
 
 def prepare(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
     tool = TOOL_ALIASES.get(spec.tool, spec.tool)
+    detected = detect(export)
     if tool == "auto":
-        tool = detect(export)
+        tool = detected
     _, fn = PRESETS[tool]
-    return fn(export, spec, codebook)
+    prepared = fn(export, spec, codebook)
+    if detected not in (tool, "generic"):
+        warning = f"wave.yaml says tool: {spec.tool}, but the headers look like a {detected} export"
+        prepared = replace(prepared, notes=(warning, *prepared.notes))
+    return prepared

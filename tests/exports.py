@@ -15,7 +15,7 @@ import codecs
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -388,13 +388,21 @@ KINDS = {
 }
 
 
-def write_wave(raw_dir: Path, key: str, kind: str, *, invited: int = 12, **wave_yaml) -> Path:
+def with_answer(people: list[Respondent], index: int, item: str, value: str) -> list[Respondent]:
+    """The respondents with one closed answer replaced (e.g. by a label the codebook does not know)."""
+    out = list(people)
+    out[index] = replace(out[index], answers={**out[index].answers, item: value})
+    return out
+
+
+def write_wave(raw_dir: Path, key: str, kind: str, *, invited: int = 12, people: list[Respondent] | None = None,
+               **wave_yaml) -> Path:
     """A wave folder holding the `kind` export of the 10 respondents and a short wave.yaml (tool: auto)."""
     writer, _, _ = KINDS[kind]
     folder = raw_dir / key
     folder.mkdir(parents=True, exist_ok=True)
     spec = {"wave": key, "label": f"Wave {key} ({kind})", "invited": invited, "tool": "auto"}
-    spec.update(writer(folder, respondents()))
+    spec.update(writer(folder, respondents() if people is None else people))
     spec.update(wave_yaml)
     (folder / "wave.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder
