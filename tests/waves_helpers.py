@@ -4,6 +4,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -95,3 +103,108 @@ def item_column(headers: list[str], item: str) -> int:
 def label(scale: str, category: str, lang: str = "nb") -> str:
     """The fielded label of a category, from the codebook."""
     return next(c.label[lang] for c in CODEBOOK.scales[scale].categories if c.key == category)
+
+
+class DagsterDev:
+    """`dagster dev` (UI + daemon) on 127.0.0.1 and a free port, started the way `make ui` starts it
+    (python -m pipeline.serve dev -w workspace.yaml) in a session of its own, with its own DAGSTER_HOME and
+    PIPELINE_* folders. stop() ends it with SIGINT (a clean shutdown), then SIGKILLs whatever of its process
+    group is left, and checks that no process of the group remains."""
+
+    def __init__(self, root: Path, raw_dir: Path, marts_dir: Path):
+        import shutil
+        import socket
+
+        self.home = root / "dagster_home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", self.home / "dagster.yaml")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.env = {**os.environ, "DAGSTER_HOME": str(self.home), "PIPELINE_RAW_DIR": str(raw_dir),
+                    "PIPELINE_MARTS_DIR": str(marts_dir), "PIPELINE_PSEUDONYM_KEY": "test-key",
+                    "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key")}
+        self.log = root / "dagster_dev.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 240) -> "DagsterDev":
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.serve", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
+                 "-p", str(self.port)],
+                cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
+            try:
+                data = self.graphql(LOCATION_QUERY)
+                entries = data["workspaceOrError"]["locationEntries"]
+                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                    errors = [e for e in entries if e["locationOrLoadError"]["__typename"] != "RepositoryLocation"]
+                    assert not errors, errors
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError, KeyError, TypeError):
+                pass
+            assert time.monotonic() < deadline, "dagster dev did not load the code location in time"
+            time.sleep(0.5)
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/graphql", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = json.loads(response.read())
+        assert "errors" not in payload, payload["errors"]
+        return payload["data"]
+
+    def group_pids(self) -> list[int]:
+        """Processes of the session's process group still alive (zombies excluded)."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[2]) == self.proc.pid and fields[0] != "Z":
+                pids.append(int(entry.name))
+        return pids
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        deadline = time.monotonic() + 30
+        while self.group_pids() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if self.group_pids():
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        if self.proc.poll() is None:
+            self.proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while self.group_pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert self.group_pids() == [], "processes of dagster dev still running"
+
+    def __enter__(self) -> "DagsterDev":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+LOCATION_QUERY = """
+{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
+    locationOrLoadError { __typename ... on PythonError { message } } } } } }
+"""
