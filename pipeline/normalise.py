@@ -23,7 +23,7 @@ import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
 from pipeline.presets import NOT_RESPONDED, TEST, Prepared, prepare
-from pipeline.pseudonym import respondent_pseudonyms, row_pseudonyms
+from pipeline.pseudonym import pseudonymise_many
 from pipeline.readers import ROW, Export
 from pipeline.waves import WaveError, WaveSpec
 
@@ -192,7 +192,9 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     excluded = {
         reason: n for reason, n in frame.group_by("_excluded").len().drop_nulls("_excluded").sort("_excluded").rows()
     }
-    frame = frame.filter(pl.col("_excluded").is_null()).drop("_excluded")
+    if excluded:
+        frame = frame.filter(pl.col("_excluded").is_null())
+    frame = frame.drop("_excluded")
     if frame.height == 0:
         what = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in excluded.items())
         raise WaveError(
@@ -200,19 +202,15 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
             "again (the tool's export of completed and partial responses)"
         )
 
+    # Keyed pseudonyms in row order: of the respondent id, or of file and row where the id is missing.
+    rows = frame[ROW].to_list()
     if "respondent_id" in by_role:
-        ids = frame.select(pl.col(by_role["respondent_id"].name).str.strip_chars().alias("id"), ROW)
-        distinct = ids["id"].drop_nulls().unique().sort().to_list()
-        by_id = dict(zip(distinct, respondent_pseudonyms(key, distinct)))
-        missing = ids.filter(pl.col("id").is_null())[ROW].to_list()
-        by_row = dict(zip(missing, row_pseudonyms(key, spec.key, source_file, missing)))
-        keys = ids.select(
-            pl.when(pl.col("id").is_null())
-            .then(pl.col(ROW).replace_strict(by_row, default=None, return_dtype=pl.Utf8))
-            .otherwise(pl.col("id").replace_strict(by_id, default=None, return_dtype=pl.Utf8))
-        ).to_series()
+        ids = frame[by_role["respondent_id"].name].str.strip_chars().to_list()
     else:
-        keys = pl.Series(row_pseudonyms(key, spec.key, source_file, frame[ROW].to_list()), dtype=pl.Utf8)
+        ids = [None] * len(rows)
+    keys = pl.Series(pseudonymise_many(key, [
+        "id:" + v if v is not None else f"row:{spec.key}/{source_file}#{r}" for v, r in zip(ids, rows)
+    ]), dtype=pl.Utf8)
     frame = frame.with_columns(keys.alias("respondent_key"))
 
     def role_col(role: str) -> pl.Expr:
@@ -228,10 +226,11 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     )
 
     parts = []
-    for col in item_cols:
+    ordered = sorted(item_cols, key=lambda c: c.target)
+    for k, col in enumerate(ordered):
         scale = codebook.scale_of(col.target)
         values = frame[col.name].str.strip_chars()
-        part = frame.select(*base, values.alias("value")).filter(pl.col("value").is_not_null())
+        part = frame.select(ROW, "respondent_key", values.alias("value")).filter(pl.col("value").is_not_null())
         if scale.is_text:
             part = part.with_columns(pl.lit(None, dtype=pl.Utf8).alias("category"))
         else:
@@ -239,11 +238,14 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
             part = part.with_columns(
                 pl.col("value").replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("category")
             )
-        parts.append(
-            part.with_columns(pl.lit(col.header).alias("column"), pl.lit(col.target).alias("item")).select(
-                "wave", "source_file", ROW, "respondent_key", "column", "item", "value", "category"
-            )
-        )
-    cells = pl.concat(parts, how="vertical").sort(ROW, "item")
+        parts.append(part.with_columns(pl.lit(k, dtype=pl.Int64).alias("_k"), pl.lit(col.header).alias("column"),
+                                       pl.lit(col.target).alias("item")))
+    # Sorted by (source_row, item) through one integer key: far faster than sorting on text for big exports.
+    cells = (
+        pl.concat(parts, how="vertical")
+        .sort(pl.col(ROW) * len(ordered) + pl.col("_k"))
+        .select(pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), ROW, "respondent_key",
+                "column", "item", "value", "category")
+    )
     return NormalisedWave(respondents=respondents, cells=cells, columns=columns, tool=prepared.tool,
                           exported_rows=export.n_rows, excluded_rows=excluded, notes=prepared.notes)

@@ -70,8 +70,20 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Bytes of a text export → (text, encoding name). BOMs decide first; then UTF-8; then Windows-1252."""
+def _check_utf8(body: bytes) -> None:
+    """Raise UnicodeDecodeError (with the offset in body) unless body is UTF-8; chunked, keeps no text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 24
+    for start in range(0, len(body), step):
+        try:
+            decoder.decode(body[start:start + step], final=start + step >= len(body))
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError(exc.encoding, body, start + exc.start, start + exc.end, exc.reason) from None
+
+
+def to_utf8(raw: bytes, path: Path) -> tuple[bytes, str]:
+    """Bytes of a text export → (UTF-8 bytes without BOM, encoding found). BOMs decide first; then UTF-8
+    (passed on as is); then Windows-1252."""
     if raw.startswith(codecs.BOM_UTF8):
         encoding, body = "utf-8-sig", raw[len(codecs.BOM_UTF8):]
     elif raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
@@ -84,23 +96,30 @@ def decode(raw: bytes, path: Path) -> tuple[str, str]:
         encoding, body = "utf-8", raw
     if encoding.startswith("utf-16"):
         try:
-            return body.decode(encoding), encoding
+            return body.decode(encoding).lstrip("\ufeff").encode("utf-8"), encoding
         except UnicodeDecodeError as exc:
             raise ExportError(
                 f"{path}: starts like UTF-16 text but byte {exc.start} cannot be decoded; export the file again "
                 "as UTF-8 CSV"
             ) from None
     try:
-        return body.decode("utf-8"), encoding
+        _check_utf8(body)
+        return body, encoding
     except UnicodeDecodeError:
         pass
     try:
-        return body.decode("cp1252"), "windows-1252"
+        return body.decode("cp1252").encode("utf-8"), "windows-1252"
     except UnicodeDecodeError as exc:
         raise ExportError(
             f"{path}: line {_line_of(body, exc.start)} holds byte 0x{body[exc.start]:02x}, which is neither UTF-8 "
             "nor Windows-1252 text; save the export as UTF-8 CSV"
         ) from None
+
+
+def decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """Bytes of a text export → (text, encoding found)."""
+    data, encoding = to_utf8(raw, path)
+    return data.decode("utf-8"), encoding
 
 
 def _records(sample: str, delimiter: str, limit: int = 50) -> list[list[str]]:
@@ -171,20 +190,21 @@ def _frame_from_rows(rows: list[list[str]], width: int, path: Path, delimiter: s
     return pl.DataFrame(columns, schema={n: pl.Utf8 for n in names})
 
 
-def parse_text(text: str, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
-    """Delimited text → (header cells, frame c0..cN + source_row, delimiter)."""
-    text = text.lstrip("\ufeff")
-    first, _, rest = text.partition("\n")
-    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:  # Excel's "sep=;" hint line
-        delimiter, text = first.strip()[4], rest
-    delimiter = delimiter or sniff_delimiter(text[:SAMPLE_BYTES], path)
-    data = text.encode("utf-8")
+def parse_delimited(data: bytes, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
+    """UTF-8 delimited text → (header cells, frame c0..cN + source_row, delimiter). polars reads the file;
+    the csv module only explains what polars refuses (rows wider than the header)."""
+    first, _, rest = data.partition(b"\n")
+    hint = first.strip().lower()
+    if hint.startswith(b"sep=") and len(hint) == 5:  # Excel's "sep=;" hint line
+        delimiter, data = first.strip()[4:5].decode("ascii", errors="replace"), rest
+    sample = data[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
+    delimiter = delimiter or sniff_delimiter(sample, path)
     try:
         raw = pl.read_csv(io.BytesIO(data), has_header=False, separator=delimiter, quote_char='"',
                           infer_schema=False, raise_if_empty=False)
         rows = None
-    except pl.exceptions.ComputeError:
-        raw, rows = None, _rows_python(text, delimiter, path)
+    except pl.exceptions.PolarsError:
+        raw, rows = None, _rows_python(data.decode("utf-8"), delimiter, path)
     if rows is not None:
         while rows and not any(c.strip() for c in rows[0]):
             rows.pop(0)
@@ -195,23 +215,31 @@ def parse_text(text: str, path: Path, delimiter: str | None = None) -> tuple[lis
     else:
         if raw.height == 0 or raw.width == 0:
             raise ExportError(f"{path}: no header row; export the survey again with column headings")
-        header_row = raw.row(0)
-        headers = ["" if h is None else h for h in header_row]
+        headers = ["" if h is None else h for h in raw.row(0)]
         frame = raw.slice(1).rename({old: f"c{i}" for i, old in enumerate(raw.columns)})
     names = [f"c{i}" for i in range(len(headers))]
     return [h.strip().strip("\ufeff") for h in headers], _finish(frame, names), delimiter
 
 
-def read_text(path: Path) -> tuple[str, str]:
+def parse_text(text: str, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
+    """Delimited text → (header cells, frame c0..cN + source_row, delimiter)."""
+    return parse_delimited(text.lstrip("\ufeff").encode("utf-8"), path, delimiter)
+
+
+def _read_bytes(path: Path) -> bytes:
     raw = path.read_bytes()
     if not raw.strip():
         raise ExportError(f"{path}: the file is empty; export the survey again")
-    return decode(raw, path)
+    return raw
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    return decode(_read_bytes(path), path)
 
 
 def read_csv(path: Path, sheet: str | None = None) -> Export:
-    text, encoding = read_text(path)
-    headers, frame, delimiter = parse_text(text, path)
+    data, encoding = to_utf8(_read_bytes(path), path)
+    headers, frame, delimiter = parse_delimited(data, path)
     return Export(path=path, headers=headers, frame=frame, format="csv", encoding=encoding, delimiter=delimiter)
 
 
