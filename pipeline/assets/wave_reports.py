@@ -24,7 +24,7 @@ UI_FALLBACK: dict[str, dict[str, str]] = {
     "waves_response": {"nb": "Svarprosent per runde", "da": "Svarprocent pr. runde", "en": "Response rate per wave"},
     "waves_change": {"nb": "Endring fra runde til runde", "da": "Ændring fra runde til runde",
                      "en": "Change from wave to wave"},
-    "label": {"nb": "Runde", "da": "Runde", "en": "Wave"},
+    "wave_label": {"nb": "Betegnelse", "da": "Betegnelse", "en": "Label"},
     "fielded": {"nb": "Gjennomført", "da": "Gennemført", "en": "Fielded"},
     "partial": {"nb": "Delvis", "da": "Delvis", "en": "Partial"},
     "share_from": {"nb": "Andel før (n)", "da": "Andel før (n)", "en": "Share before (n)"},
@@ -101,7 +101,7 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
     gt = (
         GT(frame, rowname_col="wave", id="waves-response")
         .tab_header(title=_t(codebook, "waves_response", lang))
-        .cols_label(label=_t(codebook, "label", lang), fielded=_t(codebook, "fielded", lang),
+        .cols_label(label=_t(codebook, "wave_label", lang), fielded=_t(codebook, "fielded", lang),
                     invited=_t(codebook, "invited", lang), complete=_t(codebook, "complete", lang),
                     partial=_t(codebook, "partial", lang), rate=_t(codebook, "response_rate", lang))
         .sub_missing(missing_text="–")
