@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +20,8 @@ SAMPLE_WAVE = PROJECT_ROOT / "data" / "raw" / "2024"
 def make_settings(root: Path, **overrides) -> Settings:
     """Settings for a build under root/raw → root/marts (schemas and SQL from the project). The pseudonym key
     comes from PIPELINE_PSEUDONYM_KEY, which tests/conftest.py sets to "test-key"."""
-    values = dict(raw_dir=root / "raw", marts_dir=root / "marts", pseudonym_key_file=root / "secrets" / "pseudonym.key")
+    values = dict(raw_dir=root / "raw", marts_dir=root / "marts", pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY"),
+                  pseudonym_key_file=root / "secrets" / "pseudonym.key")
     values.update(overrides)
     (root / "raw").mkdir(parents=True, exist_ok=True)
     return Settings(**values)

@@ -49,6 +49,12 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline) -> 
             )
             meta[f"{wave}: unmapped headers"] = dg.MetadataValue.json(n.unmapped_headers)
             meta[f"{wave}: dropped headers (personal data / drop)"] = dg.MetadataValue.json(n.dropped_headers)
+            meta[f"{wave}: read as"] = dg.MetadataValue.json(read.describe())
+            for note in n.notes:
+                if note.startswith("wave.yaml says"):
+                    context.log.warning(f"wave {wave}: {note}")
+            if n.excluded_rows:
+                context.log.info(f"wave {wave}: rows left out (not responses): {n.excluded_rows}")
             if n.unmapped_headers:
                 context.log.warning(
                     f"wave {wave}: headers that map to nothing (map them in wave.yaml columns or to drop): "
