@@ -59,3 +59,21 @@ def test_unmapped_headers_are_recorded(tmp_path):
         assert con.execute("select unmapped_headers from raw.waves where wave = 'extra'").fetchall() == [(["Kommune"],)]
     finally:
         con.close()
+
+
+def test_a_wave_stopped_in_staging_is_left_out_of_the_marts_whole(tmp_path, capsys):
+    """Three rows share one respondent id with different answers: 3 × 21 of 210 cells → over the 20 % limit in
+    staging, after raw/wave_export has run. The wave must not appear half-built in the marts."""
+    settings = make_settings(tmp_path)
+    copy_sample_wave(settings.raw_dir, "good")
+    headers, rows = read_sample_rows()
+    rows[1][0] = rows[0][0]
+    rows[2][0] = rows[0][0]
+    write_csv_wave(settings.raw_dir, "dups", headers, rows, columns={"Tidsstempel": "submitted_at"})
+    assert build(settings) == 1
+    err = capsys.readouterr().err
+    assert "wave dups: FAILED" in err
+    assert "The wave is left out of the marts until this is fixed." in err
+    assert query(settings, "select wave from waves").rows() == [("good",)]
+    assert query(settings, "select distinct wave from responses").rows() == [("good",)]
+    assert query(settings, "select count(*) as n from quarantine")["n"][0] == 0

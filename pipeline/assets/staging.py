@@ -11,7 +11,7 @@ from pipeline.normalise import NormalisedWave
 from pipeline.partitions import wave_partitions
 from pipeline.resources import SurveyPipeline
 from pipeline.validation import staging_responses, validation_errors
-from pipeline.warehouse import load_codebook_tables, replace_wave, table_frame
+from pipeline.warehouse import delete_wave, load_codebook_tables, replace_wave, table_frame
 
 RAW = dg.AssetKey(["raw", "wave_export"])
 CODEBOOK = dg.AssetKey(["staging", "codebook"])
@@ -75,11 +75,17 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
             try:
                 staged = stage(normalised, codebook, f"{wave}/{source}")
-            except TooMuchQuarantined as exc:
-                raise dg.Failure(description=str(exc), metadata={"wave": wave}) from None
-            errors = validation_errors(staging_responses(codebook), staged.responses)
-            if errors:
-                raise dg.Failure(description=f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
+                errors = validation_errors(staging_responses(codebook), staged.responses)
+                if errors:
+                    raise ValueError(f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
+            except (TooMuchQuarantined, ValueError) as exc:
+                # raw.* already holds this version of the wave: take the wave out of the work database
+                # entirely, so the marts never mix its new raw rows with older staging rows.
+                delete_wave(con, wave)
+                raise dg.Failure(
+                    description=f"{exc}. The wave is left out of the marts until this is fixed.",
+                    metadata={"wave": wave},
+                ) from None
             if staged.exact_duplicates:
                 context.log.warning(f"wave {wave}: {staged.exact_duplicates} exact duplicate row(s) collapsed")
             frames = {
