@@ -8,11 +8,14 @@ from pipeline.render import render_reports
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import query_frame
 
+PUBLISHED = dg.AssetKey(["publish", "samskabelse_duckdb"])
+
 READS = ["item_indicators", "item_distribution", "waves", "open_answers"]
 
 
 def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
-    deps = [dg.AssetKey(["marts", name]) for name in READS]
+    # Pages follow the publish step, so they never show numbers the published database does not hold yet.
+    deps = [dg.AssetKey(["marts", name]) for name in READS] + [PUBLISHED]
     specs = [
         dg.AssetSpec(["reports", "index"], group_name="reports", deps=deps, kinds={"html"},
                      description="reports/index.html: response per wave; overview of every level (items, average "

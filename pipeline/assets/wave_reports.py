@@ -17,44 +17,10 @@ from pipeline.warehouse import query_frame
 KEY = dg.AssetKey(["reports", "waves"])
 READS = ["wave_change", "waves"]
 
-# Words of this page that schemas/codebook.yaml `ui:` does not (yet) hold. The codebook wins when it has the key,
-# so moving these into the codebook needs no code change.
-UI_FALLBACK: dict[str, dict[str, str]] = {
-    "waves_title": {"nb": "Runder over tid", "da": "Runder over tid", "en": "Waves over time"},
-    "waves_response": {"nb": "Svarprosent per runde", "da": "Svarprocent pr. runde", "en": "Response rate per wave"},
-    "waves_change": {"nb": "Endring fra runde til runde", "da": "Ændring fra runde til runde",
-                     "en": "Change from wave to wave"},
-    "wave_label": {"nb": "Betegnelse", "da": "Betegnelse", "en": "Label"},
-    "fielded": {"nb": "Gjennomført", "da": "Gennemført", "en": "Fielded"},
-    "partial": {"nb": "Delvis", "da": "Delvis", "en": "Partial"},
-    "share_from": {"nb": "Andel før (n)", "da": "Andel før (n)", "en": "Share before (n)"},
-    "share_to": {"nb": "Andel etter (n)", "da": "Andel efter (n)", "en": "Share after (n)"},
-    "change_pp": {"nb": "Endring, prosentpoeng (95 % KI)", "da": "Ændring, procentpoint (95 % KI)",
-                  "en": "Change, percentage points (95 % CI)"},
-    "top3_change_pp": {"nb": "Endring topp-3 (95 % KI)", "da": "Ændring top-3 (95 % KI)",
-                       "en": "Change top-3 (95 % CI)"},
-    "mean_change": {"nb": "Endring snitt", "da": "Ændring gennemsnit", "en": "Mean change"},
-    "note_change": {
-        "nb": "Andel: «I svært høy grad» + «I høy grad» (ja for ja/nei-spørsmål). Endring = senere runde minus "
-              "tidligere, i prosentpoeng, med Newcombes 95 % konfidensintervall for differansen mellom to "
-              "uavhengige andeler. Intervall som omfatter 0: ingen sikker endring.",
-        "da": "Andel: »I meget høj grad« + »I høj grad« (ja for ja/nej-spørgsmål). Ændring = senere runde minus "
-              "tidligere, i procentpoint, med Newcombes 95 % konfidensinterval for forskellen mellem to "
-              "uafhængige andele. Et interval, der omfatter 0: ingen sikker ændring.",
-        "en": "Share: \"To a very high degree\" + \"To a high degree\" (yes for yes/no items). Change = later wave "
-              "minus earlier, in percentage points, with Newcombe's 95 % confidence interval for a difference of "
-              "two independent proportions. An interval that includes 0: no certain change.",
-    },
-    "note_single_wave": {"nb": "Bare én runde er bygget: endringer vises når neste runde er lagt til.",
-                         "da": "Kun én runde er bygget: ændringer vises, når næste runde er tilføjet.",
-                         "en": "Only one wave is built: changes appear once the next wave is added."},
-    "not_asked": {"nb": "ikke spurt", "da": "ikke spurgt", "en": "not asked"},
-}
 
 
 def _t(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
-    text = (codebook.ui.get(key) or UI_FALLBACK[key])[lang]
-    return text.format(**fmt)
+    return codebook.ui[key][lang].format(**fmt)
 
 
 def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> str:
@@ -158,7 +124,7 @@ def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change
 
 
 @dg.asset(key=KEY, group_name="reports", kinds={"html"},
-          deps=[dg.AssetKey(["marts", name]) for name in READS])
+          deps=[dg.AssetKey(["marts", name]) for name in READS] + [dg.AssetKey(["publish", "samskabelse_duckdb"])])
 def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
     """reports/waves.html: response rate per wave, and per item the change in the headline share from each wave
     to the next with Newcombe's 95 % interval (n of both waves shown), the top-3 change and the mean-score
