@@ -89,3 +89,19 @@ def test_page_in_english_and_with_a_single_wave(twice):
     single = render_waves_page(CODEBOOK, "en", waves.filter(waves["wave"] == "2024"), change.clear())
     assert "Only one wave is built: changes appear once the next wave is added." in single
     assert 'id="waves-change"' not in single
+
+
+def test_public_profile_hides_shares_resting_on_small_counts(twice):
+    """P1: 9/10 → 10/10 top-2 leaves 1 and 0 outside the share: below 3, so both shares and the change are hidden.
+    V4: 4/10 → 4/10 yes leaves 4 and 6: shown."""
+    a, _ = twice
+    waves = query(a, "select * from waves order by wave")
+    change = query(a, "select * from wave_change")
+    public = render_waves_page(CODEBOOK, "nb", waves, change, profile="public", min_cell=3)
+    p1 = next(r for r in public.split("<tr") if ">P1</th>" in r)
+    assert ">: (n=10)</td>" in p1 and "90 %" not in p1 and "+10 [" not in p1 and "−0.4" not in p1
+    v4 = next(r for r in public.split("<tr") if ">V4</th>" in r)
+    assert ">40 % (n=10)</td>" in v4 and ">0 [−37; +37]</td>" in v4
+    assert "«:» = skjult for å verne personvernet: antall under 3" in public
+    internal = render_waves_page(CODEBOOK, "nb", waves, change)
+    assert "skjult for å verne personvernet" not in internal

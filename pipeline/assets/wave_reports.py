@@ -77,15 +77,26 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
     return gt
 
 
-def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int]) -> GT:
+def _hidden(count: int | None, n: int | None, min_cell: int) -> bool:
+    """Public profile: a share is hidden when its count, or the rest of its base, is below min_cell (the base n is
+    shown, so the rest would reveal the count)."""
+    return count is not None and n is not None and n > 0 and (count < min_cell or n - count < min_cell)
+
+
+def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int],
+                 profile: str = "internal", min_cell: int = 3) -> GT:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
-    the change with its Newcombe interval, the top-3 change and the mean-score change."""
+    the change with its Newcombe interval, the top-3 change and the mean-score change. In the public profile a
+    share resting on a small count is shown as ":" and so is every change computed from it."""
     rows = change.with_columns(
         pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")
     ).sort("pair", "item_order", descending=[True, False])
     wave = _t(codebook, "wave", lang)
-    records = [
-        {
+    public = profile == "public"
+    records = []
+    suppressed = False
+    for r in rows.iter_rows(named=True):
+        rec = {
             "pair": f"{wave} {r['wave_from']} → {r['wave_to']}",
             "item": r["item"],
             "question": codebook.items[r["item"]].question[lang],
@@ -95,8 +106,19 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
             "top3_change": _diff(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"]),
             "mean_change": "–" if r["mean_score_diff"] is None else _signed(r["mean_score_diff"], 1),
         }
-        for r in rows.iter_rows(named=True)
-    ]
+        if public:
+            hide_from = _hidden(r["headline_n_from"], r["n_from"], min_cell)
+            hide_to = _hidden(r["headline_n_to"], r["n_to"], min_cell)
+            if hide_from:
+                rec["share_from"] = f": (n={r['n_from']})"
+            if hide_to:
+                rec["share_to"] = f": (n={r['n_to']})"
+            if hide_from or hide_to:
+                rec["change"] = rec["mean_change"] = ":"
+            if _hidden(r["top3_n_from"], r["n_from"], min_cell) or _hidden(r["top3_n_to"], r["n_to"], min_cell):
+                rec["top3_change"] = ":"
+            suppressed = suppressed or ":" in "".join(rec.values())
+        records.append(rec)
     schema = {k: pl.Utf8 for k in ("pair", "item", "question", "share_from", "share_to", "change", "top3_change",
                                    "mean_change")}
     frame = pl.DataFrame(records, schema=schema)
@@ -108,16 +130,19 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
                     top3_change=_t(codebook, "top3_change_pp", lang), mean_change=_t(codebook, "mean_change", lang))
         .tab_source_note(_t(codebook, "note_change", lang))
     )
+    if suppressed:
+        gt = gt.tab_source_note(_t(codebook, "note_suppressed", lang, min=min_cell))
     if rows.filter(pl.col("small_n")).height:
         gt = gt.tab_source_note(_t(codebook, "note_small_n", lang, n=codebook.small_n_below))
     return gt
 
 
-def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame) -> str:
+def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame,
+                      profile: str = "internal", min_cell: int = 3) -> str:
     """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     body = [response_table(codebook, lang, waves).as_raw_html()]
     if change.height:
-        body.append(change_table(codebook, lang, change, wave_order(waves)).as_raw_html())
+        body.append(change_table(codebook, lang, change, wave_order(waves), profile, min_cell).as_raw_html())
     else:
         body.append(f"<p class=\"lead\">{html.escape(_t(codebook, 'note_single_wave', lang))}</p>")
     return page(codebook, lang, _t(codebook, "waves_title", lang), "\n".join(body))
@@ -135,7 +160,7 @@ def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         waves = query_frame(con, "select * from marts.waves order by wave")
         change = query_frame(con, "select * from marts.wave_change")
     path = settings.reports_dir / "waves.html"
-    write_atomic(path, render_waves_page(codebook, settings.lang, waves, change))
+    write_atomic(path, render_waves_page(codebook, settings.lang, waves, change, settings.profile, settings.min_cell))
     pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
