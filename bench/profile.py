@@ -24,13 +24,13 @@ from pipeline.settings import PROJECT_ROOT
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 
-# (file fragment, function) → what it is; cumulative seconds are reported for each that ran.
+# (file fragment, function or a|b) → what it is; cumulative seconds are reported for each that ran.
 WATCH = [
     ("pipeline/cli.py", "_build", "whole build (after imports)"),
     ("pipeline/definitions.py", "build_definitions", "build Dagster definitions"),
     ("dagster/_core/definitions/job_definition.py", "execute_in_process", "Dagster runs (execute_in_process)"),
     ("pipeline/readers.py", "read_export", "read the export"),
-    ("pipeline/normalise.py", "normalise_export", "normalise (headers, pseudonyms, categories)"),
+    ("pipeline/normalise.py", "normalise_export|normalise_prepared", "normalise (headers, pseudonyms, categories)"),
     ("pipeline/pseudonym.py", "pseudonymise", "HMAC pseudonyms"),
     ("pipeline/staging.py", "stage_wave", "stage (status, duplicates, quarantine)"),
     ("pipeline/staging.py", "_status_complete", "  status per respondent"),
@@ -51,7 +51,7 @@ WATCH = [
 def _cumulative(stats: pstats.Stats, fragment: str, func: str) -> tuple[float, int]:
     total, calls = 0.0, 0
     for (filename, _line, name), (_cc, nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        if fragment in filename and (not func or name == func):
+        if fragment in filename and (not func or name in func.split("|")):
             if func:
                 total += ct
             else:
