@@ -14,7 +14,7 @@ from pipeline.codebook import Codebook
 from pipeline.normalise import NormalisedWave, normalise_prepared
 from pipeline.presets import prepare
 from pipeline.pseudonym import pseudonym_key
-from pipeline.readers import Export, read_export
+from pipeline.readers import MAX_EXPORT_BYTES, Export, read_export, shorten
 from pipeline.settings import Settings
 from pipeline.staging import StagedWave, stage_wave
 from pipeline.waves import WaveError, WaveSpec, file_sha256, load_wave
@@ -79,7 +79,9 @@ class ReadWave:
 
 def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     spec = load_wave(settings.raw_dir, wave, codebook)
-    export = read_export(spec.export_path, sheet=spec.sheet)
+    # PIPELINE_MAX_EXPORT_BYTES, once settings carry it (settings.max_export_bytes); else the readers' default.
+    export = read_export(spec.export_path, sheet=spec.sheet,
+                         max_bytes=getattr(settings, "max_export_bytes", None) or MAX_EXPORT_BYTES)
     prepared = prepare(export, spec, codebook)
     normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
@@ -113,7 +115,8 @@ def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str) -> S
     if share > MAX_QUARANTINE_SHARE:
         sample = staged.quarantine.head(3)
         examples = "; ".join(
-            f"row {r['source_row']}, column {r['column']!r}: {r['value']!r}" for r in sample.iter_rows(named=True)
+            f"row {r['source_row']}, column {shorten(r['column'])}: {shorten(r['value'])}"
+            for r in sample.iter_rows(named=True)
         )
         raise TooMuchQuarantined(
             f"{export_name}: {staged.quarantine.height} of {n_cells} cells ({share:.0%}) would be quarantined, "

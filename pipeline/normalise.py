@@ -24,11 +24,12 @@ import polars as pl
 from pipeline.codebook import Codebook, normalise_text
 from pipeline.presets import NOT_RESPONDED, TEST, Prepared, prepare
 from pipeline.pseudonym import pseudonymise_many
-from pipeline.readers import ROW, Export
+from pipeline.readers import ROW, Export, shorten
 from pipeline.waves import WaveError, WaveSpec
 
 ROLE_TARGETS = ("respondent_id", "status", "submitted_at")
 BRACKET = re.compile(r"\[([^\[\]]+)\]\s*$")
+LISTED = 20  # headers named in one message at most
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
         if target in codebook.items or target in ROLE_TARGETS:
             if target in taken:
                 raise WaveError(
-                    f"{spec.export_path}: headers {taken[target]!r} and {display!r} both map to {target}; "
+                    f"{spec.export_path}: headers {shorten(taken[target])} and {shorten(display)} both map to {target}; "
                     f"map one of them to another item or to drop in wave.yaml columns"
                 )
             taken[target] = display
@@ -144,7 +145,10 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     columns = map_headers(prepared.headers, spec, codebook, prepared.alternates, prepared.roles)
     item_cols = [c for c in columns if c.target in codebook.items]
     if not item_cols:
-        unmapped = ", ".join(repr(c.header) for c in columns if c.target == "unmapped") or "(none)"
+        headers = [c.header for c in columns if c.target == "unmapped"]
+        unmapped = ", ".join(shorten(h) for h in headers[:LISTED]) or "(none)"
+        if len(headers) > LISTED:
+            unmapped += f" and {len(headers) - LISTED} more"
         raise WaveError(
             f"{export.path}: no header matches an item of the codebook. Map these headers in wave.yaml "
             f"columns: {unmapped} (to item codes such as {', '.join(list(codebook.items)[:3])}, or to drop)"
@@ -160,7 +164,7 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         if coded:
             raise WaveError(
                 f"{export.path}: the {prepared.tool} dataset holds answer codes (columns "
-                f"{', '.join(map(repr, coded[:5]))}{', …' if len(coded) > 5 else ''}) but no labels table was found. "
+                f"{', '.join(map(shorten, coded[:5]))}{', …' if len(coded) > 5 else ''}) but no labels table was found. "
                 f"Put the tool's labels file (variable;code;label) in {spec.folder} and name it in wave.yaml "
                 "`labels:`, or map the codes to categories in wave.yaml `values:`"
             )

@@ -12,6 +12,7 @@ import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
 from pipeline.normalise import NormalisedWave
+from pipeline.readers import shorten
 from pipeline.validation import candidate_answers, failing_rows
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
@@ -39,10 +40,11 @@ def unknown_label_reason(value: str, item: str, codebook: Codebook) -> str:
     labels = [c.label["nb"] for c in scale.categories]
     codes = [str(c.code) for c in scale.categories]
     choices = {normalise_text(t): t for c in scale.categories for t in c.label.values()}
-    close = difflib.get_close_matches(normalise_text(value), list(choices), n=1, cutoff=0.5)
+    # Only short values can be a misspelt label (difflib is quadratic; a giant cell would take minutes).
+    close = difflib.get_close_matches(normalise_text(value), list(choices), n=1, cutoff=0.5) if len(value) <= 100 else []
     hint = f"; closest: {choices[close[0]]!r}" if close else ""
     return (
-        f"{value!r} is not an answer of item {item} (scale {scale.key}): allowed are "
+        f"{shorten(value)} is not an answer of item {item} (scale {scale.key}): allowed are "
         f"{', '.join(labels)} or codes {', '.join(codes)}{hint}. Correct the cell or map the code in wave.yaml values"
     )
 
@@ -68,7 +70,7 @@ def _status_complete(respondents: pl.DataFrame, codebook: Codebook) -> tuple[pl.
     if not unknown:
         return respondents, _empty_quarantine()
     reasons = {
-        s: f"status {s!r} is neither complete ({', '.join(codebook.status_values.get('complete', ()))}) "
+        s: f"status {shorten(s)} is neither complete ({', '.join(codebook.status_values.get('complete', ()))}) "
         f"nor partial ({', '.join(codebook.status_values.get('partial', ()))}): the row counts as partial. "
         "Map the status in wave.yaml or correct the export"
         for s in unknown
