@@ -6,6 +6,7 @@ work database.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import polars as pl
@@ -15,7 +16,7 @@ from pipeline.normalise import NormalisedWave, normalise_prepared
 from pipeline.presets import prepare
 from pipeline.pseudonym import pseudonym_key
 from pipeline.readers import MAX_EXPORT_BYTES, Export, read_export, shorten
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SettingsError
 from pipeline.staging import StagedWave, stage_wave
 from pipeline.waves import WaveError, WaveSpec, file_sha256, load_wave
 
@@ -77,11 +78,29 @@ class ReadWave:
         )
 
 
+def export_limit(settings: Settings, env: dict[str, str] | None = None) -> int:
+    """The largest export read, in bytes: PIPELINE_MAX_EXPORT_BYTES, else readers.MAX_EXPORT_BYTES.
+
+    Read from settings.max_export_bytes once pipeline.settings carries it; until then from the environment."""
+    limit = getattr(settings, "max_export_bytes", None)
+    if limit is not None:
+        return int(limit)
+    text = (os.environ if env is None else env).get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
+    if not text:
+        return MAX_EXPORT_BYTES
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(f"PIPELINE_MAX_EXPORT_BYTES={text!r}: use a whole number of bytes, e.g. "
+                            f"{MAX_EXPORT_BYTES} (the default, 256 MiB)")
+    return value
+
+
 def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     spec = load_wave(settings.raw_dir, wave, codebook)
-    # PIPELINE_MAX_EXPORT_BYTES, once settings carry it (settings.max_export_bytes); else the readers' default.
-    export = read_export(spec.export_path, sheet=spec.sheet,
-                         max_bytes=getattr(settings, "max_export_bytes", None) or MAX_EXPORT_BYTES)
+    export = read_export(spec.export_path, sheet=spec.sheet, max_bytes=export_limit(settings))
     prepared = prepare(export, spec, codebook)
     normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
