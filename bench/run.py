@@ -355,12 +355,13 @@ def check_results(marts: Path, waves: list[SyntheticWave], floor_out: Path | Non
 
 
 # Scenarios -------------------------------------------------------------------------------------------
-def synthetic_raw(ctx: Context, label: str, sizes: list[int], fmt: str, seed: int) -> tuple[Path, list[SyntheticWave]]:
+def synthetic_raw(ctx: Context, label: str, sizes: list[int], fmt: str, seed: int,
+                  values: str = "labels") -> tuple[Path, list[SyntheticWave]]:
     raw = ctx.data_dir / "raw" / label
     shutil.rmtree(raw, ignore_errors=True)
     raw.mkdir(parents=True)
     codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
-    waves = [generate_wave(raw, wave_key(i), n, seed=seed, fmt=fmt, codebook=codebook)
+    waves = [generate_wave(raw, wave_key(i), n, seed=seed, fmt=fmt, values=values, codebook=codebook)
              for i, n in enumerate(sizes, start=1)]
     return raw, waves
 
@@ -594,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waves", type=int, default=100, help="waves of 1k respondents in scenario b")
     parser.add_argument("--format", choices=("csv",), default="csv",
                         help="export format of the synthetic waves (the floor and pandas read CSV)")
+    parser.add_argument("--values", choices=("labels", "codes"), default="labels",
+                        help="cells as nb labels (default) or numeric codes (a third of the file size)")
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per measurement; the fastest successful one counts (default 1)")
@@ -631,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "args": {"scenarios": chosen, "sizes": [size_label(s) for s in sizes], "waves": args.waves,
-                 "format": args.format, "seed": args.seed, "repeat": ctx.repeat, "timeout_s": args.timeout,
+                 "format": args.format, "values": args.values, "seed": args.seed, "repeat": ctx.repeat, "timeout_s": args.timeout,
                  "max_rss_gb": args.max_rss_gb, "generator_version": GENERATOR_VERSION,
                  "bytecode": "as-is" if args.as_is else "warm cache (PYTHONPYCACHEPREFIX)",
                  "python_dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
@@ -654,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"a-{size_label(n)}"
             print(f"scenario {name}: generating one synthetic wave of {n:,} respondents …", flush=True)
             t = time.perf_counter()
-            raw, waves = synthetic_raw(ctx, name, [n], args.format, args.seed)
+            raw, waves = synthetic_raw(ctx, name, [n], args.format, args.seed, args.values)
             gen_s = time.perf_counter() - t
             results.append(scenario(ctx, name, raw, waves, marts=ctx.data_dir / "marts" / name,
                                     home=ctx.data_dir / "dagster_home" / name, extra={"generate_s": round(gen_s, 2)}))
@@ -662,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     if "b" in chosen:
         print(f"scenario b: generating {args.waves} synthetic waves × 1k respondents …", flush=True)
         t = time.perf_counter()
-        raw, waves = synthetic_raw(ctx, "b", [1000] * args.waves, args.format, args.seed)
+        raw, waves = synthetic_raw(ctx, "b", [1000] * args.waves, args.format, args.seed, args.values)
         gen_s = time.perf_counter() - t
         marts, home = ctx.data_dir / "marts" / "b", ctx.data_dir / "dagster_home" / "b"
         results.append(scenario(ctx, "b", raw, waves, marts=marts, home=home, extra={"generate_s": round(gen_s, 2)}))
@@ -674,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("scenario c: adding one 1k wave to b …", flush=True)
                 codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
                 waves.append(generate_wave(raw, wave_key(args.waves + 1), 1000, seed=args.seed, fmt=args.format,
-                                           codebook=codebook))
+                                           values=args.values, codebook=codebook))
                 results.append(scenario(ctx, "c", raw, waves, marts=marts, home=home, fresh=False))
                 save()
     if "sample" in chosen:

@@ -162,3 +162,18 @@ def test_sav_and_xlsx_exports_read_back_with_codes_and_labels(tmp_path):
     csv_twin = generate_wave(tmp_path / "csv", "synthetic-0004", 30, seed=6)
     _, rows = read_rows(csv_twin.export)
     assert [r[CLOSED[0].question["nb"]] or None for r in rows] == sheet.to_series(4).to_list()[1:]
+
+
+def test_a_codes_wave_has_the_same_answers_as_its_labels_twin(tmp_path):
+    codes = generate_wave(tmp_path / "codes", "synthetic-0005", 60, seed=6, values="codes")
+    labels = generate_wave(tmp_path / "labels", "synthetic-0005", 60, seed=6)
+    assert codes.expected_distribution.equals(labels.expected_distribution)
+    assert codes.export.stat().st_size < 0.6 * labels.export.stat().st_size
+    _, rows = read_rows(codes.export)
+    first = CLOSED[0].question["nb"]
+    code_of = {str(c.code) for c in CODEBOOK.scale_of(CLOSED[0].code).categories}
+    assert {r[first] for r in rows} - {""} - {str(b) for b in BAD_CODES} <= code_of
+    run_floor(tmp_path / "codes", tmp_path / "floor.parquet")
+    assert differences(codes.expected_distribution, pl.read_parquet(tmp_path / "floor.parquet"), "floor") == []
+    pandas = pl.from_pandas(item_distribution(tmp_path / "codes"))
+    assert differences(codes.expected_distribution, pandas, "pandas") == []
