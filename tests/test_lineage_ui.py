@@ -44,13 +44,17 @@ def test_ui_serves_the_asset_graph_with_wave_partitions(tmp_path):
         ("marts/wave_change", "reports/waves"),
         ("marts/waves", "reports/waves"),
         ("marts/wave_change", "publish/samskabelse_duckdb"),
+        ("publish/samskabelse_duckdb", "reports/index"),
+        ("publish/samskabelse_duckdb", "reports/waves"),
     }
     assert expected <= edges, expected - edges
     assert {k.split("/")[0]: key[k]["groupName"] for k in key} == {
         "raw": "raw", "staging": "staging", "marts": "marts", "reports": "reports", "publish": "publish"}
-    # nothing reads a report or the published file, and every report reads marts only
-    assert not [e for e in edges if e[0].startswith(("reports/", "publish/"))]
-    assert all(src.startswith("marts/") for src, dst in edges if dst.startswith("reports/"))
+    # nothing reads a report; only the reports follow the published file (pages are written after publish);
+    # every report reads marts and the publish step only
+    assert not [e for e in edges if e[0].startswith("reports/")]
+    assert all(dst.startswith("reports/") for src, dst in edges if src.startswith("publish/"))
+    assert all(src.startswith(("marts/", "publish/")) for src, dst in edges if dst.startswith("reports/"))
 
     partitioned = sorted(k for k, n in key.items() if n["isPartitioned"])
     assert partitioned == ["raw/wave_export", "staging/open_answers", "staging/quarantine", "staging/respondents",
