@@ -3,6 +3,11 @@
 wave.yaml keys: label, invited, export (required: the export file as the tool wrote it), fielded, tool
 (auto or a tool of TOOLS), sheet (workbook sheet), labels (SurveyXact labels table next to the export),
 columns (header → item code or role), values (scale → {code or label: category}), reconstruction.
+
+Everything here is checked before it is used: the folder name against WAVE_KEY (it becomes a Dagster
+partition key and a value in every table, so no dots, quotes, spaces or control characters), file names
+in wave.yaml against FILE_NAME (a plain name inside the wave folder), and each key's type. A wave.yaml
+that breaks a rule ends in one WaveError naming the file, the key and what to write instead.
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ import yaml
 
 from pipeline.codebook import Codebook, normalise_text
 
-WAVE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+WAVE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+# A file named in wave.yaml: one name inside the wave folder (no path, no leading dot, no control characters).
+FILE_NAME = re.compile(r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,199}\Z")
+MAX_WAVE_YAML_BYTES = 1 << 20
+MAX_INVITED = 2**31 - 1
 METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
 # Survey tools with a preset (pipeline.presets); `auto` recognises each from its header signature.
 TOOLS = ("auto", "generic", "surveyxact", "nettskjema", "msforms", "googleforms", "limesurvey", "qualtrics",
@@ -59,10 +68,25 @@ def is_wave_folder(folder: Path) -> bool:
 
 
 def discover_waves(raw_dir: Path) -> list[str]:
-    """Wave keys under the raw folder, sorted: every folder holding a wave.yaml."""
+    """Wave keys under the raw folder, sorted: every folder holding a wave.yaml whose name is a valid wave key
+    (the others are listed by invalid_wave_folders)."""
     if not raw_dir.is_dir():
         return []
-    return sorted(p.name for p in raw_dir.iterdir() if is_wave_folder(p))
+    return sorted(p.name for p in raw_dir.iterdir() if is_wave_folder(p) and WAVE_KEY.match(p.name))
+
+
+def invalid_wave_folders(raw_dir: Path) -> dict[str, str]:
+    """Folders holding a wave.yaml whose name cannot be a wave key → the message saying what to rename."""
+    if not raw_dir.is_dir():
+        return {}
+    out = {}
+    for p in sorted(raw_dir.iterdir()):
+        if is_wave_folder(p) and not WAVE_KEY.match(p.name):
+            try:
+                check_wave_key(p.name)
+            except WaveError as exc:
+                out[p.name] = f"{p}: {exc}; the folder was skipped"
+    return out
 
 
 def check_wave_key(key: str) -> str:
@@ -79,70 +103,100 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     path = folder / "wave.yaml"
     if not path.is_file():
         raise WaveError(f"{path}: missing. Each wave folder needs a wave.yaml (see README, 'Adding a wave').")
+    if path.stat().st_size > MAX_WAVE_YAML_BYTES:
+        raise WaveError(f"{path}: {path.stat().st_size} bytes, more than a wave.yaml ever needs "
+                        f"({MAX_WAVE_YAML_BYTES}); is it the right file?")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise WaveError(f"{path}: not valid YAML ({exc}); fix the file and run again") from None
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
+        raise WaveError(f"{path}: not valid YAML ({shorten_text(str(exc), 300)}); fix the file and run again") from None
     if not isinstance(raw, dict):
         raise WaveError(f"{path}: expected keys like label, invited, export")
 
     def fail(msg: str) -> WaveError:
         return WaveError(f"{path}: {msg}")
 
+    def file_in_folder(name: object, key: str, what: str) -> str:
+        if not isinstance(name, str) or not FILE_NAME.match(name):
+            raise fail(f"{key}: {shorten_text(repr(name))} must name the {what} file inside the wave folder "
+                       "(a plain file name, no folder, not starting with a dot)")
+        try:
+            there = (folder / name).is_file()
+        except (OSError, ValueError):
+            there = False
+        if not there:
+            raise fail(f"{key}: {name!r} is not in {folder}; copy the {what} file there or correct the name")
+        return name
+
+    def mapping(key: str) -> dict:
+        value = raw.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise fail(f"{key}: expected a mapping (one `text: target` per line), not {type(value).__name__}")
+        return value
+
+    def scalar_text(value: object, where: str) -> str:
+        if isinstance(value, (dict, list, set, tuple)):
+            raise fail(f"{where}: {shorten_text(repr(value))} must be a single value, not a "
+                       f"{type(value).__name__}")
+        return str(value)
+
     if "wave" in raw and str(raw["wave"]) != key:
-        raise fail(f"wave: {raw['wave']!r} does not match the folder name {key!r}; rename one of them")
+        raise fail(f"wave: {shorten_text(repr(raw['wave']))} does not match the folder name {key!r}; rename one of them")
     invited = raw.get("invited")
-    if isinstance(invited, bool) or not isinstance(invited, int) or invited < 0:
-        raise fail(f"invited: {invited!r} must be a whole number (how many were invited)")
-    export = raw.get("export")
-    if not isinstance(export, str) or not export or "/" in export or "\\" in export or export.startswith("."):
-        raise fail(f"export: {export!r} must name the export file inside the wave folder")
-    if not (folder / export).is_file():
-        raise fail(f"export: {export!r} is not in {folder}; copy the export there or correct the name")
-    tool = str(raw.get("tool", "auto")).strip().lower()
+    if isinstance(invited, bool) or not isinstance(invited, int) or not 0 <= invited <= MAX_INVITED:
+        raise fail(f"invited: {shorten_text(repr(invited))} must be a whole number (how many were invited)")
+    export = file_in_folder(raw.get("export"), "export", "export")
+    tool = scalar_text(raw.get("tool", "auto"), "tool").strip().lower()
     if tool not in TOOLS and tool not in TOOL_ALIASES:
-        raise fail(f"tool: {raw.get('tool')!r} is not a known survey tool; use one of {', '.join(TOOLS)}")
+        raise fail(f"tool: {shorten_text(repr(raw.get('tool')))} is not a known survey tool; use one of {', '.join(TOOLS)}")
     sheet = raw.get("sheet")
     if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
-        raise fail(f"sheet: {sheet!r} must name a sheet of the workbook")
+        raise fail(f"sheet: {shorten_text(repr(sheet))} must name a sheet of the workbook")
     labels = raw.get("labels")
     if labels is not None:
-        if not isinstance(labels, str) or not labels or "/" in labels or "\\" in labels or labels.startswith("."):
-            raise fail(f"labels: {labels!r} must name the labels file inside the wave folder")
-        if not (folder / labels).is_file():
-            raise fail(f"labels: {labels!r} is not in {folder}; copy the labels file there or correct the name")
+        labels = file_in_folder(labels, "labels", "labels")
     fielded = raw.get("fielded")
-    if fielded is not None and not isinstance(fielded, dt.date):
+    if isinstance(fielded, dt.datetime):
+        fielded = fielded.date()
+    elif fielded is not None and not isinstance(fielded, dt.date):
         try:
-            fielded = dt.date.fromisoformat(str(fielded))
+            fielded = dt.date.fromisoformat(scalar_text(fielded, "fielded"))
         except ValueError:
-            raise fail(f"fielded: {fielded!r} must be a date like 2024-05-31") from None
+            raise fail(f"fielded: {shorten_text(repr(fielded))} must be a date like 2024-05-31") from None
+    reconstruction = raw.get("reconstruction", False)
+    if not isinstance(reconstruction, bool):
+        raise fail(f"reconstruction: {shorten_text(repr(reconstruction))} must be true or false")
 
     columns: dict[str, str] = {}
-    for header, target in (raw.get("columns") or {}).items():
-        target = str(target)
+    for header, target in mapping("columns").items():
+        target = scalar_text(target, f"columns: {shorten_text(repr(header))}")
         if target not in codebook.items and target not in METADATA_ROLES:
             raise fail(
-                f"columns: {header!r} → {target!r} is neither an item code ({', '.join(codebook.items)}) "
-                f"nor a role ({', '.join(METADATA_ROLES)})"
+                f"columns: {shorten_text(repr(header))} → {shorten_text(repr(target))} is neither an item code "
+                f"({', '.join(codebook.items)}) nor a role ({', '.join(METADATA_ROLES)})"
             )
-        columns[normalise_text(str(header))] = target
+        columns[normalise_text(scalar_text(header, "columns"))] = target
 
     values: dict[str, dict[str, str]] = {}
-    for scale, mapping in (raw.get("values") or {}).items():
-        if scale not in codebook.scales:
-            raise fail(f"values: unknown scale {scale!r}; scales are {', '.join(codebook.scales)}")
+    for scale, codes in mapping("values").items():
+        if not isinstance(scale, str) or scale not in codebook.scales:
+            raise fail(f"values: unknown scale {shorten_text(repr(scale))}; scales are {', '.join(codebook.scales)}")
+        if codes is not None and not isinstance(codes, dict):
+            raise fail(f"values: {scale}: expected a mapping (`code: category` per line), not {type(codes).__name__}")
         keys = {c.key for c in codebook.scales[scale].categories}
         values[scale] = {}
-        for code, cat in (mapping or {}).items():
-            if cat not in keys:
-                raise fail(f"values: {scale}: {code!r} → {cat!r} is not a category ({', '.join(sorted(keys))})")
-            values[scale][normalise_text(str(code))] = str(cat)
+        for code, cat in (codes or {}).items():
+            if not isinstance(cat, str) or cat not in keys:
+                raise fail(f"values: {scale}: {shorten_text(repr(code))} → {shorten_text(repr(cat))} is not a category "
+                           f"({', '.join(sorted(keys))})")
+            values[scale][normalise_text(scalar_text(code, f"values: {scale}"))] = cat
 
     return WaveSpec(
         key=key,
         folder=folder,
-        label=str(raw.get("label", key)),
+        label=scalar_text(raw.get("label", key), "label"),
         fielded=fielded,
         invited=invited,
         export=export,
@@ -151,8 +205,13 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         labels=labels,
         columns=columns,
         values=values,
-        reconstruction=bool(raw.get("reconstruction", False)),
+        reconstruction=reconstruction,
     )
+
+
+def shorten_text(text: str, limit: int = 200) -> str:
+    """A value's text for a message, cut to about limit characters."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
 def file_sha256(path: Path) -> str:
