@@ -123,6 +123,7 @@ def built_once(tmp_path):
     return root
 
 
+@pytest.mark.fuzz
 def test_kill_9_at_several_points_then_the_next_run_succeeds(built_once):
     root = built_once
     marts = root / "marts"
