@@ -191,3 +191,53 @@ def test_wave_keys_that_pass_are_plain_names(key):
     assert key.isascii() and 1 <= len(key) <= 64
     assert not set(key) & set("./\\'\" \t\r\n\x00;") and key == key.strip()
     raise_error_on_invalid_partition_key_substring([key])
+
+
+# Tool presets ----------------------------------------------------------------------------------------
+SIGNATURES = {
+    "surveyxact": ["respondentid", "stato_1", "stato_2", "stato_3", "stato_4", "stato_5", "statoverall", "email",
+                   "closetime"],
+    "qualtrics": ["ResponseId", "StartDate", "Finished", "Status", "EndDate", "IPAddress"],
+    "surveymonkey": ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address"],
+    "limesurvey": ["id", "submitdate", "lastpage", "startlanguage", "ipaddr"],
+    "nettskjema": ["$submission_id", "$created", "$answer_time_ms", "$email"],
+    "msforms": ["ID", "Start time", "Completion time", "Email", "Name"],
+    "googleforms": ["Timestamp", "Email Address", "Score"],
+}
+TOOL_VALUES = ["1", "2", "3", "4", "5", "6", "0", "", "1.0", "true", "false", "Ja", "Nei", "I høy grad", "Vet ikke",
+               '{"ImportId":"QID1"}', "Response", "Survey Preview", "Gennemført", "R_1", "2024-05-13 10:00"]
+
+
+@st.composite
+def tool_exports(draw):
+    tool = draw(st.sampled_from(sorted(SIGNATURES)))
+    system = draw(st.lists(st.sampled_from(SIGNATURES[tool]), min_size=1, unique=True))
+    items = draw(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=8, unique=True))
+    headers = draw(st.permutations(system + items))
+    cell = st.one_of(st.sampled_from(TOOL_VALUES + HOSTILE_TEXTS), TEXT)
+    rows = draw(st.lists(st.lists(cell, min_size=len(headers), max_size=len(headers)), max_size=8))
+    wave_yaml = draw(st.sampled_from(["", f"tool: {tool}\n", "tool: auto\n", "tool: generic\n", "labels: labels.csv\n"]))
+    labels = draw(st.sampled_from(["", "P1;1;Ja\nstato_4;1;Gennemført\n", "x;y\n;;\n", "P1;1\n"]))
+    return headers, rows, wave_yaml, labels
+
+
+@FUZZ
+@given(export=tool_exports())
+def test_random_tool_exports_give_a_staged_wave_or_one_error(tmp_path_factory, export):
+    headers, rows, wave_yaml, labels = export
+    settings = wave_settings(tmp_path_factory.mktemp("tool"))
+    folder = settings.raw_dir / "w"
+    folder.mkdir()
+    buf = io.StringIO(newline="")
+    buf.write("sep=;\r\n")
+    csv.writer(buf, delimiter=";").writerows([headers] + rows)
+    (folder / "export.csv").write_text(buf.getvalue(), encoding="utf-8", newline="")
+    (folder / "labels.csv").write_text(labels, encoding="utf-8")
+    (folder / "wave.yaml").write_text("label: W\ninvited: 12\nexport: export.csv\n" + wave_yaml, encoding="utf-8")
+    result = outcome(settings, "w")
+    if result[0] == "error":
+        assert result[1].startswith((str(folder), "w/export.csv: ")), result[1]
+    else:
+        _, read, staged = result  # every data row is a respondent, left out (not a response) or a duplicate
+        assert staged.respondents.height == (read.export.n_rows - sum(read.normalised.excluded_rows.values())
+                                             - staged.exact_duplicates - staged.conflicting_duplicates)
