@@ -348,6 +348,7 @@ def read_csv(path: Path, sheet: str | None = None) -> Export:
 
 def read_table_rows(path: Path) -> list[list[str]]:
     """Every row of a small delimited side file (e.g. a SurveyXact labels table), cells stripped."""
+    check_size(path, MAX_EXPORT_BYTES)
     text, _ = read_text(path)
     text = text.lstrip("\ufeff")
     delimiter = sniff_delimiter(text[:SAMPLE_BYTES], path)
