@@ -191,9 +191,10 @@ def measure(cmd: list[str], env: dict[str, str], log_path: Path, timeout_s: floa
     if status is None:
         status = "ok" if returncode == 0 else "failed"
     note = ""
-    if status == "failed":
-        tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-        note = " | ".join(tail)[-400:]
+    if status == "failed":  # the pipeline's own failure lines, else the end of the log
+        lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        said = [ln.strip() for ln in lines if "FAILED" in ln or ln.startswith("dagster._core.definitions.events.Failure")]
+        note = " | ".join(dict.fromkeys(said or lines[-3:]))[:600]
     elif status == "timeout":
         note = f"stopped after {timeout_s:.0f} s"
     elif status == "rss-cap":
@@ -382,8 +383,8 @@ def scenario(ctx: Context, name: str, raw: Path, waves: list[SyntheticWave], *, 
     floor = run_baseline(ctx, "floor", name, raw, outputs / f"{name}-floor.parquet")
     pandas = run_baseline(ctx, "pandas", name, raw, outputs / f"{name}-pandas.parquet")
     check = check_results(marts, waves, outputs / f"{name}-floor.parquet" if floor else None,
-                          outputs / f"{name}-pandas.parquet" if pandas else None) if pipeline.status in (
-        "ok", "failed") else {"same": None, "problems": ["pipeline did not finish"]}
+                          outputs / f"{name}-pandas.parquet" if pandas else None) if pipeline.status == "ok" else {
+        "same": None, "problems": [f"pipeline {pipeline.status}: results not compared (log: {pipeline.log})"]}
     result = {
         "name": name,
         "respondents": sum(w.respondents for w in waves),
@@ -504,9 +505,13 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
         else (one["status"] if one else None), bool(one and one["status"] == "ok" and one["wall_s"] <= TARGET_STARTUP_S)
         if one else None)
     big = by.get("a-1M", {}).get("pipeline")
-    add(f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB",
-        (f"{big['peak_rss_mb']:.0f} MB" + ("" if big["status"] == "ok" else f" ({big['status']})")) if big else None,
-        (big["status"] == "ok" and big["peak_rss_mb"] <= TARGET_RSS_MB_1M) if big else None)
+    if big and big["status"] in ("ok", "rss-cap", "timeout"):  # a stopped run's peak is a lower bound
+        add(f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB",
+            f"{big['peak_rss_mb']:.0f} MB" + ("" if big["status"] == "ok" else f" or more ({big['status']})"),
+            big["peak_rss_mb"] <= TARGET_RSS_MB_1M if big["status"] == "ok" else False)
+    else:
+        add(f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB", f"not measured: the 1M run {big['status']}" if big else None,
+            None)
     inc = by.get("c", {}).get("pipeline")
     if inc and one and one["status"] == "ok" and inc["status"] == "ok":
         ratio = inc["wall_s"] / one["wall_s"]
