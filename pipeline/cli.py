@@ -26,7 +26,7 @@ from typing import Iterator
 import dagster as dg
 
 from pipeline.settings import Settings
-from pipeline.waves import discover_waves
+from pipeline.waves import discover_waves, invalid_wave_folders
 
 
 def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -92,6 +92,17 @@ def exclusive_build(settings: Settings, instance: dg.DagsterInstance) -> Iterato
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _publish_notes(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Notes the publish step recorded (e.g. a session that still sees the old version)."""
+    notes = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            if mat.asset_key.path[:1] == ["publish"] and "note" in mat.metadata:
+                notes.append(mat.metadata["note"].value)
+    return notes
+
+
 def build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None) -> int:
     try:
         with exclusive_build(settings, instance):
@@ -105,6 +116,7 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     from pipeline.definitions import build_definitions
 
     defs = build_definitions(settings)
+    waves_given = waves
     waves = discover_waves(settings.raw_dir) if waves is None else waves
     print(f"samskabelse: {len(waves)} wave(s) under {settings.raw_dir}: {', '.join(waves) or '(none)'}")
     known = set(instance.get_dynamic_partitions("wave"))
@@ -112,6 +124,9 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     if new:
         instance.add_dynamic_partitions("wave", new)
     failed = []
+    skipped = invalid_wave_folders(settings.raw_dir) if waves_given is None else {}
+    for message in skipped.values():
+        print(f"  {message}", file=sys.stderr)
     tags = {CLI_TAG: str(settings.marts_dir)}
     ingest = defs.resolve_job_def("ingest_wave")
     for wave in waves:
@@ -133,11 +148,15 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     for msg in checks:
         print(f"  check FAILED – {msg}", file=sys.stderr)
     print(f"samskabelse: marts published to {settings.published_db}")
+    for note in _publish_notes(result):
+        print(f"samskabelse: note – {note}")
     print(f"samskabelse: reports in {settings.reports_dir / 'index.html'}")
+    if skipped:
+        print(f"samskabelse: {len(skipped)} folder(s) skipped (not a valid wave name), see above", file=sys.stderr)
     if failed:
         print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(failed)} (their earlier data, if any, are kept)",
               file=sys.stderr)
-    return 1 if failed or checks else 0
+    return 1 if failed or skipped or checks else 0
 
 
 def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> int:

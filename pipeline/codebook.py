@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}\Z")
 LANGUAGES = ("nb", "da", "en")
 
 

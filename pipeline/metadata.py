@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import dagster as dg
 import polars as pl
 
@@ -14,7 +16,7 @@ def preview(frame: pl.DataFrame, rows: int = 5) -> dg.MetadataValue:
 
     def cell(v: object) -> str:
         text = "" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
-        return text.replace("|", "\\|").replace("\n", " ")[:60]
+        return html.escape(text[:60], quote=False).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.iter_rows()]

@@ -76,6 +76,39 @@ def _swap_parquet(new_dir: Path, live_dir: Path, names: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
+# Text that a spreadsheet would run as a formula (OWASP "CSV injection"): neutralised in the Parquet copies only.
+FORMULA_PREFIX = "^[=+\\-@\t\r]"
+APOSTROPHE = sql_literal("'")
+
+
+def _parquet_select(con: duckdb.DuckDBPyConnection, table: MartTable) -> str:
+    """select of a mart for its Parquet copy: text starting like a formula gets a leading apostrophe."""
+    types = dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'marts' and table_name = ?", [table.name],
+    ).fetchall())
+    columns = []
+    for column in table.columns:
+        name = qualified(column)
+        if types.get(column) == "VARCHAR":
+            columns.append("case when regexp_matches(" + name + ", " + sql_literal(FORMULA_PREFIX) + ") then "
+                           + APOSTROPHE + " || " + name + " else " + name + " end as " + name)
+        else:
+            columns.append(name)
+    return "select " + ", ".join(columns) + " from " + qualified("marts." + table.name)
+
+
+def _open_elsewhere(path: Path) -> bool:
+    """True when another process holds the published file open read-write (a DuckDB CLI session, say)."""
+    if not path.exists():
+        return False
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.IOException as exc:
+        return "lock" in str(exc).lower()
+    return False
+
+
 def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[MartTable, ...],
             codebook: Codebook) -> dict[str, object]:
     """Publish every mart table; return the manifest written next to it."""
@@ -99,7 +132,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
                 con.execute("comment on column " + target + "." + qualified(column) + " is " + sql_literal(text))
             counts[t.name] = scalar(con, "select count(*) from " + target)
             parquet = new_parquet / (t.name + ".parquet")
-            con.execute("copy " + source + " to " + sql_literal(str(parquet)) + " (format parquet)")
+            con.execute("copy (" + _parquet_select(con, t) + ") to " + sql_literal(str(parquet)) + " (format parquet)")
         con.execute("checkpoint publish_target")
         con.execute("detach publish_target")
         _fsync(new_db)
@@ -113,10 +146,14 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         settings.marts_dir.mkdir(parents=True, exist_ok=True)
+        notes = []
+        if _open_elsewhere(settings.published_db):
+            notes.append(f"{settings.published_db} is open in another DuckDB session: the new version is published, "
+                         "and that session still sees the old version until it reconnects")
         os.replace(new_db, settings.published_db)
         _swap_parquet(new_parquet, settings.marts_dir / "parquet", {t.name + ".parquet" for t in contract})
         write_atomic(settings.marts_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        return manifest
+        return {**manifest, "notes": notes}
     finally:
         try:
             con.execute("detach if exists publish_target")

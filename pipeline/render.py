@@ -64,8 +64,13 @@ def _decimal(value: float, decimals: int, lang: str) -> str:
     return text.replace(".", ",") if lang in ("nb", "da") else text
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
-    """Replace e-mail addresses and phone numbers in free text by a marker (the text is escaped later)."""
+    """Replace e-mail addresses and phone numbers in free text by a marker, and control characters (other than
+    tab and line breaks) by U+FFFD (the text is escaped later)."""
+    text = CONTROL.sub("\ufffd", text)
     text = EMAIL.sub(_t(codebook, "masked_email", lang), text)
     return PHONE.sub(_t(codebook, "masked_phone", lang), text)
 

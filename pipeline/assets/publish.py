@@ -21,8 +21,10 @@ def build_publish_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
         settings = pipeline.settings
         with pipeline.work_db() as con:
             manifest = publish(con, settings, contract, pipeline.codebook())
+        notes = {"note": "; ".join(manifest["notes"])} if manifest["notes"] else {}
         return dg.MaterializeResult(
             metadata={
+                **notes,
                 "path": dg.MetadataValue.path(str(settings.published_db)),
                 "dagster/row_count": sum(manifest["tables"].values()),
                 "tables": dg.MetadataValue.json(manifest["tables"]),
