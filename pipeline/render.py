@@ -42,13 +42,8 @@ div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr)
 """
 
 # E-mail addresses; phone numbers as written in Norway and Denmark (8 digits, grouped 2-2-2-2 or 3-2-3, an
-# optional +47/+45/0047 prefix) and any number starting with + and a country code.
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\d{2,3}[ .-]?)?"
-    r"(?:\d{8}|\d{2}(?:[ .]\d{2}){3}|\d{3}[ .]\d{2}[ .]\d{3})(?![\w])"
-    r"|(?<![\w+])\+\d{1,3}(?:[ .-]?\d){6,12}(?!\w)"
-)
+# optional +47/+45/0047 prefix) and any number starting with + and a country code (pipeline.privacy).
+from pipeline.privacy import EMAIL, PHONE  # noqa: E402
 
 
 def _t(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
@@ -71,6 +66,9 @@ def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
     """Replace e-mail addresses and phone numbers in free text by a marker, and control characters (other than
     tab and line breaks) by U+FFFD (the text is escaped later)."""
     text = CONTROL.sub("\ufffd", text)
+    # staging already masked contact details with the markers as fielded (nb): show them in the page's language
+    for key in ("masked_email", "masked_phone"):
+        text = text.replace(codebook.ui[key]["nb"], _t(codebook, key, lang))
     text = EMAIL.sub(_t(codebook, "masked_email", lang), text)
     return PHONE.sub(_t(codebook, "masked_phone", lang), text)
 

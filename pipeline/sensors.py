@@ -81,7 +81,11 @@ def scan_raw_folder(raw_dir: Path) -> FolderScan:
             scan.waiting[key] = f"{spec_path}: export: {export!r} must name the export file inside the wave folder"
             continue
         export_path = folder / export
-        if not export_path.is_file():
+        try:
+            present = export_path.is_file()
+        except OSError:  # e.g. a name longer than the file system allows
+            present = False
+        if not present:
             scan.waiting[key] = f"{export_path}: not there (yet); copy the export named in wave.yaml into {folder}"
             continue
         try:

@@ -13,6 +13,7 @@ import polars as pl
 from pipeline.codebook import Codebook, normalise_text
 from pipeline.normalise import NormalisedWave
 from pipeline.readers import shorten
+from pipeline.privacy import mask_contact_details
 from pipeline.validation import candidate_answers, failing_rows
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
@@ -164,6 +165,9 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
         cells.filter(pl.col("item").is_in(text_codes))
         .join(complete, on="source_row", how="left")
         .select("wave", "item", "respondent_key", "complete", pl.col("value").alias("text"))
+        .with_columns(pl.col("text").map_elements(
+            lambda t: mask_contact_details(t, codebook.ui["masked_email"]["nb"], codebook.ui["masked_phone"]["nb"]),
+            return_dtype=pl.Utf8))
         .sort("item", "respondent_key")
     )
     quarantine = pl.concat(

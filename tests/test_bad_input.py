@@ -77,3 +77,26 @@ def test_a_wave_stopped_in_staging_is_left_out_of_the_marts_whole(tmp_path, caps
     assert query(settings, "select wave from waves").rows() == [("good",)]
     assert query(settings, "select distinct wave from responses").rows() == [("good",)]
     assert query(settings, "select count(*) as n from quarantine")["n"][0] == 0
+
+
+def test_contact_details_in_free_text_never_reach_the_marts(tmp_path):
+    settings = make_settings(tmp_path)
+    headers, rows = read_sample_rows()
+    column = headers.index(CODEBOOK.items["OC"].question["nb"])
+    rows[0][column] = "Skriv til ola.nordmann@bibliotek.no eller ring 412 34 567 om strikkekafé"
+    write_csv_wave(settings.raw_dir, "w1", headers, rows, columns={"Tidsstempel": "submitted_at"})
+    assert build(settings) == 0
+    texts = query(settings, "select text from open_answers where item = 'OC' order by text")["text"].to_list()
+    assert "Skriv til [e-post fjernet] eller ring [telefonnummer fjernet] om strikkekafé" in texts
+    import duckdb
+
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        for (table,) in con.execute("select table_name from duckdb_tables()").fetchall():
+            dump = str(con.execute('select * from "' + table + '"').fetchall())
+            assert "ola.nordmann" not in dump and "412 34 567" not in dump, table
+    finally:
+        con.close()
+    for path in settings.marts_dir.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".svg", ".json", ".parquet"):
+            assert b"ola.nordmann" not in path.read_bytes(), path
