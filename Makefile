@@ -15,8 +15,10 @@ PORT ?= 3000
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
 .venv/.installed: pyproject.toml uv.lock
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on CI) every process would otherwise compile
+# dagster & co. from source again (imports 7.4 s of CPU instead of 2.2 s)
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --compile-bytecode --quiet
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
