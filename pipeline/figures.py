@@ -14,13 +14,27 @@ Byte-identical output: fixed svg.hashsalt and svg.id, no dates in the metadata, 
 font drawn as paths, rows and categories sorted by the codebook. In the public profile hidden cells are not
 drawn (their label is ":"), and their total share is shown apart as a hatched bar (n minus the visible
 counts, which readers of the tables can work out anyway).
+
+Cache (FigureCache): a chart is drawn only when what determines its bytes changed. Its key is a sha256 over
+FIGURES_VERSION (this file's source and the matplotlib version), the language, the chart's id, the views it
+draws (hidden cells included) and the codebook texts and categories it uses; <key>.svg / <key>.png are kept
+in a folder of the build area (<marts>/.build/figure_cache/), written atomically, and entries no build uses
+any more are pruned.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
+import json
+import os
+import tempfile
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
 
 import matplotlib
 from matplotlib.colors import to_hex
@@ -255,26 +269,140 @@ def figure_paths(wave: str, kind: str, key: str) -> dict[str, str]:
     return {fmt: f"{wave}/{kind}-{key}.{fmt}" for fmt in ("svg", "png")}
 
 
-def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]) -> dict[str, bytes]:
-    """Every chart as relative path (under reports/figures/) → bytes, sorted by path."""
-    out: dict[str, bytes] = {}
+@lru_cache(maxsize=None)
+def figures_version() -> str:
+    """What every chart's bytes depend on beyond its inputs: this module's source and matplotlib's version."""
+    source = Path(__file__).read_bytes()
+    return hashlib.sha256(source + b"\0matplotlib " + matplotlib.__version__.encode()).hexdigest()
+
+
+def _scale_inputs(codebook: Codebook, scale: Scale, lang: str) -> list:
+    return [[c.key, c.label[lang], c.score, c.headline] for c in scale.categories]
+
+
+def _view_inputs(codebook: Codebook, lang: str, view: ItemView) -> dict:
+    item = codebook.items[view.item]
+    return {"view": dataclasses.asdict(view), "code": item.code, "question": item.question[lang],
+            "figure": item.figure, "scale": _scale_inputs(codebook, codebook.scale_of(view.item), lang)}
+
+
+def chart_key(codebook: Codebook, lang: str, stem: str, inputs: dict) -> str:
+    """sha256 (hex) of everything that determines a chart's bytes (see the module docstring)."""
+    payload = {"version": figures_version(), "lang": lang, "stem": stem, "suppressed": SUPPRESSED,
+               "apart": sorted(apart_keys(codebook)),
+               "ui": {k: codebook.ui[k][lang] for k in ("figure", "wave", "suppressed")}, **inputs}
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart to be drawn: its files (relative to reports/figures/), SVG id, cache key and drawing."""
+
+    paths: dict[str, str]
+    stem: str
+    key: str
+    draw: Callable[[], Figure] = field(compare=False, repr=False)
+
+
+def charts(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]) -> list[Chart]:
+    """Every chart of the views: per wave its item charts then its level charts (codebook order)."""
+    out: list[Chart] = []
     waves = sorted({w for w, _ in views})
+    closed = codebook.closed_items()
     for wave in waves:
-        for item in codebook.closed_items():
+        for item in closed:
             view = views.get((wave, item.code))
             if view is None:
                 continue
-            fig = item_chart(codebook, lang, view)
-            paths = figure_paths(wave, "item", item.code)
-            for fmt, data in _render(fig, f"figure-{wave}-{item.code}").items():
-                out[paths[fmt]] = data
+            stem = f"figure-{wave}-{item.code}"
+            key = chart_key(codebook, lang, stem, {"kind": "item", "views": [_view_inputs(codebook, lang, view)]})
+            out.append(Chart(figure_paths(wave, "item", item.code), stem, key,
+                             lambda view=view: item_chart(codebook, lang, view)))
         for level in codebook.levels:
-            level_views = [views[(wave, i.code)] for i in codebook.closed_items()
-                           if i.level == level and (wave, i.code) in views]
+            level_views = [views[(wave, i.code)] for i in closed if i.level == level and (wave, i.code) in views]
             if not level_views:
                 continue
-            fig = level_chart(codebook, lang, level, level_views)
-            paths = figure_paths(wave, "level", level)
-            for fmt, data in _render(fig, f"figure-{wave}-{level}").items():
-                out[paths[fmt]] = data
+            stem = f"figure-{wave}-{level}"
+            key = chart_key(codebook, lang, stem, {
+                "kind": "level", "level": codebook.levels[level].label[lang],
+                "views": [_view_inputs(codebook, lang, v) for v in level_views]})
+            out.append(Chart(figure_paths(wave, "level", level), stem, key,
+                             lambda level=level, level_views=level_views: level_chart(codebook, lang, level,
+                                                                                      level_views)))
+    return out
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class FigureCache:
+    """Charts by key in a folder: <key>.svg and <key>.png. `drawn` lists the keys drawn (not found) in this
+    build, `used` every key this build asked for; prune() removes the rest."""
+
+    FORMATS = ("svg", "png")
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.drawn: list[str] = []
+        self.used: set[str] = set()
+
+    def file(self, key: str, fmt: str) -> Path:
+        return self.folder / f"{key}.{fmt}"
+
+    def ensure(self, chart: Chart) -> dict[str, Path]:
+        """The cached files of a chart (fmt → path), drawing it first when it is not cached yet."""
+        self.used.add(chart.key)
+        files = {fmt: self.file(chart.key, fmt) for fmt in self.FORMATS}
+        if not all(p.is_file() for p in files.values()):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            blobs = _render(chart.draw(), chart.stem)
+            # the PNG last: a chart counts as cached once both files exist
+            for fmt in self.FORMATS:
+                _write_atomic(files[fmt], blobs[fmt])
+            self.drawn.append(chart.key)
+        return files
+
+    def prune(self) -> int:
+        """Remove entries (and left-over temporary files) that this build did not use; return how many files."""
+        removed = 0
+        if not self.folder.is_dir():
+            return 0
+        for path in sorted(self.folder.iterdir()):
+            if path.is_file() and (path.name.startswith(".") or path.name.split(".")[0] not in self.used):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+def figure_files(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView], cache: FigureCache
+                 ) -> dict[str, Path]:
+    """Every chart as relative path (under reports/figures/) → its file in the cache, sorted by path; charts
+    not in the cache yet are drawn."""
+    out: dict[str, Path] = {}
+    for chart in charts(codebook, lang, views):
+        files = cache.ensure(chart)
+        for fmt, rel in chart.paths.items():
+            out[rel] = files[fmt]
+    return dict(sorted(out.items()))
+
+
+def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView],
+                   cache: FigureCache | None = None) -> dict[str, bytes]:
+    """Every chart as relative path (under reports/figures/) → bytes, sorted by path (through the cache if
+    one is given)."""
+    if cache is not None:
+        return {rel: path.read_bytes() for rel, path in figure_files(codebook, lang, views, cache).items()}
+    out: dict[str, bytes] = {}
+    for chart in charts(codebook, lang, views):
+        for fmt, data in _render(chart.draw(), chart.stem).items():
+            out[chart.paths[fmt]] = data
     return dict(sorted(out.items()))

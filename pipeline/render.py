@@ -5,7 +5,9 @@ pipeline.figures under reports/figures/.
   item as a Likert summary with a row group per level; every level's diverging chart.
 - <level>.html: the level's Likert summary (question, n, every category as "n (pct %)", a stacked-bar
   nanoplot, headline share with its Wilson interval, mean), its diverging chart, one bar chart per item (the
-  report's figures) and the open answers (HTML-escaped, e-mail addresses and phone numbers masked).
+  report's figures) and the open answers (HTML-escaped, e-mail addresses and phone numbers masked): at most
+  OPEN_ANSWERS_SHOWN per item and wave (the first by respondent pseudonym), with a note saying how many there
+  are and where all of them are; one table per wave when there are several.
 
 Every label comes from the codebook in the language of PIPELINE_LANG. In the public profile small cells are
 suppressed (pipeline.disclosure) in tables and charts alike.
@@ -13,6 +15,10 @@ suppressed (pipeline.disclosure) in tables and charts alike.
 Deterministic: every GT has a fixed id, rows are sorted as in the codebook (waves newest first), no
 timestamps. Text from the codebook or the data is HTML-escaped (great-tables escapes cell text; the page
 shell and the inline SVG use html.escape).
+
+At scale: charts come from a content-addressed cache (pipeline.figures.FigureCache) when render_reports gets
+one, unchanged files under reports/ are not rewritten, and great-tables gets no per-cell styles (its cost
+grows with cells × styles): nowrap columns are one CSS rule per table.
 """
 
 from __future__ import annotations
@@ -26,11 +32,11 @@ from functools import cached_property
 from pathlib import Path
 
 import polars as pl
-from great_tables import GT, loc, style
+from great_tables import GT
 
 from pipeline.codebook import Codebook, Item
 from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
-from pipeline.figures import apart_keys, figure_paths, polarity, render_figures
+from pipeline.figures import FigureCache, apart_keys, figure_files, figure_paths, polarity, render_figures
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
@@ -46,8 +52,18 @@ div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr)
 from pipeline.privacy import EMAIL, PHONE  # noqa: E402
 
 
-def _t(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
+OPEN_ANSWERS_SHOWN = 200  # quotes shown per item and wave; all of them are in the open_answers mart
+
+
+def ui_word(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
+    """A word of the reports from the codebook's ui section, in `lang`, with {placeholders} filled in."""
     return codebook.ui[key][lang].format(**fmt)
+
+
+def _count(n: int, lang: str) -> str:
+    """12345 → '12 345' (nb, da: no-break space) or '12,345' (en)."""
+    text = f"{n:,}"
+    return text if lang == "en" else text.replace(",", "\u00a0")
 
 
 def _pct(value: float | None) -> str:
@@ -68,9 +84,9 @@ def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
     text = CONTROL.sub("\ufffd", text)
     # staging already masked contact details with the markers as fielded (nb): show them in the page's language
     for key in ("masked_email", "masked_phone"):
-        text = text.replace(codebook.ui[key]["nb"], _t(codebook, key, lang))
-    text = EMAIL.sub(_t(codebook, "masked_email", lang), text)
-    return PHONE.sub(_t(codebook, "masked_phone", lang), text)
+        text = text.replace(codebook.ui[key]["nb"], ui_word(codebook, key, lang))
+    text = EMAIL.sub(ui_word(codebook, "masked_email", lang), text)
+    return PHONE.sub(ui_word(codebook, "masked_phone", lang), text)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -95,9 +111,9 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
 
 
 def page(codebook: Codebook, lang: str, title: str, body: str) -> str:
-    nav = [f'<a href="index.html">{html.escape(_t(codebook, "overview", lang))}</a>']
+    nav = [f'<a href="index.html">{html.escape(ui_word(codebook, "overview", lang))}</a>']
     nav += [f'<a href="{key}.html">{html.escape(level.label[lang])}</a>' for key, level in codebook.levels.items()]
-    nav.append(f'<a href="waves.html">{html.escape(_t(codebook, "waves_title", lang))}</a>')
+    nav.append(f'<a href="waves.html">{html.escape(ui_word(codebook, "waves_title", lang))}</a>')
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -129,7 +145,7 @@ class ReportData:
         return sorted(self.waves["wave"].to_list(), reverse=True)
 
     def t(self, key: str, **fmt: object) -> str:
-        return _t(self.codebook, key, self.lang, **fmt)
+        return ui_word(self.codebook, key, self.lang, **fmt)
 
 
 def _wave_notes(data: ReportData) -> list[str]:
@@ -188,6 +204,13 @@ def _category_columns(data: ReportData, items: list[Item]) -> tuple[list[str], d
                 keys.append(c.key)
                 labels[c.key] = c.label[data.lang]
     return [k for k in keys if k not in apart] + [k for k in keys if k in apart], labels
+
+
+def _nowrap_css(table_id: str, columns: list[str]) -> str:
+    """One CSS rule keeping the body cells of `columns` on one line. (tab_style() on every cell did the same
+    with an inline style per cell, but great-tables matches every cell against every style: cells² work.)"""
+    selectors = ", ".join(f'#{table_id} td[headers~="{table_id}-{c}"]' for c in columns)
+    return f"{selectors} {{ white-space: nowrap; }}"
 
 
 def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by_level: bool, title: str,
@@ -252,7 +275,7 @@ def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by
         .cols_align("right", columns=["n", *categories, "headline", "mean"])
         .cols_align("left", columns=["question"])
         .fmt(lambda i: bars[int(i)], columns="bars")
-        .tab_style(style.text(whitespace="nowrap"), loc.body(columns=["n", *categories, "bars", "headline", "mean"]))
+        .opt_css(_nowrap_css(table_id, ["n", *categories, "bars", "headline", "mean"]))
         .tab_options(table_font_size="13px", data_row_padding="4px")
         .tab_source_note(data.t("note_base"))
         .tab_source_note(data.t("note_headline"))
@@ -319,43 +342,84 @@ def overview_table(data: ReportData) -> GT:
     return gt
 
 
-def open_answers_table(data: ReportData, level: str) -> GT | None:
-    """The free-text answers of a level's text items: one row group per item (and wave), quotes masked;
-    None when there are none."""
+def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], tuple[list[str], int]]:
+    """(wave, item) → (the quotes shown, masked, in order; the number of non-blank answers) for the level's text
+    items: sorted by respondent_key then text, the first OPEN_ANSWERS_SHOWN of each. One sort and one pass
+    over the answers (a filter per wave and item made this grow with waves × answers)."""
+    codes = [i.code for i in data.codebook.text_items() if i.level == level]
+    frame = data.open_answers
+    if not codes or frame.height == 0:
+        return {}
+    answers = (
+        frame.lazy()
+        .filter(pl.col("item").is_in(codes) & (pl.col("text").str.strip_chars().str.len_chars() > 0))
+        .select("wave", "item", "respondent_key", "text")
+        .sort("wave", "item", "respondent_key", "text")
+        .with_columns(pl.int_range(pl.len()).over("wave", "item").alias("rank"),
+                      pl.len().over("wave", "item").alias("total"))
+        .filter(pl.col("rank") < OPEN_ANSWERS_SHOWN)
+        .collect()
+    )
+    out: dict[tuple[str, str], tuple[list[str], int]] = {}
+    cb, lang = data.codebook, data.lang
+    for (wave, item), part in answers.group_by(["wave", "item"], maintain_order=True):
+        out[(wave, item)] = ([mask_contacts(t, cb, lang) for t in part["text"].to_list()], int(part["total"][0]))
+    return out
+
+
+def _open_table_ids(data: ReportData, level: str) -> list[str]:
+    if len(data.wave_keys) > 1:
+        return [f"open-{level}-{wave}" for wave in data.wave_keys]
+    return [f"open-{level}"]
+
+
+def open_answers_tables(data: ReportData, level: str) -> dict[str, GT]:
+    """The free-text answers of a level's text items, quotes masked: table id → GT. One wave: one table
+    open-<level> with a row group per item; several waves: one table open-<level>-<wave> per wave (newest
+    first), so no table grows with the number of waves. Items with more than OPEN_ANSWERS_SHOWN answers get
+    a source note with the shown and total count. Empty when there are none."""
     cb, lang = data.codebook, data.lang
     items = [i for i in cb.text_items() if i.level == level]
-    frame = data.open_answers
-    records = []
-    for wave in data.wave_keys:
-        for item in items:
-            quotes = frame.filter((pl.col("wave") == wave) & (pl.col("item") == item.code))
-            quotes = quotes.sort("respondent_key", "text")["text"].to_list()
-            group = item.question[lang] + (f" · {data.t('wave')} {wave}" if len(data.wave_keys) > 1 else "")
-            for number, text in enumerate(quotes, start=1):
-                if text and text.strip():
-                    records.append({"group": group, "row": str(number), "text": mask_contacts(text, cb, lang)})
-    if not records:
-        return None
+    groups = _open_answer_groups(data, level)
+    several = len(data.wave_keys) > 1
+    tables: dict[str, GT] = {}
     columns = ["group", "row", "text"]
-    return (
-        GT(pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row"), rowname_col="row",
-           groupname_col="group", id=f"open-{level}")
-        .tab_header(title=data.t("open_answers"), subtitle=cb.levels[level].label[lang])
-        .cols_label(text=data.t("answer"))
-        .cols_width({"text": "60rem"})
-        .tab_options(table_font_size="14px")
-        .tab_source_note(data.t("note_open"))
-    )
+    for wave in data.wave_keys:
+        records, notes = [], []
+        for item in items:
+            quotes, total = groups.get((wave, item.code), ([], 0))
+            for number, text in enumerate(quotes, start=1):
+                records.append({"group": item.question[lang], "row": str(number), "text": text})
+            if total > len(quotes):
+                notes.append(data.t("open_shown", item=item.code, shown=_count(len(quotes), lang),
+                                    total=_count(total, lang)))
+        if not records:
+            continue
+        table_id = f"open-{level}-{wave}" if several else f"open-{level}"
+        assert table_id in _open_table_ids(data, level)
+        subtitle = cb.levels[level].label[lang] + (f" · {data.t('wave')} {wave}" if several else "")
+        gt = (
+            GT(pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row"), rowname_col="row",
+               groupname_col="group", id=table_id)
+            .tab_header(title=data.t("open_answers"), subtitle=subtitle)
+            .cols_label(text=data.t("answer"))
+            .cols_width({"text": "60rem"})
+            .tab_options(table_font_size="14px")
+            .tab_source_note(data.t("note_open"))
+        )
+        for note in notes:
+            gt = gt.tab_source_note(note)
+        tables[table_id] = gt
+    return tables
 
 
 def build_tables(data: ReportData) -> dict[str, GT]:
-    """Every table of the pages by id: overview, items, level-<level>, open-<level>."""
+    """Every table of the pages by id: overview, items, level-<level>, open-<level> (one wave) or
+    open-<level>-<wave> (several waves), in page order."""
     tables = {"overview": overview_table(data), "items": items_table(data)}
     for level in data.codebook.levels:
         tables[f"level-{level}"] = level_table(data, level)
-        table = open_answers_table(data, level)
-        if table is not None:
-            tables[f"open-{level}"] = table
+        tables.update(open_answers_tables(data, level))
     return tables
 
 
@@ -417,35 +481,70 @@ def build_pages(data: ReportData, figures: dict[str, bytes]) -> dict[str, str]:
     ])
     pages = {"index.html": page(cb, lang, cb.title[lang], index_body)}
     for key, level in cb.levels.items():
-        open_table = tables.get(f"open-{key}")
+        open_tables = [tables[name].as_raw_html() for name in _open_table_ids(data, key) if name in tables]
         body = "\n".join([
             f'<p class="lead">{html.escape(level.description[lang])}</p>',
             tables[f"level-{key}"].as_raw_html(),
             _section(data.t("chart_level"), *_level_figures(data, key, figures)),
             _section(data.t("figures"), f'<div class="charts">{"".join(_item_figures(data, key, figures))}</div>'),
-            _section(data.t("open_answers"), open_table.as_raw_html() if open_table is not None
-                     else f"<p>{html.escape(data.t('no_open_answers'))}</p>"),
+            _section(data.t("open_answers"), *(open_tables
+                     or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
         ])
         pages[f"{key}.html"] = page(cb, lang, level.label[lang], body)
     return pages
 
 
+TMP_NAME = re.compile(r"\..+\.[A-Za-z0-9_]+\.tmp\Z")  # write_atomic's temporary files: .<name>.<random>.tmp
+
+
+def remove_stale_tmp(folder: Path) -> list[Path]:
+    """Remove temporary files that write_atomic left behind in `folder` and below when a run was killed
+    mid-write (the published file next to them is whole: the old or the new version); return them."""
+    removed = []
+    if folder.is_dir():
+        for path in sorted(folder.rglob(".*.tmp")):
+            if path.is_file() and TMP_NAME.match(path.name):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """write_atomic_bytes unless the file already holds exactly these bytes; True when written."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    write_atomic_bytes(path, data)
+    return True
+
+
 def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.DataFrame,
                    distribution: pl.DataFrame, waves: pl.DataFrame, open_answers: pl.DataFrame | None = None,
-                   *, profile: str = "internal", min_cell: int = 3) -> dict[str, Path]:
+                   *, profile: str = "internal", min_cell: int = 3,
+                   cache_dir: Path | FigureCache | None = None) -> dict[str, Path]:
     """Write index.html, <level>.html and figures/; return page name → path (figures: the folder).
 
-    Everything is rendered in memory first, so a failure writes nothing; each file is then replaced
-    atomically, and charts of waves no longer present are removed."""
+    Everything is rendered first (charts into the cache folder when `cache_dir` is given, else in memory),
+    so a failure writes nothing under out_dir; each file that changed is then replaced atomically, charts of
+    waves no longer present are removed, and so are cache entries this build did not use. Temporary files
+    left by a killed run are removed first."""
+    remove_stale_tmp(out_dir)
     if open_answers is None:
         open_answers = pl.DataFrame(schema={"wave": pl.Utf8, "item": pl.Utf8, "level": pl.Utf8,
                                             "respondent_key": pl.Utf8, "complete": pl.Boolean, "text": pl.Utf8})
     data = ReportData(codebook, lang, indicators, distribution, waves, open_answers, profile, min_cell)
-    figures = render_figures(codebook, lang, data.views)
+    cache = FigureCache(cache_dir) if isinstance(cache_dir, (str, Path)) else cache_dir
+    figures: dict[str, bytes] | dict[str, Path]
+    if cache is None:
+        figures = render_figures(codebook, lang, data.views)
+    else:
+        figures = figure_files(codebook, lang, data.views, cache)
     pages = build_pages(data, figures)
     fig_dir = out_dir / "figures"
     for rel, blob in figures.items():
-        write_atomic_bytes(fig_dir / rel, blob)
+        write_if_changed(fig_dir / rel, blob.read_bytes() if isinstance(blob, Path) else blob)
     if fig_dir.is_dir():
         for old in sorted(fig_dir.rglob("*"), reverse=True):
             rel = old.relative_to(fig_dir).as_posix()
@@ -455,7 +554,9 @@ def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.
                 old.rmdir()
     written = {}
     for name, text in pages.items():
-        write_atomic(out_dir / name, text)
+        write_if_changed(out_dir / name, text.encode("utf-8"))
         written[name.removesuffix(".html")] = out_dir / name
     written["figures"] = fig_dir
+    if cache is not None:
+        cache.prune()
     return written

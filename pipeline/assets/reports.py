@@ -4,6 +4,7 @@
 import dagster as dg
 
 from pipeline.codebook import Codebook
+from pipeline.figures import FigureCache
 from pipeline.render import render_reports
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import query_frame
@@ -11,6 +12,7 @@ from pipeline.warehouse import query_frame
 PUBLISHED = dg.AssetKey(["publish", "samskabelse_duckdb"])
 
 READS = ["item_indicators", "item_distribution", "waves", "open_answers"]
+FIGURE_CACHE = "figure_cache"  # under the build area: <marts>/.build/figure_cache/<key>.svg|.png
 
 
 def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
@@ -24,7 +26,8 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
         dg.AssetSpec(["reports", "figures"], group_name="reports", deps=deps, kinds={"svg", "png"},
                      description="reports/figures/<wave>/: per item a bar chart of the distribution (the report's "
                                  "Figures 1–17) and per level a diverging stacked Likert chart, as SVG and PNG "
-                                 "(matplotlib; byte-identical across builds)."),
+                                 "(matplotlib; byte-identical across builds). A chart is redrawn only when its "
+                                 "inputs changed (cache in <marts>/.build/figure_cache/)."),
     ] + [
         dg.AssetSpec(["reports", key], group_name="reports", kinds={"html"},
                      deps=[dg.AssetKey(["marts", f"indicators_{key}"]), *deps],
@@ -37,8 +40,10 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
     @dg.multi_asset(specs=specs, can_subset=False, name="reports")
     def reports(pipeline: SurveyPipeline):
         """Render the great-tables pages and the charts from the marts in the work database, in the language
-        of PIPELINE_LANG; PIPELINE_PROFILE=public suppresses counts below PIPELINE_MIN_CELL."""
+        of PIPELINE_LANG; PIPELINE_PROFILE=public suppresses counts below PIPELINE_MIN_CELL. Charts whose
+        inputs did not change are taken from the chart cache of the build area."""
         settings = pipeline.settings
+        cache = FigureCache(settings.build_dir / FIGURE_CACHE)
         with pipeline.work_db() as con:
             indicators = query_frame(con, "select * from marts.item_indicators")
             distribution = query_frame(con, "select * from marts.item_distribution")
@@ -46,12 +51,14 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
             open_answers = query_frame(con, "select * from marts.open_answers")
         written = render_reports(pipeline.codebook(), settings.lang, settings.reports_dir, indicators,
                                  distribution, waves, open_answers, profile=settings.profile,
-                                 min_cell=settings.min_cell)
+                                 min_cell=settings.min_cell, cache_dir=cache)
         for name, path in written.items():
             if path.is_dir():
                 files = sorted(p for p in path.rglob("*") if p.is_file())
                 metadata = {"path": dg.MetadataValue.path(str(path)), "files": len(files),
                             "bytes": sum(p.stat().st_size for p in files)}
+                metadata["charts drawn"] = len(cache.drawn)
+                metadata["charts from cache"] = len(cache.used) - len(cache.drawn)
             else:
                 metadata = {"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size}
             yield dg.MaterializeResult(

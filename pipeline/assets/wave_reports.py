@@ -10,7 +10,7 @@ import polars as pl
 from great_tables import GT
 
 from pipeline.codebook import Codebook
-from pipeline.render import page, write_atomic
+from pipeline.render import page, ui_word, write_atomic
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import query_frame
 
@@ -18,14 +18,9 @@ KEY = dg.AssetKey(["reports", "waves"])
 READS = ["wave_change", "waves"]
 
 
-
-def _t(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
-    return codebook.ui[key][lang].format(**fmt)
-
-
 def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> str:
     if not n:
-        return _t(codebook, "not_asked", lang)
+        return ui_word(codebook, "not_asked", lang)
     return f"– (n={n})" if pct is None else f"{pct:.0f} % (n={n})"
 
 
@@ -66,14 +61,14 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
     )
     gt = (
         GT(frame, rowname_col="wave", id="waves-response")
-        .tab_header(title=_t(codebook, "waves_response", lang))
-        .cols_label(label=_t(codebook, "wave_label", lang), fielded=_t(codebook, "fielded", lang),
-                    invited=_t(codebook, "invited", lang), complete=_t(codebook, "complete", lang),
-                    partial=_t(codebook, "partial", lang), rate=_t(codebook, "response_rate", lang))
+        .tab_header(title=ui_word(codebook, "waves_response", lang))
+        .cols_label(label=ui_word(codebook, "wave_label", lang), fielded=ui_word(codebook, "fielded", lang),
+                    invited=ui_word(codebook, "invited", lang), complete=ui_word(codebook, "complete", lang),
+                    partial=ui_word(codebook, "partial", lang), rate=ui_word(codebook, "response_rate", lang))
         .sub_missing(missing_text="–")
     )
     for w in rows.filter(pl.col("reconstruction")).iter_rows(named=True):
-        gt = gt.tab_source_note(_t(codebook, "note_reconstruction", lang, wave=w["wave"]))
+        gt = gt.tab_source_note(ui_word(codebook, "note_reconstruction", lang, wave=w["wave"]))
     return gt
 
 
@@ -91,7 +86,7 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
     rows = change.with_columns(
         pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")
     ).sort("pair", "item_order", descending=[True, False])
-    wave = _t(codebook, "wave", lang)
+    wave = ui_word(codebook, "wave", lang)
     public = profile == "public"
     records = []
     suppressed = False
@@ -124,16 +119,16 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
     frame = pl.DataFrame(records, schema=schema)
     gt = (
         GT(frame, rowname_col="item", groupname_col="pair", id="waves-change")
-        .tab_header(title=_t(codebook, "waves_change", lang))
-        .cols_label(question=_t(codebook, "item", lang), share_from=_t(codebook, "share_from", lang),
-                    share_to=_t(codebook, "share_to", lang), change=_t(codebook, "change_pp", lang),
-                    top3_change=_t(codebook, "top3_change_pp", lang), mean_change=_t(codebook, "mean_change", lang))
-        .tab_source_note(_t(codebook, "note_change", lang))
+        .tab_header(title=ui_word(codebook, "waves_change", lang))
+        .cols_label(question=ui_word(codebook, "item", lang), share_from=ui_word(codebook, "share_from", lang),
+                    share_to=ui_word(codebook, "share_to", lang), change=ui_word(codebook, "change_pp", lang),
+                    top3_change=ui_word(codebook, "top3_change_pp", lang), mean_change=ui_word(codebook, "mean_change", lang))
+        .tab_source_note(ui_word(codebook, "note_change", lang))
     )
     if suppressed:
-        gt = gt.tab_source_note(_t(codebook, "note_suppressed", lang, min=min_cell))
+        gt = gt.tab_source_note(ui_word(codebook, "note_suppressed", lang, min=min_cell))
     if rows.filter(pl.col("small_n")).height:
-        gt = gt.tab_source_note(_t(codebook, "note_small_n", lang, n=codebook.small_n_below))
+        gt = gt.tab_source_note(ui_word(codebook, "note_small_n", lang, n=codebook.small_n_below))
     return gt
 
 
@@ -144,8 +139,8 @@ def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change
     if change.height:
         body.append(change_table(codebook, lang, change, wave_order(waves), profile, min_cell).as_raw_html())
     else:
-        body.append(f"<p class=\"lead\">{html.escape(_t(codebook, 'note_single_wave', lang))}</p>")
-    return page(codebook, lang, _t(codebook, "waves_title", lang), "\n".join(body))
+        body.append(f"<p class=\"lead\">{html.escape(ui_word(codebook, 'note_single_wave', lang))}</p>")
+    return page(codebook, lang, ui_word(codebook, "waves_title", lang), "\n".join(body))
 
 
 @dg.asset(key=KEY, group_name="reports", kinds={"html"},
