@@ -345,8 +345,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 class FigureCache:
-    """Charts by key in a folder: <key>.svg and <key>.png. `drawn` lists the keys drawn (not found) in this
-    build, `used` every key this build asked for; prune() removes the rest."""
+    """Charts by key in a folder: <key>.svg and <key>.png. `drawn` lists the chart keys drawn (not found) in
+    this build, `used` every chart key this build asked for. The same folder keeps HTML fragments
+    (<key>.html, see fragment()); prune() removes every entry this build did not use."""
 
     FORMATS = ("svg", "png")
 
@@ -354,6 +355,23 @@ class FigureCache:
         self.folder = Path(folder)
         self.drawn: list[str] = []
         self.used: set[str] = set()
+        self.fragments_made: list[str] = []
+        self.fragments_used: set[str] = set()
+
+    def fragment(self, key: str, make: Callable[[], str]) -> str:
+        """The cached text of `key` (an HTML fragment whose key covers everything it is made of), made and
+        stored first when it is not cached yet."""
+        self.fragments_used.add(key)
+        path = self.file(key, "html")
+        try:
+            return path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            pass
+        text = make()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, text.encode("utf-8"))
+        self.fragments_made.append(key)
+        return text
 
     def file(self, key: str, fmt: str) -> Path:
         return self.folder / f"{key}.{fmt}"
@@ -377,7 +395,8 @@ class FigureCache:
         if not self.folder.is_dir():
             return 0
         for path in sorted(self.folder.iterdir()):
-            if path.is_file() and (path.name.startswith(".") or path.name.split(".")[0] not in self.used):
+            keep = self.used | self.fragments_used
+            if path.is_file() and (path.name.startswith(".") or path.name.split(".")[0] not in keep):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -23,14 +23,19 @@ grows with cells × styles): nowrap columns are one CSS rule per table.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
+import json
 import os
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
+import great_tables
 import polars as pl
 from great_tables import GT
 
@@ -367,50 +372,76 @@ def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], t
     return out
 
 
-def _open_table_ids(data: ReportData, level: str) -> list[str]:
-    if len(data.wave_keys) > 1:
-        return [f"open-{level}-{wave}" for wave in data.wave_keys]
-    return [f"open-{level}"]
+@dataclass(frozen=True)
+class OpenTable:
+    """Everything one open-answers table is made of (its cache key is a hash of this)."""
+
+    table_id: str
+    title: str
+    subtitle: str
+    answer: str
+    notes: tuple[str, ...]
+    records: tuple[tuple[str, str, str], ...]  # (row group, row number, masked quote)
+
+    def gt(self) -> GT:
+        frame = pl.DataFrame(list(self.records), schema={c: pl.Utf8 for c in ("group", "row", "text")},
+                             orient="row")
+        gt = (
+            GT(frame, rowname_col="row", groupname_col="group", id=self.table_id)
+            .tab_header(title=self.title, subtitle=self.subtitle)
+            .cols_label(text=self.answer)
+            .cols_width({"text": "60rem"})
+            .tab_options(table_font_size="14px")
+        )
+        for note in self.notes:
+            gt = gt.tab_source_note(note)
+        return gt
+
+    def html(self) -> str:
+        return self.gt().as_raw_html()
+
+    def key(self) -> str:
+        payload = json.dumps([render_version(), "open-table", dataclasses.astuple(self)], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def open_answers_tables(data: ReportData, level: str) -> dict[str, GT]:
-    """The free-text answers of a level's text items, quotes masked: table id → GT. One wave: one table
-    open-<level> with a row group per item; several waves: one table open-<level>-<wave> per wave (newest
-    first), so no table grows with the number of waves. Items with more than OPEN_ANSWERS_SHOWN answers get
-    a source note with the shown and total count. Empty when there are none."""
+@lru_cache(maxsize=None)
+def render_version() -> str:
+    """What cached HTML fragments depend on beyond their inputs: this module's source and great-tables'."""
+    return hashlib.sha256(Path(__file__).read_bytes() + b"\0great_tables " + great_tables.__version__.encode()
+                          ).hexdigest()
+
+
+def open_answer_specs(data: ReportData, level: str) -> list[OpenTable]:
+    """The open-answers tables of a level, quotes masked. One wave: one table open-<level> with a row group
+    per item; several waves: one table open-<level>-<wave> per wave (newest first), so no table grows with
+    the number of waves. Items with more than OPEN_ANSWERS_SHOWN answers get a source note with the shown
+    and total count. Empty when there are none."""
     cb, lang = data.codebook, data.lang
     items = [i for i in cb.text_items() if i.level == level]
     groups = _open_answer_groups(data, level)
     several = len(data.wave_keys) > 1
-    tables: dict[str, GT] = {}
-    columns = ["group", "row", "text"]
+    out = []
     for wave in data.wave_keys:
-        records, notes = [], []
+        records: list[tuple[str, str, str]] = []
+        notes = [data.t("note_open")]
         for item in items:
             quotes, total = groups.get((wave, item.code), ([], 0))
-            for number, text in enumerate(quotes, start=1):
-                records.append({"group": item.question[lang], "row": str(number), "text": text})
+            records += [(item.question[lang], str(number), text) for number, text in enumerate(quotes, start=1)]
             if total > len(quotes):
                 notes.append(data.t("open_shown", item=item.code, shown=_count(len(quotes), lang),
                                     total=_count(total, lang)))
-        if not records:
-            continue
-        table_id = f"open-{level}-{wave}" if several else f"open-{level}"
-        assert table_id in _open_table_ids(data, level)
-        subtitle = cb.levels[level].label[lang] + (f" · {data.t('wave')} {wave}" if several else "")
-        gt = (
-            GT(pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row"), rowname_col="row",
-               groupname_col="group", id=table_id)
-            .tab_header(title=data.t("open_answers"), subtitle=subtitle)
-            .cols_label(text=data.t("answer"))
-            .cols_width({"text": "60rem"})
-            .tab_options(table_font_size="14px")
-            .tab_source_note(data.t("note_open"))
-        )
-        for note in notes:
-            gt = gt.tab_source_note(note)
-        tables[table_id] = gt
-    return tables
+        if records:
+            out.append(OpenTable(
+                table_id=f"open-{level}-{wave}" if several else f"open-{level}", title=data.t("open_answers"),
+                subtitle=cb.levels[level].label[lang] + (f" · {data.t('wave')} {wave}" if several else ""),
+                answer=data.t("answer"), notes=tuple(notes), records=tuple(records)))
+    return out
+
+
+def open_answers_tables(data: ReportData, level: str) -> dict[str, GT]:
+    """The open-answers tables of a level (open_answer_specs) as table id → GT."""
+    return {spec.table_id: spec.gt() for spec in open_answer_specs(data, level)}
 
 
 def build_tables(data: ReportData) -> dict[str, GT]:
@@ -459,10 +490,13 @@ def _section(title: str, *parts: str) -> str:
     return f"<section>\n<h2>{html.escape(title)}</h2>\n" + "\n".join(parts) + "\n</section>"
 
 
-def build_pages(data: ReportData, figures: dict[str, bytes]) -> dict[str, str]:
-    """Page file name → HTML, for index.html and every level page."""
+def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache | None = None) -> dict[str, str]:
+    """Page file name → HTML, for index.html and every level page. `figures`: the chart files that exist
+    (paths under reports/figures/). With a cache, the HTML of open-answers tables whose content did not
+    change is taken from it."""
     cb, lang = data.codebook, data.lang
-    tables = build_tables(data)
+    tables = {"overview": overview_table(data), "items": items_table(data)}
+    tables.update({f"level-{level}": level_table(data, level) for level in cb.levels})
     lead = "".join(f'<p class="lead">{html.escape(n)}</p>' for n in _wave_notes(data))
     links = "".join(
         f'<li><a href="{key}.html">{html.escape(level.label[lang])}</a> – {html.escape(level.description[lang])}</li>'
@@ -481,7 +515,8 @@ def build_pages(data: ReportData, figures: dict[str, bytes]) -> dict[str, str]:
     ])
     pages = {"index.html": page(cb, lang, cb.title[lang], index_body)}
     for key, level in cb.levels.items():
-        open_tables = [tables[name].as_raw_html() for name in _open_table_ids(data, key) if name in tables]
+        open_tables = [cache.fragment(spec.key(), spec.html) if cache is not None else spec.html()
+                       for spec in open_answer_specs(data, key)]
         body = "\n".join([
             f'<p class="lead">{html.escape(level.description[lang])}</p>',
             tables[f"level-{key}"].as_raw_html(),
@@ -541,7 +576,7 @@ def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.
         figures = render_figures(codebook, lang, data.views)
     else:
         figures = figure_files(codebook, lang, data.views, cache)
-    pages = build_pages(data, figures)
+    pages = build_pages(data, figures, cache)
     fig_dir = out_dir / "figures"
     for rel, blob in figures.items():
         write_if_changed(fig_dir / rel, blob.read_bytes() if isinstance(blob, Path) else blob)
