@@ -1,12 +1,21 @@
-"""Command line: `python -m pipeline.cli build` (what `make run` calls) and `remove-wave WAVE`.
+"""Command line: `python -m pipeline.cli build [--force]` (what `make run` calls) and `remove-wave WAVE`.
 
 build: registers every wave folder under PIPELINE_RAW_DIR as a `wave` partition in the project's Dagster
-instance (DAGSTER_HOME), runs `ingest_wave` once per wave, then `build_marts` once. Runs appear in the
+instance (DAGSTER_HOME), ingests the waves that changed, then runs `build_marts` once. Runs appear in the
 Dagster UI (`make ui`). A wave that fails is reported and the others still build; the exit code is 1
 when any wave, step or ERROR check failed.
 
-remove-wave WAVE: after the wave's folder was moved out of PIPELINE_RAW_DIR, deletes its rows from the work
-database and its `wave` partition, then rebuilds and publishes the marts (`make remove-wave WAVE=2025`).
+A wave is *unchanged* ("wave X: unchanged, kept") when its fingerprint equals the one stored with its staged
+rows in the work database: the sha256 of every file in its folder (wave.yaml, export, labels table), of the
+codebook, of the ingest code and staging SQL (with the versions of the libraries that read exports), and an HMAC
+of the pseudonym key. Any difference, a wave that failed before, or a deleted work database (<marts>/.build/)
+re-ingests the wave. The changed waves are ingested together: one `ingest_wave` run per stretch of neighbouring
+`wave` partitions (a partition range), so 20 new waves cost one run, not 20.
+--force re-ingests every wave (e.g. after changing something the fingerprint cannot see).
+
+remove-wave WAVE: after the wave's folder was moved out of PIPELINE_RAW_DIR, deletes its rows (and its
+fingerprint) from the work database and its `wave` partition, then rebuilds and publishes the marts
+(`make remove-wave WAVE=2025`).
 
 Runs never overlap: both commands refuse to start (exit code 2) while another build of the same marts
 folder runs, or while the Dagster instance has runs queued or in progress (started by the sensor or the
@@ -41,6 +50,28 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def _wave_failures(result: dg.ExecuteInProcessResult, waves: list[str]) -> dict[str, list[str]]:
+    """wave -> messages ("<step>: <message>") of the steps that failed for it in a run over `waves`. A step that
+    names its failed waves (metadata FAILED_WAVES) fails those only; any other step failure fails every wave."""
+    from pipeline.assets.per_wave import FAILED_WAVES
+
+    out: dict[str, list[str]] = {}
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        meta = data.user_failure_data.metadata if data.user_failure_data else {}
+        if FAILED_WAVES in meta:
+            for wave, text in meta[FAILED_WAVES].value.items():
+                out.setdefault(wave, []).append(f"{event.step_key}: {text}")
+        else:
+            text = (data.user_failure_data.description if data.user_failure_data else None) or (
+                data.error.message.strip() if data.error else "failed")
+            for wave in waves:
+                out.setdefault(wave, []).append(f"{event.step_key}: {text}")
+    return out
+
+
 def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     out = []
     for event in result.all_events:
@@ -56,6 +87,8 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # Runs this command starts carry the marts folder they build into.
 CLI_TAG = "samskabelse/cli_marts_dir"
 BUSY = 2
+# A wave counts as ingested when its staging rows were written (staging/respondents materialized).
+STAGED = dg.AssetKey(["staging", "respondents"])
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
               dg.DagsterRunStatus.CANCELING]
 
@@ -103,16 +136,94 @@ def _publish_notes(result: dg.ExecuteInProcessResult) -> list[str]:
     return notes
 
 
-def build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None) -> int:
+def build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None,
+          force: bool = False) -> int:
     try:
         with exclusive_build(settings, instance):
-            return _build(settings, instance, waves)
+            return _build(settings, instance, waves, force=force)
     except Busy as exc:
         print(f"samskabelse: not started: {exc}", file=sys.stderr)
         return BUSY
 
 
-def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None) -> int:
+def _stretches(waves: list[str], order: list[str]) -> list[list[str]]:
+    """The waves as stretches of neighbouring partitions in the instance's partition order (a partition range
+    covers every partition between its start and end)."""
+    index = {w: i for i, w in enumerate(order)}
+    out: list[list[str]] = []
+    for wave in sorted(waves, key=index.__getitem__):
+        if out and index[out[-1][-1]] + 1 == index[wave]:
+            out[-1].append(wave)
+        else:
+            out.append([wave])
+    return out
+
+
+def _run_waves(job: dg.JobDefinition, instance: dg.DagsterInstance, waves: list[str], tags: dict[str, str],
+               asset_selection: list[dg.AssetKey] | None = None) -> dg.ExecuteInProcessResult:
+    """One run of `job` over neighbouring wave partitions (a single partition or a partition range)."""
+    if len(waves) == 1:
+        return job.execute_in_process(instance=instance, partition_key=waves[0], raise_on_error=False,
+                                      run_config=QUIET, tags=tags, asset_selection=asset_selection)
+    tags = {**tags, "dagster/asset_partition_range_start": waves[0], "dagster/asset_partition_range_end": waves[-1]}
+    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, tags=tags,
+                                  asset_selection=asset_selection)
+
+
+def _staged_partitions(result: dg.ExecuteInProcessResult) -> set[str]:
+    return {e.partition for e in result.get_asset_materialization_events()
+            if e.asset_key == STAGED and e.partition is not None}
+
+
+def ingest_waves(defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str],
+                 tags: dict[str, str]) -> dict[str, list[str]]:
+    """Ingest the waves in as few runs as the partition order allows; returns wave -> failure messages for the
+    waves that failed (printed as they finish, in partition order)."""
+    from pipeline.assets.staging import STAGING_TABLES
+
+    job = defs.resolve_job_def("ingest_wave")
+    order = instance.get_dynamic_partitions("wave")
+    failed: dict[str, list[str]] = {}
+    for stretch in _stretches(waves, order):
+        result = _run_waves(job, instance, stretch, tags)
+        problems = _wave_failures(result, stretch)
+        staged = _staged_partitions(result)
+        # A wave read fine but not staged: the raw step failed for another wave of the stretch, so the staging
+        # step did not run. Stage those waves now (staging only, from the raw rows just written).
+        pending = [w for w in stretch if w not in staged and w not in problems]
+        if pending:
+            keys = [dg.AssetKey(["staging", name]) for name in STAGING_TABLES]
+            for part in _stretches(pending, order):
+                again = _run_waves(job, instance, part, tags, asset_selection=keys)
+                for wave, messages in _wave_failures(again, part).items():
+                    problems.setdefault(wave, []).extend(messages)
+                staged |= _staged_partitions(again)
+        for wave in stretch:
+            if wave in staged and wave not in problems:
+                print(f"  wave {wave}: ingested")
+                continue
+            failed[wave] = problems.get(wave) or ["failed"]
+            for msg in failed[wave]:
+                print(f"  wave {wave}: FAILED – {msg}", file=sys.stderr)
+    return failed
+
+
+def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
+    """Waves whose current fingerprint equals the one stored with their staged rows in the work database."""
+    from pipeline.codebook import load_codebook
+    from pipeline.fingerprints import wave_fingerprints
+    from pipeline.warehouse import connect, staged_fingerprints
+
+    if not settings.work_db.exists():
+        return []
+    current = wave_fingerprints(settings, load_codebook(settings.codebook_file), waves)
+    with connect(settings.work_db, settings.sql_dir) as con:
+        stored = staged_fingerprints(con)
+    return [w for w in waves if current[w] is not None and stored.get(w) == current[w]]
+
+
+def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None,
+           force: bool = False) -> int:
     from pipeline.definitions import build_definitions
 
     defs = build_definitions(settings)
@@ -123,21 +234,14 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     new = [w for w in waves if w not in known]
     if new:
         instance.add_dynamic_partitions("wave", new)
-    failed = []
     skipped = invalid_wave_folders(settings.raw_dir) if waves_given is None else {}
     for message in skipped.values():
         print(f"  {message}", file=sys.stderr)
     tags = {CLI_TAG: str(settings.marts_dir)}
-    ingest = defs.resolve_job_def("ingest_wave")
-    for wave in waves:
-        result = ingest.execute_in_process(instance=instance, partition_key=wave, raise_on_error=False,
-                                           run_config=QUIET, tags=tags)
-        if result.success:
-            print(f"  wave {wave}: ingested")
-        else:
-            for msg in _failure_messages(result) or ["failed"]:
-                print(f"  wave {wave}: FAILED – {msg}", file=sys.stderr)
-            failed.append(wave)
+    kept = [] if force else unchanged_waves(settings, waves)
+    for wave in kept:
+        print(f"  wave {wave}: unchanged, kept")
+    failed = ingest_waves(defs, instance, [w for w in waves if w not in kept], tags)
     result = defs.resolve_job_def("build_marts").execute_in_process(instance=instance, raise_on_error=False,
                                                                     run_config=QUIET, tags=tags)
     if not result.success:
@@ -154,7 +258,7 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     if skipped:
         print(f"samskabelse: {len(skipped)} folder(s) skipped (not a valid wave name), see above", file=sys.stderr)
     if failed:
-        print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(failed)} (their earlier data, if any, are kept)",
+        print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(sorted(failed))} (their earlier data, if any, are kept)",
               file=sys.stderr)
     return 1 if failed or skipped or checks else 0
 
@@ -192,14 +296,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="ingest every wave and build marts, reports and the published database")
+    bp = sub.add_parser("build", help="ingest the changed waves and build marts, reports and the published database")
+    bp.add_argument("--force", action="store_true",
+                    help="re-ingest every wave, even those whose fingerprint is unchanged")
     rm = sub.add_parser("remove-wave", help="remove a wave's rows from the marts (after deleting its folder)")
     rm.add_argument("wave")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     with dg.DagsterInstance.get() as instance:
         if args.command == "build":
-            return build(settings, instance)
+            return build(settings, instance, force=args.force)
         return remove_wave(settings, instance, args.wave)
 
 

@@ -27,6 +27,8 @@ WAVE_TABLES = (
     "staging.responses",
     "staging.quarantine",
     "staging.open_answers",
+    "raw.wave_fingerprints",
+    "staging.wave_fingerprints",
 )
 
 
@@ -73,6 +75,12 @@ def replace_wave(con: duckdb.DuckDBPyConnection, table: str, wave: str, frame: p
 def delete_wave(con: duckdb.DuckDBPyConnection, wave: str) -> None:
     for table in WAVE_TABLES:
         con.execute("delete from " + qualified(table) + " where wave = ?", [wave])
+
+
+def staged_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """wave -> fingerprint of the inputs its staging rows were made from (waves staged successfully only)."""
+    rows = con.execute("select wave, fingerprint from staging.wave_fingerprints order by wave").fetchall()
+    return {wave: fingerprint for wave, fingerprint in rows}
 
 
 def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, int]:

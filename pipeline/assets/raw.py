@@ -1,8 +1,13 @@
 """Layer `raw`: each wave's export read as the survey tool wrote it."""
 
 
-import dagster as dg
+import traceback
 
+import dagster as dg
+import polars as pl
+
+from pipeline.assets.per_wave import failure_text, outcome
+from pipeline.fingerprints import build_inputs, wave_fingerprint
 from pipeline.ingest import read_wave
 from pipeline.metadata import preview
 from pipeline.partitions import wave_partitions
@@ -11,36 +16,58 @@ from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import replace_wave
 from pipeline.waves import WaveError
 
+RAW = dg.AssetKey(["raw", "wave_export"])
+
 
 @dg.asset(
-    key=["raw", "wave_export"],
+    key=RAW,
     group_name="raw",
     partitions_def=wave_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"duckdb", "polars"},
 )
-def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline) -> dg.MaterializeResult:
+def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
     """The wave's export file (data/raw/<wave>/), read and normalised: headers matched to codebook items
     and roles, personal-data columns (e-mail, name, IP) dropped, respondent ids replaced by keyed
     pseudonyms, cells matched to answer categories. Written to raw.waves, raw.wave_respondents and
-    raw.wave_export in the work database."""
+    raw.wave_export in the work database, with the wave's input fingerprint (raw.wave_fingerprints).
+    One run may read many waves: each is written on its own; a wave that fails is named at the end and
+    the others are kept."""
     codebook = pipeline.codebook()
     settings = pipeline.settings
-    meta: dict[str, object] = {}
+    common = build_inputs(settings, codebook)
+    done: dict[str, dict[dg.AssetKey, dict[str, object]]] = {}
+    failed: dict[str, str] = {}
     rows = 0
     with pipeline.work_db() as con:
         for wave in context.partition_keys:
+            # Fingerprint before reading: if a file changes while it is read, the next build sees a difference.
+            fingerprint = wave_fingerprint(settings, wave, common)
+            in_transaction = False
             try:
                 read = read_wave(settings, codebook, wave)
-            except (WaveError, ExportError) as exc:
-                raise dg.Failure(description=str(exc), metadata={"wave": wave}) from None
-            n = read.normalised
-            con.begin()
-            replace_wave(con, "raw.waves", wave, read.waves_row())
-            replace_wave(con, "raw.wave_respondents", wave, n.respondents)
-            replace_wave(con, "raw.wave_export", wave, n.cells)
-            con.commit()
+                n = read.normalised
+                con.begin()
+                in_transaction = True
+                replace_wave(con, "raw.waves", wave, read.waves_row())
+                replace_wave(con, "raw.wave_respondents", wave, n.respondents)
+                replace_wave(con, "raw.wave_export", wave, n.cells)
+                replace_wave(con, "raw.wave_fingerprints", wave,
+                             pl.DataFrame({"wave": [wave], "fingerprint": [fingerprint]}) if fingerprint
+                             else pl.DataFrame())
+                # The staged rows no longer match raw until staging has run: no staging fingerprint till then.
+                replace_wave(con, "staging.wave_fingerprints", wave, pl.DataFrame())
+                con.commit()
+                in_transaction = False
+            except Exception as exc:  # noqa: BLE001 – one wave's failure must not stop the others
+                if in_transaction:
+                    con.rollback()
+                failed[wave] = failure_text(exc, (WaveError, ExportError))
+                if not isinstance(exc, (WaveError, ExportError)):
+                    context.log.error(f"wave {wave}: " + "".join(traceback.format_exception(exc)))
+                continue
             rows += n.cells.height
+            meta: dict[str, object] = {"dagster/row_count": n.cells.height}
             meta[f"{wave}: file"] = dg.MetadataValue.path(str(read.spec.export_path))
             meta[f"{wave}: sha256"] = read.sha256
             meta[f"{wave}: respondent rows"] = read.export.n_rows
@@ -50,6 +77,9 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline) -> 
             meta[f"{wave}: unmapped headers"] = dg.MetadataValue.json(n.unmapped_headers)
             meta[f"{wave}: dropped headers (personal data / drop)"] = dg.MetadataValue.json(n.dropped_headers)
             meta[f"{wave}: read as"] = dg.MetadataValue.json(read.describe())
+            meta[f"{wave}: input fingerprint"] = fingerprint or "(folder unreadable)"
+            meta["preview"] = preview(n.cells.drop("respondent_key"))
+            done[wave] = {RAW: meta}
             for note in n.notes:
                 if note.startswith("wave.yaml says"):
                     context.log.warning(f"wave {wave}: {note}")
@@ -60,7 +90,4 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline) -> 
                     f"wave {wave}: headers that map to nothing (map them in wave.yaml columns or to drop): "
                     + ", ".join(repr(h) for h in n.unmapped_headers)
                 )
-            meta["preview"] = preview(n.cells.drop("respondent_key"))
-    meta["dagster/row_count"] = rows
-    meta["partitions"] = dg.MetadataValue.json(list(context.partition_keys))
-    return dg.MaterializeResult(metadata=meta)
+    yield from outcome(context, [RAW], done, failed, {RAW: {"waves read": len(done), "rows read": rows}})

@@ -2,9 +2,11 @@
 quarantine and open answers."""
 
 
-import dagster as dg
-import polars as pl
+import traceback
 
+import dagster as dg
+
+from pipeline.assets.per_wave import failure_text, outcome
 from pipeline.ingest import TooMuchQuarantined, stage
 from pipeline.metadata import preview
 from pipeline.normalise import NormalisedWave
@@ -60,50 +62,62 @@ def codebook_tables(pipeline: SurveyPipeline) -> dg.MaterializeResult:
 )
 def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
     """Validate each wave's normalised cells with pandera: valid answers → staging.responses, cells that
-    match no category, unknown statuses and conflicting duplicate respondents → staging.quarantine."""
+    match no category, unknown statuses and conflicting duplicate respondents → staging.quarantine.
+    Each wave is written in one transaction with its input fingerprint (staging.wave_fingerprints); a wave that
+    fails is taken out of the work database whole and named at the end, the others are kept."""
     codebook = pipeline.codebook()
-    totals = {name: 0 for name in STAGING_TABLES}
-    previews = {}
+    keys = [dg.AssetKey(["staging", name]) for name in STAGING_TABLES]
+    done: dict[str, dict[dg.AssetKey, dict[str, object]]] = {}
+    failed: dict[str, str] = {}
     shares = []
     with pipeline.work_db() as con:
         for wave in context.partition_keys:
-            normalised = NormalisedWave(
-                respondents=table_frame(con, "raw.wave_respondents", wave).sort("source_row"),
-                cells=table_frame(con, "raw.wave_export", wave).sort("source_row", "item"),
-                columns=[],
-            )
-            source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
+            in_transaction = False
             try:
+                normalised = NormalisedWave(
+                    respondents=table_frame(con, "raw.wave_respondents", wave).sort("source_row"),
+                    cells=table_frame(con, "raw.wave_export", wave).sort("source_row", "item"),
+                    columns=[],
+                )
+                source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
                 staged = stage(normalised, codebook, f"{wave}/{source}")
                 errors = validation_errors(staging_responses(codebook), staged.responses)
                 if errors:
                     raise ValueError(f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
-            except (TooMuchQuarantined, ValueError) as exc:
+                frames = {
+                    "respondents": staged.respondents, "responses": staged.responses,
+                    "quarantine": staged.quarantine, "open_answers": staged.open_answers,
+                }
+                fingerprint = table_frame(con, "raw.wave_fingerprints", wave)
+                con.begin()
+                in_transaction = True
+                for name, frame in frames.items():
+                    replace_wave(con, "staging." + name, wave, frame)
+                replace_wave(con, "staging.wave_fingerprints", wave, fingerprint)
+                con.commit()
+                in_transaction = False
+            except Exception as exc:  # noqa: BLE001 – one wave's failure must not stop the others
+                if in_transaction:
+                    con.rollback()
                 # raw.* already holds this version of the wave: take the wave out of the work database
-                # entirely, so the marts never mix its new raw rows with older staging rows.
+                # entirely (fingerprints too), so the marts never mix its new raw rows with older staging rows
+                # and the next build tries it again.
                 delete_wave(con, wave)
-                raise dg.Failure(
-                    description=f"{exc}. The wave is left out of the marts until this is fixed.",
-                    metadata={"wave": wave},
-                ) from None
+                failed[wave] = (failure_text(exc, (TooMuchQuarantined, ValueError))
+                                + ". The wave is left out of the marts until this is fixed.")
+                if not isinstance(exc, (TooMuchQuarantined, ValueError)):
+                    context.log.error(f"wave {wave}: " + "".join(traceback.format_exception(exc)))
+                continue
             if staged.exact_duplicates:
                 context.log.warning(f"wave {wave}: {staged.exact_duplicates} exact duplicate row(s) collapsed")
-            frames = {
-                "respondents": staged.respondents, "responses": staged.responses,
-                "quarantine": staged.quarantine, "open_answers": staged.open_answers,
+            done[wave] = {
+                dg.AssetKey(["staging", name]): {"dagster/row_count": frame.height, "preview": preview(frame)}
+                for name, frame in frames.items()
             }
-            con.begin()
-            for name, frame in frames.items():
-                replace_wave(con, "staging." + name, wave, frame)
-                totals[name] += frame.height
-                previews[name] = frame
-            con.commit()
             shares.append(staged.quarantine.height / max(normalised.cells.height, 1))
-    for name in STAGING_TABLES:
-        yield dg.MaterializeResult(
-            asset_key=["staging", name],
-            metadata={"dagster/row_count": totals[name], "preview": preview(previews[name] if name in previews else pl.DataFrame())},
-        )
+    totals = {key: {"rows (all waves of this run)": sum(int(m[key]["dagster/row_count"]) for m in done.values())}
+              for key in keys}
+    yield from outcome(context, keys, done, failed, totals)
     yield dg.AssetCheckResult(asset_key=["staging", "responses"], check_name="matches_contract", passed=True)
     yield dg.AssetCheckResult(
         asset_key=["staging", "quarantine"], check_name="quarantine_below_limit", passed=True,

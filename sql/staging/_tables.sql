@@ -73,3 +73,19 @@ create table if not exists staging.open_answers (
     complete boolean not null,
     text varchar not null
 );
+
+
+-- What each wave's rows were made from (pipeline.fingerprints): the files of its folder, the codebook, the
+-- pseudonym key (an HMAC of a constant, never the key), the ingest code and library versions. raw.* holds the
+-- fingerprint of the raw rows; staging.wave_fingerprints is written in the same transaction as the wave's staging
+-- rows and deleted with them, so a wave has a staging fingerprint only while its staged rows match it.
+-- `python -m pipeline.cli build` skips a wave whose current fingerprint equals its staging fingerprint.
+create table if not exists raw.wave_fingerprints (
+    wave varchar not null,
+    fingerprint varchar not null
+);
+
+create table if not exists staging.wave_fingerprints (
+    wave varchar not null,
+    fingerprint varchar not null
+);

@@ -1,0 +1,94 @@
+"""Wave fingerprints: a sha256 over everything a wave's staged rows depend on.
+
+- every file in the wave folder (wave.yaml, the export, a SurveyXact labels table found next to it), by name;
+- the codebook (schemas/codebook.yaml, its sha256);
+- the pseudonym key, as an HMAC of a constant (the key itself is never stored or hashed bare);
+- the ingest code: the source of the modules that read, normalise, validate and write a wave, the staging SQL,
+  and the versions of the libraries that parse exports (computed once per process).
+
+The staging step stores the fingerprint in staging.wave_fingerprints in the same transaction as the wave's rows;
+`python -m pipeline.cli build` re-ingests only waves whose fingerprint differs from the stored one (or has none:
+new, failed before, or the work database was deleted). Computing one is cheap: it hashes files.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+from importlib import metadata
+from pathlib import Path
+
+from pipeline.codebook import Codebook
+from pipeline.pseudonym import pseudonym_key
+from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.waves import file_sha256
+
+# Bump to re-ingest every wave once (e.g. after a change the sources below do not show).
+FINGERPRINT_VERSION = 1
+# Code whose change can change a wave's raw or staging rows.
+INGEST_SOURCES = tuple(
+    f"pipeline/{name}.py"
+    for name in ("readers", "presets", "normalise", "staging", "validation", "ingest", "pseudonym", "privacy",
+                 "codebook", "waves", "warehouse", "fingerprints", "assets/raw", "assets/staging")
+)
+# Libraries that parse exports or validate cells.
+INGEST_LIBRARIES = ("polars", "pandera", "duckdb", "fastexcel", "pyreadstat", "pyyaml")
+KEY_CONSTANT = b"samskabelse wave fingerprint v1"
+
+
+@functools.cache
+def ingest_code_version(sql_dir: Path) -> str:
+    """sha256 over the ingest code, the staging SQL and the library versions (once per process and sql folder)."""
+    parts: dict[str, str] = {}
+    for rel in INGEST_SOURCES:
+        path = PROJECT_ROOT / rel
+        parts[rel] = file_sha256(path) if path.is_file() else "missing"
+    for path in sorted((sql_dir / "staging").glob("*.sql")):
+        parts["sql/staging/" + path.name] = file_sha256(path)
+    for lib in INGEST_LIBRARIES:
+        try:
+            parts["lib:" + lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            parts["lib:" + lib] = "missing"
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def key_fingerprint(settings: Settings) -> str:
+    """HMAC of a constant under the pseudonym key: changes when the key changes, reveals nothing about it."""
+    return hmac.new(pseudonym_key(settings), KEY_CONSTANT, hashlib.sha256).hexdigest()
+
+
+def folder_files(folder: Path) -> dict[str, str] | None:
+    """name -> sha256 of every regular file in the wave folder; None when the folder cannot be read."""
+    try:
+        files = sorted(p for p in folder.iterdir() if p.is_file())
+        return {p.name: file_sha256(p) for p in files}
+    except OSError:
+        return None
+
+
+def build_inputs(settings: Settings, codebook: Codebook) -> dict[str, str]:
+    """The parts of every wave's fingerprint that do not depend on the wave."""
+    return {
+        "version": str(FINGERPRINT_VERSION),
+        "codebook": codebook.sha256,
+        "pseudonym key": key_fingerprint(settings),
+        "ingest code": ingest_code_version(settings.sql_dir),
+    }
+
+
+def wave_fingerprint(settings: Settings, wave: str, common: dict[str, str]) -> str | None:
+    """The wave's fingerprint, or None when its folder cannot be read (it is then always ingested, and fails
+    with the reader's message)."""
+    files = folder_files(settings.raw_dir / wave)
+    if files is None:
+        return None
+    text = json.dumps({"wave": wave, "files": files, **common}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def wave_fingerprints(settings: Settings, codebook: Codebook, waves: list[str]) -> dict[str, str | None]:
+    common = build_inputs(settings, codebook)
+    return {wave: wave_fingerprint(settings, wave, common) for wave in waves}

@@ -1,0 +1,231 @@
+"""Issue 6: `python -m pipeline.cli build` re-ingests only waves whose inputs changed (wave fingerprints), and
+ingests the changed waves in as few Dagster runs as the partition order allows (partition ranges)."""
+
+from collections import Counter
+
+import dagster as dg
+import duckdb
+import pytest
+
+from helpers import make_settings, read_sample_rows, write_csv_wave
+from pipeline import cli
+from pipeline.codebook import load_codebook
+from pipeline.fingerprints import build_inputs, wave_fingerprint
+from pipeline.settings import PROJECT_ROOT
+
+CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
+P1 = CODEBOOK.items["P1"].question["nb"]
+HIGH = next(c.label["nb"] for c in CODEBOOK.scales["degree"].categories if c.key == "high")
+STAGED = dg.AssetKey(["staging", "respondents"])
+RAW = dg.AssetKey(["raw", "wave_export"])
+NO_HEADER = ("export.csv: no header matches an item of the codebook. Map these headers in wave.yaml columns: "
+             "'Spørsmål A', 'Spørsmål B' (to item codes such as P1, P2, P3, or to drop)")
+
+
+def write_wave(raw, key, edit=None):
+    headers, rows = read_sample_rows()
+    if edit:
+        edit(headers, rows)
+    write_csv_wave(raw, key, headers, rows, columns={"Tidsstempel": "submitted_at"})
+
+
+def materialized(instance, key=STAGED) -> Counter:
+    """How often each partition of the asset was materialized."""
+    records = instance.fetch_materializations(key, limit=10_000).records
+    return Counter(r.partition_key for r in records)
+
+
+def ingest_runs(instance) -> list[dg.DagsterRun]:
+    return sorted(instance.get_runs(filters=dg.RunsFilter(job_name="ingest_wave")), key=lambda r: r.run_id)
+
+
+def work(settings, sql):
+    con = duckdb.connect(str(settings.work_db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def wave_lines(out: str) -> list[str]:
+    return [line.strip() for line in out.splitlines() if line.startswith("  wave ")]
+
+
+def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatch):
+    settings = make_settings(tmp_path)
+    for key in ("2024", "2025", "2026"):
+        write_wave(settings.raw_dir, key)
+    with dg.instance_for_test() as instance:
+        # 1. from scratch: the three waves in one partition-range run
+        assert cli.build(settings, instance) == 0
+        assert wave_lines(capsys.readouterr().out) == [
+            "wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
+        runs = ingest_runs(instance)
+        assert len(runs) == 1
+        assert (runs[0].tags["dagster/asset_partition_range_start"],
+                runs[0].tags["dagster/asset_partition_range_end"]) == ("2024", "2026")
+        assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
+        assert materialized(instance, RAW) == {"2024": 1, "2025": 1, "2026": 1}
+        stored = dict(work(settings, "select wave, fingerprint from staging.wave_fingerprints"))
+        common = build_inputs(settings, CODEBOOK)
+        assert stored == {k: wave_fingerprint(settings, k, common) for k in ("2024", "2025", "2026")}
+        assert len(set(stored.values())) == 3  # the wave key is part of it
+
+        # 2. nothing changed: no ingest run, marts rebuilt
+        assert cli.build(settings, instance) == 0
+        out = capsys.readouterr().out
+        assert wave_lines(out) == [
+            "wave 2024: unchanged, kept", "wave 2025: unchanged, kept", "wave 2026: unchanged, kept"]
+        assert "marts published to" in out
+        assert len(ingest_runs(instance)) == 1
+        assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
+        assert len(instance.get_runs(filters=dg.RunsFilter(job_name="build_marts"))) == 2
+
+        # 3. one export edited: exactly that wave again, one single-partition run
+        def edit(headers, rows):
+            rows[2][headers.index(P1)] = HIGH
+
+        write_wave(settings.raw_dir, "2025", edit)
+        assert cli.build(settings, instance) == 0
+        assert wave_lines(capsys.readouterr().out) == [
+            "wave 2024: unchanged, kept", "wave 2026: unchanged, kept", "wave 2025: ingested"]
+        runs = ingest_runs(instance)
+        assert len(runs) == 2 and runs[-1].tags["dagster/partition"] == "2025"
+        assert materialized(instance) == {"2024": 1, "2025": 2, "2026": 1}
+        assert work(settings, "select wave, category from staging.responses where source_row = 3 and item = 'P1' "
+                              "order by wave") == [("2024", "very_high"), ("2025", "high"), ("2026", "very_high")]
+        assert dict(work(settings, "select wave, fingerprint from staging.wave_fingerprints"))["2025"] != stored["2025"]
+
+        # 4. the work database deleted: every wave again
+        for path in settings.build_dir.glob("warehouse.duckdb*"):
+            path.unlink()
+        assert cli.build(settings, instance) == 0
+        assert wave_lines(capsys.readouterr().out) == [
+            "wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
+        assert len(ingest_runs(instance)) == 3
+        assert materialized(instance) == {"2024": 2, "2025": 3, "2026": 2}
+
+    # 5. --force (command line, same instance under DAGSTER_HOME): every wave again
+    monkeypatch.setenv("PIPELINE_RAW_DIR", str(settings.raw_dir))
+    monkeypatch.setenv("PIPELINE_MARTS_DIR", str(settings.marts_dir))
+    monkeypatch.setenv("PIPELINE_PSEUDONYM_KEY_FILE", str(settings.pseudonym_key_file))
+    # (the fingerprints live in the work database, so this other instance keeps the waves too)
+    assert cli.main(["build"]) == 0
+    assert wave_lines(capsys.readouterr().out) == [
+        "wave 2024: unchanged, kept", "wave 2025: unchanged, kept", "wave 2026: unchanged, kept"]
+    assert cli.main(["build", "--force"]) == 0
+    assert wave_lines(capsys.readouterr().out) == [
+        "wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
+    with dg.DagsterInstance.get() as instance:
+        assert len(ingest_runs(instance)) == 1
+        assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
+
+
+def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):
+    settings = make_settings(tmp_path)
+    write_wave(settings.raw_dir, "a")
+    write_csv_wave(settings.raw_dir, "b", ["Spørsmål A", "Spørsmål B"], [["1", "2"]])
+    write_wave(settings.raw_dir, "c")
+    with dg.instance_for_test() as instance:
+        assert cli.build(settings, instance) == 1
+        captured = capsys.readouterr()
+        assert wave_lines(captured.out) == ["wave a: ingested", "wave c: ingested"]
+        failures = [line for line in captured.err.splitlines() if line.startswith("  wave ")]
+        assert failures == [f"  wave b: FAILED – raw__wave_export: {settings.raw_dir / 'b' / NO_HEADER}"]
+        assert captured.err.rstrip().endswith(
+            "samskabelse: 1 wave(s) failed: b (their earlier data, if any, are kept)")
+        assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("c",)]
+        assert work(settings, "select distinct wave from staging.responses order by wave") == [("a",), ("c",)]
+        assert work(settings, "select wave from raw.waves order by wave") == [("a",), ("c",)]
+        assert materialized(instance) == {"a": 1, "c": 1}
+        assert materialized(instance, RAW) == {"a": 1, "c": 1}
+        # one range run a..c (raw: a and c read, b failed), then staging for a and for c (not neighbours)
+        runs = ingest_runs(instance)
+        assert len(runs) == 3
+        first = [r for r in runs if "dagster/asset_partition_range_start" in r.tags]
+        assert [r.status for r in first] == [dg.DagsterRunStatus.FAILURE]
+        assert sorted(r.tags.get("dagster/partition") for r in runs if r not in first) == ["a", "c"]
+
+        # the failed wave has no fingerprint: the next build tries it again, keeps the others
+        assert cli.build(settings, instance) == 1
+        captured = capsys.readouterr()
+        assert wave_lines(captured.out) == ["wave a: unchanged, kept", "wave c: unchanged, kept"]
+        assert "  wave b: FAILED – raw__wave_export: " in captured.err
+
+        # fixed: ingested, alone
+        write_wave(settings.raw_dir, "b")
+        assert cli.build(settings, instance) == 0
+        assert wave_lines(capsys.readouterr().out) == [
+            "wave a: unchanged, kept", "wave c: unchanged, kept", "wave b: ingested"]
+        assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("b",), ("c",)]
+
+
+def test_a_wave_stopped_in_staging_loses_its_fingerprint(tmp_path, capsys):
+    """Three rows share one respondent id with different answers: staging stops the wave (over 20 % quarantined).
+    Its rows and fingerprint go; the two good waves of the same run are staged."""
+    settings = make_settings(tmp_path)
+
+    def dups(headers, rows):
+        rows[1][0] = rows[0][0]
+        rows[2][0] = rows[0][0]
+
+    write_wave(settings.raw_dir, "a")
+    write_wave(settings.raw_dir, "b")
+    write_wave(settings.raw_dir, "c")
+    with dg.instance_for_test() as instance:
+        assert cli.build(settings, instance) == 0
+        capsys.readouterr()
+        write_wave(settings.raw_dir, "b", dups)
+        assert cli.build(settings, instance) == 1
+        captured = capsys.readouterr()
+        assert wave_lines(captured.out) == ["wave a: unchanged, kept", "wave c: unchanged, kept"]
+        failures = [line for line in captured.err.splitlines() if line.startswith("  wave ")]
+        assert len(failures) == 1
+        assert failures[0].startswith("  wave b: FAILED – staging_wave: b/export.csv: ")
+        assert failures[0].endswith("the wave was not updated. The wave is left out of the marts until this is fixed.")
+        assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("c",)]
+        assert work(settings, "select wave from raw.wave_fingerprints order by wave") == [("a",), ("c",)]
+        assert work(settings, "select distinct wave from raw.wave_export order by wave") == [("a",), ("c",)]
+
+
+def test_remove_wave_deletes_the_fingerprint(tmp_path, capsys):
+    settings = make_settings(tmp_path)
+    write_wave(settings.raw_dir, "a")
+    write_wave(settings.raw_dir, "b")
+    with dg.instance_for_test() as instance:
+        assert cli.build(settings, instance) == 0
+        capsys.readouterr()
+        (settings.raw_dir / "b").rename(tmp_path / "b-moved")
+        assert cli.remove_wave(settings, instance, "b") == 0
+        assert wave_lines(capsys.readouterr().out) == ["wave a: unchanged, kept"]
+        assert work(settings, "select wave from staging.wave_fingerprints") == [("a",)]
+        assert work(settings, "select wave from raw.wave_fingerprints") == [("a",)]
+        # back again: ingested (no fingerprint), not kept
+        (tmp_path / "b-moved").rename(settings.raw_dir / "b")
+        assert cli.build(settings, instance) == 0
+        assert wave_lines(capsys.readouterr().out) == ["wave a: unchanged, kept", "wave b: ingested"]
+
+
+@pytest.mark.parametrize("change", ["key", "codebook", "file", "new file"])
+def test_the_fingerprint_follows_every_input(tmp_path, monkeypatch, change):
+    settings = make_settings(tmp_path)
+    write_wave(settings.raw_dir, "a")
+    before = wave_fingerprint(settings, "a", build_inputs(settings, CODEBOOK))
+    assert wave_fingerprint(settings, "a", build_inputs(settings, CODEBOOK)) == before  # deterministic
+    codebook = CODEBOOK
+    if change == "key":
+        settings = make_settings(tmp_path, pseudonym_key="another-key")
+    elif change == "codebook":
+        text = (PROJECT_ROOT / "schemas" / "codebook.yaml").read_text(encoding="utf-8")
+        other = tmp_path / "codebook.yaml"
+        other.write_text(text + "\n# a comment\n", encoding="utf-8")
+        codebook = load_codebook(other)
+    elif change == "file":
+        export = settings.raw_dir / "a" / "export.csv"
+        export.write_bytes(export.read_bytes() + b"\n")
+    else:
+        (settings.raw_dir / "a" / "labels.csv").write_text("variable;code;label\n", encoding="utf-8")
+    after = wave_fingerprint(settings, "a", build_inputs(settings, codebook))
+    assert after != before
+    assert "test-key" not in str(build_inputs(settings, codebook)) and "another-key" not in str(
+        build_inputs(settings, codebook))
