@@ -11,6 +11,7 @@
 | PIPELINE_PSEUDONYM_KEY_FILE | .secrets/pseudonym.key     | key file, created on first run when no key is set  |
 | PIPELINE_SCHEMAS_DIR      | schemas                      | codebook and contracts                             |
 | PIPELINE_SQL_DIR          | sql                          | SQL models                                         |
+| PIPELINE_MAX_EXPORT_BYTES | 268435456 (256 MiB)          | largest export read (file, unpacked sheet or data) |
 
 Relative paths are taken from the project root (the folder holding pyproject.toml).
 """
@@ -25,6 +26,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("nb", "da", "en")
 PROFILES = ("internal", "public")
+# Largest export read, in bytes (the same value as pipeline.readers.MAX_EXPORT_BYTES).
+DEFAULT_MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -34,6 +37,12 @@ class SettingsError(ValueError):
 def _path(value: str) -> Path:
     p = Path(value)
     return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def _max_export_message(value: object) -> str:
+    text = repr(value) if isinstance(value, str) else repr(str(value))
+    return (f"PIPELINE_MAX_EXPORT_BYTES={text}: use a whole number of bytes, e.g. {DEFAULT_MAX_EXPORT_BYTES} "
+            "(the default, 256 MiB)")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Settings:
     min_cell: int = 3
     pseudonym_key: str | None = None
     pseudonym_key_file: Path = PROJECT_ROOT / ".secrets" / "pseudonym.key"
+    # None: not given (Settings made in code); from_env always sets it (DEFAULT_MAX_EXPORT_BYTES when unset).
+    max_export_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -55,6 +66,8 @@ class Settings:
             raise SettingsError(f"PIPELINE_PROFILE={self.profile!r}: use one of {', '.join(PROFILES)}")
         if self.min_cell < 1:
             raise SettingsError(f"PIPELINE_MIN_CELL={self.min_cell}: use a whole number of at least 1")
+        if self.max_export_bytes is not None and self.max_export_bytes < 1:
+            raise SettingsError(_max_export_message(self.max_export_bytes))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -64,6 +77,11 @@ class Settings:
             min_cell_int = int(min_cell)
         except ValueError:
             raise SettingsError(f"PIPELINE_MIN_CELL={min_cell!r}: use a whole number of at least 1") from None
+        max_export = env.get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
+        try:
+            max_export_int = int(max_export) if max_export else DEFAULT_MAX_EXPORT_BYTES
+        except ValueError:
+            raise SettingsError(_max_export_message(max_export)) from None
         return cls(
             raw_dir=_path(env.get("PIPELINE_RAW_DIR", "data/raw")),
             marts_dir=_path(env.get("PIPELINE_MARTS_DIR", "data/marts")),
@@ -74,6 +92,7 @@ class Settings:
             min_cell=min_cell_int,
             pseudonym_key=env.get("PIPELINE_PSEUDONYM_KEY") or None,
             pseudonym_key_file=_path(env.get("PIPELINE_PSEUDONYM_KEY_FILE", ".secrets/pseudonym.key")),
+            max_export_bytes=max_export_int,
         )
 
     # Where things are written ---------------------------------------------------------------
