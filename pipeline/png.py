@@ -1,7 +1,8 @@
 """`make png` (python -m pipeline.png): PNG copies of every report table, via great-tables' GT.gtsave().
 
 Reads the published marts (<marts>/samskabelse.duckdb, read-only) and writes
-<marts>/reports/png/<table>.png for the tables of the pages (overview, items, level-<level>, open-<level>),
+<marts>/reports/png/<table>.png for the tables of the pages (overview, items, level-<level>, open-<level>
+or, with several waves, open-<level>-<wave>),
 in the language and profile of PIPELINE_LANG / PIPELINE_PROFILE. GT.gtsave() drives a headless Chrome or
 Chromium (Debian: `make browser`); running as root, Chromium needs --no-sandbox, so a small wrapper is passed
 through CHROME_PATH. The HTML pages never depend on this.

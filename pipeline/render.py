@@ -314,14 +314,17 @@ def overview_table(data: ReportData) -> GT:
     cb, lang = data.codebook, data.lang
     views = data.views
     hidden = {key for key, v in views.items() if v.top2_hidden or v.n_hidden}
-    rows = [r for r in data.indicators.iter_rows(named=True)
-            if r["top2_pct"] is not None and (r["wave"], r["item"]) not in hidden]
+    all_rows = list(data.indicators.iter_rows(named=True))
+    present = {(r["wave"], r["level"]) for r in all_rows}
+    top2: dict[tuple[str, str], list[float]] = {}
+    for r in all_rows:  # grouped once (a scan per wave and level grew with the square of the waves)
+        if r["top2_pct"] is not None and (r["wave"], r["item"]) not in hidden:
+            top2.setdefault((r["wave"], r["level"]), []).append(r["top2_pct"])
     records = []
     for wave in data.wave_keys:
         for key, level in cb.levels.items():
-            shares = [r["top2_pct"] for r in rows if r["wave"] == wave and r["level"] == key]
-            if not shares and not any(r["wave"] == wave and r["level"] == key
-                                      for r in data.indicators.iter_rows(named=True)):
+            shares = top2.get((wave, key), [])
+            if not shares and (wave, key) not in present:
                 continue
             records.append({
                 "wave": f"{data.t('wave')} {wave}",
@@ -342,7 +345,7 @@ def overview_table(data: ReportData) -> GT:
     )
     for note in _wave_notes(data):
         gt = gt.tab_source_note(note)
-    if hidden & {(r["wave"], r["item"]) for r in data.indicators.iter_rows(named=True) if r["top2_pct"] is not None}:
+    if hidden & {(r["wave"], r["item"]) for r in all_rows if r["top2_pct"] is not None}:
         gt = gt.tab_source_note(data.t("note_overview_public"))
     return gt
 
