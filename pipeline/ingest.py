@@ -7,7 +7,7 @@ work database.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -15,7 +15,7 @@ from pipeline.codebook import Codebook
 from pipeline.normalise import NormalisedWave, normalise_prepared
 from pipeline.presets import prepare
 from pipeline.pseudonym import pseudonym_key
-from pipeline.readers import MAX_EXPORT_BYTES, Export, read_export, shorten
+from pipeline.readers import MAX_EXPORT_BYTES, ROW, Export, read_export, shorten
 from pipeline.settings import Settings, SettingsError
 from pipeline.staging import StagedWave, stage_wave
 from pipeline.waves import WaveError, WaveSpec, file_sha256, load_wave
@@ -27,7 +27,8 @@ MAX_QUARANTINE_SHARE = 0.20
 @dataclass(frozen=True)
 class ReadWave:
     spec: WaveSpec
-    export: Export  # the export as the tool preset prepared it: data rows only
+    export: Export  # the export as the tool preset prepared it, its frame cut to source_row (the cells are in
+    # normalised: keeping every text column of a big export as well would double the memory of a wave)
     normalised: NormalisedWave
     sha256: str
     asked_items: list[str]
@@ -105,7 +106,8 @@ def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
     _stop_early_when_mostly_unmatched(normalised, codebook, f"{wave}/{spec.export}")
-    return ReadWave(spec=spec, export=prepared.export, normalised=normalised, sha256=file_sha256(spec.export_path),
+    kept = replace(prepared.export, frame=prepared.export.frame.select(ROW))
+    return ReadWave(spec=spec, export=kept, normalised=normalised, sha256=file_sha256(spec.export_path),
                     asked_items=asked)
 
 
@@ -114,9 +116,49 @@ def _stop_early_when_mostly_unmatched(normalised: NormalisedWave, codebook: Code
     (same check and message as the staging step) so the wave fails before anything of it is written."""
     cells = normalised.cells
     closed = [i.code for i in codebook.closed_items()]
-    unmatched = cells.filter(pl.col("category").is_null() & pl.col("item").is_in(closed)).height
+    unmatched = cells.select((pl.col("category").is_null() & pl.col("item").is_in(closed)).sum()).item()
     if cells.height and unmatched / cells.height > MAX_QUARANTINE_SHARE:
         stage(normalised, codebook, export_name)
+
+
+READ_BACK_ROWS = 1 << 20  # cells fetched from the work database at a time by read_normalised
+
+
+def read_normalised(con, wave: str, codebook: Codebook) -> NormalisedWave:
+    """A wave's normalised respondents and cells as the raw step wrote them to the work database
+    (raw.wave_respondents, raw.wave_export), for staging. The cells are fetched in batches of
+    READ_BACK_ROWS and each batch's repeated texts become pl.Enum (staging.lean_cells) at once, so the
+    17 million cells of a million respondents never sit in memory as plain text columns."""
+    from pipeline.staging import lean_cells
+    from pipeline.warehouse import qualified, query_frame, table_frame
+
+    respondents = table_frame(con, "raw.wave_respondents", wave).sort("source_row")
+    table = qualified("raw.wave_export")
+    texts = query_frame(con, "select distinct source_file, \"column\", item from " + table + " where wave = ?", [wave])
+    headers = sorted(set(texts["column"].drop_nulls().to_list()))
+    types = {
+        "wave": pl.Enum([wave]), "source_file": pl.Enum(sorted(set(texts["source_file"].drop_nulls().to_list()))),
+        "column": pl.Enum(headers),
+        "item": pl.Enum(sorted(set(codebook.items) | set(texts["item"].drop_nulls().to_list()))),
+        "category": pl.Enum(sorted({c.key for s in codebook.scales.values() for c in s.categories})),
+    }
+    # No ORDER BY: the rows come in the order they were written (sorted); lean_cells sorts them if not.
+    reader = con.sql(
+        "select wave, source_file, source_row, respondent_key, \"column\", item, value, category from " + table
+        + " where wave = $wave", params={"wave": wave}
+    ).to_arrow_reader(READ_BACK_ROWS)
+    parts = []
+    for batch in reader:
+        part = pl.from_arrow(batch)
+        if isinstance(part, pl.DataFrame) and part.height:
+            parts.append(part.with_columns(pl.col(c).cast(pl.Utf8).cast(t) for c, t in types.items()))
+    if parts:
+        cells = pl.concat(parts, how="vertical", rechunk=False)
+    else:
+        cells = pl.DataFrame(schema={"wave": types["wave"], "source_file": types["source_file"], "source_row": pl.Int64,
+                                     "respondent_key": pl.Utf8, "column": types["column"], "item": types["item"],
+                                     "value": pl.Utf8, "category": types["category"]})
+    return NormalisedWave(respondents=respondents, cells=lean_cells(cells, codebook), columns=[])
 
 
 def quarantine_share(staged: StagedWave, n_cells: int) -> float:

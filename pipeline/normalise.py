@@ -47,7 +47,7 @@ class ColumnMap:
 @dataclass(frozen=True)
 class NormalisedWave:
     respondents: pl.DataFrame  # wave, source_file, source_row, respondent_key, status, status_column, submitted_at
-    cells: pl.DataFrame  # wave, source_file, source_row, respondent_key, column, item, value, category
+    cells: pl.DataFrame  # wave, source_file, source_row, respondent_key, column, item, value, category (cell_types)
     columns: list[ColumnMap]
     tool: str = "generic"
     exported_rows: int = 0  # data rows of the export (header rows not counted)
@@ -207,15 +207,14 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         )
 
     # Keyed pseudonyms in row order: of the respondent id, or of file and row where the id is missing.
-    rows = frame[ROW].to_list()
     if "respondent_id" in by_role:
-        ids = frame[by_role["respondent_id"].name].str.strip_chars().to_list()
+        ids = pl.col(by_role["respondent_id"].name).str.strip_chars()
+        messages = pl.when(ids.is_not_null()).then(pl.lit("id:") + ids)
     else:
-        ids = [None] * len(rows)
-    keys = pl.Series(pseudonymise_many(key, [
-        "id:" + v if v is not None else f"row:{spec.key}/{source_file}#{r}" for v, r in zip(ids, rows)
-    ]), dtype=pl.Utf8)
-    frame = frame.with_columns(keys.alias("respondent_key"))
+        messages = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
+    messages = messages.otherwise(pl.concat_str(pl.lit(f"row:{spec.key}/{source_file}#"), pl.col(ROW).cast(pl.Utf8)))
+    keys = pl.Series("respondent_key", pseudonymise_many(key, frame.select(messages).to_series().to_list()), dtype=pl.Utf8)
+    frame = frame.with_columns(keys)
 
     def role_col(role: str) -> pl.Expr:
         c = by_role.get(role)
@@ -228,28 +227,71 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         pl.lit(status_column, dtype=pl.Utf8).alias("status_column"),
         role_col("submitted_at"),
     )
-
-    parts = []
-    ordered = sorted(item_cols, key=lambda c: c.target)
-    for k, col in enumerate(ordered):
-        scale = codebook.scale_of(col.target)
-        values = frame[col.name].str.strip_chars()
-        part = frame.select(ROW, "respondent_key", values.alias("value")).filter(pl.col("value").is_not_null())
-        if scale.is_text:
-            part = part.with_columns(pl.lit(None, dtype=pl.Utf8).alias("category"))
-        else:
-            mapping = _category_map(values, scale.key, spec, codebook)
-            part = part.with_columns(
-                pl.col("value").replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("category")
-            )
-        parts.append(part.with_columns(pl.lit(k, dtype=pl.Int64).alias("_k"), pl.lit(col.header).alias("column"),
-                                       pl.lit(col.target).alias("item")))
-    # Sorted by (source_row, item) through one integer key: far faster than sorting on text for big exports.
-    cells = (
-        pl.concat(parts, how="vertical")
-        .sort(pl.col(ROW) * len(ordered) + pl.col("_k"))
-        .select(pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), ROW, "respondent_key",
-                "column", "item", "value", "category")
-    )
+    cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook)
     return NormalisedWave(respondents=respondents, cells=cells, columns=columns, tool=prepared.tool,
                           exported_rows=export.n_rows, excluded_rows=excluded, notes=prepared.notes)
+
+
+def cell_types(codebook: Codebook, wave: str, source_file: str, headers: list[str]) -> dict[str, pl.DataType]:
+    """The dtypes of NormalisedWave.cells: the repeated texts (wave, file, header, item, category) as
+    pl.Enum with the categories in sorted order (so sorting an Enum column sorts as its text would);
+    value and respondent_key as text, source_row Int64. Written to DuckDB, an Enum is plain text again."""
+    categories = {c.key for s in codebook.scales.values() for c in s.categories}
+    return {
+        "wave": pl.Enum([wave]), "source_file": pl.Enum([source_file]), "source_row": pl.Int64,
+        "respondent_key": pl.Utf8, "column": pl.Enum(sorted(set(headers))), "item": pl.Enum(sorted(codebook.items)),
+        "value": pl.Utf8, "category": pl.Enum(sorted(categories)),
+    }
+
+
+EDGE_SPACE = r"^\s|\s$"  # whitespace (as str.strip_chars() strips it) at the start or the end
+CHUNK_ROWS = 1 << 15  # respondents turned into cells at a time (bounds the memory of the reshaping)
+
+
+def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source_file: str,
+           codebook: Codebook) -> pl.DataFrame:
+    """One row per non-blank item cell, sorted by (source_row, item): the wide frame's item columns
+    (sorted by item code) stacked row by row, in chunks of CHUNK_ROWS respondents."""
+    types = cell_types(codebook, spec.key, source_file, [c.header for c in ordered])
+    if not frame[ROW].is_sorted():
+        frame = frame.sort(ROW, maintain_order=True)
+    k_items = len(ordered)
+    value_exprs, category_exprs = [], []
+    for k, col in enumerate(ordered):
+        scale = codebook.scale_of(col.target)
+        raw = pl.col(col.name)
+        # Only cells with whitespace at an end are stripped (a stripped copy of every cell costs memory).
+        values = pl.when(raw.str.contains(EDGE_SPACE)).then(raw.str.strip_chars()).otherwise(raw)
+        value_exprs.append(values.alias(f"_v{k}"))
+        if scale.is_text:
+            category_exprs.append(pl.lit(None, dtype=types["category"]).alias(f"_g{k}"))
+        else:
+            mapping = _category_map(frame.get_column(col.name).drop_nulls().unique().str.strip_chars(), scale.key,
+                                    spec, codebook)
+            mapping = {v: c for v, c in mapping.items() if c is not None}
+            category_exprs.append(
+                values.replace_strict(mapping, default=None, return_dtype=types["category"]).alias(f"_g{k}")
+            )
+    items = pl.Series([c.target for c in ordered], dtype=types["item"])
+    headers = pl.Series([c.header for c in ordered], dtype=types["column"])
+    parts = []
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS).select(ROW, "respondent_key", *value_exprs, *category_exprs)
+        # unpivot stacks column after column; sorting on (row, item position) gives row after row.
+        values = chunk.unpivot(on=[f"_v{k}" for k in range(k_items)], index=[ROW, "respondent_key"],
+                               value_name="value")
+        categories = chunk.unpivot(on=[f"_g{k}" for k in range(k_items)], index=[], value_name="category")
+        long = (
+            values.select(ROW, "respondent_key", "value", categories.get_column("category"),
+                          (pl.int_range(pl.len(), dtype=pl.Int64) // chunk.height).alias("_k"))
+            .filter(pl.col("value").is_not_null())
+            .sort(pl.col(ROW) * k_items + pl.col("_k"))
+        )
+        k = long.get_column("_k")
+        parts.append(long.select(
+            pl.lit(spec.key, dtype=types["wave"]).alias("wave"),
+            pl.lit(source_file, dtype=types["source_file"]).alias("source_file"),
+            ROW, "respondent_key", headers.gather(k).alias("column"), items.gather(k).alias("item"), "value",
+            "category",
+        ))
+    return pl.concat(parts, how="vertical", rechunk=False) if parts else pl.DataFrame(schema=types)

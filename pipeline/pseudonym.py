@@ -44,13 +44,22 @@ def row_pseudonym(key: bytes, wave: str, source_file: str, source_row: int) -> s
 
 
 def pseudonymise_many(key: bytes, values: list[str]) -> list[str]:
-    """pseudonymise() for many values at once (the keyed state is prepared once: ~3× faster)."""
-    base = hmac.new(key, digestmod=hashlib.sha256)
+    """pseudonymise() for many values at once: HMAC-SHA256 (RFC 2104) with the keyed inner and outer SHA-256
+    states prepared once and copied per value (about 3× faster than hmac.new per value)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner_copy = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    outer_copy = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
     out = []
+    append = out.append
     for value in values:
-        h = base.copy()
-        h.update(value.encode("utf-8"))
-        out.append(h.hexdigest()[:PSEUDONYM_HEX])
+        inner = inner_copy()
+        inner.update(value.encode("utf-8"))
+        outer = outer_copy()
+        outer.update(inner.digest())
+        append(outer.hexdigest()[:PSEUDONYM_HEX])
     return out
 
 

@@ -249,9 +249,19 @@ def sniff_delimiter(sample: str, path: Path) -> str:
     return best
 
 
+BLANK = r"^\s*$"  # empty or whitespace only (Unicode White_Space, as str.strip_chars() strips)
+
+
 def _blank_to_null(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Blank cells → null; only columns that hold a blank cell are rewritten."""
+    if not names or frame.height == 0:
+        return frame
+    has_blank = frame.select(pl.col(n).str.contains(BLANK).any() for n in names).row(0)
+    blank = [n for n, b in zip(names, has_blank) if b]
+    if not blank:
+        return frame
     return frame.with_columns(
-        pl.when(pl.col(n).str.strip_chars() == "").then(None).otherwise(pl.col(n)).alias(n) for n in names
+        pl.when(pl.col(n).str.contains(BLANK)).then(None).otherwise(pl.col(n)).alias(n) for n in blank
     )
 
 
@@ -259,7 +269,9 @@ def _finish(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Blank cells → null; number the data rows; drop completely blank rows (they hold nothing)."""
     frame = _blank_to_null(frame, names).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     if names:
-        frame = frame.filter(pl.any_horizontal(pl.col(n).is_not_null() for n in names))
+        kept = frame.select(pl.any_horizontal(pl.col(n).is_not_null() for n in names)).to_series()
+        if not kept.all():
+            frame = frame.filter(kept)
     return frame.select(*names, ROW)
 
 
@@ -285,23 +297,23 @@ def _frame_from_rows(rows: list[list[str]], width: int, path: Path, delimiter: s
     return pl.DataFrame(columns, schema={n: pl.Utf8 for n in names})
 
 
-def parse_delimited(data: bytes, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
-    """UTF-8 delimited text → (header cells, frame c0..cN + source_row, delimiter). polars reads the file;
-    the csv module only explains what polars refuses (rows wider than the header)."""
+def _parse_unfinished(data: bytes, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
+    """parse_delimited() before _finish(): the frame's cells as read (blank cells not yet null)."""
     check_text(data, path)
     if b"\n" not in data and b"\r" in data:  # classic Mac line endings (Excel "CSV (Macintosh)")
         data = data.replace(b"\r", b"\n")
-    first, _, rest = data.partition(b"\n")
+    cut = data.find(b"\n")
+    first = data if cut < 0 else data[:cut]
     hint = first.strip(b" \r").lower()
     if hint.startswith(b"sep=") and len(hint) == 5:  # Excel's "sep=;" hint line
-        delimiter, data = chr(hint[4]), rest
+        delimiter, data = chr(hint[4]), (b"" if cut < 0 else data[cut + 1:])
         if not (32 < ord(delimiter) < 127 or delimiter == "\t") or delimiter.isalnum() or delimiter in "\"'":
             raise ExportError(f"{path}: line 1 {first.strip().decode('latin-1')!r} names a delimiter that cannot "
                               "separate columns; use sep=; or sep=, (or remove the line)")
     sample = data[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
     delimiter = delimiter or sniff_delimiter(sample, path)
     try:
-        raw = pl.read_csv(io.BytesIO(data), has_header=False, separator=delimiter, quote_char='"',
+        raw = pl.read_csv(data, has_header=False, separator=delimiter, quote_char='"',
                           infer_schema=False, raise_if_empty=False)
         rows = None
     except pl.exceptions.PolarsError:
@@ -318,8 +330,14 @@ def parse_delimited(data: bytes, path: Path, delimiter: str | None = None) -> tu
             raise ExportError(f"{path}: no header row; export the survey again with column headings")
         headers = ["" if h is None else h for h in raw.row(0)]
         frame = raw.slice(1).rename({old: f"c{i}" for i, old in enumerate(raw.columns)})
-    names = [f"c{i}" for i in range(len(headers))]
-    return [h.strip().strip("\ufeff") for h in headers], _finish(frame, names), delimiter
+    return [h.strip().strip("\ufeff") for h in headers], frame, delimiter
+
+
+def parse_delimited(data: bytes, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
+    """UTF-8 delimited text → (header cells, frame c0..cN + source_row, delimiter). polars reads the file;
+    the csv module only explains what polars refuses (rows wider than the header)."""
+    headers, frame, delimiter = _parse_unfinished(data, path, delimiter)
+    return headers, _finish(frame, [f"c{i}" for i in range(len(headers))]), delimiter
 
 
 def parse_text(text: str, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
@@ -342,7 +360,9 @@ def read_text(path: Path) -> tuple[str, str]:
 
 def read_csv(path: Path, sheet: str | None = None) -> Export:
     data, encoding = to_utf8(_read_bytes(path), path)
-    headers, frame, delimiter = parse_delimited(data, path)
+    headers, frame, delimiter = _parse_unfinished(data, path)
+    del data  # the file's bytes: not needed while the cells are finished
+    frame = _finish(frame, [f"c{i}" for i in range(len(headers))])
     return Export(path=path, headers=headers, frame=frame, format="csv", encoding=encoding, delimiter=delimiter)
 
 

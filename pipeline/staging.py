@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
-from pipeline.normalise import NormalisedWave
+from pipeline.normalise import NormalisedWave, cell_types
 from pipeline.readers import shorten
 from pipeline.privacy import mask_contact_details
-from pipeline.validation import candidate_answers, failing_rows
+from pipeline.validation import candidate_answers, invalid_rows
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
 
@@ -117,9 +117,50 @@ def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int
     return exact_drop, conflict, groups
 
 
+def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
+    """Normalised cells with their repeated texts as pl.Enum (normalise.cell_types), sorted by
+    (source_row, item): cells read back from the work database arrive as plain text."""
+    headers = cells.get_column("column").unique().drop_nulls().cast(pl.Utf8).to_list() if cells.height else []
+    wave = cells.get_column("wave").cast(pl.Utf8).unique().drop_nulls().to_list()
+    files = cells.get_column("source_file").cast(pl.Utf8).unique().drop_nulls().to_list()
+    types = cell_types(codebook, "", "", headers)
+    extra_items = set(cells.get_column("item").cast(pl.Utf8).unique().drop_nulls().to_list()) - set(codebook.items)
+    types.update(wave=pl.Enum(sorted(wave)), source_file=pl.Enum(sorted(files)),
+                 item=pl.Enum(sorted(set(codebook.items) | extra_items)))
+    cells = cells.with_columns(
+        pl.col(c).cast(pl.Utf8).cast(t) for c, t in types.items() if cells.schema[c] != t and isinstance(t, pl.Enum)
+    )
+    if cells.height and not cells.select(
+        (pl.col("source_row") * len(types["item"].categories) + pl.col("item").to_physical().cast(pl.Int64)).is_sorted()
+    ).item():
+        cells = cells.sort("source_row", "item", maintain_order=True)
+    return cells
+
+
+def _masked_texts(texts: pl.Series, codebook: Codebook) -> pl.Series:
+    """mask_contact_details of each text, worked out once per distinct text."""
+    email, phone = codebook.ui["masked_email"]["nb"], codebook.ui["masked_phone"]["nb"]
+    distinct = texts.drop_nulls().unique().to_list()
+    masked = {t: mask_contact_details(t, email, phone) for t in distinct}
+    changed = {t: m for t, m in masked.items() if m != t}
+    if not changed:
+        return texts
+    return texts.replace(changed)
+
+
+def _complete_of(source_rows: pl.Series, respondents: pl.DataFrame) -> pl.Series:
+    """`complete` of the respondent of each row, as a left join on source_row gives it: joining only
+    the row numbers keeps the cells' other columns out of the join."""
+    return (
+        source_rows.to_frame("source_row")
+        .join(respondents.select("source_row", "complete"), on="source_row", how="left", maintain_order="left")
+        .get_column("complete")
+    )
+
+
 def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
     respondents, status_quarantine = _status_complete(wave.respondents, codebook)
-    cells = wave.cells
+    cells = lean_cells(wave.cells, codebook)
     exact_drop, conflict, groups = _duplicates(respondents, cells)
 
     conflict_cells = cells.filter(pl.col("source_row").is_in(sorted(conflict)))
@@ -135,44 +176,39 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
     )
     dropped = exact_drop | conflict
     status_quarantine = status_quarantine.filter(~pl.col("source_row").is_in(sorted(exact_drop)))
-    respondents = respondents.filter(~pl.col("source_row").is_in(sorted(dropped)))
-    cells = cells.filter(~pl.col("source_row").is_in(sorted(dropped)))
+    if dropped:
+        respondents = respondents.filter(~pl.col("source_row").is_in(sorted(dropped)))
+        cells = cells.filter(~pl.col("source_row").is_in(sorted(dropped)))
     complete = respondents.select("source_row", "complete")
 
     text_codes = [i.code for i in codebook.text_items()]
-    closed = cells.filter(~pl.col("item").is_in(text_codes))
-    _, bad_rows = failing_rows(candidate_answers(codebook), closed)
-    closed = closed.with_row_index("_i")
-    bad = closed.filter(pl.col("_i").is_in(sorted(bad_rows)))
+    is_text = cells.get_column("item").is_in(text_codes)
+    # A value fails the same checks whichever row holds it: validating all cells and keeping the closed
+    # ones gives exactly the closed cells that fail (text cells fail `item`, and are not closed).
+    invalid = invalid_rows(candidate_answers(codebook), cells) & ~is_text
+    bad = cells.filter(invalid)
     if bad.height:
-        pairs = bad.select("value", "item").unique().rows()
+        pairs = bad.select(pl.col("value"), pl.col("item").cast(pl.Utf8)).unique().rows()
         reasons = pl.DataFrame(
             {"value": [v for v, _ in pairs], "item": [i for _, i in pairs],
              "reason": [unknown_label_reason(v, i, codebook) for v, i in pairs]},
             schema={"value": pl.Utf8, "item": pl.Utf8, "reason": pl.Utf8},
         )
-        label_quarantine = bad.join(reasons, on=["value", "item"], how="left").select(
-            "wave", "source_file", "source_row", "column", "value", "reason")
+        label_quarantine = bad.with_columns(pl.col("item").cast(pl.Utf8)).join(
+            reasons, on=["value", "item"], how="left", maintain_order="left", nulls_equal=True,
+        ).select("wave", "source_file", "source_row", "column", "value", "reason")
     else:
         label_quarantine = _empty_quarantine()
-    responses = (
-        closed.filter(~pl.col("_i").is_in(sorted(bad_rows)))
-        .join(complete, on="source_row", how="left")
-        .select("wave", "respondent_key", "source_row", "item", "category", "complete")
-        .sort("source_row", "item")
-    )
-    open_answers = (
-        cells.filter(pl.col("item").is_in(text_codes))
-        .join(complete, on="source_row", how="left")
-        .select("wave", "item", "respondent_key", "complete", pl.col("value").alias("text"))
-        .with_columns(pl.col("text").map_elements(
-            lambda t: mask_contact_details(t, codebook.ui["masked_email"]["nb"], codebook.ui["masked_phone"]["nb"]),
-            return_dtype=pl.Utf8))
-        .sort("item", "respondent_key")
-    )
+    responses = cells.filter(~is_text & ~invalid).select("wave", "respondent_key", "source_row", "item", "category")
+    responses = responses.with_columns(_complete_of(responses.get_column("source_row"), respondents))
+    open_answers = cells.filter(is_text).select("wave", "item", "respondent_key", "source_row", pl.col("value").alias("text"))
+    open_answers = open_answers.select(
+        "wave", "item", "respondent_key", _complete_of(open_answers.get_column("source_row"), respondents),
+        _masked_texts(open_answers.get_column("text"), codebook),
+    ).sort(pl.col("item").cast(pl.Utf8), "respondent_key")
+    schema = _empty_quarantine().schema
     quarantine = pl.concat(
-        [status_quarantine, conflict_quarantine.cast(_empty_quarantine().schema), label_quarantine.cast(_empty_quarantine().schema)],
-        how="vertical",
+        [status_quarantine, conflict_quarantine.cast(schema), label_quarantine.cast(schema)], how="vertical",
     ).sort("source_row", "column", "reason")
     return StagedWave(
         respondents=respondents.select("wave", "respondent_key", "source_row", "complete").sort("source_row"),

@@ -1,9 +1,17 @@
 """pandera (polars backend) schemas, built from the codebook so allowed items and categories are never
 hard-coded. `candidate_answers` sorts cells into valid and quarantined; `staging_responses` is the
 blocking contract of the staging table; the mart schemas check the published tables.
+
+Big frames are validated by their distinct values (`invalid_rows`, `validation_errors`): every check of
+these schemas looks at one value of one column, so a row fails exactly when one of its values fails, and
+each column's distinct values are validated once (a million-respondent wave has 17 million cells but a
+few hundred distinct answers). A text column may be held as pl.Enum/pl.Categorical (the staging frames
+are): its values are validated as text. Frame-wide `unique=` is checked with polars.
 """
 
 from __future__ import annotations
+
+import json
 
 import polars as pl
 import pandera.polars as pa
@@ -92,12 +100,87 @@ def failing_rows(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> tuple[pl.Da
     return pl.DataFrame(), set()
 
 
+TEXT_HELD = (pl.Enum, pl.Categorical)
+LISTED_ERRORS = 20
+
+
+def _per_value(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
+    """Whether validating distinct values is exact for this schema and frame: the frame has the schema's
+    columns (exactly, when strict) with the declared dtypes (text also as Enum/Categorical), and the
+    schema has no frame-wide checks."""
+    names = set(schema.columns)
+    if not names <= set(frame.columns) or (schema.strict and names != set(frame.columns)):
+        return False
+    if schema.checks or (schema.unique and not set(schema.unique) <= set(frame.columns)):
+        return False
+    for name, column in schema.columns.items():
+        declared, actual = column.dtype.type if column.dtype is not None else None, frame.schema[name]
+        if declared is None or actual == declared:
+            continue
+        if not (declared == pl.Utf8 and isinstance(actual, TEXT_HELD)):
+            return False
+    return True
+
+
+def _failing_values(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """For each column, its distinct failing values with check and failure case: (value, check, failure_case)."""
+    out = {}
+    for name, column in schema.columns.items():
+        values = frame.get_column(name).unique().sort(nulls_last=True)
+        shown = values.cast(pl.Utf8) if isinstance(values.dtype, TEXT_HELD) else values
+        cases, rows = failing_rows(pa.DataFrameSchema({name: column}), shown.to_frame())
+        if not rows:
+            continue
+        cases = cases.filter(pl.col("index").is_not_null()).select(
+            pl.col("index").cast(pl.Int64), pl.col("check").cast(pl.Utf8), pl.col("failure_case").cast(pl.Utf8))
+        out[name] = cases.with_columns(pl.Series("value", values.gather(cases["index"]).to_list() if cases.height else [],
+                                                 dtype=values.dtype))
+    return out
+
+
+def invalid_rows(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.Series:
+    """A Boolean mask of the rows that fail the schema's column checks (the rows `failing_rows` returns):
+    by distinct values where that is exact (`_per_value`), else by validating the whole frame."""
+    if not _per_value(schema, frame) or schema.unique:
+        _, rows = failing_rows(schema, frame)
+        return pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean).scatter(sorted(rows), True) if rows \
+            else pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean)
+    mask = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
+    for name, failed in _failing_values(schema, frame).items():
+        col = frame.get_column(name)
+        bad = failed.get_column("value")
+        mask = mask | col.is_in(bad.drop_nulls().implode()).fill_null(False)
+        if bad.null_count():
+            mask = mask | col.is_null()
+    return mask.alias("invalid")
+
+
 def validation_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[str]:
-    """Human-readable failures (at most 20), empty when the frame is valid."""
-    cases, _ = failing_rows(schema, frame)
-    if cases.is_empty():
-        return []
-    return [
-        f"{r['column']}: {r['check']} failed for {r['failure_case']!r} (row {r['index']})"
-        for r in cases.head(20).iter_rows(named=True)
-    ]
+    """Human-readable failures (at most 20), empty when the frame is valid: column, check, the failing
+    value and the (first) row holding it."""
+    if not _per_value(schema, frame):
+        cases, _ = failing_rows(schema, frame)
+        if cases.is_empty():
+            return []
+        return [
+            f"{r['column']}: {r['check']} failed for {r['failure_case']!r} (row {r['index']})"
+            for r in cases.head(LISTED_ERRORS).iter_rows(named=True)
+        ]
+    errors = []
+    for name, failed in _failing_values(schema, frame).items():
+        col = frame.get_column(name)
+        for value, check, case in failed.select("value", "check", "failure_case").iter_rows():
+            row = (col.is_null() if value is None else col.eq_missing(pl.Series([value], dtype=col.dtype))).arg_true()[0]
+            errors.append(f"{name}: {check} failed for {case!r} (row {row})")
+    if schema.unique:
+        # Only rows whose key hashes to a repeated hash can be duplicates; is_duplicated() settles them.
+        hashes = frame.select(pl.struct(schema.unique).hash().alias("h")).to_series()
+        ordered = hashes.sort()
+        repeated = ordered.filter(ordered == ordered.shift(1))
+        keys = frame.select(schema.unique).with_row_index("_row").filter(hashes.is_in(repeated.implode())) if repeated.len() \
+            else frame.select(schema.unique).with_row_index("_row").head(0)
+        dup = keys.filter(keys.drop("_row").is_duplicated())
+        for r in dup.head(LISTED_ERRORS).iter_rows(named=True):
+            case = json.dumps({c: r[c] for c in schema.unique}, ensure_ascii=False, default=str)
+            errors.append(f"{', '.join(schema.unique)}: multiple_fields_uniqueness failed for {case!r} (row {r['_row']})")
+    return errors[:LISTED_ERRORS]
