@@ -135,29 +135,43 @@ def read_normalised(con, wave: str, codebook: Codebook) -> NormalisedWave:
     respondents = table_frame(con, "raw.wave_respondents", wave).sort("source_row")
     table = qualified("raw.wave_export")
     texts = query_frame(con, "select distinct source_file, \"column\", item from " + table + " where wave = ?", [wave])
-    headers = sorted(set(texts["column"].drop_nulls().to_list()))
     types = {
         "wave": pl.Enum([wave]), "source_file": pl.Enum(sorted(set(texts["source_file"].drop_nulls().to_list()))),
-        "column": pl.Enum(headers),
+        "column": pl.Enum(sorted(set(texts["column"].drop_nulls().to_list()))),
         "item": pl.Enum(sorted(set(codebook.items) | set(texts["item"].drop_nulls().to_list()))),
         "category": pl.Enum(sorted({c.key for s in codebook.scales.values() for c in s.categories})),
     }
+    # The raw step writes one file and one header per item: then file and header are not fetched per cell
+    # (the header is the longest text of a cell) but set from the item.
+    by_item = texts.height == texts["item"].n_unique() and texts["source_file"].n_unique() <= 1 \
+        and texts.null_count().sum_horizontal().item() == 0
+    fetched = ["source_row", "respondent_key", "item", "value", "category"]
+    if not by_item:
+        fetched += ["source_file", "column"]
     # No ORDER BY: the rows come in the order they were written (sorted); lean_cells sorts them if not.
     reader = con.sql(
-        "select wave, source_file, source_row, respondent_key, \"column\", item, value, category from " + table
-        + " where wave = $wave", params={"wave": wave}
+        "select " + ", ".join('"' + c + '"' for c in fetched) + " from " + table + " where wave = $wave",
+        params={"wave": wave},
     ).to_arrow_reader(READ_BACK_ROWS)
     parts = []
     for batch in reader:
         part = pl.from_arrow(batch)
         if isinstance(part, pl.DataFrame) and part.height:
-            parts.append(part.with_columns(pl.col(c).cast(pl.Utf8).cast(t) for c, t in types.items()))
-    if parts:
-        cells = pl.concat(parts, how="vertical", rechunk=False)
-    else:
-        cells = pl.DataFrame(schema={"wave": types["wave"], "source_file": types["source_file"], "source_row": pl.Int64,
-                                     "respondent_key": pl.Utf8, "column": types["column"], "item": types["item"],
-                                     "value": pl.Utf8, "category": types["category"]})
+            parts.append(part.with_columns(pl.col(c).cast(pl.Utf8).cast(types[c]) for c in fetched if c in types))
+    schema = {"wave": types["wave"], "source_file": types["source_file"], "source_row": pl.Int64,
+              "respondent_key": pl.Utf8, "column": types["column"], "item": types["item"], "value": pl.Utf8,
+              "category": types["category"]}
+    cells = pl.concat(parts, how="vertical", rechunk=False) if parts else \
+        pl.DataFrame(schema={c: schema[c] for c in fetched})
+    if by_item:
+        header = dict(zip(texts["item"].to_list(), texts["column"].to_list()))
+        files = texts["source_file"].to_list()
+        cells = cells.with_columns(
+            pl.lit(files[0] if files else None, dtype=types["source_file"]).alias("source_file"),
+            pl.col("item").cast(pl.Utf8).replace_strict(header, default=None, return_dtype=types["column"])
+            .alias("column"),
+        )
+    cells = cells.with_columns(pl.lit(wave, dtype=types["wave"]).alias("wave")).select(list(schema))
     return NormalisedWave(respondents=respondents, cells=lean_cells(cells, codebook), columns=[])
 
 

@@ -265,3 +265,24 @@ def test_read_back_from_the_work_database_stages_the_same(tmp_path):
     for name in ("respondents", "responses", "quarantine", "open_answers"):
         assert _as_text(getattr(a, name)).rows() == _as_text(getattr(b, name)).rows()
     assert other.cells.height == 0 and other.respondents.height == 0
+
+
+def test_read_back_keeps_headers_that_are_not_one_per_item(tmp_path):
+    """Cells written by other means (two headers for one item, two files) are read back as written."""
+    from pipeline.ingest import read_normalised
+    from pipeline.warehouse import connect, replace_wave
+
+    settings = make_settings(tmp_path)
+    _bad_wave(settings.raw_dir, "bad", n=60)
+    n = read_wave(settings, CODEBOOK, "bad").normalised
+    cells = _as_text(n.cells).with_columns(
+        pl.when((pl.col("item") == "P1") & (pl.col("source_row") % 2 == 0)).then(pl.lit("Another P1 header"))
+        .otherwise(pl.col("column")).alias("column"),
+        pl.when(pl.col("source_row") == 3).then(pl.lit("other.csv")).otherwise(pl.col("source_file")).alias("source_file"),
+    )
+    with connect(tmp_path / "work.duckdb", settings.sql_dir) as con:
+        replace_wave(con, "raw.wave_respondents", "bad", n.respondents)
+        replace_wave(con, "raw.wave_export", "bad", cells)
+        back = read_normalised(con, "bad", CODEBOOK)
+    assert _as_text(back.cells).rows() == cells.rows()
+    assert "Another P1 header" in back.cells["column"].cast(pl.Utf8).to_list()
