@@ -7,9 +7,8 @@ import traceback
 import dagster as dg
 
 from pipeline.assets.per_wave import failure_text, outcome
-from pipeline.ingest import TooMuchQuarantined, stage
+from pipeline.ingest import TooMuchQuarantined, read_normalised, stage
 from pipeline.metadata import preview
-from pipeline.normalise import NormalisedWave
 from pipeline.partitions import wave_partitions
 from pipeline.resources import SurveyPipeline
 from pipeline.validation import staging_responses, validation_errors
@@ -74,11 +73,7 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
         for wave in context.partition_keys:
             in_transaction = False
             try:
-                normalised = NormalisedWave(
-                    respondents=table_frame(con, "raw.wave_respondents", wave).sort("source_row"),
-                    cells=table_frame(con, "raw.wave_export", wave).sort("source_row", "item"),
-                    columns=[],
-                )
+                normalised = read_normalised(con, wave, codebook)
                 source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
                 staged = stage(normalised, codebook, f"{wave}/{source}")
                 errors = validation_errors(staging_responses(codebook), staged.responses)
