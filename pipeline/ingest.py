@@ -6,7 +6,6 @@ work database.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 
 import polars as pl
@@ -16,7 +15,7 @@ from pipeline.normalise import NormalisedWave, normalise_prepared
 from pipeline.presets import prepare
 from pipeline.pseudonym import pseudonym_key
 from pipeline.readers import MAX_EXPORT_BYTES, ROW, Export, read_export, shorten
-from pipeline.settings import Settings, SettingsError
+from pipeline.settings import Settings
 from pipeline.staging import StagedWave, stage_wave
 from pipeline.waves import WaveError, WaveSpec, file_sha256, load_wave
 
@@ -79,24 +78,10 @@ class ReadWave:
         )
 
 
-def export_limit(settings: Settings, env: dict[str, str] | None = None) -> int:
-    """The largest export read, in bytes: PIPELINE_MAX_EXPORT_BYTES, else readers.MAX_EXPORT_BYTES.
-
-    Read from settings.max_export_bytes once pipeline.settings carries it; until then from the environment."""
-    limit = getattr(settings, "max_export_bytes", None)
-    if limit is not None:
-        return int(limit)
-    text = (os.environ if env is None else env).get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
-    if not text:
-        return MAX_EXPORT_BYTES
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise SettingsError(f"PIPELINE_MAX_EXPORT_BYTES={text!r}: use a whole number of bytes, e.g. "
-                            f"{MAX_EXPORT_BYTES} (the default, 256 MiB)")
-    return value
+def export_limit(settings: Settings) -> int:
+    """The largest export read, in bytes: settings.max_export_bytes (PIPELINE_MAX_EXPORT_BYTES, checked in
+    Settings), else readers.MAX_EXPORT_BYTES for Settings made in code."""
+    return settings.max_export_bytes if settings.max_export_bytes is not None else MAX_EXPORT_BYTES
 
 
 def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:

@@ -27,13 +27,14 @@ class SurveyPipeline(dg.ConfigurableResource):
     profile: str = "internal"
     min_cell: int = 3
     pseudonym_key_file: str
+    max_export_bytes: int | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> "SurveyPipeline":
         return cls(
             raw_dir=str(s.raw_dir), marts_dir=str(s.marts_dir), schemas_dir=str(s.schemas_dir),
             sql_dir=str(s.sql_dir), lang=s.lang, profile=s.profile, min_cell=s.min_cell,
-            pseudonym_key_file=str(s.pseudonym_key_file),
+            pseudonym_key_file=str(s.pseudonym_key_file), max_export_bytes=s.max_export_bytes,
         )
 
     @property
@@ -45,7 +46,7 @@ class SurveyPipeline(dg.ConfigurableResource):
             sql_dir=Path(self.sql_dir), lang=self.lang, profile=self.profile, min_cell=self.min_cell,
             # The secret never travels through Dagster config: it is read from the environment here.
             pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY") or None,
-            pseudonym_key_file=Path(self.pseudonym_key_file),
+            pseudonym_key_file=Path(self.pseudonym_key_file), max_export_bytes=self.max_export_bytes,
         )
 
     def codebook(self) -> Codebook:

@@ -28,3 +28,11 @@ def test_settings_made_in_code_leave_it_unset(tmp_path):
     assert Settings(raw_dir=tmp_path, marts_dir=tmp_path).max_export_bytes is None
     with pytest.raises(SettingsError, match=r"PIPELINE_MAX_EXPORT_BYTES='0': use a whole number of bytes"):
         Settings(raw_dir=tmp_path, marts_dir=tmp_path, max_export_bytes=0)
+
+
+def test_the_limit_reaches_the_dagster_runs(tmp_path):
+    from pipeline.resources import SurveyPipeline
+
+    settings = Settings.from_env({"PIPELINE_RAW_DIR": str(tmp_path / "raw"), "PIPELINE_MARTS_DIR": str(tmp_path / "m"),
+                                  "PIPELINE_MAX_EXPORT_BYTES": "8589934592"})
+    assert SurveyPipeline.from_settings(settings).settings.max_export_bytes == 8 * 2**30
