@@ -52,6 +52,8 @@ def connect(path: Path, sql_dir: Path, read_only: bool = False) -> Iterator[duck
     try:
         if not read_only:
             con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
+            for macros in sorted((sql_dir / "macros").glob("*.sql")):  # e.g. wilson_low(k, n, z) for the marts
+                con.execute(macros.read_text(encoding="utf-8"))
         yield con
     finally:
         con.close()

@@ -1,5 +1,5 @@
 -- item_indicators: one row per wave and closed item; headline share = top-2 (degree) or yes (yes/no),
--- with its Wilson 95 % interval (z bound as $z); small_n below $small_n_below.
+-- with its Wilson 95 % interval (sql/macros/intervals.sql, z bound as $z); small_n below $small_n_below.
 with distribution as (
     select * from marts.item_distribution
 ),
@@ -53,12 +53,8 @@ final as (
            case when has_top2 and n > 0 then 100.0 * top3_n / n end as top3_pct,
            headline_n,
            100.0 * p as headline_pct,
-           case when n > 0 then 100.0 * greatest(0.0,
-                ((p + $z * $z / (2 * n)) - $z * sqrt(p * (1 - p) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
-           end as ci_low,
-           case when n > 0 then 100.0 * least(1.0,
-                ((p + $z * $z / (2 * n)) + $z * sqrt(p * (1 - p) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
-           end as ci_high,
+           wilson_low(headline_n, n, $z) as ci_low,
+           wilson_high(headline_n, n, $z) as ci_high,
            case when scored_n > 0 then score_sum / scored_n end as mean_score,
            n < $small_n_below as small_n
     from shares

@@ -1,7 +1,8 @@
 -- wave_change: per closed item and consecutive pair of waves (ordered by fielded date, then wave key), the
 -- headline share (top-2 or yes) and the top-3 share in both waves, their difference in percentage points
 -- with Newcombe's hybrid score 95 % interval for a difference of independent proportions (method 10: built
--- from the Wilson intervals of both shares, z bound as $z), and the change in mean score.
+-- from the Wilson intervals of both shares; both macros in sql/macros/intervals.sql, z bound as $z), and the
+-- change in mean score.
 -- An item asked in only one of the two waves keeps its row; its differences are NULL.
 with waves as (
     select wave, fielded from marts.waves
@@ -50,12 +51,8 @@ shares as (
 wilson as (
     select shares.*,
            100.0 * q as top3_pct,
-           case when q is not null then 100.0 * greatest(0.0,
-                ((q + $z * $z / (2 * n)) - $z * sqrt(q * (1 - q) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
-           end as top3_ci_low,
-           case when q is not null then 100.0 * least(1.0,
-                ((q + $z * $z / (2 * n)) + $z * sqrt(q * (1 - q) / n + $z * $z / (4.0 * n * n))) / (1 + $z * $z / n))
-           end as top3_ci_high
+           wilson_low(top3_n, n, $z) as top3_ci_low,
+           wilson_high(top3_n, n, $z) as top3_ci_high
     from shares
 ),
 paired as (
@@ -83,16 +80,12 @@ final as (
            coalesce(n_to, 0)::bigint as n_to,
            headline_n_from, headline_n_to, headline_pct_from, headline_pct_to,
            headline_pct_to - headline_pct_from as headline_diff,
-           headline_pct_to - headline_pct_from - sqrt((headline_pct_to - l2) ** 2 + (u1 - headline_pct_from) ** 2)
-               as headline_diff_ci_low,
-           headline_pct_to - headline_pct_from + sqrt((u2 - headline_pct_to) ** 2 + (headline_pct_from - l1) ** 2)
-               as headline_diff_ci_high,
+           newcombe_low(headline_pct_from, l1, u1, headline_pct_to, l2, u2) as headline_diff_ci_low,
+           newcombe_high(headline_pct_from, l1, u1, headline_pct_to, l2, u2) as headline_diff_ci_high,
            top3_n_from, top3_n_to, top3_pct_from, top3_pct_to,
            top3_pct_to - top3_pct_from as top3_diff,
-           top3_pct_to - top3_pct_from - sqrt((top3_pct_to - tl2) ** 2 + (tu1 - top3_pct_from) ** 2)
-               as top3_diff_ci_low,
-           top3_pct_to - top3_pct_from + sqrt((tu2 - top3_pct_to) ** 2 + (top3_pct_from - tl1) ** 2)
-               as top3_diff_ci_high,
+           newcombe_low(top3_pct_from, tl1, tu1, top3_pct_to, tl2, tu2) as top3_diff_ci_low,
+           newcombe_high(top3_pct_from, tl1, tu1, top3_pct_to, tl2, tu2) as top3_diff_ci_high,
            mean_score_from, mean_score_to,
            mean_score_to - mean_score_from as mean_score_diff,
            coalesce(n_from, 0) < $small_n_below or coalesce(n_to, 0) < $small_n_below as small_n,
