@@ -140,6 +140,7 @@ def _labels(value: object, where: str) -> dict[str, str]:
 
 
 def parse_codebook(text: str, path: Path) -> Codebook:
+    sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()  # of the file as written
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -176,10 +177,10 @@ def parse_codebook(text: str, path: Path) -> Codebook:
                 label=_labels(_require(cspec, "label", f"category {key}.{ckey}"), f"category {key}.{ckey} label"),
             )
             cats.append(cat)
-            for text in (ckey, str(cat.code), *cat.label.values()):
-                norm = normalise_text(text)
+            for word in (ckey, str(cat.code), *cat.label.values()):
+                norm = normalise_text(word)
                 if index.get(norm, ckey) != ckey:
-                    raise CodebookError(f"codebook: scale {key}: {text!r} would mean both {index[norm]} and {ckey}")
+                    raise CodebookError(f"codebook: scale {key}: {word!r} would mean both {index[norm]} and {ckey}")
                 index[norm] = ckey
         scales[key] = Scale(key=key, label=_labels(spec.get("label"), f"scale {key} label"), categories=tuple(cats))
         label_index[key] = index
@@ -208,16 +209,16 @@ def parse_codebook(text: str, path: Path) -> Codebook:
 
     seen: dict[str, str] = {}
     for item in items.values():
-        for text in (item.code, *item.question.values(), *item.aliases):
-            norm = normalise_text(text)
+        for header in (item.code, *item.question.values(), *item.aliases):
+            norm = normalise_text(header)
             if seen.get(norm, item.code) != item.code:
-                raise CodebookError(f"codebook: header text {text!r} would mean both {seen[norm]} and {item.code}")
+                raise CodebookError(f"codebook: header text {header!r} would mean both {seen[norm]} and {item.code}")
             seen[norm] = item.code
 
     reporting = raw.get("reporting") or {}
     return Codebook(
         path=path,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sha256=sha256,
         title=_labels(raw.get("title"), "title"),
         levels=dict(sorted(levels.items(), key=lambda kv: kv[1].order)),
         scales=scales,

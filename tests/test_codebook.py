@@ -66,3 +66,13 @@ def test_one_label_meaning_two_categories_is_refused(tmp_path):
         'da: "I høj grad"', 'da: "I svært høy grad"', 1)
     with pytest.raises(CodebookError, match="both very_high and high"):
         parse_codebook(text, tmp_path / "codebook.yaml")
+
+
+def test_the_codebook_hash_is_of_the_file_as_written(tmp_path):
+    import hashlib
+
+    source = PROJECT_ROOT / "schemas" / "codebook.yaml"
+    assert load_codebook(source).sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    other = tmp_path / "codebook.yaml"
+    other.write_bytes(source.read_bytes() + b"\n# a comment\n")
+    assert load_codebook(other).sha256 == hashlib.sha256(other.read_bytes()).hexdigest() != load_codebook(source).sha256
