@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import dagster as dg
+import duckdb
 
 from pipeline.settings import Settings
 from pipeline.waves import discover_waves, invalid_wave_folders
@@ -175,7 +176,7 @@ def _staged_partitions(result: dg.ExecuteInProcessResult) -> set[str]:
             if e.asset_key == STAGED and e.partition is not None}
 
 
-def ingest_waves(defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str],
+def ingest_waves(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str],
                  tags: dict[str, str]) -> dict[str, list[str]]:
     """Ingest the waves in as few runs as the partition order allows; returns wave -> failure messages for the
     waves that failed (printed as they finish, in partition order)."""
@@ -198,6 +199,17 @@ def ingest_waves(defs: dg.Definitions, instance: dg.DagsterInstance, waves: list
                 for wave, messages in _wave_failures(again, part).items():
                     problems.setdefault(wave, []).extend(messages)
                 staged |= _staged_partitions(again)
+            lost = [w for w in pending if w not in staged]
+            if lost:
+                # Their new raw rows must not meet their older staging rows in the marts: take them out whole,
+                # as the staging step does for a wave it stops.
+                from pipeline.warehouse import connect, delete_wave
+
+                with connect(settings.work_db, settings.sql_dir) as con:
+                    for wave in lost:
+                        delete_wave(con, wave)
+                        problems.setdefault(wave, []).append(
+                            "read but not staged: left out of the marts until the next build")
         for wave in stretch:
             if wave in staged and wave not in problems:
                 print(f"  wave {wave}: ingested")
@@ -217,8 +229,13 @@ def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
     if not settings.work_db.exists():
         return []
     current = wave_fingerprints(settings, load_codebook(settings.codebook_file), waves)
-    with connect(settings.work_db, settings.sql_dir) as con:
-        stored = staged_fingerprints(con)
+    try:
+        with connect(settings.work_db, settings.sql_dir) as con:
+            stored = staged_fingerprints(con)
+    except duckdb.Error as exc:
+        print(f"samskabelse: note – the fingerprints in {settings.work_db} could not be read "
+              f"({str(exc).splitlines()[0]}): every wave is ingested again", file=sys.stderr)
+        return []
     return [w for w in waves if current[w] is not None and stored.get(w) == current[w]]
 
 
@@ -241,7 +258,7 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     kept = [] if force else unchanged_waves(settings, waves)
     for wave in kept:
         print(f"  wave {wave}: unchanged, kept")
-    failed = ingest_waves(defs, instance, [w for w in waves if w not in kept], tags)
+    failed = ingest_waves(settings, defs, instance, [w for w in waves if w not in kept], tags)
     result = defs.resolve_job_def("build_marts").execute_in_process(instance=instance, raise_on_error=False,
                                                                     run_config=QUIET, tags=tags)
     if not result.success:
@@ -258,7 +275,8 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     if skipped:
         print(f"samskabelse: {len(skipped)} folder(s) skipped (not a valid wave name), see above", file=sys.stderr)
     if failed:
-        print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(sorted(failed))} (their earlier data, if any, are kept)",
+        print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(sorted(failed))} "
+              "(a wave that failed on reading keeps its earlier data; one stopped in staging is left out until fixed)",
               file=sys.stderr)
     return 1 if failed or skipped or checks else 0
 

@@ -16,7 +16,7 @@ drawn (their label is ":"), and their total share is shown apart as a hatched ba
 counts, which readers of the tables can work out anyway).
 
 Cache (FigureCache): a chart is drawn only when what determines its bytes changed. Its key is a sha256 over
-FIGURES_VERSION (this file's source and the matplotlib version), the language, the chart's id, the views it
+figures_version() (the source of this module and disclosure.py, the matplotlib, Pillow and numpy versions), the language, the chart's id, the views it
 draws (hidden cells included) and the codebook texts and categories it uses; <key>.svg / <key>.png are kept
 in a folder of the build area (<marts>/.build/figure_cache/), written atomically, and entries no build uses
 any more are pruned.
@@ -271,9 +271,19 @@ def figure_paths(wave: str, kind: str, key: str) -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def figures_version() -> str:
-    """What every chart's bytes depend on beyond its inputs: this module's source and matplotlib's version."""
-    source = Path(__file__).read_bytes()
-    return hashlib.sha256(source + b"\0matplotlib " + matplotlib.__version__.encode()).hexdigest()
+    """What every chart's bytes depend on beyond its inputs: the source of this module and of
+    pipeline/disclosure.py (the views' computed properties), and the versions of matplotlib, Pillow (PNG
+    encoding) and numpy."""
+    import numpy
+    import PIL
+
+    digest = hashlib.sha256()
+    for module in (Path(__file__), Path(__file__).with_name("disclosure.py")):
+        digest.update(module.read_bytes() + b"\0")
+    for name, version in (("matplotlib", matplotlib.__version__), ("Pillow", PIL.__version__),
+                          ("numpy", numpy.__version__)):
+        digest.update(f"{name} {version}\0".encode())
+    return digest.hexdigest()
 
 
 def _scale_inputs(codebook: Codebook, scale: Scale, lang: str) -> list:

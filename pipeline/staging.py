@@ -179,7 +179,6 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
     if dropped:
         respondents = respondents.filter(~pl.col("source_row").is_in(sorted(dropped)))
         cells = cells.filter(~pl.col("source_row").is_in(sorted(dropped)))
-    complete = respondents.select("source_row", "complete")
 
     text_codes = [i.code for i in codebook.text_items()]
     is_text = cells.get_column("item").is_in(text_codes)

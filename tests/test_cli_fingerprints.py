@@ -1,6 +1,8 @@
 """Issue 6: `python -m pipeline.cli build` re-ingests only waves whose inputs changed (wave fingerprints), and
 ingests the changed waves in as few Dagster runs as the partition order allows (partition ranges)."""
 
+import hashlib
+import hmac
 from collections import Counter
 
 import dagster as dg
@@ -10,7 +12,7 @@ import pytest
 from helpers import make_settings, read_sample_rows, write_csv_wave
 from pipeline import cli
 from pipeline.codebook import load_codebook
-from pipeline.fingerprints import build_inputs, wave_fingerprint
+from pipeline.fingerprints import KEY_CONSTANT, build_inputs, wave_fingerprint
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -133,7 +135,8 @@ def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):
         failures = [line for line in captured.err.splitlines() if line.startswith("  wave ")]
         assert failures == [f"  wave b: FAILED – raw__wave_export: {settings.raw_dir / 'b' / NO_HEADER}"]
         assert captured.err.rstrip().endswith(
-            "samskabelse: 1 wave(s) failed: b (their earlier data, if any, are kept)")
+            "samskabelse: 1 wave(s) failed: b (a wave that failed on reading keeps its earlier data; one stopped in "
+            "staging is left out until fixed)")
         assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("c",)]
         assert work(settings, "select distinct wave from staging.responses order by wave") == [("a",), ("c",)]
         assert work(settings, "select wave from raw.waves order by wave") == [("a",), ("c",)]
@@ -227,5 +230,16 @@ def test_the_fingerprint_follows_every_input(tmp_path, monkeypatch, change):
         (settings.raw_dir / "a" / "labels.csv").write_text("variable;code;label\n", encoding="utf-8")
     after = wave_fingerprint(settings, "a", build_inputs(settings, codebook))
     assert after != before
-    assert "test-key" not in str(build_inputs(settings, codebook)) and "another-key" not in str(
-        build_inputs(settings, codebook))
+    key = settings.pseudonym_key.encode()
+    assert build_inputs(settings, codebook)["pseudonym key"] == hmac.new(key, KEY_CONSTANT, hashlib.sha256).hexdigest()
+
+
+def test_unreadable_fingerprints_mean_every_wave_is_ingested_again(tmp_path, capsys):
+    settings = make_settings(tmp_path)
+    write_wave(settings.raw_dir, "a")
+    settings.work_db.parent.mkdir(parents=True)
+    settings.work_db.write_bytes(b"not a duckdb file" * 100)
+    assert cli.unchanged_waves(settings, ["a"]) == []
+    err = capsys.readouterr().err
+    assert err.startswith(f"samskabelse: note – the fingerprints in {settings.work_db} could not be read (")
+    assert err.rstrip().endswith("): every wave is ingested again")

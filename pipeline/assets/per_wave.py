@@ -19,7 +19,7 @@ def failure_text(exc: BaseException, expected: tuple[type[BaseException], ...]) 
     the exception's type and message as Dagster would show it."""
     if isinstance(exc, expected):
         return str(exc)
-    return traceback.format_exception_only(exc)[-1].strip()
+    return "".join(traceback.format_exception_only(exc)).strip()  # with any notes the exception carries
 
 
 def outcome(

@@ -78,7 +78,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             meta[f"{wave}: dropped headers (personal data / drop)"] = dg.MetadataValue.json(n.dropped_headers)
             meta[f"{wave}: read as"] = dg.MetadataValue.json(read.describe())
             meta[f"{wave}: input fingerprint"] = fingerprint or "(folder unreadable)"
-            meta["preview"] = preview(n.cells.drop("respondent_key"))
+            meta["preview"] = preview(n.cells.drop("respondent_key", "value"))  # values may be free text
             done[wave] = {RAW: meta}
             for note in n.notes:
                 if note.startswith("wave.yaml says"):
