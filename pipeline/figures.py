@@ -404,8 +404,8 @@ class FigureCache:
         removed = 0
         if not self.folder.is_dir():
             return 0
+        keep = self.used | self.fragments_used
         for path in sorted(self.folder.iterdir()):
-            keep = self.used | self.fragments_used
             if path.is_file() and (path.name.startswith(".") or path.name.split(".")[0] not in keep):
                 path.unlink(missing_ok=True)
                 removed += 1
