@@ -3,6 +3,7 @@ ingests the changed waves in as few Dagster runs as the partition order allows (
 
 import hashlib
 import hmac
+import shutil
 from collections import Counter
 
 import dagster as dg
@@ -243,3 +244,16 @@ def test_unreadable_fingerprints_mean_every_wave_is_ingested_again(tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith(f"samskabelse: note – the fingerprints in {settings.work_db} could not be read (")
     assert err.rstrip().endswith("): every wave is ingested again")
+
+
+def test_the_ingest_code_version_follows_the_staging_sql(tmp_path):
+    from pipeline.fingerprints import ingest_code_version
+
+    first, second = tmp_path / "sql1", tmp_path / "sql2"
+    for folder in (first, second):
+        shutil.copytree(PROJECT_ROOT / "sql", folder)
+    assert ingest_code_version(first) == ingest_code_version(second) == ingest_code_version(PROJECT_ROOT / "sql")
+    tables = second / "staging" / "_tables.sql"
+    tables.write_text(tables.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+    ingest_code_version.cache_clear()
+    assert ingest_code_version(second) != ingest_code_version(first)
