@@ -39,7 +39,8 @@ def materialized(instance, key=STAGED) -> Counter:
 
 
 def ingest_runs(instance) -> list[dg.DagsterRun]:
-    return sorted(instance.get_runs(filters=dg.RunsFilter(job_name="ingest_wave")), key=lambda r: r.run_id)
+    """Oldest first (get_runs lists the newest first; run ids are random)."""
+    return list(reversed(instance.get_runs(filters=dg.RunsFilter(job_name="ingest_wave"))))
 
 
 def work(settings, sql):
