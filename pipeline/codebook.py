@@ -87,6 +87,10 @@ class Codebook:
     _label_index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     # Lookups ---------------------------------------------------------------------------------
+    def word(self, key: str, lang: str, **fmt: object) -> str:
+        """A word of the reports from the ui section, in `lang`, with {placeholders} filled in."""
+        return self.ui[key][lang].format(**fmt)
+
     def scale_of(self, item: str) -> Scale:
         return self.scales[self.items[item].scale]
 

@@ -117,10 +117,6 @@ def polarity(codebook: Codebook, scale: Scale) -> Polarity:
     return Polarity(side, outward, colour)
 
 
-def _ui(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
-    return codebook.ui[key][lang].format(**fmt)
-
-
 def _pct_label(pct: float | None) -> str:
     return "" if pct is None else f"{pct:.0f} %"
 
@@ -158,11 +154,11 @@ def item_chart(codebook: Codebook, lang: str, view: ItemView) -> Figure:
         ax.set_xlim(0, 112)
         ax.set_xticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"])
         ax.tick_params(axis="y", length=0)
-        number = f"{_ui(codebook, 'figure', lang)} {item.figure}: " if item.figure is not None else ""
+        number = f"{codebook.word('figure', lang)} {item.figure}: " if item.figure is not None else ""
         ax.set_title("\n".join(textwrap.wrap(number + item.question[lang], 72)), loc="left", fontsize=10,
                      color=TEXT)
         n_text = SUPPRESSED if view.n_hidden else str(view.n)
-        ax.set_xlabel(f"{_ui(codebook, 'wave', lang)} {view.wave} · n = {n_text}", loc="left", color=TEXT)
+        ax.set_xlabel(f"{codebook.word('wave', lang)} {view.wave} · n = {n_text}", loc="left", color=TEXT)
     return fig
 
 
@@ -248,7 +244,7 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
                    for key, (label, colour) in legend.items()]
         if suppressed_any:
             handles.append(Patch(facecolor="white", edgecolor=HATCH_EDGE, hatch="////",
-                                 label=f"{SUPPRESSED} {_ui(codebook, 'suppressed', lang)}"))
+                                 label=f"{SUPPRESSED} {codebook.word('suppressed', lang)}"))
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False,
                    fontsize=8)
     return fig
@@ -424,12 +420,9 @@ def figure_files(codebook: Codebook, lang: str, views: dict[tuple[str, str], Ite
     return dict(sorted(out.items()))
 
 
-def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView],
-                   cache: FigureCache | None = None) -> dict[str, bytes]:
-    """Every chart as relative path (under reports/figures/) → bytes, sorted by path (through the cache if
-    one is given)."""
-    if cache is not None:
-        return {rel: path.read_bytes() for rel, path in figure_files(codebook, lang, views, cache).items()}
+def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]) -> dict[str, bytes]:
+    """Every chart as relative path (under reports/figures/) → bytes, sorted by path, drawn in memory (the
+    build goes through the cache: figure_files)."""
     out: dict[str, bytes] = {}
     for chart in charts(codebook, lang, views):
         for fmt, data in _render(chart.draw(), chart.stem).items():

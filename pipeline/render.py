@@ -62,7 +62,7 @@ OPEN_ANSWERS_SHOWN = 200  # quotes shown per item and wave; all of them are in t
 
 def ui_word(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
     """A word of the reports from the codebook's ui section, in `lang`, with {placeholders} filled in."""
-    return codebook.ui[key][lang].format(**fmt)
+    return codebook.word(key, lang, **fmt)
 
 
 def _count(n: int, lang: str) -> str:
