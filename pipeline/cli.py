@@ -39,14 +39,23 @@ from pipeline.settings import Settings
 from pipeline.waves import discover_waves, invalid_wave_folders
 
 
+def _bug_text(err) -> str:
+    """A step failure that is not a dg.Failure is a bug: its message with the stack trace (innermost cause)."""
+    if err is None:
+        return "failed"
+    while err.cause is not None:
+        err = err.cause
+    return ("unexpected error (a bug, please report it with this trace): " + err.message.strip() + "\n"
+            + "".join(err.stack).rstrip())
+
+
 def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     messages = []
     for event in result.all_events:
         if event.is_step_failure:
             data = event.step_failure_data
             err = data.error
-            text = (data.user_failure_data.description if data.user_failure_data else None) or (
-                err.message.strip() if err else "failed")
+            text = (data.user_failure_data.description if data.user_failure_data else None) or _bug_text(err)
             messages.append(f"{event.step_key}: {text}")
     return messages
 
@@ -66,8 +75,7 @@ def _wave_failures(result: dg.ExecuteInProcessResult, waves: list[str]) -> dict[
             for wave, text in meta[FAILED_WAVES].value.items():
                 out.setdefault(wave, []).append(f"{event.step_key}: {text}")
         else:
-            text = (data.user_failure_data.description if data.user_failure_data else None) or (
-                data.error.message.strip() if data.error else "failed")
+            text = (data.user_failure_data.description if data.user_failure_data else None) or _bug_text(data.error)
             for wave in waves:
                 out.setdefault(wave, []).append(f"{event.step_key}: {text}")
     return out
@@ -84,7 +92,9 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
     return out
 
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's console log stays quiet: this command prints one line per data error itself (and the stack trace
+# only for a bug); the full event log of every run is in the Dagster UI.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Runs this command starts carry the marts folder they build into.
 CLI_TAG = "samskabelse/cli_marts_dir"
 BUSY = 2

@@ -103,17 +103,26 @@ class Codebook:
     def items_of_level(self, level: str) -> list[Item]:
         return [i for i in self.items.values() if i.level == level]
 
-    def category_lookup(self, scale: str) -> dict[str, str]:
-        """Normalised label / key / default code → category key, for one scale."""
-        return self._label_index[scale]
+    def category_lookup(self, scale: str, codes: bool = True) -> dict[str, str]:
+        """Normalised label / key / default code → category key, for one scale. codes=False leaves the
+        default codes out (a wave.yaml `values:` map of the scale says what its codes mean)."""
+        if codes:
+            return self._label_index[scale]
+        return {normalise_text(w): c.key for c in self.scales[scale].categories for w in (c.key, *c.label.values())}
 
     def header_lookup(self) -> dict[str, str]:
-        """Normalised item code / question text (any language) / alias → item code."""
+        """Normalised question text (any language) / alias → item code. Item codes are not in it: a code
+        matches a header only exactly (see `item_of_code`), since tools name their own columns V1, Q3, v3…"""
         out: dict[str, str] = {}
         for item in self.items.values():
-            for text in (item.code, *item.question.values(), *item.aliases):
+            for text in (*item.question.values(), *item.aliases):
                 out.setdefault(normalise_text(text), item.code)
         return out
+
+    def item_of_code(self, header: str) -> str | None:
+        """The item whose code is exactly this header (case and all, surrounding spaces aside), else None."""
+        code = header.strip()
+        return code if code in self.items else None
 
     def role_lookup(self) -> dict[str, str]:
         """Normalised metadata header → role (respondent_id, submitted_at, status)."""

@@ -78,6 +78,18 @@ class ReadWave:
         )
 
 
+UNMAPPED_NAMED = 5  # unmapped headers named in a log line; the full list is in the run metadata
+
+
+def unmapped_summary(headers: list[str]) -> str:
+    """One short line about the headers that map to nothing: the count and the first few (a LimeSurvey export
+    can have 600; the full list is in the run metadata, "unmapped headers")."""
+    named = ", ".join(shorten(h, 60) for h in headers[:UNMAPPED_NAMED])
+    more = f" and {len(headers) - UNMAPPED_NAMED} more (all in the run metadata)" if len(headers) > UNMAPPED_NAMED else ""
+    return (f"{len(headers)} header(s) map to nothing: {named}{more}; map them in wave.yaml columns (to an item "
+            "or to drop) if they hold answers")
+
+
 def export_limit(settings: Settings) -> int:
     """The largest export read, in bytes: settings.max_export_bytes (PIPELINE_MAX_EXPORT_BYTES, checked in
     Settings), else readers.MAX_EXPORT_BYTES for Settings made in code."""
@@ -90,20 +102,21 @@ def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     prepared = prepare(export, spec, codebook)
     normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
-    _stop_early_when_mostly_unmatched(normalised, codebook, f"{wave}/{spec.export}")
+    _stop_early_when_mostly_unmatched(normalised, codebook, f"{wave}/{spec.export}", spec.values)
     kept = replace(prepared.export, frame=prepared.export.frame.select(ROW))
     return ReadWave(spec=spec, export=kept, normalised=normalised, sha256=file_sha256(spec.export_path),
                     asked_items=asked)
 
 
-def _stop_early_when_mostly_unmatched(normalised: NormalisedWave, codebook: Codebook, export_name: str) -> None:
+def _stop_early_when_mostly_unmatched(normalised: NormalisedWave, codebook: Codebook, export_name: str,
+                                      value_maps: dict[str, dict[str, str]]) -> None:
     """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage now
     (same check and message as the staging step) so the wave fails before anything of it is written."""
     cells = normalised.cells
     closed = [i.code for i in codebook.closed_items()]
     unmatched = cells.select((pl.col("category").is_null() & pl.col("item").is_in(closed)).sum()).item()
     if cells.height and unmatched / cells.height > MAX_QUARANTINE_SHARE:
-        stage(normalised, codebook, export_name)
+        stage(normalised, codebook, export_name, value_maps)
 
 
 READ_BACK_ROWS = 1 << 20  # cells fetched from the work database at a time by read_normalised
@@ -168,11 +181,23 @@ class TooMuchQuarantined(WaveError):
     """More than MAX_QUARANTINE_SHARE of a wave's cells would be quarantined: the wave stops."""
 
 
-def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str) -> StagedWave:
-    staged = stage_wave(normalised, codebook)
+def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str,
+          value_maps: dict[str, dict[str, str]] | None = None) -> StagedWave:
+    staged = stage_wave(normalised, codebook, value_maps)
     n_cells = normalised.cells.height
     share = quarantine_share(staged, n_cells)
     if share > MAX_QUARANTINE_SHARE:
+        duplicated = staged.conflicting_duplicates
+        if duplicated:
+            dup_cells = staged.quarantine.filter(pl.col("reason").str.starts_with("the respondent id of this row")).height
+            if dup_cells * 2 >= staged.quarantine.height:
+                raise TooMuchQuarantined(
+                    f"{export_name}: {duplicated} rows share a respondent id with another row but differ in their "
+                    f"answers ({dup_cells} of the {staged.quarantine.height} cells that would be quarantined): the "
+                    "column read as the respondent id is probably not one (e.g. a school or a form counter). Name "
+                    "the tool's respondent-id column in wave.yaml columns (`<header>: respondent_id`), or map that "
+                    "column to drop; the wave was not updated"
+                )
         sample = staged.quarantine.head(3)
         examples = "; ".join(
             f"row {r['source_row']}, column {shorten(r['column'])}: {shorten(r['value'])}"

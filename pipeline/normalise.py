@@ -17,7 +17,7 @@ hold no answer) are left out and counted in `excluded_rows`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -79,9 +79,25 @@ def item_candidates(texts: tuple[str, ...] | list[str]) -> list[str]:
     return [t for t in out if t and t.strip()]
 
 
+ID_WORDS = re.compile(r"(?:^|[\s_\-.])id$|^(?:respondent|response|submission|record|external)\s*_?id\b")
+
+
+def looks_like_id(norm: str) -> bool:
+    """A normalised header or label that names an identifier: "id", "school id", "… - id", "responseid"."""
+    return bool(ID_WORDS.search(norm)) or norm in ("id", "respondentid", "responseid", "recordid")
+
+
 def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
                 alternates: tuple[tuple[str, ...], ...] | None = None,
                 fixed: dict[int, str] | None = None) -> list[ColumnMap]:
+    """Each column's target and the rule that decided it (ColumnMap.matched_by):
+
+    columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any of its texts
+    is a personal-data header of the codebook) > role (a metadata header of the codebook) > codebook (a
+    question text or alias, in any of its texts) > code (the header is exactly an item code, case and all,
+    and no label of the column says otherwise) > id (a text names an identifier: kept out as personal data) >
+    unmapped. A column whose header is an item code but whose label says something else is unmapped
+    (matched_by "code, label differs") and shown by `make inspect`."""
     items = codebook.header_lookup()
     roles = codebook.role_lookup()
     personal = {normalise_text(h) for h in codebook.personal_data_headers}
@@ -94,17 +110,30 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
         norms = [normalise_text(t) for t in texts]
         display = header if header.strip() else (texts[1] if len(texts) > 1 else f"(column {index + 1}, no header)")
         user = next((spec.columns[n] for n in norms if n in spec.columns), None)
-        item = next((items[normalise_text(t)] for t in item_candidates(texts) if normalise_text(t) in items), None)
+        candidates = item_candidates(texts)
+        item = next((items[normalise_text(t)] for t in candidates if normalise_text(t) in items), None)
+        # An item code in a label (label row, variable label) says what the column is; a code that is only the
+        # header counts when no label (other than the code itself) says something else.
+        in_label = next((codebook.item_of_code(t) for t in item_candidates(texts[1:]) if codebook.item_of_code(t)), None)
+        by_code = in_label or next((codebook.item_of_code(t) for t in candidates if codebook.item_of_code(t)), None)
+        labelled = [] if in_label else [t for t in texts[1:] if t.strip() and normalise_text(t) != normalise_text(texts[0])
+                                        and not codebook.item_of_code(t)]
         if user is not None:
             target, how = user, "columns"
         elif index in fixed:
             target, how = fixed[index], "preset"
-        elif item is not None:
-            target, how = item, "codebook"
         elif any(n in personal for n in norms):
             target, how = "personal_data", "personal_data"
         elif any(n in roles for n in norms):
             target, how = next(roles[n] for n in norms if n in roles), "role"
+        elif item is not None:
+            target, how = item, "codebook"
+        elif by_code is not None and not labelled:
+            target, how = by_code, "code"
+        elif any(looks_like_id(n) for n in norms):
+            target, how = "personal_data", "id"
+        elif by_code is not None:
+            target, how = "unmapped", "code, label differs"
         else:
             target, how = "unmapped", "unmapped"
         if target in codebook.items or target in ROLE_TARGETS:
@@ -118,16 +147,39 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
     return out
 
 
-def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codebook) -> dict[str, str | None]:
-    """Distinct cell values of one column → category key (None when nothing matches)."""
-    lookup = codebook.category_lookup(scale)
+def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codebook,
+                  code_of_label: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Distinct cell values of one column → category key (None when nothing matches). code_of_label: the
+    column's value labels reversed (label → the tool's code), so wave.yaml `values:` may name either."""
+    # A wave.yaml map of the scale replaces the default codes: a code it leaves out matches nothing
+    # (quarantined), never the codebook's default code of the same number.
     overrides = spec.values.get(scale, {})
+    lookup = codebook.category_lookup(scale, codes=scale not in spec.values)
     out: dict[str, str | None] = {}
     for value in values.drop_nulls().unique().to_list():
         norm = normalise_text(value)
         if norm.endswith(".0") and norm[:-2].isdigit():
             norm = norm[:-2]
-        out[value] = overrides.get(norm) or lookup.get(norm)
+        code = (code_of_label or {}).get(value.strip())
+        out[value] = overrides.get(norm) or (overrides.get(normalise_text(code)) if code else None) or lookup.get(norm)
+    return out
+
+
+def declared_missing_texts(export: Export, col: ColumnMap, spec: WaveSpec, codebook: Codebook) -> dict[str, str]:
+    """The cell texts of a column that the file declares user-missing (SPSS), and not mapped by wave.yaml
+    `values:` (by code or label) to a category: text → the code. Such cells count as unanswered."""
+    codes = export.missing_values.get(col.index)
+    if not codes or col.target not in codebook.items:
+        return {}
+    scale = codebook.scale_of(col.target).key
+    mapped = spec.values.get(scale, {})
+    labels = export.value_labels.get(col.index, {})
+    out = {}
+    for code in sorted(codes):
+        label = labels.get(code)
+        if normalise_text(code) in mapped or (label is not None and normalise_text(label) in mapped):
+            continue
+        out[label if label is not None else code] = code
     return out
 
 
@@ -168,6 +220,22 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
                 f"Put the tool's labels file (variable;code;label) in {spec.folder} and name it in wave.yaml "
                 "`labels:`, or map the codes to categories in wave.yaml `values:`"
             )
+
+    # Declared user-missing codes (SPSS "DK" = 8, "NA" = 9, …) are unanswered unless wave.yaml maps them.
+    missing_notes = []
+    blanks = []
+    for c in item_cols:
+        texts = declared_missing_texts(export, c, spec, codebook)
+        if texts:
+            hits = export.frame.select(pl.col(c.name).str.strip_chars().is_in(list(texts)).sum()).item()
+            if hits:
+                missing_notes.append(f"{c.header}: {hits} cell(s) declared missing in the file "
+                                     f"({', '.join(f'{t} = {k}' if t != k else k for t, k in texts.items())}) "
+                                     "counted as unanswered")
+            blanks.append(pl.when(pl.col(c.name).str.strip_chars().is_in(list(texts))).then(None)
+                          .otherwise(pl.col(c.name)).alias(c.name))
+    if blanks:
+        export = replace(export, frame=export.frame.with_columns(blanks))
 
     source_file = export.path.name
     by_role = {c.target: c for c in columns if c.target in ROLE_TARGETS}
@@ -227,9 +295,11 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         pl.lit(status_column, dtype=pl.Utf8).alias("status_column"),
         role_col("submitted_at"),
     )
-    cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook)
+    cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook,
+                   export.value_labels)
     return NormalisedWave(respondents=respondents, cells=cells, columns=columns, tool=prepared.tool,
-                          exported_rows=export.n_rows, excluded_rows=excluded, notes=prepared.notes)
+                          exported_rows=export.n_rows, excluded_rows=excluded,
+                          notes=(*prepared.notes, *missing_notes))
 
 
 def cell_types(codebook: Codebook, wave: str, source_file: str, headers: list[str]) -> dict[str, pl.DataType]:
@@ -249,7 +319,7 @@ CHUNK_ROWS = 1 << 15  # respondents turned into cells at a time (bounds the memo
 
 
 def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source_file: str,
-           codebook: Codebook) -> pl.DataFrame:
+           codebook: Codebook, value_labels: dict[int, dict[str, str]] | None = None) -> pl.DataFrame:
     """One row per non-blank item cell, sorted by (source_row, item): the wide frame's item columns
     (sorted by item code) stacked row by row, in chunks of CHUNK_ROWS respondents."""
     types = cell_types(codebook, spec.key, source_file, [c.header for c in ordered])
@@ -266,8 +336,9 @@ def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source
         if scale.is_text:
             category_exprs.append(pl.lit(None, dtype=types["category"]).alias(f"_g{k}"))
         else:
+            code_of_label = {lab: code for code, lab in (value_labels or {}).get(col.index, {}).items()}
             mapping = _category_map(frame.get_column(col.name).drop_nulls().unique().str.strip_chars(), scale.key,
-                                    spec, codebook)
+                                    spec, codebook, code_of_label)
             mapping = {v: c for v, c in mapping.items() if c is not None}
             category_exprs.append(
                 values.replace_strict(mapping, default=None, return_dtype=types["category"]).alias(f"_g{k}")

@@ -15,11 +15,11 @@ tool encodes completeness in its own way, a derived status per row:
 
 | tool         | recognised by (auto)                                    | header rows |
 |--------------|---------------------------------------------------------|-------------|
-| surveyxact   | `respondentid` + `statoverall_N`/`stato_N`, or a workbook with sheets Dataset + Labels | 1 |
-| qualtrics    | `ResponseId` + `StartDate`/`Finished`, or an `{"ImportId": …}` row | 3 (or 2)   |
-| surveymonkey | `Respondent ID` + `Collector ID`                        | 2           |
+| surveyxact   | three or more `statoverall_N`/`stato_N` dummies, `respondentid` + `statoverall`, a workbook with sheets Dataset + Labels, or (no other signature) a labels table named in wave.yaml / labels + structure files beside the export | 1 |
+| qualtrics    | `ResponseId` + `StartDate`/`Finished`, an `{"ImportId": …}` row, or the legacy `V1,V2,V3…` tags over a `ResponseID` label row | 3 (or 2) |
+| surveymonkey | `Respondent ID` + `Collector ID` (spaces or not)         | 2           |
 | limesurvey   | `id` + `submitdate` + `lastpage`/`startlanguage`        | 1           |
-| nettskjema   | `$submission_id` / `$created` / `$answer_time_ms`       | 1           |
+| nettskjema   | `$submission_id` / `$created` / `$answer_time_ms`, or the older `NR`, `Opprettet`, `Endret` | 1 |
 | msforms      | `ID, Start time, Completion time` first                 | 1           |
 | googleforms  | `Timestamp` first                                       | 1           |
 | generic      | anything else (headers matched to the codebook)         | 1           |
@@ -162,16 +162,25 @@ SX_STATE_LABELS = {
     5: ["frafalt", "frafaldet", "dropped out", "avbrutt", "afbrudt"],
 }
 ON = {"1", "true", "yes", "ja", "x"}
+def _sx_detect(e: Export) -> bool:
+    """SurveyXact: its status dummies (stato_1..5 / statoverall_1..5, at least three of them; real datasets may
+    lack `respondentid`), `respondentid` with a status column, or a workbook with Dataset and Labels sheets."""
+    norms = _norms(e)
+    dummies = {h for h in norms if SX_STATUS.match(h)}
+    return len(dummies) >= 3 or ("respondentid" in norms and any(h in SX_STATUS_SINGLE for h in norms)) \
+        or {"dataset", "labels"} <= {s.strip().casefold() for s in e.sheets}
+
+
 SURVEYXACT = Preset(
-    "surveyxact", "SurveyXact dataset (codes) + labels table, or workbook with Dataset/Labels/Structure",
-    detect=lambda e: ("respondentid" in _norms(e) and any(SX_STATUS.match(h) or h in SX_STATUS_SINGLE for h in _norms(e)))
-    or {"dataset", "labels"} <= {s.strip().casefold() for s in e.sheets},
+    "surveyxact", "SurveyXact dataset (codes) + labels table (+ structure), or workbook with Dataset/Labels/Structure",
+    detect=_sx_detect,
     roles=_roles(
         ("respondent_id", ["respondentid"]),
         ("submitted_at", ["closetime"]),
         ("drop", ["starttime", "lastupdated", "distributiondate", "distributionsdato", "language", "sprog", "språk",
                   "statoverall", "stato", "externalkey"]),
-        ("personal_data", ["email", "e-mail", "name", "navn", "phone", "telefon", "mobil", "mobile"]),
+        ("personal_data", ["email", "e-mail", "name", "navn", "phone", "telefon", "mobil", "mobile", "forn", "ettern",
+                           "fornavn", "etternavn", "efternavn", "orgnr"]),
     ),
     prefixes=(("statoverall_", "drop"), ("stato_", "drop")),
 )
@@ -192,33 +201,51 @@ def _parse_labels(rows: list[list[str]]) -> dict[str, dict[str, str]]:
 
 def _parse_structure(rows: list[list[str]]) -> dict[str, str]:
     """Structure sheet → variable → question text. Uses a header row naming the columns if there is one."""
-    var_words = {"variable", "variabel", "variable name", "variabelnavn", "variabelnavn", "name", "navn", "kode"}
-    text_words = {"label", "text", "tekst", "question", "spørgsmål", "spørsmål", "variable label",
+    # SurveyXact's own header: questionName, variableName, questionType, subType, questionText, choiceValue, choiceText
+    var_words = {"variablename", "variable", "variabel", "variable name", "variabelnavn", "name", "navn", "kode"}
+    text_words = {"questiontext", "label", "text", "tekst", "question", "spørgsmål", "spørsmål", "variable label",
                   "variabeltekst", "etiket", "spørgsmålstekst", "spørsmålstekst", "beskrivelse", "description"}
-    var_col, text_col, start = 0, 1, 0
+    var_col, text_col, start, choice_col = 0, 1, 0, None
     for r, row in enumerate(rows[:5]):
         norms = [normalise_text(c) for c in row]
-        v = next((i for i, c in enumerate(norms) if c in var_words), None)
-        t = next((i for i, c in enumerate(norms) if c in text_words), None)
+        v = norms.index("variablename") if "variablename" in norms else \
+            next((i for i, c in enumerate(norms) if c in var_words), None)
+        t = norms.index("questiontext") if "questiontext" in norms else \
+            next((i for i, c in enumerate(norms) if c in text_words), None)
         if v is not None and t is not None:
             var_col, text_col, start = v, t, r + 1
+            choice_col = norms.index("choicetext") if "choicetext" in norms else None
             break
     out = {}
     for row in rows[start:]:
         if len(row) > max(var_col, text_col) and row[var_col] and row[text_col]:
-            out.setdefault(normalise_text(row[var_col]), row[text_col])
+            text = row[text_col]
+            # A dummy of a multiple-choice question: "question - option" (the option alone is not the question)
+            if choice_col is not None and len(row) > choice_col and row[choice_col]:
+                text = f"{text} - {row[choice_col]}"
+            out.setdefault(normalise_text(row[var_col]), text)
     return out
+
+
+def _side_file(spec: WaveSpec, word: str) -> Path | None:
+    """The one text file beside the export whose name holds `word` (labels, structure), or None."""
+    candidates = sorted(
+        p for p in spec.folder.iterdir()
+        if p.is_file() and p.name != spec.export and word in p.name.casefold()
+        and p.suffix.lower() in (".csv", ".txt", ".tsv")
+    )
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _find_labels_file(spec: WaveSpec) -> Path | None:
     if spec.labels:
         return spec.folder / spec.labels
-    candidates = sorted(
-        p for p in spec.folder.iterdir()
-        if p.is_file() and p.name != spec.export and "label" in p.name.casefold()
-        and p.suffix.lower() in (".csv", ".txt", ".tsv")
-    )
-    return candidates[0] if len(candidates) == 1 else None
+    return _side_file(spec, "label")
+
+
+def has_surveyxact_side_files(spec: WaveSpec) -> bool:
+    """A labels table named in wave.yaml, or labels and structure files beside the export (SurveyXact's set)."""
+    return bool(spec.labels) or (_side_file(spec, "label") is not None and _side_file(spec, "structure") is not None)
 
 
 def _sheet_named(export: Export, name: str) -> str | None:
@@ -284,6 +311,10 @@ def _prepare_surveyxact(export: Export, spec: WaveSpec, codebook: Codebook) -> P
                                 "SurveyXact labels file there or correct the name")
             labels = _parse_labels(read_table_rows(path))
             notes.append(f"labels from {path.name}: {len(labels)} variables")
+        structure_path = _side_file(spec, "structure")
+        if structure_path is not None:
+            structure = _parse_structure(read_table_rows(structure_path))
+            notes.append(f"question texts from {structure_path.name}: {len(structure)} variables")
     codes_need_labels = not labels and not export.value_labels
     value_labels = dict(export.value_labels)
     for i, h in enumerate(export.headers):
@@ -311,20 +342,32 @@ NETTSKJEMA_PERSONAL = ("name", "navn", "mail", "e-post", "epost", "ip", "usernam
                        "fødselsnummer", "person", "phone", "telefon")
 
 
+# The older export (until about 2019): tab-separated .txt, NR, then contact fields of the invitation list,
+# the questions, and Svartid (answer time) last.
+NETTSKJEMA_LEGACY = ("nr", "opprettet", "endret")
+
+
 class _NettskjemaPreset(Preset):
     def role_of(self, header: str) -> str | None:
         norm = normalise_text(header)
-        if not norm.startswith("$"):
-            return None
         if norm in self.roles:
             return self.roles[norm]
+        if not norm.startswith("$"):
+            return None
         return "personal_data" if any(w in norm for w in NETTSKJEMA_PERSONAL) else "drop"
 
 
 NETTSKJEMA = _NettskjemaPreset(
-    "nettskjema", "Nettskjema (UiO): semicolon CSV, system columns starting with $",
-    detect=lambda e: bool(_norms(e) & set(NETTSKJEMA_SYSTEM)),
-    roles=_roles(("respondent_id", ["$submission_id"]), ("submitted_at", ["$created"])),
+    "nettskjema", "Nettskjema (UiO): semicolon CSV with $-system columns, or the older tab-separated .txt "
+    "(NR, E-post, Opprettet, Endret, contact fields, questions, Svartid)",
+    detect=lambda e: bool(_norms(e) & set(NETTSKJEMA_SYSTEM)) or set(NETTSKJEMA_LEGACY) <= _norms(e),
+    roles=_roles(
+        ("respondent_id", ["$submission_id", "nr"]),
+        ("submitted_at", ["$created", "opprettet"]),
+        ("drop", ["endret", "svartid"]),
+        ("personal_data", ["e-post", "epost", "fornavn", "etternavn", "bursdag", "fødselsdato", "telefon", "mobil",
+                           "adresse", "sted", "poststed", "postnummer", "brukernavn", "navn"]),
+    ),
 )
 
 
@@ -403,20 +446,47 @@ def _prepare_limesurvey(export: Export, spec: WaveSpec, codebook: Codebook) -> P
 # Qualtrics ----------------------------------------------------------------------------------------
 QUALTRICS_TEST = {"survey preview", "survey test", "spam", "preview spam", "imported spam", "offline survey preview",
                   "1", "2", "8", "9", "12", "17"}
+IMPORT_ID = re.compile(r"""^\s*\{\s*["']ImportId["']\s*:\s*["']([^"']*)["']""")
+
+
+def _import_id_row(row: list[str]) -> list[str] | None:
+    """The ImportId values of Qualtrics' third header row ({"ImportId":"QID1"}), or None if row is not it."""
+    ids = [IMPORT_ID.match(v) for v in row]
+    if sum(1 for m in ids if m) * 2 < max(1, sum(1 for v in row if v.strip())):
+        return None
+    return [m.group(1) if m else "" for m in ids]
+
+
+def _qualtrics_legacy(e: Export) -> bool:
+    """The legacy layout: export tags V1, V2, V3 … then one label row starting ResponseID, ResponseSet."""
+    heads = [normalise_text(h) for h in e.headers[:3]]
+    if heads != ["v1", "v2", "v3"] or e.n_rows == 0:
+        return False
+    first = [normalise_text(v) for v in e.row_values(0)[:2]]
+    return first[0] in ("responseid", "response id") or first[1:] == ["responseset"]
+
+
+def _qualtrics_detect(e: Export) -> bool:
+    norms = _norms(e)
+    return ("responseid" in norms and bool({"startdate", "finished", "recordeddate"} & norms)) \
+        or any(_import_id_row(e.row_values(i)) for i in range(min(2, e.n_rows))) or _qualtrics_legacy(e)
+
+
 QUALTRICS = Preset(
-    "qualtrics", "Qualtrics CSV: three header rows (export tag, question text, ImportId)",
-    detect=lambda e: ("responseid" in _norms(e) and bool({"startdate", "finished", "recordeddate"} & _norms(e)))
-    or any(v.lstrip().startswith('{"importid"') for v in (normalise_text(x) for x in _first_rows(e, 2))),
+    "qualtrics", "Qualtrics CSV: export tags, question texts (any language), {\"ImportId\": …} row; or the legacy "
+    "layout (V1…V10 tags, then a label row)",
+    detect=_qualtrics_detect,
     roles=_roles(
         ("respondent_id", ["responseid", "response id", "_recordid"]),
         ("submitted_at", ["enddate", "end date"]),
         ("drop", ["startdate", "start date", "status", "response type", "progress", "duration (in seconds)",
-                  "finished", "recordeddate", "recorded date", "distributionchannel", "distribution channel",
-                  "userlanguage", "user language"]),
+                  "duration", "finished", "recordeddate", "recorded date", "distributionchannel",
+                  "distribution channel", "userlanguage", "user language", "responseset"]),
         ("personal_data", ["ipaddress", "ip address", "recipientlastname", "recipient last name",
                            "recipientfirstname", "recipient first name", "recipientemail", "recipient email",
                            "externalreference", "externaldatareference", "external data reference",
-                           "locationlatitude", "location latitude", "locationlongitude", "location longitude"]),
+                           "locationlatitude", "location latitude", "locationlongitude", "location longitude",
+                           "locationaccuracy", "name", "emailaddress", "email address"]),
     ),
     prefixes=(("q_", "drop"),),
 )
@@ -429,26 +499,50 @@ def _first_rows(export: Export, n: int) -> list[str]:
     return out
 
 
+def _column_with(alternates: list[tuple[str, ...]], names: tuple[str, ...]) -> int | None:
+    """The first column any of whose texts (tag, label, ImportId) is one of names (normalised)."""
+    for i, texts in enumerate(alternates):
+        if any(normalise_text(t) in names for t in texts):
+            return i
+    return None
+
+
 def _prepare_qualtrics(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
-    id_col = _column(export, lambda h: h in ("responseid", "response id", "_recordid"))
-    texts = [[] for _ in export.headers]
+    """Header rows are found by their shape, whatever the language of the label row: the ImportId row (in
+    the first two rows) ends the header, the rows above it are labels; in the legacy layout (V1…V10 tags)
+    the first row is the label row. Tags and labels are the texts a column can be matched by."""
+    texts: list[list[str]] = [[] for _ in export.headers]
+    legacy = _qualtrics_legacy(export)
     k = 0
-    while k < min(2, export.n_rows):
-        row = export.row_values(k)
-        if any(v.lstrip().startswith('{"ImportId"') or v.lstrip().startswith("{'ImportId'") for v in row):
-            k += 1
-            continue
-        if id_col is not None and normalise_text(row[id_col]) in ("response id", "responseid"):
-            for i, v in enumerate(row):
-                if v.strip():
-                    texts[i].append(v.strip())
-            k += 1
-            continue
-        break
+    if legacy:
+        for i, v in enumerate(export.row_values(0)):
+            if v.strip():
+                texts[i].append(v.strip())
+        k = 1
+    else:
+        for j in range(min(2, export.n_rows)):
+            ids = _import_id_row(export.row_values(j))
+            if ids is None:
+                continue
+            for r in range(j):
+                for i, v in enumerate(export.row_values(r)):
+                    if v.strip():
+                        texts[i].append(v.strip())
+            k = j + 1  # the ImportIds (QID1, _recordId) are not texts to match: the tags name the same
+            break
+        else:
+            id_col = _column(export, lambda h: h in ("responseid", "response id", "_recordid"))
+            if export.n_rows and id_col is not None and \
+                    normalise_text(export.row_values(0)[id_col]) in ("response id", "responseid"):
+                texts = [[v.strip()] if v.strip() else [] for v in export.row_values(0)]
+                k = 1
     data = _drop_header_rows(export, k)
-    alternates = tuple(tuple([h] + [t for t in texts[i] if t != h]) for i, h in enumerate(export.headers))
-    status_col = _column(export, lambda h: h == "status")
-    finished_col = _column(export, lambda h: h == "finished")
+    if legacy:  # the label is the name users know (V1 → ResponseID); the tag stays a text to match
+        alternates = [tuple(([*texts[i], h] if texts[i] else [h])) for i, h in enumerate(export.headers)]
+    else:
+        alternates = [tuple([h] + [t for t in texts[i] if t != h]) for i, h in enumerate(export.headers)]
+    status_col = _column_with(alternates, ("status",))
+    finished_col = _column_with(alternates, ("finished",))
     status = None
     if finished_col is not None or status_col is not None:
         finished = pl.col(f"c{finished_col}").str.strip_chars() if finished_col is not None else pl.lit(None, pl.Utf8)
@@ -461,24 +555,27 @@ def _prepare_qualtrics(export: Export, spec: WaveSpec, codebook: Codebook) -> Pr
             .when(finished_norm.is_in(["0", "false"])).then(pl.lit(PARTIAL))
             .otherwise(finished).alias("status")
         )["status"]
-    column = export.headers[finished_col] if finished_col is not None else None
+    column = alternates[finished_col][0] if finished_col is not None else None
     frame = apply_value_labels(data.frame, data.value_labels)
-    return Prepared(export=replace(data, frame=frame), tool="qualtrics", alternates=alternates,
-                    roles=_fixed_roles(QUALTRICS, list(alternates)), status=status, status_column=column,
-                    notes=(f"{k} extra header row(s) read",))
+    layout = "legacy layout (V1…V10 tags + label row)" if legacy else "export tags"
+    return Prepared(export=replace(data, frame=frame), tool="qualtrics", alternates=tuple(alternates),
+                    roles=_fixed_roles(QUALTRICS, alternates), status=status, status_column=column,
+                    notes=(f"{layout}; {k} extra header row(s) read",))
 
 
 # SurveyMonkey -------------------------------------------------------------------------------------
 SM_GENERIC_SUB = {"response", "open-ended response", "svar", "åpent svar", "åbent svar", "åbne svar",
                   "fritekstsvar", "antwort"}
 SURVEYMONKEY = Preset(
-    "surveymonkey", "SurveyMonkey CSV: two header rows (question, then Response / option); Respondent ID",
-    detect=lambda e: {"respondent id", "collector id"} <= _norms(e),
+    "surveymonkey", "SurveyMonkey CSV: two header rows (question, then Response / option); Respondent ID + "
+    "Collector ID (or RespondentID + CollectorID in older exports)",
+    detect=lambda e: {"respondentid", "collectorid"} <= {h.replace(" ", "") for h in _norms(e)},
     roles=_roles(
-        ("respondent_id", ["respondent id"]),
-        ("submitted_at", ["end date"]),
-        ("drop", ["collector id", "start date"]),
-        ("personal_data", ["ip address", "email address", "first name", "last name"]),
+        ("respondent_id", ["respondent id", "respondentid"]),
+        ("submitted_at", ["end date", "enddate"]),
+        ("drop", ["collector id", "collectorid", "start date", "startdate"]),
+        ("personal_data", ["ip address", "ipaddress", "email address", "emailaddress", "first name", "firstname",
+                           "last name", "lastname"]),
     ),
     prefixes=(("custom data", "personal_data"),),
 )
@@ -518,19 +615,33 @@ PRESETS: dict[str, tuple[Preset, Callable[[Export, WaveSpec, Codebook], Prepared
 assert set(PRESETS) | {"auto"} == set(TOOLS), "waves.TOOLS and presets.PRESETS must name the same tools"
 
 
-def detect(export: Export) -> str:
-    """The tool whose header signature the export carries (generic when none does)."""
+def detect(export: Export, spec: WaveSpec | None = None) -> str:
+    """The tool whose header signature the export carries; else SurveyXact when its side files are there (a
+    labels table named in wave.yaml, or labels and structure files beside the export); else generic."""
+    return detect_why(export, spec)[0]
+
+
+def detect_why(export: Export, spec: WaveSpec | None = None) -> tuple[str, str]:
+    """(tool, why): the tool detect() finds and the signature that decided it, for `make inspect`."""
     for name, (preset, _) in PRESETS.items():
         if name != "generic" and preset.detect(export):
-            return name
-    return "generic"
+            return name, f"header signature of {preset.title}"
+    if spec is not None and has_surveyxact_side_files(spec):
+        return "surveyxact", "no tool's header signature, but SurveyXact's labels/structure files beside the export"
+    return "generic", "no tool's header signature: headers matched to the codebook"
 
 
 def prepare(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
     tool = TOOL_ALIASES.get(spec.tool, spec.tool)
-    detected = detect(export)
+    detected = detect(export, spec)
     if tool == "auto":
         tool = detected
+    if spec.labels and tool != "surveyxact":
+        raise WaveError(
+            f"{spec.yaml_path}: labels: {spec.labels!r} names a SurveyXact labels table, but the export is read as "
+            f"{tool} ({'tool: ' + spec.tool if spec.tool != 'auto' else 'detected'}), which would not use it. Set "
+            "`tool: surveyxact` if this is a SurveyXact dataset, or remove `labels:`; the wave was not read"
+        )
     _, fn = PRESETS[tool]
     prepared = fn(export, spec, codebook)
     if detected not in (tool, "generic"):

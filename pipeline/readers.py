@@ -11,7 +11,8 @@ dropped (they carry no answer); the row numbers of the other rows stay those of 
 |                   | delimiter sniffed (`,` `;` tab, or an Excel `sep=` line), read by polars   |
 | .xlsx .xlsm       | fastexcel: the sheet named in wave.yaml `sheet:`, else a sheet called     |
 |                   | "Dataset" (SurveyXact), else the first sheet                              |
-| .sav .zsav        | pyreadstat: codes as text, value labels and variable labels kept          |
+| .sav .zsav        | pyreadstat: codes as text, value labels, variable labels and the declared |
+|                   | user-missing codes kept (missing_values)                                  |
 
 Numbers are written as text without a trailing ".0" (1.0 → "1"), so the same id or code reads the same
 from a CSV, a workbook or an SPSS file.
@@ -104,6 +105,9 @@ class Export:
     sheets: tuple[str, ...] = ()  # xlsx: every sheet of the workbook
     value_labels: dict[int, dict[str, str]] = field(default_factory=dict)  # column index → code → label
     variable_labels: dict[int, str] = field(default_factory=dict)  # column index → variable label (SPSS)
+    # column index → the codes (as text) the file declares user-missing (SPSS "DK", "NA", …): unanswered
+    # unless wave.yaml `values:` maps them to a category
+    missing_values: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -197,6 +201,29 @@ def to_utf8(raw: bytes, path: Path) -> tuple[bytes, str]:
             f"{path}: line {_line_of(body, exc.start)} holds byte 0x{body[exc.start]:02x}, which is neither UTF-8 "
             "nor Windows-1252 text; save the export as UTF-8 CSV"
         ) from None
+
+
+# A NUL byte that is a whole cell (SurveyMonkey writes "\0" as a placeholder under its metadata columns in
+# the second header row): delimiter or line start before it, delimiter or line end after it.
+NUL_CELL = re.compile(rb"(?:(?<=^)|(?<=[,;\t\n]))\x00(?=[,;\t\r\n]|$)", re.MULTILINE)
+
+
+def blank_nul_cells(data: bytes) -> bytes:
+    """Cells that are a single NUL byte → empty cells, when every NUL of the file is such a cell in its first
+    lines (SurveyMonkey's placeholders); anything else is left for check_text to refuse."""
+    total = data.count(b"\x00")
+    if not total:
+        return data
+    head_end = -1
+    for _ in range(3):
+        head_end = data.find(b"\n", head_end + 1)
+        if head_end < 0:
+            head_end = len(data)
+            break
+    head = data[:head_end]
+    if head.count(b"\x00") != total or len(NUL_CELL.findall(head)) != total:
+        return data
+    return NUL_CELL.sub(b"", head) + data[head_end:]
 
 
 def check_text(data: bytes, path: Path) -> None:
@@ -299,6 +326,7 @@ def _frame_from_rows(rows: list[list[str]], width: int, path: Path, delimiter: s
 
 def _parse_unfinished(data: bytes, path: Path, delimiter: str | None = None) -> tuple[list[str], pl.DataFrame, str]:
     """parse_delimited() before _finish(): the frame's cells as read (blank cells not yet null)."""
+    data = blank_nul_cells(data)
     check_text(data, path)
     if b"\n" not in data and b"\r" in data:  # classic Mac line endings (Excel "CSV (Macintosh)")
         data = data.replace(b"\r", b"\n")
@@ -479,7 +507,8 @@ def read_sav(path: Path, sheet: str | None = None) -> Export:
     import pyreadstat
 
     try:
-        data, meta = pyreadstat.read_sav(str(path), output_format="polars", apply_value_formats=False)
+        data, meta = pyreadstat.read_sav(str(path), output_format="polars", apply_value_formats=False,
+                                         user_missing=True)
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
         raise ExportError(f"{path}: not a readable SPSS file ({exc}); export the .sav again") from None
     headers = list(meta.column_names)
@@ -491,8 +520,34 @@ def read_sav(path: Path, sheet: str | None = None) -> Export:
         if labels:
             value_labels[i] = {number_text(k): str(v).strip() for k, v in labels.items()}
     variable_labels = {i: lab.strip() for i, lab in enumerate(meta.column_labels or []) if lab and lab.strip()}
+    missing = {}
+    for i, h in enumerate(headers):
+        declared = _declared_missing(data[h], (meta.missing_ranges or {}).get(h), (meta.missing_user_values or {}).get(h))
+        if declared:
+            missing[i] = declared
     return Export(path=path, headers=[h.strip() for h in headers], frame=_finish(frame, names), format="sav",
-                  value_labels=value_labels, variable_labels=variable_labels)
+                  value_labels=value_labels, variable_labels=variable_labels, missing_values=missing)
+
+
+def _declared_missing(column: pl.Series, ranges: list | None, values: list | None) -> frozenset[str]:
+    """The values of a column that the SPSS file declares user-missing (discrete values or lo–hi ranges), as
+    the text the reader writes for them."""
+    if not ranges and not values:
+        return frozenset()
+    out = set()
+    for v in column.drop_nulls().unique().to_list():
+        hit = any(v == x for x in (values or []))
+        for r in ranges or []:
+            lo, hi = (r.get("lo"), r.get("hi")) if isinstance(r, dict) else (r, r)
+            try:
+                hit = hit or (lo is not None and hi is not None and lo <= v <= hi)
+            except TypeError:
+                continue
+        if hit:
+            text = number_text(v) if isinstance(v, float) else str(v)
+            if text is not None:
+                out.add(text.strip())
+    return frozenset(out)
 
 
 READERS = {".csv": read_csv, ".txt": read_csv, ".tsv": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx,

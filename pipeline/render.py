@@ -594,6 +594,7 @@ def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.
     for name, text in pages.items():
         write_if_changed(out_dir / name, text.encode("utf-8"))
         written[name.removesuffix(".html")] = out_dir / name
+    fig_dir.mkdir(parents=True, exist_ok=True)  # there even when no wave has charts yet (every wave failed)
     written["figures"] = fig_dir
     if cache is not None:
         cache.prune()

@@ -36,14 +36,25 @@ def _empty_quarantine() -> pl.DataFrame:
     )
 
 
-def unknown_label_reason(value: str, item: str, codebook: Codebook) -> str:
+def unknown_label_reason(value: str, item: str, codebook: Codebook,
+                         value_maps: dict[str, dict[str, str]] | None = None) -> str:
+    """Why a cell of a closed item is quarantined, naming what is allowed: the codebook's labels and default
+    codes, or, where wave.yaml `values:` maps the item's scale, the labels and the codes of that map."""
     scale = codebook.scale_of(item)
     labels = [c.label["nb"] for c in scale.categories]
-    codes = [str(c.code) for c in scale.categories]
     choices = {normalise_text(t): t for c in scale.categories for t in c.label.values()}
     # Only short values can be a misspelt label (difflib is quadratic; a giant cell would take minutes).
     close = difflib.get_close_matches(normalise_text(value), list(choices), n=1, cutoff=0.5) if len(value) <= 100 else []
     hint = f"; closest: {choices[close[0]]!r}" if close else ""
+    mapped = (value_maps or {}).get(scale.key)
+    if mapped is not None:
+        codes = ", ".join(f"{code} ({cat})" for code, cat in sorted(mapped.items()))
+        return (
+            f"{shorten(value)} is not an answer of item {item} (scale {scale.key}): allowed are "
+            f"{', '.join(labels)} or the codes wave.yaml values: {scale.key} maps: {codes or '(none)'}{hint}. "
+            f"Correct the cell or add the code to wave.yaml values: {scale.key}"
+        )
+    codes = [str(c.code) for c in scale.categories]
     return (
         f"{shorten(value)} is not an answer of item {item} (scale {scale.key}): allowed are "
         f"{', '.join(labels)} or codes {', '.join(codes)}{hint}. Correct the cell or map the code in wave.yaml values"
@@ -158,7 +169,9 @@ def _complete_of(source_rows: pl.Series, respondents: pl.DataFrame) -> pl.Series
     )
 
 
-def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
+def stage_wave(wave: NormalisedWave, codebook: Codebook,
+               value_maps: dict[str, dict[str, str]] | None = None) -> StagedWave:
+    """value_maps: the wave's wave.yaml `values:` (scale → code → category), named in quarantine reasons."""
     respondents, status_quarantine = _status_complete(wave.respondents, codebook)
     cells = lean_cells(wave.cells, codebook)
     exact_drop, conflict, groups = _duplicates(respondents, cells)
@@ -190,7 +203,7 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook) -> StagedWave:
         pairs = bad.select(pl.col("value"), pl.col("item").cast(pl.Utf8)).unique().rows()
         reasons = pl.DataFrame(
             {"value": [v for v, _ in pairs], "item": [i for _, i in pairs],
-             "reason": [unknown_label_reason(v, i, codebook) for v, i in pairs]},
+             "reason": [unknown_label_reason(v, i, codebook, value_maps) for v, i in pairs]},
             schema={"value": pl.Utf8, "item": pl.Utf8, "reason": pl.Utf8},
         )
         label_quarantine = bad.with_columns(pl.col("item").cast(pl.Utf8)).join(

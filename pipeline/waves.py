@@ -27,6 +27,9 @@ WAVE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 FILE_NAME = re.compile(r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,199}\Z")
 MAX_WAVE_YAML_BYTES = 1 << 20
 MAX_INVITED = 2**31 - 1
+# Every key a wave.yaml may hold; any other key (a typo such as `colums:`) stops the wave.
+WAVE_YAML_KEYS = ("wave", "label", "fielded", "invited", "export", "tool", "sheet", "labels", "columns", "values",
+                  "reconstruction")
 METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
 # Survey tools with a preset (pipeline.presets); `auto` recognises each from its header signature.
 TOOLS = ("auto", "generic", "surveyxact", "nettskjema", "msforms", "googleforms", "limesurvey", "qualtrics",
@@ -115,6 +118,17 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
 
     def fail(msg: str) -> WaveError:
         return WaveError(f"{path}: {msg}")
+
+    unknown = [k for k in raw if k not in WAVE_YAML_KEYS]
+    if unknown:
+        import difflib
+
+        described = []
+        for k in unknown:
+            close = difflib.get_close_matches(str(k), WAVE_YAML_KEYS, n=1, cutoff=0.6)
+            described.append(shorten_text(repr(k), 60) + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise fail(f"unknown key(s) {', '.join(described)}; the keys wave.yaml may hold are "
+                   f"{', '.join(WAVE_YAML_KEYS)}. Correct or remove them; the wave was not read")
 
     def file_in_folder(name: object, key: str, what: str) -> str:
         if not isinstance(name, str) or not FILE_NAME.match(name):

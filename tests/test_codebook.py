@@ -48,9 +48,11 @@ def test_header_matching_is_nfc_normalised():
     assert CODEBOOK.header_lookup()[normalise_text(decomposed)] == "P4"
 
 
-def test_headers_match_codes_questions_and_aliases():
+def test_headers_match_questions_and_aliases_and_codes_only_exactly():
     headers = CODEBOOK.header_lookup()
-    assert headers["p1"] == "P1"
+    assert "p1" not in headers and "P1" not in headers
+    assert CODEBOOK.item_of_code(" P1 ") == "P1"
+    assert CODEBOOK.item_of_code("p1") is None and CODEBOOK.item_of_code("v3") is None
     assert headers[normalise_text(CODEBOOK.items["V3"].question["da"])] == "V3"
     assert headers[normalise_text("Nye aktiviteter")] == "OC"
 

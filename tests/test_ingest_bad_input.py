@@ -221,5 +221,6 @@ def test_bad_waves_fail_alone_and_good_ones_build(tmp_path, capsys):
     n = dict(query(settings, "select item, n from item_indicators where wave = 'good'").rows())
     assert n["P1"] == 9 and n["P2"] == 10
     assert meta["dups"]["dups: unmapped headers"] == ["Kommune"]
-    assert "wave dups: headers that map to nothing (map them in wave.yaml columns or to drop): 'Kommune'" in log
+    assert ("wave dups: 1 header(s) map to nothing: 'Kommune'; map them in wave.yaml columns (to an item or to "
+            "drop) if they hold answers") in log
     assert "wave dups: 1 exact duplicate row(s) collapsed" in log

@@ -15,11 +15,12 @@ FAILED_WAVES = "failed waves"
 
 
 def failure_text(exc: BaseException, expected: tuple[type[BaseException], ...]) -> str:
-    """The message of an expected error (it names file, row, column and what to do) or, for anything else,
-    the exception's type and message as Dagster would show it."""
+    """The message of an expected error (one line: it names file, row, column and what to do) or, for anything
+    else (a bug), the exception with its stack trace, so that it can be reported."""
     if isinstance(exc, expected):
         return str(exc)
-    return "".join(traceback.format_exception_only(exc)).strip()  # with any notes the exception carries
+    return "unexpected error (a bug, please report it with this trace): " + "".join(
+        traceback.format_exception(exc)).strip()  # with any notes the exception carries
 
 
 def outcome(

@@ -8,7 +8,7 @@ import polars as pl
 
 from pipeline.assets.per_wave import failure_text, outcome
 from pipeline.fingerprints import build_inputs, wave_fingerprint
-from pipeline.ingest import read_wave
+from pipeline.ingest import read_wave, unmapped_summary
 from pipeline.metadata import preview
 from pipeline.partitions import wave_partitions
 from pipeline.readers import ExportError
@@ -86,8 +86,5 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             if n.excluded_rows:
                 context.log.info(f"wave {wave}: rows left out (not responses): {n.excluded_rows}")
             if n.unmapped_headers:
-                context.log.warning(
-                    f"wave {wave}: headers that map to nothing (map them in wave.yaml columns or to drop): "
-                    + ", ".join(repr(h) for h in n.unmapped_headers)
-                )
+                context.log.warning(f"wave {wave}: {unmapped_summary(n.unmapped_headers)}")
     yield from outcome(context, [RAW], done, failed, {RAW: {"waves read": len(done), "rows read": rows}})

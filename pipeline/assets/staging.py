@@ -42,6 +42,16 @@ def codebook_tables(pipeline: SurveyPipeline) -> dg.MaterializeResult:
     )
 
 
+def wave_value_maps(settings, wave: str, codebook) -> dict[str, dict[str, str]] | None:
+    """The wave.yaml `values:` maps (for quarantine reasons); None when the wave folder cannot be read now."""
+    from pipeline.waves import WaveError, load_wave
+
+    try:
+        return load_wave(settings.raw_dir, wave, codebook).values
+    except (WaveError, OSError):
+        return None
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(["staging", name], description=desc, group_name="staging", deps=[RAW],
@@ -75,7 +85,7 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             try:
                 normalised = read_normalised(con, wave, codebook)
                 source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
-                staged = stage(normalised, codebook, f"{wave}/{source}")
+                staged = stage(normalised, codebook, f"{wave}/{source}", wave_value_maps(pipeline.settings, wave, codebook))
                 errors = validation_errors(staging_responses(codebook), staged.responses)
                 if errors:
                     raise ValueError(f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
