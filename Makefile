@@ -10,7 +10,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test ui sql remove-wave bench png fuzz browser
+.PHONY: install run test ui sql inspect remove-wave bench png fuzz browser
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -36,6 +36,9 @@ ui: install  ## the Dagster UI on 127.0.0.1:$(PORT), same instance as `make run`
 
 sql: install  ## the published marts in the DuckDB CLI (read-only)
 	.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb
+
+inspect: install  ## how a wave folder would be read, without building: make inspect WAVE=2024
+	@$(PY) -m pipeline.cli inspect $(WAVE)
 
 remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
 	$(PY) -m pipeline.cli remove-wave $(WAVE)

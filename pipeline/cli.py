@@ -13,6 +13,9 @@ re-ingests the wave. The changed waves are ingested together: one `ingest_wave` 
 `wave` partitions (a partition range), so 20 new waves cost one run, not 20.
 --force re-ingests every wave (e.g. after changing something the fingerprint cannot see).
 
+inspect WAVE: prints how the wave folder would be read (tool and why, encoding, header mapping, values per
+item and the category each becomes, quarantine, complete/partial, response rate); builds and writes nothing.
+
 remove-wave WAVE: after the wave's folder was moved out of PIPELINE_RAW_DIR, deletes its rows (and its
 fingerprint) from the work database and its `wave` partition, then rebuilds and publishes the marts
 (`make remove-wave WAVE=2025`).
@@ -230,6 +233,27 @@ def ingest_waves(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
     return failed
 
 
+def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
+    """One line per built wave: tool, rows, complete/partial, quarantined cells (and where to see them), unmapped
+    headers (sql/summaries/wave_summary.sql on the work database)."""
+    from pipeline.warehouse import connect, query_frame, read_sql
+
+    if not waves or not settings.work_db.exists():
+        return []
+    with connect(settings.work_db, settings.sql_dir, read_only=True) as con:
+        rows = query_frame(con, read_sql(settings.sql_dir, "summaries", "wave_summary")).rows(named=True)
+    out = []
+    for r in rows:
+        if r["wave"] not in waves:
+            continue
+        fmt, _, tool = r["reader"].partition("/")
+        where = " (table quarantine, or `make inspect WAVE=" + r["wave"] + "`)" if r["quarantined_cells"] else ""
+        out.append(f"  wave {r['wave']}: {tool} ({fmt}), {r['exported_rows']} rows, {r['complete']} complete / "
+                   f"{r['partial']} partial, {r['quarantined_cells']} quarantined cell(s){where}, "
+                   f"{r['unmapped_headers']} unmapped header(s)")
+    return out
+
+
 def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
     """Waves whose current fingerprint equals the one stored with their staged rows in the work database."""
     from pipeline.codebook import load_codebook
@@ -282,6 +306,8 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     for note in _publish_notes(result):
         print(f"samskabelse: note – {note}")
     print(f"samskabelse: reports in {settings.reports_dir / 'index.html'}")
+    for line in wave_summary_lines(settings, [w for w in waves if w not in failed]):
+        print(line)
     if skipped:
         print(f"samskabelse: {len(skipped)} folder(s) skipped (not a valid wave name), see above", file=sys.stderr)
     if failed:
@@ -319,6 +345,22 @@ def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> 
         return BUSY
 
 
+def inspect(settings: Settings, wave: str) -> int:
+    """Print what the build would make of one wave folder; exit 1 (one line) when it would fail to read."""
+    from pipeline.codebook import load_codebook
+    from pipeline.inspect_wave import inspect_wave
+    from pipeline.readers import ExportError
+    from pipeline.waves import WaveError
+
+    try:
+        report = inspect_wave(settings, load_codebook(settings.codebook_file), wave)
+    except (WaveError, ExportError) as exc:
+        print(f"wave {wave}: would FAIL – {exc}", file=sys.stderr)
+        return 1
+    print(report.text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
     parser = argparse.ArgumentParser(prog="python -m pipeline.cli", description=__doc__,
@@ -329,8 +371,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="re-ingest every wave, even those whose fingerprint is unchanged")
     rm = sub.add_parser("remove-wave", help="remove a wave's rows from the marts (after deleting its folder)")
     rm.add_argument("wave")
+    ip = sub.add_parser("inspect", help="show how a wave folder would be read (tool, headers, values, "
+                                        "quarantine, response rate) without building anything")
+    ip.add_argument("wave")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    if args.command == "inspect":
+        return inspect(settings, args.wave)
     with dg.DagsterInstance.get() as instance:
         if args.command == "build":
             return build(settings, instance, force=args.force)

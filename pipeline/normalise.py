@@ -152,9 +152,11 @@ def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codeb
     """Distinct cell values of one column → category key (None when nothing matches). code_of_label: the
     column's value labels reversed (label → the tool's code), so wave.yaml `values:` may name either."""
     # A wave.yaml map of the scale replaces the default codes: a code it leaves out matches nothing
-    # (quarantined), never the codebook's default code of the same number.
+    # (quarantined), never the codebook's default code of the same number. So does a labels table of the
+    # tool (SPSS value labels, SurveyXact labels): its codes mean what its labels say, and a label that is a
+    # bare number ("2" between "I liten grad" and "I stor grad") is not the codebook's code 2.
     overrides = spec.values.get(scale, {})
-    lookup = codebook.category_lookup(scale, codes=scale not in spec.values)
+    lookup = codebook.category_lookup(scale, codes=scale not in spec.values and code_of_label is None)
     out: dict[str, str | None] = {}
     for value in values.drop_nulls().unique().to_list():
         norm = normalise_text(value)
@@ -336,7 +338,8 @@ def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source
         if scale.is_text:
             category_exprs.append(pl.lit(None, dtype=types["category"]).alias(f"_g{k}"))
         else:
-            code_of_label = {lab: code for code, lab in (value_labels or {}).get(col.index, {}).items()}
+            labels = (value_labels or {}).get(col.index)
+            code_of_label = {lab: code for code, lab in labels.items()} if labels else None
             mapping = _category_map(frame.get_column(col.name).drop_nulls().unique().str.strip_chars(), scale.key,
                                     spec, codebook, code_of_label)
             mapping = {v: c for v, c in mapping.items() if c is not None}

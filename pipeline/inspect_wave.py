@@ -1,0 +1,155 @@
+"""`make inspect WAVE=<wave>` (`python -m pipeline.cli inspect <wave>`): what the pipeline would make of a wave
+folder, without building anything or writing any file.
+
+It prints the tool detected and why; the file's encoding, delimiter or sheet; the rows read and left out (and
+why); how each header maps (item, role, personal data, dropped, unmapped) and by which rule; for each mapped
+item the distinct values with their counts and the category each becomes, or the quarantine reason; the
+complete/partial counts and the response rate. This is how a user sees a wrong mapping before it reaches a
+number.
+
+Privacy: cells of personal-data, id and unmapped columns are never read into the report, free-text answers
+are counted, not shown, and e-mail addresses, phone numbers and IP addresses in any value shown are masked.
+Pseudonyms are made with a throwaway key (no key file is created).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipeline.codebook import Codebook
+from pipeline.ingest import export_limit
+from pipeline.normalise import ColumnMap, normalise_prepared
+from pipeline.presets import detect_why, prepare
+from pipeline.privacy import mask_contact_details
+from pipeline.readers import delimiter_name, read_export
+from pipeline.settings import Settings
+from pipeline.staging import stage_wave, unknown_label_reason
+from pipeline.waves import load_wave
+
+IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+SHOWN_CHARS = 60
+
+# How each ColumnMap.matched_by reads in the report.
+RULES = {
+    "columns": "wave.yaml columns",
+    "preset": "tool preset",
+    "personal_data": "personal-data header",
+    "role": "metadata header (codebook)",
+    "codebook": "question text / alias (codebook)",
+    "code": "item code, exactly",
+    "id": "names an identifier",
+    "code, label differs": "item code as header, but its label says otherwise",
+    "unmapped": "no rule",
+}
+
+
+def shown(value: str) -> str:
+    """A cell value as the report shows it: contact details and IP addresses masked, cut to SHOWN_CHARS."""
+    text = IPV6.sub("[ip]", IPV4.sub("[ip]", mask_contact_details(value, "[e-mail]", "[phone]")))
+    text = text.replace("\n", " ").replace("\r", " ")
+    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
+
+
+def _kind(col: ColumnMap, codebook: Codebook) -> str:
+    if col.target in codebook.items:
+        return f"item {col.target}"
+    if col.target == "personal_data":
+        return "PERSONAL DATA (dropped)"
+    if col.target == "drop":
+        return "dropped"
+    if col.target == "unmapped":
+        return "unmapped (never read)"
+    return f"role {col.target}"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    text: str
+    tool: str
+    rows_read: int
+    complete: int
+    partial: int
+    quarantined: int
+    unmapped: int
+
+
+def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspection:
+    """Read the wave folder as the build would and describe it. Raises WaveError / ExportError like the build."""
+    spec = load_wave(settings.raw_dir, wave, codebook)
+    export = read_export(spec.export_path, sheet=spec.sheet, max_bytes=export_limit(settings))
+    tool, why = detect_why(export, spec)
+    prepared = prepare(export, spec, codebook)
+    normalised = normalise_prepared(prepared, spec, codebook, secrets.token_bytes(32))
+    staged = stage_wave(normalised, codebook, spec.values)
+
+    out: list[str] = []
+    add = out.append
+    add(f"wave {wave}: {spec.export_path}")
+    add(f"  label: {spec.label}; invited: {spec.invited}")
+    given = f"wave.yaml tool: {spec.tool}" if spec.tool != "auto" else "tool: auto"
+    add(f"tool: {prepared.tool} ({given}; detected {tool}: {why})")
+    how = [f"format {export.format}"]
+    if export.encoding:
+        how.append(f"encoding {export.encoding}")
+    if export.delimiter:
+        how.append(f"delimiter {delimiter_name(export.delimiter)}")
+    if export.sheet:
+        how.append(f"sheet {export.sheet!r} of {', '.join(map(repr, export.sheets))}")
+    add("read: " + ", ".join(how))
+    header_rows = export.n_rows - prepared.export.n_rows
+    add(f"rows: {export.n_rows} under the header row; {header_rows} more header row(s) of the tool; "
+        f"{prepared.export.n_rows} data rows")
+    for reason, n in normalised.excluded_rows.items():
+        add(f"  left out: {n} row(s) {reason.replace('_', ' ')} (not responses)")
+    for note in normalised.notes:
+        add(f"  note: {note}")
+
+    add("")
+    add("headers:")
+    for col in normalised.columns:
+        add(f"  {shown(col.header)} → {_kind(col, codebook)}   [{RULES.get(col.matched_by, col.matched_by)}]")
+
+    add("")
+    add("values per item (value: count → category):")
+    cells = normalised.cells.with_columns(pl.col("item").cast(pl.Utf8), pl.col("category").cast(pl.Utf8))
+    quarantined_values = staged.quarantine
+    for item in codebook.items.values():
+        of_item = cells.filter(pl.col("item") == item.code)
+        if of_item.is_empty():
+            continue
+        header = of_item["column"].cast(pl.Utf8)[0]
+        add(f"  {item.code} ({shown(header)}), {of_item.height} answered cell(s):")
+        if codebook.scales[item.scale].is_text:
+            add(f"    free text: {of_item['value'].n_unique()} distinct answer(s) (not shown)")
+            continue
+        order = {c.key: c.order for c in codebook.scales[item.scale].categories}
+        counts = sorted(of_item.group_by("value", "category").len().rows(),
+                        key=lambda r: (order.get(r[1], len(order) + 1), r[0]))
+        for value, category, n in counts:
+            target = category if category is not None else \
+                "QUARANTINE: " + unknown_label_reason(value, item.code, codebook, spec.values)
+            add(f"    {shown(value)}: {n} → {target}")
+
+    add("")
+    complete = staged.respondents.filter(pl.col("complete")).height
+    partial = staged.respondents.height - complete
+    rate = f"{100 * complete / spec.invited:.1f} %" if spec.invited else "n/a (invited: 0)"
+    add(f"respondents: {staged.respondents.height} ({complete} complete, {partial} partial); response rate "
+        f"{complete}/{spec.invited} = {rate}")
+    if staged.exact_duplicates or staged.conflicting_duplicates:
+        add(f"  duplicates: {staged.exact_duplicates} exact row(s) collapsed, {staged.conflicting_duplicates} row(s) "
+            "with a repeated respondent id and different answers (quarantined)")
+    by_reason = quarantined_values.with_columns(
+        pl.col("reason").str.replace(r"^'.*?' is not", "(value) is not").alias("why")
+    ).group_by("column", "why").len().sort("column", "why")
+    add(f"quarantine: {quarantined_values.height} cell(s)")
+    for column, why, n in by_reason.rows():
+        add(f"  {shown(column or '')}: {n} × {why}")
+    unmapped = len(normalised.unmapped_headers)
+    return Inspection(text="\n".join(out), tool=prepared.tool, rows_read=prepared.export.n_rows, complete=complete,
+                      partial=partial, quarantined=quarantined_values.height, unmapped=unmapped)
