@@ -391,6 +391,10 @@ def read_csv(path: Path, sheet: str | None = None) -> Export:
     headers, frame, delimiter = _parse_unfinished(data, path)
     del data  # the file's bytes: not needed while the cells are finished
     frame = _finish(frame, [f"c{i}" for i in range(len(headers))])
+    # A trailing column without header or data is a delimiter at the end of every line (legacy Qualtrics).
+    while headers and not headers[-1] and frame.get_column(f"c{len(headers) - 1}").null_count() == frame.height:
+        frame = frame.drop(f"c{len(headers) - 1}")
+        headers = headers[:-1]
     return Export(path=path, headers=headers, frame=frame, format="csv", encoding=encoding, delimiter=delimiter)
 
 

@@ -63,8 +63,14 @@ PEOPLE = [
     Person("Oddveig", "Myrsethagen", "oddveig.myrsethagen@bibliotek-k.example.no", "2001:db8::21"),
     Person("Kjellaug", "Vestrheimsli", "kjellaug.vestrheimsli@bibliotek-l.example.no", "2001:db8::22"),
 ]
+# Contact fields of the invitation lists some tools export (Nettskjema's older export, SurveyXact): phone,
+# street address and birthday per person, in the order of PEOPLE.
+PHONES = [f"9{41 + n:02d}{37 * n + 1000:04d}0"[:8] for n in range(len(PEOPLE))]
+STREETS = [f"Lauvåsvegen {11 + 7 * n} B" for n in range(len(PEOPLE))]
+BIRTHDAYS = [f"19{61 + n}-0{1 + n % 9}-1{n % 10}" for n in range(len(PEOPLE))]
+SCHOOLS = ["Bryne vidaregåande skule", "Sandnes bibliotek og kulturhus", "Lillehammer folkebibliotek"]
 PERSONAL_DATA = sorted({p.email for p in PEOPLE} | {p.name for p in PEOPLE} | {p.last for p in PEOPLE}
-                       | {p.ip for p in PEOPLE})
+                       | {p.ip for p in PEOPLE} | set(PHONES) | set(STREETS) | set(BIRTHDAYS))
 
 
 @dataclass(frozen=True)
@@ -370,6 +376,174 @@ def write_surveymonkey(folder: Path, people: list[Respondent]) -> dict:
     return {"export": "Data_All_240523.csv"}
 
 
+# Layouts of real exports (the structure of the test fixtures that readSX, qualtRics, readspss and real
+# SurveyMonkey / Nettskjema users ship; no third-party file is copied) ---------------------------------
+SX_STRUCTURE_HEADER = ["questionName", "variableName", "questionType", "subType", "questionText", "choiceValue",
+                       "choiceText"]
+
+
+def _surveyxact_set(folder: Path, people: list[Respondent], encoding: str, delimiter: str, bom: bytes,
+                    lineterminator: str) -> dict:
+    """SurveyXact as readSX's ex_survey2 sets: dataset WITHOUT respondentid (variables s_1.., an `id` column
+    holding school names, forn/ettern/email), stato_1..5 dummies last; labels.csv without a header row;
+    structure.csv with SurveyXact's own header, question texts in questionText (with trailing spaces), and
+    the status question as a multiple-choice question. One partial response (stato_3) and two invitees
+    who never answered (stato_2)."""
+    var = {item: f"s_{n}" for n, item in enumerate(CLOSED + OPEN, start=1)}
+    header = [var[i] for i in CLOSED + OPEN] + ["id", "forn", "ettern", "email"] + [f"stato_{k}" for k in range(1, 6)]
+    rows = [header]
+    unfinished = people[0]
+    entries = [(r, r.person, 4) for r in people] + [(None, PEOPLE[10], 2), (None, PEOPLE[11], 2), (unfinished, PEOPLE[11], 3)]
+    for n, (r, person, state) in enumerate(entries):
+        answers = [code_of(i, r.key(i), reverse=True) if r else "" for i in CLOSED]
+        if state == 3:
+            answers = [a if i in ("P1", "P2") else "" for i, a in zip(CLOSED, answers)]
+        row = answers + [(r.texts[i] if r and state == 4 else "") for i in OPEN]
+        row += [SCHOOLS[n % len(SCHOOLS)], person.first, person.last, person.email]
+        row += [1 if k == state else 0 for k in range(1, 6)]
+        rows.append(row)
+    _write(folder / "dataset.csv", _csv_text(rows, delimiter, lineterminator=lineterminator), encoding, bom)
+    labels = []
+    for item in CLOSED:
+        for c in CODEBOOK.scale_of(item).categories:
+            labels.append([var[item], code_of(item, c.key, reverse=True), c.label["nb"]])
+    for k in range(1, 6):
+        labels += [[f"stato_{k}", 0, "Ikke valgt"], [f"stato_{k}", 1, "Valgt"]]
+    _write(folder / "labels.csv", _csv_text(labels, delimiter, lineterminator=lineterminator), encoding, bom)
+    structure = [SX_STRUCTURE_HEADER]
+    for item in CLOSED + OPEN:
+        kind = ("Open", "String") if item in OPEN else ("Closed", "Single")
+        structure.append([var[item], var[item], *kind, QUESTION[item] + " ", "", ""])
+    structure.append(["id", "id", "Open", "String", "Skole", "", ""])
+    for k, label in enumerate(["Ny", "Distribuert", "Noen svar", "Gjennomført", "Frafalt"], start=1):
+        structure.append(["statoverall", f"stato_{k}", "Closed", "Multiple", "Samlet status", k, label])
+    _write(folder / "structure.csv", _csv_text(structure, delimiter, lineterminator=lineterminator), encoding, bom)
+    return {"export": "dataset.csv", "labels": "labels.csv"}
+
+
+def write_surveyxact_cp1252(folder: Path, people: list[Respondent]) -> dict:
+    """readSX's ex_survey2_semicolon_ansi: Windows-1252, semicolon, LF."""
+    return _surveyxact_set(folder, people, "cp1252", ";", b"", "\n")
+
+
+def write_surveyxact_utf16(folder: Path, people: list[Respondent]) -> dict:
+    """readSX's ex_survey2_tab_utf16: UTF-16 LE with BOM, tab, CRLF."""
+    return _surveyxact_set(folder, people, "utf-16-le", "\t", codecs.BOM_UTF16_LE, "\r\n")
+
+
+QUALTRICS_GERMAN = ["Anfangsdatum", "Enddatum", "Antworttyp", "IP-Adresse", "Aktueller Stand", "Dauer (in Sekunden)",
+                    "Beendet", "Erfassungsdatum", "Antwort-ID", "Nachname des Empfängers", "Vorname des Empfängers",
+                    "E-Mail des Empfängers", "Externe Datenreferenz", "Breitengrad des Standorts",
+                    "Längengrad des Standorts", "Verteilungskanal", "Benutzersprache"]
+
+
+def write_qualtrics_german(folder: Path, people: list[Respondent]) -> dict:
+    """As qualtRics' sample.csv: the label row in the respondents' language (German) for the metadata, no BOM,
+    LF line ends; a survey preview and an unfinished response that must not count."""
+    write_qualtrics(folder, people)
+    path = folder / "Samskaping_May 23, 2024_11.00.csv"
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
+    rows[1][:len(QUALTRICS_GERMAN)] = QUALTRICS_GERMAN
+    path.unlink()
+    _write(folder / "sample.csv", _csv_text(rows, ",", lineterminator="\n"), "utf-8")
+    return {"export": "sample.csv"}
+
+
+LEGACY_LABELS = ["ResponseID", "ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress", "Status",
+                 "StartDate", "EndDate", "Finished"]
+
+
+def write_qualtrics_legacy(folder: Path, people: list[Respondent]) -> dict:
+    """As qualtRics' sample_legacy.csv: tags V1…V10 (the codebook has items V1…V6!), Q1…, then a label row; UTF-8
+    BOM; every line ends with a comma; one unfinished response."""
+    items = CLOSED + OPEN
+    tags = [f"V{k}" for k in range(1, 11)] + [f"Q{n}" for n in range(1, len(items) + 1)] + \
+        ["LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
+    labels = LEGACY_LABELS + [QUESTION[i] for i in items] + ["LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
+    rows = [tags, labels]
+
+    def row(rid, person, finished, when, answers, texts):
+        return [rid, "Default Response Set", person.name, "", person.email, person.ip, "0", when, when, finished] \
+            + answers + texts + ["59.9127", "10.7461", "-1", ""]
+
+    for n, r in enumerate(people, start=1):
+        when = r.submitted.strftime("%Y-%m-%d %H:%M:%S")
+        rows.append(row(f"R_legacy{n:08d}", r.person, "1", when, [r.answers[i] for i in CLOSED],
+                        [r.texts[i] for i in OPEN]))
+    rows.append(row("R_legacyunfinish", PEOPLE[10], "0", "2024-05-23 11:00:00",
+                    [label_of(i, "low") if i.startswith("P") else "" for i in CLOSED], ["", "", ""]))
+    _write(folder / "legacy_export.csv", _csv_text(rows, ",", lineterminator="\n"), "utf-8", codecs.BOM_UTF8)
+    return {"export": "legacy_export.csv"}
+
+
+SAV_DK, SAV_NA = 8, 9
+
+
+def write_sav_user_missing(folder: Path, people: list[Respondent]) -> dict:
+    """SPSS with "don't know" as a declared user-missing code, as survey offices code it: 1–5 (degree) or
+    1–2 (yes/no) with value labels, 8 = "DK" and 9 = "NA" declared missing (8–9 as a range). wave.yaml maps
+    DK to dont_know; without that map DK answers would count as unanswered."""
+    names = {item: f"v{n}" for n, item in enumerate(CLOSED + OPEN, start=1)}
+    data = {"respnr": [r.id for r in people], "epost": [r.person.email for r in people]}
+    for item in CLOSED:
+        data[names[item]] = [float(SAV_DK if r.key(item) == "dont_know" else code_of(item, r.key(item)))
+                             for r in people]
+    for item in OPEN:
+        data[names[item]] = [r.texts[item] for r in people]
+    value_labels = {}
+    for item in CLOSED:
+        labels = {float(c.code): c.label["nb"] for c in CODEBOOK.scale_of(item).categories if c.key != "dont_know"}
+        value_labels[names[item]] = labels | {float(SAV_DK): "DK", float(SAV_NA): "NA"}
+    pyreadstat.write_sav(pl.DataFrame(data), str(folder / "export.sav"),
+                         column_labels={"respnr": "Respondent", **{names[i]: QUESTION[i] for i in CLOSED + OPEN}},
+                         variable_value_labels=value_labels,
+                         missing_ranges={names[i]: [{"lo": float(SAV_DK), "hi": float(SAV_NA)}] for i in CLOSED})
+    return {"export": "export.sav", "values": {"degree": {"DK": "dont_know"}, "yes_no": {"DK": "dont_know"}}}
+
+
+def write_surveymonkey_nul(folder: Path, people: list[Respondent]) -> dict:
+    """The older SurveyMonkey layout as in real files: RespondentID, CollectorID (no spaces), LastName; NUL
+    placeholders under the metadata in the second header row; options padded with spaces; a checkbox
+    question whose option is "ID" (once taken for the respondent id); CRLF."""
+    meta = ["RespondentID", "CollectorID", "StartDate", "EndDate", "IP Address", "Email Address", "First Name",
+            "LastName", "Custom Data"]
+    top, sub = list(meta), ["\x00"] * len(meta)
+    for item in CLOSED:
+        top.append(QUESTION[item])
+        sub.append("Response")
+    for item in OPEN:
+        top.append(QUESTION[item])
+        sub.append("Open-Ended Response")
+    top += ["Hvilken legitimasjon viste du fram? (Kryss av alt som passer)", ""]
+    sub += ["               ID             ", "               Pass             "]
+    rows = [top, sub]
+    for n, r in enumerate(people, start=1):
+        when = r.submitted.strftime("%m/%d/%Y %H:%M:%S")
+        rows.append([str(5343553400 + n), "96864758", when, when, r.person.ip, r.person.email, r.person.first,
+                     r.person.last, ""] + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN]
+                    + (["ID", ""] if n % 2 else ["", "Pass"]))
+    _write(folder / "Sheet_1.csv", _csv_text(rows, ","), "utf-8")
+    return {"export": "Sheet_1.csv"}
+
+
+NETTSKJEMA_2018 = ["NR", "E-post", "Opprettet", "Endret", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon",
+                   "Adresse", "Sted", "Postnummer"]
+
+
+def write_nettskjema_2018(folder: Path, people: list[Respondent]) -> dict:
+    """Nettskjema's older export: tab-separated .txt (Windows-1252, CRLF), NR, the invitation list's contact
+    fields (address, birthday, postcode), the questions, Svartid last."""
+    header = NETTSKJEMA_2018 + [QUESTION[i] for i in CLOSED + OPEN] + ["Svartid"]
+    rows = [header]
+    for n, r in enumerate(people):
+        when = r.submitted.strftime("%d.%m.%Y %H:%M")
+        rows.append([str(4100 + n), r.person.email, when, when, r.person.first, r.person.last, BIRTHDAYS[n],
+                     r.person.email, PHONES[n], STREETS[n], "Lillehammer", "2609"]
+                    + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN] + [f"00:0{n % 10}:31"])
+    _write(folder / "skjema_123456.txt", _csv_text(rows, "\t"), "cp1252")
+    return {"export": "skjema_123456.txt"}
+
+
 # kind → (writer, tool that `auto` must recognise, file format)
 KINDS = {
     "csv_utf8_bom": (write_csv_utf8_bom, "generic", "csv"),
@@ -385,6 +559,13 @@ KINDS = {
     "limesurvey": (write_limesurvey, "limesurvey", "csv"),
     "qualtrics": (write_qualtrics, "qualtrics", "csv"),
     "surveymonkey": (write_surveymonkey, "surveymonkey", "csv"),
+    "surveyxact_cp1252": (write_surveyxact_cp1252, "surveyxact", "csv"),
+    "surveyxact_utf16": (write_surveyxact_utf16, "surveyxact", "csv"),
+    "qualtrics_german": (write_qualtrics_german, "qualtrics", "csv"),
+    "qualtrics_legacy": (write_qualtrics_legacy, "qualtrics", "csv"),
+    "sav_user_missing": (write_sav_user_missing, "generic", "sav"),
+    "surveymonkey_nul": (write_surveymonkey_nul, "surveymonkey", "csv"),
+    "nettskjema_2018": (write_nettskjema_2018, "nettskjema", "csv"),
 }
 
 

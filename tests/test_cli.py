@@ -23,6 +23,8 @@ def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 wave(s) under " + str(raw) + ": 2024" in result.stdout
+    assert result.stdout.splitlines()[-1] == ("  wave 2024: generic (csv), 10 rows, 10 complete / 0 partial, "
+                                              "0 quarantined cell(s), 0 unmapped header(s)")
     assert (marts / "samskabelse.duckdb").is_file()
     assert (marts / "reports" / "index.html").is_file()
     assert not (PROJECT_ROOT / "data" / "marts" / ".build" / "never").exists()
@@ -50,3 +52,64 @@ def test_bad_settings_are_named():
 
     with pytest.raises(SettingsError, match="PIPELINE_LANG='sv': use one of nb, da, en"):
         Settings.from_env({"PIPELINE_LANG": "sv"})
+
+
+def _cli(tmp_path, *args, raw=None):
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    env = {**os.environ, "PIPELINE_RAW_DIR": str(raw or tmp_path / "raw"), "PIPELINE_MARTS_DIR": str(tmp_path / "marts"),
+           "DAGSTER_HOME": str(home), "PIPELINE_PSEUDONYM_KEY": "cli-key"}
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_first_run_where_every_wave_fails_says_so_in_one_line_each(tmp_path):
+    from helpers import write_csv_wave
+
+    write_csv_wave(tmp_path / "raw", "w1", ["a", "b"], [["1", "2"]], invited=3)
+    result = _cli(tmp_path, "build")
+    assert result.returncode == 1
+    err = result.stderr.splitlines()
+    assert err == [
+        f"  wave w1: FAILED – raw__wave_export: {tmp_path / 'raw' / 'w1' / 'export.csv'}: no header matches an item of "
+        "the codebook. Map these headers in wave.yaml columns: 'a', 'b' (to item codes such as P1, P2, P3, or to drop)",
+        "samskabelse: 1 wave(s) failed: w1 (a wave that failed on reading keeps its earlier data; one stopped in "
+        "staging is left out until fixed)"]
+    assert "Traceback" not in result.stdout + result.stderr and "Stack Trace" not in result.stdout + result.stderr
+    assert (tmp_path / "marts" / "reports" / "figures").is_dir() and (tmp_path / "marts" / "samskabelse.duckdb").is_file()
+
+
+def test_inspect_shows_how_a_wave_would_be_read_without_building(tmp_path):
+    from exports import write_wave
+
+    write_wave(tmp_path / "raw", "sx", "surveyxact_cp1252")
+    result = _cli(tmp_path, "inspect", "sx")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[2].startswith("tool: surveyxact (tool: auto; detected surveyxact: header signature of SurveyXact")
+    assert out[3] == "read: format csv, encoding windows-1252, delimiter semicolon"
+    assert out[4] == "rows: 13 under the header row; 0 more header row(s) of the tool; 13 data rows"
+    assert "  left out: 2 row(s) not responded (not responses)" in out
+    assert "  'id' → PERSONAL DATA (dropped)   [names an identifier]" in out
+    assert "  's_1' → item P1   [question text / alias (codebook)]" in out
+    start = out.index("  P1 ('s_1'), 11 answered cell(s):")  # the partial respondent's answer too
+    assert out[start + 1:start + 5] == ["    'I svært høy grad': 6 → very_high", "    'I høy grad': 4 → high",
+                                        "    'I noen grad': 1 → some", "  P2 ('s_2'), 11 answered cell(s):"]
+    assert "respondents: 11 (10 complete, 1 partial); response rate 10/12 = 83.3 %" in out
+    assert out[-1] == "quarantine: 0 cell(s)"
+    assert not (tmp_path / "marts").exists()
+    # personal data is never printed
+    from exports import PERSONAL_DATA, SCHOOLS
+
+    assert not [p for p in PERSONAL_DATA + SCHOOLS if p in result.stdout]
+
+
+def test_inspect_of_a_wave_that_cannot_be_read_is_one_line(tmp_path):
+    from helpers import write_csv_wave
+
+    write_csv_wave(tmp_path / "raw", "w", ["P1"], [["1"]], colums={"x": "P2"})
+    result = _cli(tmp_path, "inspect", "w")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"wave w: would FAIL – {tmp_path / 'raw' / 'w' / 'wave.yaml'}: unknown key(s) 'colums'")
+    assert len(result.stderr.splitlines()) == 1

@@ -24,8 +24,13 @@ CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 BASE = "2024"
 # rows of each export under its header rows; respondents counted complete / partial
 EXPORTED_ROWS = {kind: 10 for kind in KINDS} | {"surveyxact_csv": 12, "surveyxact_xlsx": 12, "limesurvey": 11,
-                                                 "qualtrics": 12}
-PARTIAL = {kind: 0 for kind in KINDS} | {"limesurvey": 1, "qualtrics": 1}
+                                                 "qualtrics": 12, "surveyxact_cp1252": 13, "surveyxact_utf16": 13,
+                                                 "qualtrics_german": 12, "qualtrics_legacy": 11}
+PARTIAL = {kind: 0 for kind in KINDS} | {"limesurvey": 1, "qualtrics": 1, "surveyxact_cp1252": 1,
+                                         "surveyxact_utf16": 1, "qualtrics_german": 1, "qualtrics_legacy": 1}
+# answers of the partial respondents (kept in responses, not in the distributions)
+PARTIAL_ANSWERS = {"limesurvey": 3, "qualtrics": 5, "surveyxact_cp1252": 2, "surveyxact_utf16": 2,
+                   "qualtrics_german": 5, "qualtrics_legacy": 5}
 
 
 def _all_text(con: duckdb.DuckDBPyConnection, schemas: list[str] | None = None) -> dict[str, str]:
@@ -139,13 +144,24 @@ def test_personal_data_columns_are_dropped_and_listed(built):
     assert {"email", "name"} <= set(dropped["surveyxact_xlsx"]) and {"email", "name"} <= set(dropped["surveyxact_csv"])
     assert {"Email Address"} <= set(dropped["googleforms"])
     assert {"epost", "navn"} <= set(dropped["sav"])
+    # Real layouts: SurveyXact's `id` (school names), forn/ettern; legacy Qualtrics tags V1…V6 are metadata, not
+    # the items V1…V6; a SurveyMonkey option "ID" is not the respondent id; Nettskjema's invitation-list fields.
+    assert {"id", "forn", "ettern", "email"} <= set(dropped["surveyxact_cp1252"])
+    assert {"ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress", "LocationAccuracy"} \
+        <= set(dropped["qualtrics_legacy"])
+    assert {"IP Address", "Email Address", "First Name", "LastName", "Custom Data",
+            "Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - ID"} <= set(dropped["surveymonkey_nul"])
+    assert {"E-post", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon", "Adresse", "Sted", "Postnummer",
+            "Svartid"} <= set(dropped["nettskjema_2018"])
+    assert {"IPAddress", "RecipientEmail"} <= set(dropped["qualtrics_german"]) and {"epost"} <= set(dropped["sav_user_missing"])
+    unmapped = {"surveymonkey_nul": ["Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - Pass"]}
     for wave, meta in raw_meta.items():
-        assert meta[f"{wave}: unmapped headers"] == [], wave
+        assert meta[f"{wave}: unmapped headers"] == unmapped.get(wave, []), wave
 
 
 def test_no_personal_data_in_marts_artefacts_work_db_or_event_log(built):
     settings, _, log, _ = built
-    assert len(PERSONAL_DATA) == 12 * 4
+    assert len(PERSONAL_DATA) == 12 * 7  # e-mail, name, last name, IP, phone, street, birthday
     sample = respondents()[0].person
     assert sample.email in PERSONAL_DATA and sample.ip in PERSONAL_DATA and sample.name in PERSONAL_DATA
 
@@ -160,7 +176,8 @@ def test_no_personal_data_in_marts_artefacts_work_db_or_event_log(built):
         tables = _all_text(con)
     finally:
         con.close()
-    assert len(tables) >= 10 and tables["main.responses"].count("\n") + 1 == 14 * 180 + 3 + 5  # + partial answers (LimeSurvey, Qualtrics)
+    assert len(tables) >= 10 and tables["main.responses"].count("\n") + 1 == \
+        (1 + len(KINDS)) * 180 + sum(PARTIAL_ANSWERS.values())
     for name, text in tables.items():
         scan(f"published {name}", text)
 
