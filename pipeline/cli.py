@@ -248,10 +248,10 @@ def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
             continue
         fmt, _, tool = r["reader"].partition("/")
         where = " (table quarantine, or `make inspect WAVE=" + r["wave"] + "`)" if r["quarantined_cells"] else ""
-        out.append(f"  wave {r['wave']}: {tool} ({fmt}), {r['exported_rows']} rows, {r['complete']} complete / "
+        out.append(f"  {r['wave']}: {tool} ({fmt}), {r['exported_rows']} rows, {r['complete']} complete / "
                    f"{r['partial']} partial, {r['quarantined_cells']} quarantined cell(s){where}, "
                    f"{r['unmapped_headers']} unmapped header(s)")
-    return out
+    return ["samskabelse: waves in the marts:", *out] if out else []
 
 
 def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:

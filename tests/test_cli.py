@@ -23,8 +23,8 @@ def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 wave(s) under " + str(raw) + ": 2024" in result.stdout
-    assert result.stdout.splitlines()[-1] == ("  wave 2024: generic (csv), 10 rows, 10 complete / 0 partial, "
-                                              "0 quarantined cell(s), 0 unmapped header(s)")
+    assert result.stdout.splitlines()[-2:] == ["samskabelse: waves in the marts:", (
+        "  2024: generic (csv), 10 rows, 10 complete / 0 partial, 0 quarantined cell(s), 0 unmapped header(s)")]
     assert (marts / "samskabelse.duckdb").is_file()
     assert (marts / "reports" / "index.html").is_file()
     assert not (PROJECT_ROOT / "data" / "marts" / ".build" / "never").exists()

@@ -194,8 +194,14 @@ def _round_trip(tmp_path_factory, headers, rows, delimiter, terminator, sep_line
     result = read_or_error(path)
     assert isinstance(result, Export), f"{result}\n{path.read_bytes()!r}"
     assert result.delimiter == delimiter
-    assert result.headers == [h.strip().strip("\ufeff") for h in headers]
-    assert result.frame.rows() == _expected_frame(rows, len(headers))
+    expected_headers = [h.strip().strip("\ufeff") for h in headers]
+    expected = _expected_frame(rows, len(headers))
+    # a trailing column without header and without data (a delimiter ending every line) is not read
+    while expected_headers and not expected_headers[-1] and all(r[len(expected_headers) - 1] is None for r in expected):
+        expected_headers.pop()
+        expected = [r[:len(expected_headers)] + r[-1:] for r in expected]
+    assert result.headers == expected_headers
+    assert result.frame.rows() == expected
 
 
 @FUZZ
