@@ -35,7 +35,7 @@ ui: install  ## the Dagster UI on 127.0.0.1:$(PORT), same instance as `make run`
 	$(PY) -m pipeline.serve dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
 
 sql: install  ## the published marts in the DuckDB CLI (read-only)
-	.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb
+	@.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb
 
 inspect: install  ## how a wave folder would be read, without building: make inspect WAVE=2024
 	@$(PY) -m pipeline.cli inspect $(WAVE)

@@ -1,9 +1,14 @@
 """Command line: `python -m pipeline.cli build [--force]` (what `make run` calls) and `remove-wave WAVE`.
 
+Exit codes: 0 = everything built and published; 1 = failed (a wave, a step or an ERROR check failed; with a failed
+blocking check nothing was published); 2 = wrong command line; 3 = not started (another build is running, runs are
+in progress in the Dagster instance, or a PIPELINE_* setting is wrong). Through `make run` every non-zero code
+becomes make's own 2, and make's last line names ours: "make: *** [Makefile:…: run] Error 1" (or Error 3).
+
 build: registers every wave folder under PIPELINE_RAW_DIR as a `wave` partition in the project's Dagster
 instance (DAGSTER_HOME), ingests the waves that changed, then runs `build_marts` once. Runs appear in the
 Dagster UI (`make ui`). A wave that fails is reported and the others still build; the exit code is 1
-when any wave, step or ERROR check failed.
+when any wave, step or ERROR check failed (see Exit codes).
 
 A wave is *unchanged* ("wave X: unchanged, kept") when its fingerprint equals the one stored with its staged
 rows in the work database: the sha256 of every file in its folder (wave.yaml, export, labels table), of the
@@ -42,10 +47,16 @@ from pipeline.settings import Settings
 from pipeline.waves import discover_waves, invalid_wave_folders
 
 
+CHECK_FAILED = "DagsterAssetCheckFailedError"  # a blocking check failed: named by _failed_checks, not a bug
+CHECK_FAILED_TEXT = "a blocking check failed"
+
+
 def _bug_text(err) -> str:
     """A step failure that is not a dg.Failure is a bug: its message with the stack trace (innermost cause)."""
     if err is None:
         return "failed"
+    if err.cls_name == CHECK_FAILED:
+        return CHECK_FAILED_TEXT
     while err.cause is not None:
         err = err.cause
     return ("unexpected error (a bug, please report it with this trace): " + err.message.strip() + "\n"
@@ -100,7 +111,10 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Runs this command starts carry the marts folder they build into.
 CLI_TAG = "samskabelse/cli_marts_dir"
-BUSY = 2
+# Exit codes of `python -m pipeline.cli` (build, remove-wave, inspect). `make run` turns any non-zero code into
+# its own code 2 (GNU make), and its last line names ours: "make: *** [Makefile:…: run] Error 1" or "Error 3".
+OK, FAILED, NOT_STARTED = 0, 1, 3
+BUSY = NOT_STARTED  # another build holds the lock, or the instance has runs in progress
 # A wave counts as ingested when its staging rows were written (staging/respondents materialized).
 STAGED = dg.AssetKey(["staging", "respondents"])
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
@@ -295,11 +309,16 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     failed = ingest_waves(settings, defs, instance, [w for w in waves if w not in kept], tags)
     result = defs.resolve_job_def("build_marts").execute_in_process(instance=instance, raise_on_error=False,
                                                                     run_config=QUIET, tags=tags)
+    checks = _failed_checks(result)
     if not result.success:
         for msg in _failure_messages(result):
-            print(f"  marts: FAILED – {msg}", file=sys.stderr)
-        return 1
-    checks = _failed_checks(result)
+            if not msg.endswith(CHECK_FAILED_TEXT):
+                print(f"  marts: FAILED – {msg}", file=sys.stderr)
+        for msg in checks:
+            print(f"  check FAILED – {msg}", file=sys.stderr)
+        print(f"samskabelse: nothing published: {settings.published_db} and the reports are as they were before "
+              "this run", file=sys.stderr)
+        return FAILED
     for msg in checks:
         print(f"  check FAILED – {msg}", file=sys.stderr)
     print(f"samskabelse: marts published to {settings.published_db}")
@@ -314,7 +333,7 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
         print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(sorted(failed))} "
               "(a wave that failed on reading keeps its earlier data; one stopped in staging is left out until fixed)",
               file=sys.stderr)
-    return 1 if failed or skipped or checks else 0
+    return FAILED if failed or skipped or checks else OK
 
 
 def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> int:
@@ -325,13 +344,13 @@ def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> 
     try:
         check_wave_key(wave)
     except WaveError as exc:
-        print(f"samskabelse: {exc}", file=sys.stderr)
-        return 1
+        print(f"samskabelse: not started: {exc}", file=sys.stderr)
+        return NOT_STARTED
     folder = settings.raw_dir / wave
     if folder.exists():
-        print(f"samskabelse: {folder} is still there; move it out of {settings.raw_dir} first (the sensor and "
-              f"`make run` would ingest it again), then run remove-wave {wave} again", file=sys.stderr)
-        return 1
+        print(f"samskabelse: not started: {folder} is still there; move it out of {settings.raw_dir} first (the "
+              f"sensor and `make run` would ingest it again), then run remove-wave {wave} again", file=sys.stderr)
+        return NOT_STARTED
     try:
         with exclusive_build(settings, instance):
             with connect(settings.work_db, settings.sql_dir) as con:
@@ -374,8 +393,14 @@ def main(argv: list[str] | None = None) -> int:
     ip = sub.add_parser("inspect", help="show how a wave folder would be read (tool, headers, values, "
                                         "quarantine, response rate) without building anything")
     ip.add_argument("wave")
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    args = parser.parse_args(argv)  # a wrong command line: argparse's usage message, exit code 2
+    from pipeline.settings import SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"samskabelse: not started: {exc}", file=sys.stderr)
+        return NOT_STARTED
     if args.command == "inspect":
         return inspect(settings, args.wave)
     with dg.DagsterInstance.get() as instance:

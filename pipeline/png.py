@@ -2,7 +2,7 @@
 
 Reads the published marts (<marts>/samskabelse.duckdb, read-only) and writes
 <marts>/reports/png/<table>.png for the tables of the pages (overview, items, level-<level>, open-<level>
-or, with several waves, open-<level>-<wave>),
+or, with several waves, open-<level>-<wave>; waves-response and waves-change of waves.html),
 in the language and profile of PIPELINE_LANG / PIPELINE_PROFILE. GT.gtsave() drives a headless Chrome or
 Chromium (Debian: `make browser`); running as root, Chromium needs --no-sandbox, so a small wrapper is passed
 through CHROME_PATH. The HTML pages never depend on this.
@@ -60,6 +60,18 @@ def _read(db: Path, table: str) -> pl.DataFrame:
         con.close()
 
 
+def waves_tables(settings: Settings, codebook, waves: pl.DataFrame) -> dict:
+    """The tables of waves.html: waves-response, and waves-change when there are two waves or more."""
+    from pipeline.assets.wave_reports import change_table, response_table, wave_order
+
+    out = {"waves-response": response_table(codebook, settings.lang, waves)}
+    change = _read(settings.published_db, "wave_change")
+    if change.height:
+        out["waves-change"] = change_table(codebook, settings.lang, change, wave_order(waves), settings.profile,
+                                           settings.min_cell)
+    return out
+
+
 def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path]:
     """Write reports/png/<table>.png for every table; return table id → path."""
     browser = browser or find_browser()
@@ -74,6 +86,7 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
     data = ReportData(codebook, settings.lang, tables_in["item_indicators"], tables_in["item_distribution"],
                       tables_in["waves"], tables_in["open_answers"], settings.profile, settings.min_cell)
     tables = build_tables(data)
+    tables.update(waves_tables(settings, codebook, tables_in["waves"]))
     out_dir = settings.reports_dir / "png"
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

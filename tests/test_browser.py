@@ -196,7 +196,7 @@ def test_make_png_writes_a_png_of_every_table(built, chromium):
     written = write_pngs(built, browser=chromium)
     assert os.environ.get("CHROME_PATH") == before  # the --no-sandbox wrapper does not outlive the call
     expected = ["items", "overview", *(f"level-{k}" for k in CODEBOOK.levels),
-                *(f"open-{i.level}" for i in CODEBOOK.text_items())]
+                *(f"open-{i.level}" for i in CODEBOOK.text_items()), "waves-response"]  # one wave: no change table
     assert sorted(written) == sorted(expected)
     for name, path in written.items():
         assert path == built.reports_dir / "png" / f"{name}.png"

@@ -113,3 +113,48 @@ def test_inspect_of_a_wave_that_cannot_be_read_is_one_line(tmp_path):
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith(f"wave w: would FAIL – {tmp_path / 'raw' / 'w' / 'wave.yaml'}: unknown key(s) 'colums'")
     assert len(result.stderr.splitlines()) == 1
+
+
+def _make_run(tmp_path, raw):
+    """`make run` as a user types it, into tmp_path (its own marts folder and Dagster instance)."""
+    env = {**os.environ, "PIPELINE_PSEUDONYM_KEY": "cli-key", "PIPELINE_RAW_DIR": str(raw),
+           "PIPELINE_MARTS_DIR": str(tmp_path / "marts")}
+    return subprocess.run(["make", "--no-print-directory", "run", f"DAGSTER_HOME={tmp_path / 'home'}"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_make_run_publishes_nothing_when_the_reproduction_check_fails_and_names_the_exit_code(tmp_path):
+    import fcntl
+
+    recipe = (PROJECT_ROOT / "Makefile").read_text().splitlines().index("\t$(PY) -m pipeline.cli build") + 1
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    copy_sample_wave(raw, "2024")
+    first = _make_run(tmp_path, raw)
+    assert first.returncode == 0, first.stderr
+    published = tmp_path / "marts" / "samskabelse.duckdb"
+    before = {p: p.read_bytes() for p in [published, tmp_path / "marts" / "reports" / "personal.html"]}
+
+    export = raw / "2024" / "export.csv"
+    text = export.read_text(encoding="utf-8").splitlines()
+    cells = text[1].split(";")
+    assert cells[3] == "I svært høy grad"  # respondent 1, P1
+    cells[3] = "I liten grad"
+    export.write_text("\n".join([text[0], ";".join(cells), *text[2:]]) + "\n", encoding="utf-8")
+    second = _make_run(tmp_path, raw)
+    assert second.returncode == 2  # GNU make's code for any failure; its last line names ours
+    assert second.stderr.splitlines() == [
+        "  check FAILED – marts/item_indicators reproduces_published_2024: P1 very_high: published 50, marts 40",
+        f"samskabelse: nothing published: {published} and the reports are as they were before this run",
+        f"make: *** [Makefile:{recipe}: run] Error 1"]
+    assert "marts published" not in second.stdout
+    assert {p: p.read_bytes() for p in before} == before
+
+    build_dir = tmp_path / "marts" / ".build"
+    with open(build_dir / "run.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        third = _make_run(tmp_path, raw)
+    assert third.returncode == 2
+    assert third.stderr.splitlines()[-1] == f"make: *** [Makefile:{recipe}: run] Error 3"
+    assert "samskabelse: not started: another `python -m pipeline.cli`" in third.stderr

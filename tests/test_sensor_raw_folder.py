@@ -189,8 +189,8 @@ def test_removed_folder_is_reported_and_its_rows_stay_until_remove_wave(env):
 def test_remove_wave_refuses_while_the_folder_is_there(env, capsys):
     settings, instance, _ = env
     copy_sample_wave(settings.raw_dir)
-    assert remove_wave(settings, instance, "2024") == 1
-    assert f"{settings.raw_dir / '2024'} is still there; move it out of {settings.raw_dir} first" in \
+    assert remove_wave(settings, instance, "2024") == 3  # not started
+    assert f"not started: {settings.raw_dir / '2024'} is still there; move it out of {settings.raw_dir} first" in \
         capsys.readouterr().err
 
 

@@ -71,8 +71,9 @@ def test_change_per_item_with_n_and_interval(page):
     assert "Runde 2024 → 2026" in page
     p1 = next(r for r in page.split("<tr") if ">P1</th>" in r)
     # 9/10 → 10/10 top-2: +10 points, Newcombe 95 % interval −18.9 to +40.4; mean 4.4 → 4.0
-    for cell in ("90 % (n=10)", "100 % (n=10)", "+10 [−19; +40]", "0 [−28; +28]", "−0.4"):
+    for cell in ("90 % (n=10)", "100 % (n=10)", "+10 [−19; +40]", "0 [−28; +28]", "−0,4"):  # nb: decimal comma
         assert f">{cell}</td>" in p1, (cell, p1)
+    assert 'waves-change-mean_change" class="gt_row gt_right">−0,4</td>' in p1  # numbers aligned right
     v4 = next(r for r in page.split("<tr") if ">V4</th>" in r)
     assert ">0 [−37; +37]</td>" in v4 and ">–</td>" in v4  # yes/no: no top-3, no mean
     assert "Newcombes 95 % konfidensintervall" in page
@@ -99,7 +100,7 @@ def test_public_profile_hides_shares_resting_on_small_counts(twice):
     change = query(a, "select * from wave_change")
     public = render_waves_page(CODEBOOK, "nb", waves, change, profile="public", min_cell=3)
     p1 = next(r for r in public.split("<tr") if ">P1</th>" in r)
-    assert ">: (n=10)</td>" in p1 and "90 %" not in p1 and "+10 [" not in p1 and "−0.4" not in p1
+    assert ">: (n=10)</td>" in p1 and "90 %" not in p1 and "+10 [" not in p1 and "−0,4" not in p1
     v4 = next(r for r in public.split("<tr") if ">V4</th>" in r)
     assert ">40 % (n=10)</td>" in v4 and ">0 [−37; +37]</td>" in v4
     assert "«:» = skjult for å verne personvernet: antall under 3" in public

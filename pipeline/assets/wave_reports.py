@@ -24,16 +24,17 @@ def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> s
     return f"– (n={n})" if pct is None else f"{pct:.0f} % (n={n})"
 
 
-def _signed(value: float, decimals: int = 0) -> str:
-    """+12, −3, 0 (a rounded zero has no sign); a real minus sign."""
+def _signed(value: float, decimals: int = 0, lang: str = "en") -> str:
+    """+12, −3, 0 (a rounded zero has no sign); a real minus sign; a decimal comma in nb and da (as index.html)."""
     text = f"{value:+.{decimals}f}"
     if not text.strip("+-0."):
-        return f"{0:.{decimals}f}"
-    return text.replace("-", "−")
+        text = f"{0:.{decimals}f}"
+    text = text.replace("-", "−")
+    return text.replace(".", ",") if lang in ("nb", "da") else text
 
 
-def _diff(d: float | None, lo: float | None, hi: float | None) -> str:
-    return "–" if d is None else f"{_signed(d)} [{_signed(lo)}; {_signed(hi)}]"
+def _diff(d: float | None, lo: float | None, hi: float | None, lang: str = "en") -> str:
+    return "–" if d is None else f"{_signed(d, 0, lang)} [{_signed(lo, 0, lang)}; {_signed(hi, 0, lang)}]"
 
 
 def wave_order(waves: pl.DataFrame) -> dict[str, int]:
@@ -66,6 +67,7 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
                     invited=ui_word(codebook, "invited", lang), complete=ui_word(codebook, "complete", lang),
                     partial=ui_word(codebook, "partial", lang), rate=ui_word(codebook, "response_rate", lang))
         .sub_missing(missing_text="–")
+        .cols_align(align="right", columns=["fielded", "invited", "complete", "partial", "rate"])
     )
     for w in rows.filter(pl.col("reconstruction")).iter_rows(named=True):
         gt = gt.tab_source_note(ui_word(codebook, "note_reconstruction", lang, wave=w["wave"]))
@@ -97,9 +99,9 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
             "question": codebook.items[r["item"]].question[lang],
             "share_from": _pct_n(r["headline_pct_from"], r["n_from"], codebook, lang),
             "share_to": _pct_n(r["headline_pct_to"], r["n_to"], codebook, lang),
-            "change": _diff(r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"]),
-            "top3_change": _diff(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"]),
-            "mean_change": "–" if r["mean_score_diff"] is None else _signed(r["mean_score_diff"], 1),
+            "change": _diff(r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"], lang),
+            "top3_change": _diff(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"], lang),
+            "mean_change": "–" if r["mean_score_diff"] is None else _signed(r["mean_score_diff"], 1, lang),
         }
         if public:
             hide_from = _hidden(r["headline_n_from"], r["n_from"], min_cell)
@@ -124,6 +126,7 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
                     share_to=ui_word(codebook, "share_to", lang), change=ui_word(codebook, "change_pp", lang),
                     top3_change=ui_word(codebook, "top3_change_pp", lang), mean_change=ui_word(codebook, "mean_change", lang))
         .tab_source_note(ui_word(codebook, "note_change", lang))
+        .cols_align(align="right", columns=["share_from", "share_to", "change", "top3_change", "mean_change"])
     )
     if suppressed:
         gt = gt.tab_source_note(ui_word(codebook, "note_suppressed", lang, min=min_cell))
