@@ -36,6 +36,9 @@ INGEST_SOURCES = tuple(
 # Libraries that parse exports or validate cells.
 INGEST_LIBRARIES = ("polars", "pandera", "duckdb", "fastexcel", "pyreadstat", "pyyaml")
 KEY_CONSTANT = b"samskabelse wave fingerprint v1"
+# Metadata key of a staging/respondents materialization (per partition): the fingerprint of the inputs the wave's
+# staged rows were made from. Written by the staging step; the raw-folder sensor compares it with the folder.
+INPUT_FINGERPRINT = "input fingerprint"
 
 
 @functools.cache

@@ -3,8 +3,11 @@
 `raw_folder_sensor` (on by default whenever the Dagster daemon runs, e.g. under `make ui`) looks at every
 folder under PIPELINE_RAW_DIR each tick:
 
-- a wave folder is *ready* when its wave.yaml names an export file that is there; its fingerprint is the
-  sha256 of wave.yaml and of the export;
+- a wave folder is *ready* when its wave.yaml names an export file that is there; its fingerprint is the one
+  `make run` uses (pipeline.fingerprints: every file of the folder, the codebook, the ingest code, the key);
+- a ready wave is up to date when its fingerprint equals the one its staged rows were made from — recorded in
+  the metadata of the latest `staging/respondents` materialization of its partition, whoever ran it (this sensor
+  or `make run`): starting `make ui` after `make run` launches nothing;
 - a ready folder whose fingerprint differs from the last one ingested is run only when the same fingerprint
   was seen on the previous tick too (an export still being copied changes between ticks, so it waits);
 - then the sensor adds the `wave` partition (new waves), requests one `ingest_wave` run per new or changed wave
@@ -27,6 +30,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
+from pipeline.fingerprints import INPUT_FINGERPRINT
 from pipeline.jobs import build_marts_job, ingest_wave_job
 from pipeline.partitions import wave_partitions
 from pipeline.resources import SurveyPipeline
@@ -51,13 +55,26 @@ class FolderScan:
         return set(self.ready) | set(self.waiting)
 
 
-def _fingerprint(yaml_sha: str, export: str, export_sha: str) -> str:
-    text = json.dumps({"wave.yaml": yaml_sha, "export": export, "export_sha256": export_sha}, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+STAGED = dg.AssetKey(["staging", "respondents"])
 
 
-def scan_raw_folder(raw_dir: Path) -> FolderScan:
-    """Fingerprint every wave folder under raw_dir that is ready; say why the others are not."""
+def staged_fingerprints(instance: dg.DagsterInstance, waves: list[str]) -> dict[str, str]:
+    """wave -> the input fingerprint of its latest staging/respondents materialization (if it carries one)."""
+    out = {}
+    for wave in waves:
+        result = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=STAGED, asset_partitions=[wave]), limit=1)
+        if result.records:
+            value = result.records[0].asset_materialization.metadata.get(INPUT_FINGERPRINT)
+            if value is not None and isinstance(value.value, str):
+                out[wave] = value.value
+    return out
+
+
+def scan_raw_folder(raw_dir: Path, fingerprint=None) -> FolderScan:
+    """Fingerprint every wave folder under raw_dir that is ready; say why the others are not.
+    fingerprint(wave) -> str | None: the wave's fingerprint (pipeline.fingerprints.wave_fingerprint); without
+    it, a sha256 of the folder's files."""
     scan = FolderScan()
     if not raw_dir.is_dir():
         return scan
@@ -89,10 +106,21 @@ def scan_raw_folder(raw_dir: Path) -> FolderScan:
             scan.waiting[key] = f"{export_path}: not there (yet); copy the export named in wave.yaml into {folder}"
             continue
         try:
-            scan.ready[key] = _fingerprint(file_sha256(spec_path), export, file_sha256(export_path))
+            fp = fingerprint(key) if fingerprint else _folder_fingerprint(folder)
         except OSError as exc:  # removed or unreadable while we looked
-            scan.waiting[key] = f"{export_path}: cannot be read ({exc.strerror}); the sensor tries again"
+            fp, why = None, exc.strerror
+        else:
+            why = "the folder changed while it was read"
+        if fp is None:
+            scan.waiting[key] = f"{export_path}: cannot be read ({why}); the sensor tries again"
+        else:
+            scan.ready[key] = fp
     return scan
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    files = {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -119,10 +147,14 @@ def load_cursor(text: str | None) -> dict:
     return state
 
 
-def decide(scan: FolderScan, cursor: dict, partitions: set[str]) -> Decision:
-    """The sensor's logic, free of Dagster: compare this tick's scan with the cursor and the known partitions."""
+def decide(scan: FolderScan, cursor: dict, partitions: set[str], staged: dict[str, str] | None = None) -> Decision:
+    """The sensor's logic, free of Dagster: compare this tick's scan with the cursor, the known partitions and the
+    fingerprints the waves' staged rows were made from (staged: wave -> fingerprint, by any run)."""
     seen: dict[str, str] = cursor["seen"]
     ingested: dict[str, str] = dict(cursor["ingested"])
+    for key, fp in (staged or {}).items():
+        if key in partitions and scan.ready.get(key) == fp:
+            ingested[key] = fp  # staged from exactly these inputs (e.g. by `make run`): nothing to do
     ingest: dict[str, str] = {}
     add: list[str] = []
     messages: list[str] = []
@@ -191,9 +223,16 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipel
     """Watches the raw folder: a new wave folder (wave.yaml + export, unchanged between two ticks) adds the
     `wave` partition and runs ingest_wave for it, then build_marts; a changed export or wave.yaml re-runs that
     wave only; a removed folder is reported (its rows stay until `make remove-wave`)."""
-    raw_dir = pipeline.settings.raw_dir
+    from pipeline.fingerprints import build_inputs, wave_fingerprint  # noqa: PLC0415 – keeps the import light
+
+    settings = pipeline.settings
+    raw_dir = settings.raw_dir
     cursor = load_cursor(context.cursor)
-    decision = decide(scan_raw_folder(raw_dir), cursor, set(context.instance.get_dynamic_partitions(wave_partitions.name)))
+    common = build_inputs(settings, pipeline.codebook())
+    scan = scan_raw_folder(raw_dir, lambda wave: wave_fingerprint(settings, wave, common))
+    partitions = set(context.instance.get_dynamic_partitions(wave_partitions.name))
+    staged = staged_fingerprints(context.instance, sorted(partitions & set(scan.ready)))
+    decision = decide(scan, cursor, partitions, staged)
     for text in decision.warnings:
         context.log.warning(text)
     for text in decision.messages:

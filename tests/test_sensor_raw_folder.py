@@ -10,10 +10,14 @@ import pytest
 from helpers import copy_sample_wave, make_settings, query
 from pipeline.cli import remove_wave
 from pipeline.schedules import SCHEDULE_NAME
-from pipeline.sensors import INTERVAL_SECONDS, SENSOR_NAME, scan_raw_folder
+from pipeline.codebook import load_codebook
+from pipeline.fingerprints import wave_fingerprints
+from pipeline.sensors import INTERVAL_SECONDS, SENSOR_NAME
+from pipeline.settings import PROJECT_ROOT
 from waves_helpers import SensorDriver, item_column, label, summary, write_second_wave
 
 UP_TO_DATE = "every wave is up to date"
+CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 
 
 @pytest.fixture
@@ -131,13 +135,13 @@ def test_changed_export_reruns_that_wave_and_the_marts_only(env):
 
 def test_changed_wave_yaml_reruns_that_wave(env):
     settings, instance, sensor = env
-    copy_sample_wave(settings.raw_dir)
+    copy_sample_wave(settings.raw_dir, "2025")  # not 2024: its response rate is checked against the report
     sensor.tick_until_runs()
-    spec = settings.raw_dir / "2024" / "wave.yaml"
+    spec = settings.raw_dir / "2025" / "wave.yaml"
     spec.write_text(spec.read_text(encoding="utf-8").replace("invited: 12", "invited: 20"), encoding="utf-8")
     assert sensor.tick().run_requests == []
     rerun = sensor.tick()
-    assert summary(rerun) == [("ingest_wave", "2024"), ("build_marts", None)]
+    assert summary(rerun) == [("ingest_wave", "2025"), ("build_marts", None)]
     assert all(r.success for _, r in sensor.carry_out(rerun))
     assert query(settings, "select invited, complete, response_rate from waves").rows() == [
         (20, 10, pytest.approx(50.0))]
@@ -198,7 +202,7 @@ def test_cursor_is_json_carrying_all_state(env):
     settings, instance, sensor = env
     copy_sample_wave(settings.raw_dir)
     sensor.tick_until_runs()
-    fingerprint = scan_raw_folder(settings.raw_dir).ready["2024"]
+    fingerprint = wave_fingerprints(settings, CODEBOOK, ["2024"])["2024"]  # the one `make run` stores
     assert json.loads(sensor.cursor) == {"version": 1, "seen": {"2024": fingerprint},
                                          "ingested": {"2024": fingerprint}, "removed": [], "requests": 1}
     # a fresh evaluation that gets the cursor (a restarted daemon) knows everything: nothing to do
@@ -217,3 +221,21 @@ def test_sensor_and_schedule_are_on_by_default(env):
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
         "0 5 * * *", "Europe/Oslo", "build_marts")
+
+
+def test_waves_built_by_make_run_are_not_ingested_again_by_the_sensor(env):
+    from helpers import build
+    from waves_helpers import write_second_wave
+
+    settings, instance, sensor = env
+    copy_sample_wave(settings.raw_dir)
+    assert build(settings, instance) == 0  # `make run` into the same instance
+    runs_before = len(instance.get_runs())
+    for _ in range(3):  # a first UI start: a fresh cursor, three ticks
+        tick = sensor.tick()
+        assert tick.run_requests == [] and tick.skip_message == f"{settings.raw_dir}: {UP_TO_DATE}"
+    write_second_wave(settings.raw_dir, "2026")
+    assert build(settings, instance) == 0  # a wave added with `make run`
+    for _ in range(3):
+        assert sensor.tick().run_requests == []
+    assert len(instance.get_runs()) == runs_before + 2  # make run's two runs (2024 unchanged)

@@ -7,6 +7,7 @@ import traceback
 import dagster as dg
 
 from pipeline.assets.per_wave import failure_text, outcome
+from pipeline.fingerprints import INPUT_FINGERPRINT
 from pipeline.ingest import TooMuchQuarantined, read_normalised, stage
 from pipeline.metadata import preview
 from pipeline.partitions import wave_partitions
@@ -119,6 +120,9 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 dg.AssetKey(["staging", name]): {"dagster/row_count": frame.height, "preview": preview(frame)}
                 for name, frame in frames.items()
             }
+            # The record of what this wave's staged rows were made from, for the raw-folder sensor and `make run`.
+            if fingerprint.height:
+                done[wave][dg.AssetKey(["staging", "respondents"])][INPUT_FINGERPRINT] = fingerprint["fingerprint"][0]
             shares.append(staged.quarantine.height / max(normalised.cells.height, 1))
     totals = {key: {"rows (all waves of this run)": sum(int(m[key]["dagster/row_count"]) for m in done.values())}
               for key in keys}
