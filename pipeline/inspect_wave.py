@@ -14,14 +14,13 @@ Pseudonyms are made with a throwaway key (no key file is created).
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.ingest import export_limit
+from pipeline.ingest import TooMuchQuarantined, export_limit, stage
 from pipeline.normalise import ColumnMap, normalise_prepared
 from pipeline.presets import detect_why, prepare
 from pipeline.privacy import mask_contact_details
@@ -30,8 +29,6 @@ from pipeline.settings import Settings
 from pipeline.staging import stage_wave, unknown_label_reason
 from pipeline.waves import load_wave
 
-IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
-IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 SHOWN_CHARS = 60
 
 # How each ColumnMap.matched_by reads in the report.
@@ -44,14 +41,18 @@ RULES = {
     "code": "item code, exactly",
     "id": "names an identifier",
     "code, label differs": "item code as header, but its label says otherwise",
+    "code, case differs": "an item code in other case: codes match exactly; map it in wave.yaml columns if meant",
     "unmapped": "no rule",
 }
 
 
+def masked(text: str) -> str:
+    return mask_contact_details(text, "[e-mail]", "[phone]", "[ip]")
+
+
 def shown(value: str) -> str:
     """A cell value as the report shows it: contact details and IP addresses masked, cut to SHOWN_CHARS."""
-    text = IPV6.sub("[ip]", IPV4.sub("[ip]", mask_contact_details(value, "[e-mail]", "[phone]")))
-    text = text.replace("\n", " ").replace("\r", " ")
+    text = masked(value).replace("\n", " ").replace("\r", " ")
     return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
 
 
@@ -132,7 +133,7 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
                         key=lambda r: (order.get(r[1], len(order) + 1), r[0]))
         for value, category, n in counts:
             target = category if category is not None else \
-                "QUARANTINE: " + unknown_label_reason(value, item.code, codebook, spec.values)
+                "QUARANTINE: " + masked(unknown_label_reason(value, item.code, codebook, spec.values))
             add(f"    {shown(value)}: {n} → {target}")
 
     add("")
@@ -144,12 +145,15 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
     if staged.exact_duplicates or staged.conflicting_duplicates:
         add(f"  duplicates: {staged.exact_duplicates} exact row(s) collapsed, {staged.conflicting_duplicates} row(s) "
             "with a repeated respondent id and different answers (quarantined)")
-    by_reason = quarantined_values.with_columns(
-        pl.col("reason").str.replace(r"^'.*?' is not", "(value) is not").alias("why")
-    ).group_by("column", "why").len().sort("column", "why")
+    by_column = quarantined_values.group_by("column").agg(pl.len(), pl.col("reason").first()).sort("column")
     add(f"quarantine: {quarantined_values.height} cell(s)")
-    for column, why, n in by_reason.rows():
-        add(f"  {shown(column or '')}: {n} × {why}")
+    for column, n, reason in by_column.rows():
+        add(f"  {shown(column or '')}: {n} cell(s), e.g. {masked(reason)}")
+    try:
+        stage(normalised, codebook, f"{wave}/{spec.export}", spec.values)
+    except TooMuchQuarantined as exc:
+        add("")
+        add(f"make run would FAIL for this wave – {masked(str(exc))}")
     unmapped = len(normalised.unmapped_headers)
     return Inspection(text="\n".join(out), tool=prepared.tool, rows_read=prepared.export.n_rows, complete=complete,
                       partial=partial, quarantined=quarantined_values.height, unmapped=unmapped)

@@ -16,6 +16,7 @@ hold no answer) are left out and counted in `excluded_rows`.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field, replace
 
@@ -89,7 +90,7 @@ def looks_like_id(norm: str) -> bool:
 
 def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
                 alternates: tuple[tuple[str, ...], ...] | None = None,
-                fixed: dict[int, str] | None = None) -> list[ColumnMap]:
+                fixed: dict[int, str] | None = None, option_of: dict[int, str] | None = None) -> list[ColumnMap]:
     """Each column's target and the rule that decided it (ColumnMap.matched_by):
 
     columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any of its texts
@@ -97,7 +98,8 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
     question text or alias, in any of its texts) > code (the header is exactly an item code, case and all,
     and no label of the column says otherwise) > id (a text names an identifier: kept out as personal data) >
     unmapped. A column whose header is an item code but whose label says something else is unmapped
-    (matched_by "code, label differs") and shown by `make inspect`."""
+    (matched_by "code, label differs") and shown by `make inspect`. option_of: columns that are one option of a
+    question written one column per option (SurveyMonkey); mapping one of them to an item stops the wave."""
     items = codebook.header_lookup()
     roles = codebook.role_lookup()
     personal = {normalise_text(h) for h in codebook.personal_data_headers}
@@ -134,8 +136,18 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
             target, how = "personal_data", "id"
         elif by_code is not None:
             target, how = "unmapped", "code, label differs"
+        elif any(t.strip().upper() in codebook.items and t.strip() not in codebook.items for t in candidates):
+            target, how = "unmapped", "code, case differs"
         else:
             target, how = "unmapped", "unmapped"
+        if target in codebook.items and index in (option_of or {}):
+            question = option_of[index]
+            raise WaveError(
+                f"{spec.export_path}: column {shorten(display)} is one option of the question {shorten(question)}, "
+                f"which the export writes as one column per option: it holds only the people who chose that option, "
+                f"so {target} would be counted wrongly. Map the question itself in wave.yaml columns "
+                f"({shorten(question)}: {target}): it is read as one column holding the chosen option"
+            )
         if target in codebook.items or target in ROLE_TARGETS:
             if target in taken:
                 raise WaveError(
@@ -144,6 +156,18 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
                 )
             taken[target] = display
         out.append(ColumnMap(index=index, header=display, target=target, matched_by=how))
+    seen = {normalise_text(t) for texts in alternates for t in texts}
+    missing = [k for k in spec.columns if k not in seen]
+    if missing:
+        described = []
+        for k in missing:
+            close = difflib.get_close_matches(k, sorted(seen), n=1, cutoff=0.6)
+            described.append(shorten(k, 80) + (f" (did you mean {shorten(close[0], 80)}?)" if close else ""))
+        raise WaveError(
+            f"{spec.yaml_path}: columns: {', '.join(described)} match(es) no header of {spec.export}: the mapping "
+            "would be ignored. Correct the header text (as the export writes it, case and spaces aside) or remove "
+            "the line; `make inspect` lists the headers"
+        )
     return out
 
 
@@ -196,7 +220,7 @@ def normalise_export(export: Export, spec: WaveSpec, codebook: Codebook, key: by
 
 def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, key: bytes) -> NormalisedWave:
     export = prepared.export
-    columns = map_headers(prepared.headers, spec, codebook, prepared.alternates, prepared.roles)
+    columns = map_headers(prepared.headers, spec, codebook, prepared.alternates, prepared.roles, prepared.option_of)
     item_cols = [c for c in columns if c.target in codebook.items]
     if not item_cols:
         headers = [c.header for c in columns if c.target == "unmapped"]
@@ -209,12 +233,20 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         )
     if export.n_rows == 0:
         raise WaveError(f"{export.path}: the export has a header but no respondent rows; export the responses again")
-    if prepared.codes_need_labels:
+    if prepared.codes_need_labels or prepared.labels_source:
+        # The tool's codes mean what its labels table says, never the codebook's default codes.
         coded = [
             c.header for c in item_cols
             if not codebook.scale_of(c.target).is_text and codebook.scale_of(c.target).key not in spec.values
+            and c.index not in export.value_labels
             and export.frame[c.name].str.contains(r"^\s*\d+(?:\.0)?\s*$").any()
         ]
+        if coded and prepared.labels_source:
+            raise WaveError(
+                f"{export.path}: columns {', '.join(map(shorten, coded[:5]))}{', …' if len(coded) > 5 else ''} hold "
+                f"answer codes, but the labels table ({prepared.labels_source}) has no labels for them. Export the "
+                "labels table again with these variables, or map the codes to categories in wave.yaml `values:`"
+            )
         if coded:
             raise WaveError(
                 f"{export.path}: the {prepared.tool} dataset holds answer codes (columns "

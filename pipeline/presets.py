@@ -52,6 +52,8 @@ class Prepared:
     status_column: str | None = None  # where the derived status comes from
     notes: tuple[str, ...] = ()  # what the preset did, for the run metadata
     codes_need_labels: bool = False  # the cells are the tool's codes and no labels were found
+    labels_source: str | None = None  # the tool's labels table read (its codes explain the cells), for messages
+    option_of: dict[int, str] = field(default_factory=dict)  # column index → question it is one option of
 
     @property
     def headers(self) -> list[str]:
@@ -158,16 +160,19 @@ SX_STATE_LABELS = {
     1: ["ny", "new", "ikke distribuert", "ikke distribueret"],
     2: ["distribuert", "distribueret", "distributed", "sendt", "udsendt"],
     3: ["noen svar", "nogen svar", "some answers", "delvis besvart", "delvist besvaret", "påbegynt", "påbegyndt"],
-    4: ["fullført", "gennemført", "completed", "complete", "besvart", "besvaret", "færdig"],
+    4: ["fullført", "gjennomført", "gjennomfort", "gennemført", "completed", "complete", "besvart", "besvaret",
+        "færdig"],
     5: ["frafalt", "frafaldet", "dropped out", "avbrutt", "afbrudt"],
 }
 ON = {"1", "true", "yes", "ja", "x"}
 def _sx_detect(e: Export) -> bool:
     """SurveyXact: its status dummies (stato_1..5 / statoverall_1..5, at least three of them; real datasets may
-    lack `respondentid`), `respondentid` with a status column, or a workbook with Dataset and Labels sheets."""
+    lack `respondentid`), its overall status column `statoverall` (also in its SPSS export), `respondentid` with
+    a status column, or a workbook with Dataset and Labels sheets."""
     norms = _norms(e)
     dummies = {h for h in norms if SX_STATUS.match(h)}
-    return len(dummies) >= 3 or ("respondentid" in norms and any(h in SX_STATUS_SINGLE for h in norms)) \
+    return len(dummies) >= 3 or "statoverall" in norms \
+        or ("respondentid" in norms and any(h in SX_STATUS_SINGLE for h in norms)) \
         or {"dataset", "labels"} <= {s.strip().casefold() for s in e.sheets}
 
 
@@ -244,8 +249,9 @@ def _find_labels_file(spec: WaveSpec) -> Path | None:
 
 
 def has_surveyxact_side_files(spec: WaveSpec) -> bool:
-    """A labels table named in wave.yaml, or labels and structure files beside the export (SurveyXact's set)."""
-    return bool(spec.labels) or (_side_file(spec, "label") is not None and _side_file(spec, "structure") is not None)
+    """A labels table named in wave.yaml, or a labels file (and maybe a structure file) beside the export: the
+    cells are codes that only those labels explain, as in SurveyXact's set."""
+    return bool(spec.labels) or _side_file(spec, "label") is not None
 
 
 def _sheet_named(export: Export, name: str) -> str | None:
@@ -316,6 +322,10 @@ def _prepare_surveyxact(export: Export, spec: WaveSpec, codebook: Codebook) -> P
             structure = _parse_structure(read_table_rows(structure_path))
             notes.append(f"question texts from {structure_path.name}: {len(structure)} variables")
     codes_need_labels = not labels and not export.value_labels
+    source = None
+    if labels:
+        source = (f"sheet {_sheet_named(export, 'labels')!r}" if export.format == "xlsx"
+                  and _sheet_named(export, "labels") else _find_labels_file(spec).name)
     value_labels = dict(export.value_labels)
     for i, h in enumerate(export.headers):
         norm = normalise_text(h)
@@ -333,7 +343,7 @@ def _prepare_surveyxact(export: Export, spec: WaveSpec, codebook: Codebook) -> P
     return Prepared(export=replace(export, frame=frame, value_labels=value_labels), tool="surveyxact",
                     alternates=tuple(alternates), roles=_fixed_roles(SURVEYXACT, alternates),
                     status=status, status_column=status_column, notes=tuple(notes),
-                    codes_need_labels=codes_need_labels)
+                    codes_need_labels=codes_need_labels, labels_source=source)
 
 
 # Nettskjema ---------------------------------------------------------------------------------------
@@ -581,24 +591,80 @@ SURVEYMONKEY = Preset(
 )
 
 
+SM_HTML_TAIL = re.compile(r"\s*<br\s*/?>.*$", re.IGNORECASE | re.DOTALL)
+
+
+def _option_label(sub: str) -> str:
+    """An option's text as the answer it stands for: "Yes<br />Please explain …" → "Yes"."""
+    return SM_HTML_TAIL.sub("", sub).strip()
+
+
+def _option_groups(export: Export, questions: list[str], subs: list[str]) -> list[list[int]]:
+    """Runs of columns of one question whose cells hold their own option text (SurveyMonkey writes a one-choice
+    or checkbox question as one column per option, the chosen option's text in it). A matrix (one column per
+    statement, answers in the cells) is not a group: its cells are not the column's own text."""
+    groups: list[list[int]] = []
+    i = 0
+    while i < len(questions):
+        j = i
+        while j + 1 < len(questions) and questions[j + 1] == questions[i] and not export.headers[j + 1]:
+            j += 1
+        run = [k for k in range(i, j + 1) if subs[k] and normalise_text(subs[k]) not in SM_GENERIC_SUB]
+        if len(run) >= 2:
+            own = 0
+            for k in run:
+                values = export.frame.get_column(f"c{k}").drop_nulls().str.strip_chars().unique().to_list()
+                if values and all(normalise_text(v) in (normalise_text(subs[k]), normalise_text(_option_label(subs[k])))
+                                  for v in values):
+                    own += 1
+            if own:
+                groups.append(run)
+        i = j + 1
+    return groups
+
+
 def _prepare_surveymonkey(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
+    """Two header rows: the question (written once, over its first column) and the option / statement / "Response".
+    A question written as one column per option also gets one combined column, headed by the question, that
+    holds the chosen option's text (several chosen: joined with " + ", quarantined if mapped to a closed item);
+    mapping one option column to an item stops the wave (it holds only the people who chose that option)."""
     if export.n_rows == 0:
         raise ExportError(f"{export.path}: a SurveyMonkey export has two header rows, this one has only one; "
                           "export again with 'Expanded' columns")
-    sub = export.row_values(0)
+    sub = [v.strip() for v in export.row_values(0)]
     data = _drop_header_rows(export, 1)
     alternates = []
+    questions = []
     question = ""
     for i, h in enumerate(export.headers):
         question = h or question
-        s = sub[i].strip()
+        questions.append(question)
+        s = sub[i]
         if not s or normalise_text(s) in SM_GENERIC_SUB or (h and not s):
             alternates.append((question,) if question else (f"(column {i + 1})",))
         else:
             alternates.append((f"{question} - {s}", s) if question else (s,))
     frame = apply_value_labels(data.frame, data.value_labels)
-    return Prepared(export=replace(data, frame=frame), tool="surveymonkey", alternates=tuple(alternates),
-                    roles=_fixed_roles(SURVEYMONKEY, alternates), notes=("1 extra header row read",))
+    options: dict[int, str] = {}
+    combined = []
+    for run in _option_groups(data, questions, sub):
+        labels = [(f"c{k}", _option_label(sub[k])) for k in run]
+        chosen = pl.concat_list([pl.when(pl.col(name).is_not_null()).then(pl.lit(label)).otherwise(None)
+                                 for name, label in labels]).list.drop_nulls()
+        index = len(export.headers) + len(combined)
+        combined.append(pl.when(chosen.list.len() > 0).then(chosen.list.join(" + ")).otherwise(None)
+                        .alias(f"c{index}"))
+        alternates.append((questions[run[0]],))
+        for k in run:
+            options[k] = questions[run[0]]
+    notes = ["1 extra header row read"]
+    if combined:
+        frame = frame.with_columns(combined).select(*[f"c{i}" for i in range(len(alternates))], ROW)
+        notes.append(f"{len(combined)} question(s) written one column per option: each read as one column "
+                     "holding the chosen option")
+    data = replace(data, frame=frame, headers=[a[0] for a in alternates])
+    return Prepared(export=data, tool="surveymonkey", alternates=tuple(alternates),
+                    roles=_fixed_roles(SURVEYMONKEY, alternates), notes=tuple(notes), option_of=options)
 
 
 # Registry -----------------------------------------------------------------------------------------
@@ -627,7 +693,7 @@ def detect_why(export: Export, spec: WaveSpec | None = None) -> tuple[str, str]:
         if name != "generic" and preset.detect(export):
             return name, f"header signature of {preset.title}"
     if spec is not None and has_surveyxact_side_files(spec):
-        return "surveyxact", "no tool's header signature, but SurveyXact's labels/structure files beside the export"
+        return "surveyxact", "no tool's header signature, but a labels table (SurveyXact's set) beside the export"
     return "generic", "no tool's header signature: headers matched to the codebook"
 
 

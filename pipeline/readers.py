@@ -203,27 +203,18 @@ def to_utf8(raw: bytes, path: Path) -> tuple[bytes, str]:
         ) from None
 
 
-# A NUL byte that is a whole cell (SurveyMonkey writes "\0" as a placeholder under its metadata columns in
-# the second header row): delimiter or line start before it, delimiter or line end after it.
-NUL_CELL = re.compile(rb"(?:(?<=^)|(?<=[,;\t\n]))\x00(?=[,;\t\r\n]|$)", re.MULTILINE)
+# A NUL byte that is a whole cell, quoted or not (SurveyMonkey writes "\0" as a placeholder under its metadata
+# columns in the second header row): delimiter or line start before it, delimiter or line end after it.
+NUL_CELL = re.compile(rb'(?:(?<=^)|(?<=[,;\t\n]))("?)\x00\1(?=[,;\t\r\n]|$)', re.MULTILINE)
 
 
 def blank_nul_cells(data: bytes) -> bytes:
-    """Cells that are a single NUL byte → empty cells, when every NUL of the file is such a cell in its first
-    lines (SurveyMonkey's placeholders); anything else is left for check_text to refuse."""
+    """Cells that are a single NUL byte → empty cells, when every NUL of the file is such a cell (SurveyMonkey's
+    placeholders); anything else (binary data, UTF-16 without BOM) is left for check_text to refuse."""
     total = data.count(b"\x00")
-    if not total:
+    if not total or len(NUL_CELL.findall(data)) != total:
         return data
-    head_end = -1
-    for _ in range(3):
-        head_end = data.find(b"\n", head_end + 1)
-        if head_end < 0:
-            head_end = len(data)
-            break
-    head = data[:head_end]
-    if head.count(b"\x00") != total or len(NUL_CELL.findall(head)) != total:
-        return data
-    return NUL_CELL.sub(b"", head) + data[head_end:]
+    return NUL_CELL.sub(b"", data)
 
 
 def check_text(data: bytes, path: Path) -> None:

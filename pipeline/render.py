@@ -54,7 +54,7 @@ div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr)
 
 # E-mail addresses; phone numbers as written in Norway and Denmark (8 digits, grouped 2-2-2-2 or 3-2-3, an
 # optional +47/+45/0047 prefix) and any number starting with + and a country code (pipeline.privacy).
-from pipeline.privacy import EMAIL, PHONE  # noqa: E402
+from pipeline.privacy import mask_contact_details  # noqa: E402
 
 
 OPEN_ANSWERS_SHOWN = 200  # quotes shown per item and wave; all of them are in the open_answers mart
@@ -88,10 +88,10 @@ def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
     tab and line breaks) by U+FFFD (the text is escaped later)."""
     text = CONTROL.sub("\ufffd", text)
     # staging already masked contact details with the markers as fielded (nb): show them in the page's language
-    for key in ("masked_email", "masked_phone"):
+    for key in ("masked_email", "masked_phone", "masked_ip"):
         text = text.replace(codebook.ui[key]["nb"], ui_word(codebook, key, lang))
-    text = EMAIL.sub(ui_word(codebook, "masked_email", lang), text)
-    return PHONE.sub(ui_word(codebook, "masked_phone", lang), text)
+    return mask_contact_details(text, ui_word(codebook, "masked_email", lang), ui_word(codebook, "masked_phone", lang),
+                                ui_word(codebook, "masked_ip", lang))
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -57,7 +57,8 @@ def unknown_label_reason(value: str, item: str, codebook: Codebook,
     codes = [str(c.code) for c in scale.categories]
     return (
         f"{shorten(value)} is not an answer of item {item} (scale {scale.key}): allowed are "
-        f"{', '.join(labels)} or codes {', '.join(codes)}{hint}. Correct the cell or map the code in wave.yaml values"
+        f"{', '.join(labels)} or codes {', '.join(codes)} (codes only where the export has no labels of its own)"
+        f"{hint}. Correct the cell or map the code in wave.yaml values"
     )
 
 
@@ -150,9 +151,9 @@ def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
 
 def _masked_texts(texts: pl.Series, codebook: Codebook) -> pl.Series:
     """mask_contact_details of each text, worked out once per distinct text."""
-    email, phone = codebook.ui["masked_email"]["nb"], codebook.ui["masked_phone"]["nb"]
+    email, phone, ip = (codebook.ui[k]["nb"] for k in ("masked_email", "masked_phone", "masked_ip"))
     distinct = texts.drop_nulls().unique().to_list()
-    masked = {t: mask_contact_details(t, email, phone) for t in distinct}
+    masked = {t: mask_contact_details(t, email, phone, ip) for t in distinct}
     changed = {t: m for t, m in masked.items() if m != t}
     if not changed:
         return texts
@@ -222,6 +223,10 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
     quarantine = pl.concat(
         [status_quarantine, conflict_quarantine.cast(schema), label_quarantine.cast(schema)], how="vertical",
     ).sort("source_row", "column", "reason")
+    # A cell in the wrong column may hold contact details (an e-mail, a phone number, an IP): masked here, so
+    # neither the value nor the reason quoting it reaches a table, a page or the run log.
+    quarantine = quarantine.with_columns(_masked_texts(quarantine.get_column("value"), codebook),
+                                         _masked_texts(quarantine.get_column("reason"), codebook))
     return StagedWave(
         respondents=respondents.select("wave", "respondent_key", "source_row", "complete").sort("source_row"),
         responses=responses,

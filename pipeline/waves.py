@@ -13,6 +13,7 @@ that breaks a rule ends in one WaveError naming the file, the key and what to wr
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -121,8 +122,6 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
 
     unknown = [k for k in raw if k not in WAVE_YAML_KEYS]
     if unknown:
-        import difflib
-
         described = []
         for k in unknown:
             close = difflib.get_close_matches(str(k), WAVE_YAML_KEYS, n=1, cutoff=0.6)
@@ -202,6 +201,8 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         keys = {c.key for c in codebook.scales[scale].categories}
         values[scale] = {}
         for code, cat in (codes or {}).items():
+            if isinstance(cat, bool) and {"yes", "no"} <= keys:  # YAML 1.1 reads an unquoted yes/no as true/false
+                cat = "yes" if cat else "no"
             if not isinstance(cat, str) or cat not in keys:
                 raise fail(f"values: {scale}: {shorten_text(repr(code))} → {shorten_text(repr(cat))} is not a category "
                            f"({', '.join(sorted(keys))})")

@@ -158,3 +158,17 @@ def test_make_run_publishes_nothing_when_the_reproduction_check_fails_and_names_
     assert third.returncode == 2
     assert third.stderr.splitlines()[-1] == f"make: *** [Makefile:{recipe}: run] Error 3"
     assert "samskabelse: not started: another `python -m pipeline.cli`" in third.stderr
+
+
+def test_inspect_says_when_make_run_would_stop_the_wave(tmp_path):
+    from helpers import write_csv_wave
+
+    rows = [[school, ["I høy grad", "I liten grad", "I noen grad"][n % 3]]
+            for n, school in enumerate(["Bryne", "Sandnes"] * 3)]
+    write_csv_wave(tmp_path / "raw", "w", ["Respondent", "P1"], rows, invited=6)
+    result = _cli(tmp_path, "inspect", "w")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[-1].startswith("make run would FAIL for this wave – w/export.csv: 6 rows share a respondent id")
+    assert "  'P1': 6 cell(s), e.g. the respondent id of this row also stands in rows 3, 5 with different answers: " \
+           "the rows count in neither. Keep one row in the export" in out

@@ -32,8 +32,8 @@ def test_unknown_cell_is_quarantined_with_allowed_labels_and_closest_match(tmp_p
     read = _read(settings, "q")
     staged = stage(read.normalised, CODEBOOK, "q/" + QUALTRICS_FILE)
     reason = ("'I svært høg grad' is not an answer of item P1 (scale degree): allowed are I svært høy grad, "
-              "I høy grad, I noen grad, I liten grad, Ikke i det hele tatt, Vet ikke or codes 1, 2, 3, 4, 5, 6; "
-              "closest: 'I svært høy grad'. Correct the cell or map the code in wave.yaml values")
+              "I høy grad, I noen grad, I liten grad, Ikke i det hele tatt, Vet ikke or codes 1, 2, 3, 4, 5, 6 "
+              "(codes only where the export has no labels of its own); closest: 'I svært høy grad'. Correct the cell or map the code in wave.yaml values")
     assert unknown_label_reason("I svært høg grad", "P1", CODEBOOK) == reason
     # Row 1 is Qualtrics' survey preview, so R003 is the 4th row under the three header rows.
     assert staged.quarantine.rows() == [("q", QUALTRICS_FILE, 4, "Q1_1", "I svært høg grad", reason)]

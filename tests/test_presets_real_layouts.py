@@ -103,7 +103,8 @@ def test_item_codes_match_headers_only_exactly_and_yield_to_labels(tmp_path):
                   ("V3", "The staff were slow in responding"), ("V4", "V4"), ("Q1", "P5"), ("ID",), ("Skole-ID",))
     columns = map_headers(headers, spec, CODEBOOK, alternates)
     assert [(c.target, c.matched_by) for c in columns] == [
-        ("P1", "code"), ("unmapped", "unmapped"), ("unmapped", "unmapped"), ("unmapped", "code, label differs"),
+        ("P1", "code"), ("unmapped", "code, case differs"), ("unmapped", "code, case differs"),
+        ("unmapped", "code, label differs"),
         ("V4", "code"), ("P5", "code"), ("personal_data", "id"), ("personal_data", "id")]
 
 
@@ -230,3 +231,81 @@ def test_conflicting_duplicates_that_stop_a_wave_are_named(tmp_path):
         "be quarantined): the column read as the respondent id is probably not one (e.g. a school or a form "
         "counter). Name the tool's respondent-id column in wave.yaml columns (`<header>: respondent_id`), or map "
         "that column to drop; the wave was not updated")
+
+
+# Found in review, on the real files -----------------------------------------------------------------
+def test_surveyxact_single_status_column_in_norwegian_without_respondentid(tmp_path):
+    settings = make_settings(tmp_path)
+    states = ["Gjennomført"] * 3 + ["Noen svar", "Distribuert", "Distribuert"]
+    rows = [[s, a] for s, a in zip(states, ["I høy grad", "Ja", "I høy grad", "I liten grad", "", ""])]
+    rows[1][1] = "I høy grad"
+    write_csv_wave(settings.raw_dir, "sx", ["statoverall", "P1"], rows, invited=6)
+    read, staged = _staged(settings, "sx")
+    assert read.tool == "surveyxact" and read.normalised.excluded_rows == {"not_responded": 2}
+    assert _counts(staged, "P1") == {"high": 3} and _counts(staged, "P1", complete=False) == {"low": 1}
+    assert staged.quarantine.height == 0
+
+
+def _surveymonkey(folder, top, sub, rows):
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "Sheet_1.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows([top, sub, *rows])
+
+
+def test_surveymonkey_one_column_per_option_is_read_as_one_question(tmp_path):
+    settings = make_settings(tmp_path)
+    question = QUESTION["V4"]
+    top = ["RespondentID", "CollectorID", question, "", ""]
+    sub = ["\x00", "\x00", "Ja", "Nei", "Vet ikke<br />Forklar gjerne"]
+    rows = [["1", "9", "Ja", "", ""], ["2", "9", "", "Nei", ""], ["3", "9", "Ja", "", ""],
+            ["4", "9", "", "", "ikke sikker"], ["5", "9", "Ja", "Nei", ""], ["6", "9", "", "", ""]]
+    folder = settings.raw_dir / "sm"
+    _surveymonkey(folder, top, sub, rows)
+    (folder / "wave.yaml").write_text("label: sm\ninvited: 6\nexport: Sheet_1.csv\n", encoding="utf-8")
+    read, staged = _staged(settings, "sm")
+    mapping = {c.header: (c.target, c.matched_by) for c in read.normalised.columns}
+    assert mapping[question] == ("V4", "codebook") and mapping[f"{question} - Nei"] == ("unmapped", "unmapped")
+    assert _counts(staged, "V4") == {"yes": 2, "no": 1, "dont_know": 1}
+    # two options ticked in a one-choice question: quarantined, not counted twice
+    assert staged.quarantine.select("source_row", "value").rows() == [(5, "Ja + Nei")]
+
+    (folder / "wave.yaml").write_text(f"label: sm\ninvited: 6\nexport: Sheet_1.csv\ncolumns:\n  '{question} - Ja': V4\n",
+                                      encoding="utf-8")
+    with pytest.raises(WaveError, match="is one option of the question .* which the export writes as one column "
+                                        "per option: it holds only the people who chose that option"):
+        read_wave(settings, CODEBOOK, "sm")
+
+
+def test_contact_details_in_closed_items_are_masked_in_the_quarantine(tmp_path):
+    settings = make_settings(tmp_path)
+    rows = [[str(i), "Ja"] for i in range(1, 19)] + [["19", "ola.nordmann@example.no"]]
+    rows += [["20", "7137661111"], ["21", "130.92.34.66"]]
+    write_csv_wave(settings.raw_dir, "w", ["Respondent", QUESTION["V4"]], rows, invited=21)
+    _, staged = _staged(settings, "w")
+    assert staged.quarantine["value"].to_list() == ["[e-post fjernet]", "[telefonnummer fjernet]", "[IP-adresse fjernet]"]
+    assert not any(secret in "".join(staged.quarantine["reason"].to_list())
+                   for secret in ("ola.nordmann", "7137661111", "130.92.34.66"))
+
+
+def test_nul_placeholders_quoted_or_below_a_multi_line_question_are_blank(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(b'RespondentID,CollectorID,"Line one\nline two"\r\n"\x00","\x00",Response\r\n1,2,Ja\r\n')
+    export = read_export(path)
+    assert export.headers == ["RespondentID", "CollectorID", "Line one\nline two"]
+    assert export.frame.rows() == [(None, None, "Response", 1), ("1", "2", "Ja", 2)]
+
+
+def test_a_columns_line_that_matches_no_header_stops_the_wave_and_yes_no_may_be_unquoted(tmp_path):
+    settings = make_settings(tmp_path)
+    folder = write_csv_wave(settings.raw_dir, "w", ["Q7", "P1"], [["1", "1"], ["2", "2"]], invited=2)
+    (folder / "wave.yaml").write_text("label: w\ninvited: 2\nexport: export.csv\ncolumns: {Q07: V4}\n"
+                                      "values: {yes_no: {1: yes, 2: no}}\n", encoding="utf-8")
+    with pytest.raises(WaveError) as err:
+        read_wave(settings, CODEBOOK, "w")
+    assert str(err.value) == (
+        f"{folder / 'wave.yaml'}: columns: 'q07' (did you mean 'q7'?) match(es) no header of export.csv: the mapping "
+        "would be ignored. Correct the header text (as the export writes it, case and spaces aside) or remove the "
+        "line; `make inspect` lists the headers")
+    assert load_wave(settings.raw_dir, "w", CODEBOOK).values["yes_no"] == {"1": "yes", "2": "no"}

@@ -89,16 +89,21 @@ def _reference_stage(wave: NormalisedWave) -> dict[str, pl.DataFrame]:
         [(w, f, r, c, v, unknown_label_reason(v, i, CODEBOOK)) for w, f, r, c, v, i in
          bad.select("wave", "source_file", "source_row", "column", "value", "item").rows()],
         schema=_empty_quarantine().schema, orient="row")
-    email, phone = CODEBOOK.ui["masked_email"]["nb"], CODEBOOK.ui["masked_phone"]["nb"]
+    email, phone, ip = (CODEBOOK.ui[k]["nb"] for k in ("masked_email", "masked_phone", "masked_ip"))
+
+    def mask(column: str) -> pl.Expr:
+        return pl.col(column).map_elements(lambda t: mask_contact_details(t, email, phone, ip), return_dtype=pl.Utf8)
+
     schema = _empty_quarantine().schema
     return {
         "respondents": respondents.select("wave", "respondent_key", "source_row", "complete").sort("source_row"),
         "responses": closed.filter(~pl.col("_i").is_in(sorted(bad_rows))).join(complete, on="source_row", how="left")
         .select("wave", "respondent_key", "source_row", "item", "category", "complete").sort("source_row", "item"),
-        "quarantine": pl.concat([status_quarantine, conflict_q.cast(schema), label_q]).sort("source_row", "column", "reason"),
+        "quarantine": pl.concat([status_quarantine, conflict_q.cast(schema), label_q]).sort("source_row", "column", "reason")
+        .with_columns(mask("value"), mask("reason")),
         "open_answers": cells.filter(pl.col("item").is_in(texts)).join(complete, on="source_row", how="left")
         .select("wave", "item", "respondent_key", "complete", pl.col("value").alias("text"))
-        .with_columns(pl.col("text").map_elements(lambda t: mask_contact_details(t, email, phone), return_dtype=pl.Utf8))
+        .with_columns(mask("text"))
         .sort("item", "respondent_key"),
     }
 
