@@ -32,6 +32,8 @@ FORMULA = "=cmd|' /C calc'!A0"
 LABEL = "<b>Bølge</b> \"2024\" & 'x'; drop table waves; --"
 BAD_NAMES = ["x'; drop table responses; --", "a...b", "2024\n", "ølbølge"]
 GIB = 1 << 30
+# Not 2024: that wave is checked against the published report, and a formula in P1 would (rightly) stop publishing.
+HOSTILE_WAVE = "2025"
 
 
 def hostile_rows() -> tuple[list[str], list[list[str]]]:
@@ -55,7 +57,7 @@ def hostile_build(tmp_path_factory):
         settings = make_settings(root, pseudonym_key="test-key")
         raw = settings.raw_dir
         headers, rows = hostile_rows()
-        write_csv_wave(raw, "2024", headers, rows, label=LABEL, columns={"Tidsstempel": "submitted_at"})
+        write_csv_wave(raw, HOSTILE_WAVE, headers, rows, label=LABEL, columns={"Tidsstempel": "submitted_at"})
         sparse_file(raw / "huge" / "export.csv", 2 * GIB)
         (raw / "huge" / "wave.yaml").write_text("label: Huge\ninvited: 12\nexport: export.csv\n", encoding="utf-8")
         write_bytes_wave(raw, "broken", "export.xlsx", b"PK\x03\x04 this is not a workbook")
@@ -64,7 +66,7 @@ def hostile_build(tmp_path_factory):
         cut = next(i for i in range(2000, len(sample)) if 0x80 <= sample[i] < 0xC0)  # inside a character
         write_bytes_wave(raw, "cut", "export.csv", sample[:cut])
         escape = copy_sample_wave(raw, "escape")
-        (escape / "wave.yaml").write_text("label: E\ninvited: 12\nexport: ../2024/export.csv\n", encoding="utf-8")
+        (escape / "wave.yaml").write_text("label: E\ninvited: 12\nexport: ../2025/export.csv\n", encoding="utf-8")
         for name in BAD_NAMES:
             shutil.copytree(PROJECT_ROOT / "data" / "raw" / "2024", raw / name)
         out, err = io.StringIO(), io.StringIO()
@@ -91,7 +93,7 @@ def test_each_bad_wave_fails_alone_with_its_one_message(hostile_build):
     b = hostile_build
     raw = b["settings"].raw_dir
     assert b["code"] == 1
-    assert "  wave 2024: ingested" in b["out"]
+    assert f"  wave {HOSTILE_WAVE}: ingested" in b["out"]
     assert _failure(b["err"], "huge") == (
         f"{raw / 'huge' / 'export.csv'}: the file is 2.0 GiB (2147483648 bytes), more than the limit of 256.0 MiB "
         "(268435456 bytes) (PIPELINE_MAX_EXPORT_BYTES); it was not read. Export only the survey's responses, or "
@@ -104,7 +106,7 @@ def test_each_bad_wave_fails_alone_with_its_one_message(hostile_build):
         f"{raw / 'cut' / 'export.csv'}: the file ends in the middle of a character (UTF-8): it was cut short, e.g. "
         "copied before the export had finished; copy or export it again")
     assert _failure(b["err"], "escape") == (
-        f"{raw / 'escape' / 'wave.yaml'}: export: '../2024/export.csv' must name the export file inside the wave "
+        f"{raw / 'escape' / 'wave.yaml'}: export: '../2025/export.csv' must name the export file inside the wave "
         "folder (a plain file name, no folder, not starting with a dot)")
     assert "Traceback" not in b["out"] + b["err"]
     assert b["err"].rstrip().endswith("samskabelse: 5 wave(s) failed: broken, cut, escape, huge, nul (a wave that "
@@ -117,23 +119,23 @@ def test_nothing_of_a_failed_wave_is_written(hostile_build):
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
         for table in ("raw.waves", "raw.wave_export", "staging.respondents", "staging.quarantine"):
-            assert con.execute(f"select distinct wave from {table} order by wave").fetchall() == [("2024",)], table
+            assert con.execute(f"select distinct wave from {table} order by wave").fetchall() == [(HOSTILE_WAVE,)], table
     finally:
         con.close()
-    assert query(settings, "select wave, label from waves").rows() == [("2024", LABEL)]
+    assert query(settings, "select wave, label from waves").rows() == [(HOSTILE_WAVE, LABEL)]
 
 
 def test_folder_names_that_are_not_wave_keys_never_reach_dagster_or_the_marts(hostile_build):
     settings = hostile_build["settings"]
     raw = settings.raw_dir
-    assert discover_waves(raw) == ["2024", "broken", "cut", "escape", "huge", "nul"]
+    assert discover_waves(raw) == [HOSTILE_WAVE, "broken", "cut", "escape", "huge", "nul"]
     assert hostile_build["partitions"] == discover_waves(raw)
     rule = "use letters, digits, '-' and '_' (at most 64, no dots or quotes)"
     assert invalid_wave_folders(raw) == {
         name: f"{raw / name}: wave folder name {name!r} is not allowed: {rule}; the folder was skipped"
         for name in sorted(BAD_NAMES)}
     for table in ("waves", "responses", "quarantine", "open_answers"):
-        assert query(settings, f"select distinct wave from {table}")["wave"].to_list() == ["2024"], table
+        assert query(settings, f"select distinct wave from {table}")["wave"].to_list() == [HOSTILE_WAVE], table
 
 
 def test_the_build_names_the_skipped_folders(hostile_build):
@@ -216,25 +218,25 @@ def test_a_read_write_cli_session_on_the_published_file_does_not_fail_a_rebuild(
         cli.stdin.write(".mode list\n.headers off\nbegin transaction;\ncreate table scratch as select 1 as x;\n"
                         "select 'waves:' || string_agg(wave, ',' order by wave) from waves;\n")
         cli.stdin.flush()
-        assert cli.stdout.readline().strip() == "waves:2024"
+        assert cli.stdout.readline().strip() == f"waves:{HOSTILE_WAVE}"
         with pytest.raises(duckdb.IOException, match="lock"):  # the session really holds the file
             duckdb.connect(str(settings.published_db)).close()
         out = io.StringIO()
         with dg.instance_for_test() as instance, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             code = build(settings, instance)
         hostile_build["rebuild"] = out.getvalue()
-        assert code == 1  # the five bad waves still fail; 2024 and 2026 build and publish
+        assert code == 1  # the five bad waves still fail; 2025 and 2026 build and publish
         assert f"samskabelse: marts published to {settings.published_db}" in out.getvalue()
         cli.stdin.write("select 'waves:' || string_agg(wave, ',' order by wave) from waves;\ncommit;\n")
         cli.stdin.flush()
-        assert cli.stdout.readline().strip() == "waves:2024"  # the session still reads the version it opened
+        assert cli.stdout.readline().strip() == f"waves:{HOSTILE_WAVE}"  # the session still reads the version it opened
         cli.stdin.close()
         assert cli.wait(timeout=60) == 0, cli.stderr.read()
     finally:
         if cli.poll() is None:
             cli.kill()
             cli.wait()
-    assert query(settings, "select wave from waves order by wave")["wave"].to_list() == ["2024", "2026"]
+    assert query(settings, "select wave from waves order by wave")["wave"].to_list() == [HOSTILE_WAVE, "2026"]
 
 
 def test_the_rebuild_says_that_an_open_session_still_sees_the_old_version(hostile_build):
