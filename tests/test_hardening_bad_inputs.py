@@ -73,8 +73,9 @@ def hostile_build(tmp_path_factory):
         with dg.instance_for_test() as instance, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = build(settings, instance)
             partitions = sorted(instance.get_dynamic_partitions("wave"))
-            previews = {
-                e.asset_materialization.asset_key.to_user_string(): e.asset_materialization.metadata["preview"].value
+            previews = {  # every materialization's preview (a key may be materialized in several runs)
+                (e.asset_materialization.asset_key.to_user_string(), run.run_id, e.asset_materialization.partition):
+                e.asset_materialization.metadata["preview"].value
                 for run in instance.get_runs()
                 for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
                 if "preview" in e.asset_materialization.metadata

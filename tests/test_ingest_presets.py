@@ -154,7 +154,9 @@ def test_personal_data_columns_are_dropped_and_listed(built):
     assert {"E-post", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon", "Adresse", "Sted", "Postnummer",
             "Svartid"} <= set(dropped["nettskjema_2018"])
     assert {"IPAddress", "RecipientEmail"} <= set(dropped["qualtrics_german"]) and {"epost"} <= set(dropped["sav_user_missing"])
-    unmapped = {"surveymonkey_nul": ["Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - Pass"]}
+    # the checkbox question is also read as one column holding the chosen option(s): unmapped too
+    unmapped = {"surveymonkey_nul": ["Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - Pass",
+                                     "Hvilken legitimasjon viste du fram? (Kryss av alt som passer)"]}
     for wave, meta in raw_meta.items():
         assert meta[f"{wave}: unmapped headers"] == unmapped.get(wave, []), wave
 

@@ -87,7 +87,9 @@ def test_starting_the_ui_after_make_run_launches_no_run(tmp_path):
             assert time.monotonic() < deadline, dev.log.read_text(errors="replace")[-3000:]
             time.sleep(2)
         with dg.DagsterInstance.from_config(str(dev.home)) as instance:
-            after = sorted(r.run_id for r in instance.get_runs())
-    assert after == before
+            # the daily schedule (05:00 Oslo) may rightly fire while this runs; the sensor must launch nothing
+            launched = [(r.job_name, dict(r.tags)) for r in instance.get_runs()
+                        if r.run_id not in before and "dagster/schedule_name" not in r.tags]
+    assert launched == []
     assert {t["status"] for t in ticks} == {"SKIPPED"}
     assert ticks[0]["skipReason"] == f"{settings.raw_dir}: every wave is up to date"
