@@ -325,6 +325,9 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     for note in _publish_notes(result):
         print(f"samskabelse: note – {note}")
     print(f"samskabelse: reports in {settings.reports_dir / 'index.html'}")
+    if settings.profile == "public":
+        print(f"samskabelse: note – profile public: the pages under {settings.reports_dir} hide small counts; "
+              f"{settings.published_db.name} and parquet/ are internal (every count): share the pages only")
     for line in wave_summary_lines(settings, [w for w in waves if w not in failed]):
         print(line)
     if skipped:

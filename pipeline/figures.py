@@ -11,9 +11,9 @@ the scores; in an unscored scale (yes/no) headline categories are positive and t
 category without a score in a scored scale is "apart", and so is the same key in an unscored scale.
 
 Byte-identical output: fixed svg.hashsalt and svg.id, no dates in the metadata, the bundled DejaVu Sans
-font drawn as paths, rows and categories sorted by the codebook. In the public profile hidden cells are not
-drawn (their label is ":"), and their total share is shown apart as a hatched bar (n minus the visible
-counts, which readers of the tables can work out anyway).
+font named in the SVG's text elements (svg.fonttype none), rows and categories sorted by the codebook. In the
+public profile the cells marts.item_disclosure hides are not drawn (their label is ":"), and no total that
+includes one is printed (a side's share, the "don't know" panel).
 
 Cache (FigureCache): a chart is drawn only when what determines its bytes changed. Its key is a sha256 over
 figures_version() (the source of this module and disclosure.py, the matplotlib, Pillow and numpy versions), the language, the chart's id, the views it
@@ -47,7 +47,7 @@ from pipeline.waves import check_wave_key
 
 RC = {
     "svg.hashsalt": "samskabelse",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays text: readable by screen readers, searchable, checked by the tests
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
     "font.size": 9,
@@ -62,7 +62,6 @@ PNG_DPI = 110
 BAR = "#2f6b9a"
 APART = "#b3b3b3"
 NEUTRAL = "#dedede"
-HATCH_EDGE = "#7b8794"
 TEXT = "#1f2933"
 CMAP = matplotlib.colormaps["RdBu"]
 
@@ -220,11 +219,9 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
                     w = cells[k].pct or 0.0
                     side.barh(y, w, left=x, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6)
                     x += w
-            if view.hidden_share > 0:
-                side.barh(y, view.hidden_share, left=x, height=0.66, color="white", edgecolor=HATCH_EDGE,
-                          hatch="////", linewidth=0.6)
-                x += view.hidden_share
-            side.text(x + 2, y, f"{x:.0f} %", ha="left", va="center", fontsize=8, color=TEXT)
+            hidden_apart = any(c.hidden for c in view.cells if pol.side.get(c.category) is None)
+            side.text(x + 2, y, SUPPRESSED if hidden_apart else f"{x:.0f} %", ha="left", va="center", fontsize=8,
+                      color=TEXT)
             max_apart = max(max_apart, x)
         main.set_yticks(ys, labels, fontsize=8)
         main.tick_params(axis="y", length=0)
@@ -243,7 +240,7 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
         handles = [Patch(facecolor=colour, edgecolor="#9aa5b1", linewidth=0.5, label=label)
                    for key, (label, colour) in legend.items()]
         if suppressed_any:
-            handles.append(Patch(facecolor="white", edgecolor=HATCH_EDGE, hatch="////",
+            handles.append(Patch(facecolor="white", edgecolor="white",
                                  label=f"{SUPPRESSED} {codebook.word('suppressed', lang)}"))
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False,
                    fontsize=8)

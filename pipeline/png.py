@@ -60,15 +60,14 @@ def _read(db: Path, table: str) -> pl.DataFrame:
         con.close()
 
 
-def waves_tables(settings: Settings, codebook, waves: pl.DataFrame) -> dict:
+def waves_tables(settings: Settings, codebook, waves: pl.DataFrame, views) -> dict:
     """The tables of waves.html: waves-response, and waves-change when there are two waves or more."""
     from pipeline.assets.wave_reports import change_table, response_table, wave_order
 
-    out = {"waves-response": response_table(codebook, settings.lang, waves)}
+    out = {"waves-response": response_table(codebook, settings.lang, waves, settings.profile, settings.min_cell)}
     change = _read(settings.published_db, "wave_change")
     if change.height:
-        out["waves-change"] = change_table(codebook, settings.lang, change, wave_order(waves), settings.profile,
-                                           settings.min_cell)
+        out["waves-change"] = change_table(codebook, settings.lang, change, wave_order(waves), views, settings.min_cell)
     return out
 
 
@@ -82,11 +81,11 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
         raise PngError(f"{settings.published_db} does not exist: build the marts first with `make run`")
     codebook = load_codebook(settings.codebook_file)
     tables_in = {name: _read(settings.published_db, name)
-                 for name in ("item_indicators", "item_distribution", "waves", "open_answers")}
-    data = ReportData(codebook, settings.lang, tables_in["item_indicators"], tables_in["item_distribution"],
+                 for name in ("item_indicators", "item_disclosure", "waves", "open_answers")}
+    data = ReportData(codebook, settings.lang, tables_in["item_indicators"], tables_in["item_disclosure"],
                       tables_in["waves"], tables_in["open_answers"], settings.profile, settings.min_cell)
     tables = build_tables(data)
-    tables.update(waves_tables(settings, codebook, tables_in["waves"]))
+    tables.update(waves_tables(settings, codebook, tables_in["waves"], data.views))
     out_dir = settings.reports_dir / "png"
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -76,6 +76,13 @@ def _swap_parquet(new_dir: Path, live_dir: Path, names: set[str]) -> None:
             path.unlink(missing_ok=True)
 
 
+# What the published database and Parquet copies are, whatever the profile: the pages are what may be shared.
+INTERNAL_NOTE = ("internal: samskabelse.duckdb and parquet/ hold every count, unsuppressed, and the row-level "
+                 "tables (responses, open_answers, quarantine) in every profile; PIPELINE_PROFILE=public changes the "
+                 "pages and charts under reports/ only, as marts.item_disclosure decides. Share reports/, never "
+                 "these files")
+
+
 # Text that a spreadsheet would run as a formula (OWASP "CSV injection"): neutralised in the Parquet copies only.
 FORMULA_PREFIX = "^[=+\\-@\t\r]"
 APOSTROPHE = sql_literal("'")
@@ -143,6 +150,8 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
             "codebook_sha256": codebook.sha256,
             "inputs": [{"wave": w, "file": f, "sha256": h} for w, f, h in inputs],
             "tables": counts,
+            "profile": settings.profile,
+            "contents": INTERNAL_NOTE,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         settings.marts_dir.mkdir(parents=True, exist_ok=True)

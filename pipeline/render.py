@@ -168,8 +168,8 @@ def _wave_notes(data: ReportData) -> list[str]:
 
 
 def _stacked_bar(data: ReportData, view: ItemView) -> str:
-    """Inline SVG: the distribution as one 0–100 % stacked bar in category order (hidden cells: one dashed
-    segment at the end). Every segment has a tooltip; no ids, so no clashes between cells."""
+    """Inline SVG: the distribution as one 0–100 % stacked bar in category order (hidden cells are left out, with
+    ":" in the tooltip). Every segment has a tooltip; no ids, so no clashes between cells."""
     width, height = 120.0, 14.0
     scale = data.codebook.scale_of(view.item)
     colours = polarity(data.codebook, scale).colour
@@ -187,11 +187,7 @@ def _stacked_bar(data: ReportData, view: ItemView) -> str:
                 parts.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height:.0f}" '
                              f'fill="{colours[cell.category]}"><title>{html.escape(text)}</title></rect>')
             x += w
-        hidden = width * view.hidden_share / 100
-        if hidden > 0:
-            text = f"{SUPPRESSED} {data.t('suppressed')}"
-            parts.append(f'<rect x="{x + 0.5:.2f}" y="0.5" width="{max(hidden - 1, 0):.2f}" height="{height - 1:.0f}" '
-                         f'fill="#f5f7fa" stroke="#7b8794" stroke-dasharray="2 2"><title>{html.escape(text)}</title></rect>')
+        # the hidden cells are not drawn, and neither is their total: the bar stops short of 100 %
     label = html.escape("; ".join(summary) or SUPPRESSED, quote=True)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{label}" width="{width:.0f}" '
             f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" style="vertical-align:middle;'
@@ -310,28 +306,34 @@ def items_table(data: ReportData) -> GT:
 
 def overview_table(data: ReportData) -> GT:
     """One row per wave and level: the number of items with a top-2 share, their average and range. In the
-    public profile items whose top-2 share is suppressed are left out."""
+    public profile a level's average and range are hidden (":") when any of its items' top-2 share is hidden
+    (marts.item_disclosure): leaving such an item out would change the figure without a word, and keeping it
+    would reveal the hidden cells."""
     cb, lang = data.codebook, data.lang
     views = data.views
     hidden = {key for key, v in views.items() if v.top2_hidden or v.n_hidden}
     all_rows = list(data.indicators.iter_rows(named=True))
     present = {(r["wave"], r["level"]) for r in all_rows}
     top2: dict[tuple[str, str], list[float]] = {}
+    level_hidden: set[tuple[str, str]] = set()
     for r in all_rows:  # grouped once (a scan per wave and level grew with the square of the waves)
-        if r["top2_pct"] is not None and (r["wave"], r["item"]) not in hidden:
+        if r["top2_pct"] is not None:
             top2.setdefault((r["wave"], r["level"]), []).append(r["top2_pct"])
+            if (r["wave"], r["item"]) in hidden:
+                level_hidden.add((r["wave"], r["level"]))
     records = []
     for wave in data.wave_keys:
         for key, level in cb.levels.items():
             shares = top2.get((wave, key), [])
             if not shares and (wave, key) not in present:
                 continue
+            secret = (wave, key) in level_hidden
             records.append({
                 "wave": f"{data.t('wave')} {wave}",
                 "level": level.label[lang],
                 "items": str(len(shares)),
-                "mean_top2": _pct(sum(shares) / len(shares)) if shares else "–",
-                "range": f"{min(shares):.0f}–{max(shares):.0f} %" if shares else "–",
+                "mean_top2": SUPPRESSED if secret else (_pct(sum(shares) / len(shares)) if shares else "–"),
+                "range": SUPPRESSED if secret else (f"{min(shares):.0f}–{max(shares):.0f} %" if shares else "–"),
             })
     columns = ["wave", "level", "items", "mean_top2", "range"]
     frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row") if records else \
@@ -345,8 +347,8 @@ def overview_table(data: ReportData) -> GT:
     )
     for note in _wave_notes(data):
         gt = gt.tab_source_note(note)
-    if hidden & {(r["wave"], r["item"]) for r in all_rows if r["top2_pct"] is not None}:
-        gt = gt.tab_source_note(data.t("note_overview_public"))
+    if level_hidden:
+        gt = gt.tab_source_note(data.t("note_overview_public", min=data.min_cell))
     return gt
 
 

@@ -12,7 +12,7 @@ import pytest
 from helpers import build, copy_sample_wave, make_settings, query
 from pipeline.settings import Settings
 
-MARTS_FOR_REPORTS = ("item_indicators", "item_distribution", "waves", "open_answers")
+MARTS_FOR_REPORTS = ("item_indicators", "item_distribution", "item_disclosure", "waves", "open_answers")
 
 # Wave 2024 (data/raw/2024/export.csv): counts per item in the codebook's category order, 10 complete answers.
 COUNTS_2024 = {

@@ -1,101 +1,35 @@
-"""PIPELINE_PROFILE=public: small-cell suppression, in the unit and in a real build of wave 2024 (Danish)."""
+"""PIPELINE_PROFILE=public on a real build of wave 2024 (Danish): every page, chart and table shows exactly what
+marts.item_disclosure decides (sql/marts/item_disclosure.sql, tested on its own in test_sql_item_disclosure.py),
+and nothing hidden can be worked out from what is published."""
 
 from __future__ import annotations
 
 import itertools
 import re
+from html import unescape
 
 import pytest
 
 from pipeline.codebook import load_codebook
-from pipeline.disclosure import item_views, protect_counts
+from pipeline.disclosure import item_views
 from pipeline.figures import item_chart, render_figures
 from pipeline.settings import PROJECT_ROOT
 from reports_helpers import COUNTS_2024, build_sample, parse_tables, report_frames, rows_by_stub, source_notes
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
-DEGREE = dict(sums={"headline": frozenset({"very_high", "high"}), "top2": frozenset({"very_high", "high"})},
-              scored=frozenset({"very_high", "high", "some", "low", "not_at_all"}), min_cell=3)
-YES_NO = dict(sums={"headline": frozenset({"yes"})}, scored=frozenset(), min_cell=3)
 DEGREE_KEYS = ["very_high", "high", "some", "low", "not_at_all", "dont_know"]
 YES_NO_KEYS = ["yes", "no", "dont_know"]
-
-
-def _degree(*counts):
-    return protect_counts(dict(zip(DEGREE_KEYS, counts)), **DEGREE)
-
-
-def _yes_no(*counts):
-    return protect_counts(dict(zip(YES_NO_KEYS, counts)), **YES_NO)
-
-
-def test_counts_below_the_minimum_are_hidden_and_the_mean_with_them():
-    p = _degree(5, 4, 1, 0, 0, 0)
-    assert p.hidden == {"some", "low", "not_at_all", "dont_know"}
-    assert (p.n_hidden, p.hidden_sums, p.mean_hidden) == (False, frozenset(), True)
-    p = _degree(3, 3, 3, 0, 0, 1)
-    assert p.hidden == {"low", "not_at_all", "dont_know"}
-    assert p.mean_hidden
-
-
-def test_a_lone_hidden_cell_in_the_headline_gets_a_second_one():
-    # very_high 0 is hidden; top-2 = 3 is published, so high (3) would follow by subtraction: hide it too
-    p = _degree(0, 3, 6, 1, 0, 0)
-    assert p.hidden == {"very_high", "high", "low", "not_at_all", "dont_know"}
-    assert p.hidden_sums == frozenset()
-
-
-def test_the_second_cell_is_chosen_so_the_headline_can_stay():
-    # dont_know 2 needs a partner; hiding "yes" would force hiding the headline (yes is all of it): hide "no"
-    p = _yes_no(4, 4, 2)
-    assert (p.hidden, p.hidden_sums) == ({"no", "dont_know"}, frozenset())
-    assert _yes_no(5, 5, 0).hidden == {"no", "dont_know"}
-
-
-def test_a_small_headline_is_hidden_itself():
-    p = _degree(1, 1, 6, 2, 0, 0)
-    assert p.hidden_sums == {"headline", "top2"}
-    assert p.hidden == {"very_high", "high", "low", "not_at_all", "dont_know"}
-    p = _yes_no(2, 8, 0)
-    assert (p.hidden, p.hidden_sums) == ({"yes", "dont_know"}, {"headline"})
-
-
-def test_a_small_base_hides_everything():
-    p = _degree(1, 1, 0, 0, 0, 0)
-    assert p.n_hidden and p.hidden == set(DEGREE_KEYS) and p.hidden_sums == {"headline", "top2"}
-
-
-def test_nothing_is_hidden_when_every_count_is_large_enough():
-    p = _degree(3, 4, 5, 3, 3, 3)
-    assert p.hidden == frozenset() and not p.mean_hidden and p.hidden_sums == frozenset()
-
-
-def test_internal_profile_hides_nothing():
-    frames_like = [(i, COUNTS_2024[i]) for i in ("P3", "V4")]
-    import polars as pl
-
-    rows = []
-    for item, counts in frames_like:
-        keys = [c.key for c in CODEBOOK.scale_of(item).categories]
-        for order, (key, n) in enumerate(zip(keys, counts), start=1):
-            rows.append({"wave": "2024", "item": item, "item_order": CODEBOOK.items[item].order, "category": key,
-                         "category_order": order, "n": n, "pct": 10.0 * n})
-    dist = pl.DataFrame(rows)
-    internal = item_views(CODEBOOK, dist, profile="internal", min_cell=3)
-    assert not any(v.any_hidden for v in internal.values())
-    public = item_views(CODEBOOK, dist, profile="public", min_cell=3)
-    assert [c.category for c in public[("2024", "V4")].cells if c.hidden] == ["no", "dont_know"]
-    assert public[("2024", "V4")].hidden_share == 60.0
-    # the chart of V4 draws bars for the visible cells only: yes
-    fig = item_chart(CODEBOOK, "nb", public[("2024", "V4")])
-    assert len(fig.axes[0].patches) == 1
-    fig = item_chart(CODEBOOK, "nb", internal[("2024", "V4")])
-    assert len(fig.axes[0].patches) == 3
 
 
 @pytest.fixture(scope="module")
 def public(tmp_path_factory):
     return build_sample(tmp_path_factory.mktemp("public"), profile="public", lang="da")
+
+
+@pytest.fixture(scope="module")
+def decision(public):
+    frame = report_frames(public)["item_disclosure"]
+    return {(r["item"], r["category"]): r for r in frame.iter_rows(named=True)}
 
 
 def _count(cell: str) -> int:
@@ -104,83 +38,143 @@ def _count(cell: str) -> int:
     return int(m.group(1))
 
 
-def test_public_profile_shows_no_count_below_3(public):
+def _item_rows(public) -> dict[str, dict[str, str]]:
+    return rows_by_stub((public.reports_dir / "index.html").read_text(encoding="utf-8"), "items")
+
+
+def test_internal_profile_hides_nothing_and_public_needs_the_decision(public):
+    frames = report_frames(public)
+    internal = item_views(CODEBOOK, frames["item_distribution"], profile="internal")
+    assert not any(v.any_hidden for v in internal.values())
+    with pytest.raises(ValueError, match="read marts.item_disclosure"):
+        item_views(CODEBOOK, frames["item_distribution"], profile="public")
+
+
+def test_tables_show_exactly_what_the_decision_shows(public, decision):
     shown = hidden = 0
-    for level in CODEBOOK.levels:
-        text = (public.reports_dir / f"{level}.html").read_text(encoding="utf-8")
-        for item_code, row in rows_by_stub(text, f"level-{level}").items():
+    for page, table in [("index", "items"), *((level, f"level-{level}") for level in CODEBOOK.levels)]:
+        text = (public.reports_dir / f"{page}.html").read_text(encoding="utf-8")
+        for item_code, row in rows_by_stub(text, table).items():
             for cat in CODEBOOK.scale_of(item_code).categories:
-                if row[cat.key] == ":":
+                d = decision[(item_code, cat.key)]
+                if d["hidden"]:
+                    assert row[cat.key] == ":", (page, item_code, cat.key)
                     hidden += 1
                 else:
-                    assert _count(row[cat.key]) >= 3, (item_code, cat.key, row[cat.key])
+                    assert _count(row[cat.key]) == d["n"] >= 3, (page, item_code, cat.key)
                     shown += 1
             assert row["n"] == "10"
-        assert "»:« = skjult af hensyn til fortroligheden: antal under 3" in " ".join(source_notes(text, f"level-{level}"))
-    assert (shown, hidden) == (25, 74)
-    # the stacked bars' tooltips show no hidden count either
-    for level in CODEBOOK.levels:
-        text = (public.reports_dir / f"{level}.html").read_text(encoding="utf-8")
-        for label in re.findall(r'role="img" aria-label="([^"]*)"', text):
-            for n in re.findall(r": (\d+) \(", label):
-                assert int(n) >= 3, label
+            assert (row["headline"] == ":") == decision[(item_code, cat.key)]["headline_hidden"], item_code
+            assert (row["mean"] in (":", "–")) and (row["mean"] == ":") == decision[(item_code, cat.key)]["mean_hidden"] \
+                or row["mean"] == "–", item_code
+        assert ("»:« = skjult af hensyn til fortroligheden: antal under 3 vises ikke" in
+                " ".join(source_notes(text, table)))
+    assert (shown, hidden) == (2 * 29, 2 * 70)  # each item twice: in the items table and in its level's table
+    assert "Statistisk sentralbyrå" not in (public.reports_dir / "index.html").read_text(encoding="utf-8")
 
 
 def test_public_profile_exact_rows(public):
+    rows = _item_rows(public)
+    assert [rows["P1"][k] for k in DEGREE_KEYS] == ["5 (50 %)", "4 (40 %)", ":", ":", ":", ":"]
+    assert (rows["P1"]["headline"], rows["P1"]["mean"]) == ("90 % (60–98)", ":")
+    assert [rows["P3"][k] for k in DEGREE_KEYS] == [":", "3 (30 %)", "6 (60 %)", ":", ":", ":"]
+    assert rows["P3"]["headline"] == ":"  # 30 % would reveal very_high = 0
+    assert [rows["V4"][k] for k in YES_NO_KEYS] == ["4 (40 %)", ":", ":"]  # dont_know 2 and, with it, "no"
+    assert rows["V4"]["headline"] == "40 % (17–69)"
     text = (public.reports_dir / "index.html").read_text(encoding="utf-8")
-    rows = rows_by_stub(text, "items")
-    p1 = rows["P1"]
-    assert [p1[k] for k in DEGREE_KEYS] == ["5 (50 %)", "4 (40 %)", ":", ":", ":", ":"]
-    assert (p1["headline"], p1["mean"]) == ("90 % (60–98)", ":")
-    c1 = rows["C1"]
-    assert [c1[k] for k in DEGREE_KEYS] == [":", ":", "6 (60 %)", ":", ":", ":"]
-    assert c1["headline"] == ":"  # top-2 = 2 people
-    v4 = rows["V4"]
-    assert [v4[k] for k in YES_NO_KEYS] == ["4 (40 %)", ":", ":"]
-    assert v4["headline"] == "40 % (17–69)"
     overview = {r["_stub"]: (r["items"], r["mean_top2"], r["range"]) for r in parse_tables(text)["overview"]}
-    # C1 and C6 (top-2 of 2 people) are left out of the citizen level's mean and range
-    assert overview["Relevans for borgerne"] == ("4", "40 %", "30–60 %")
-    assert "Spørgsmål med skjult top-2-andel indgår ikke i gennemsnit og spænd." in source_notes(text, "overview")
+    # every level has an item whose top-2 share rests on a hidden count: no average is shown, none silently shrinks
+    assert overview["Relevans for borgerne"] == ("6", ":", ":")
+    assert all(v[0] != "0" and v[1] == ":" for v in overview.values())
+    assert ("»:« = gennemsnit og spænd skjules, når top-2-andelen for et af niveauets spørgsmål er skjult (antal "
+            "under 3).") in source_notes(text, "overview")
+
+
+def _svg_texts(svg: str) -> list[str]:
+    return [unescape(t).strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+def test_charts_hide_exactly_what_the_tables_hide(public, decision):
+    figures = public.reports_dir / "figures" / "2024"
+    for item in CODEBOOK.closed_items():
+        texts = _svg_texts((figures / f"item-{item.code}.svg").read_text(encoding="utf-8"))
+        keys = [c.key for c in CODEBOOK.scale_of(item.code).categories]
+        labels = [t for t in texts if re.fullmatch(r"\d+ % \(\d+\)|:", t)]
+        assert len(labels) == len(keys), (item.code, texts)
+        for key, label in zip(keys, labels):
+            d = decision[(item.code, key)]
+            assert (label == ":") == d["hidden"], (item.code, key, label)
+            if not d["hidden"]:
+                assert label.endswith(f"({d['n']})")
+    frames = report_frames(public)
+    published = {p.relative_to(public.reports_dir / "figures").as_posix(): p.read_bytes()
+                 for p in (public.reports_dir / "figures").rglob("*") if p.is_file()}
+    assert published == render_figures(CODEBOOK, "da", item_views(CODEBOOK, frames["item_disclosure"], profile="public"))
+    internal = item_views(CODEBOOK, frames["item_distribution"], profile="internal")
+    assert len(item_chart(CODEBOOK, "da", internal[("2024", "P1")]).axes[0].patches) == 6
+
+
+def _published_numbers(public) -> dict[str, dict[str, object]]:
+    """What an attacker reads about each item: from the items table n, the shown counts and the headline share;
+    from the level charts (SVG text) the share of each side and of the "don't know" panel."""
+    out = {}
+    for item_code, row in _item_rows(public).items():
+        keys = [c.key for c in CODEBOOK.scale_of(item_code).categories]
+        out[item_code] = {"n": int(row["n"]), "shown": {k: _count(row[k]) for k in keys if row[k] != ":"},
+                          "hidden": [k for k in keys if row[k] == ":"],
+                          "headline": None if row["headline"] == ":" else int(row["headline"].split(" %")[0])}
+    return out
 
 
 def test_no_hidden_count_can_be_worked_out_from_what_is_published(public):
-    """An attacker knows n, every visible count and the headline share: every hidden count that is not 0 must
-    have at least two values consistent with all of it."""
-    text = (public.reports_dir / "index.html").read_text(encoding="utf-8")
-    for item_code, row in rows_by_stub(text, "items").items():
+    """Brute force over every split of n minus the shown counts: each hidden count must have two possible values
+    consistent with everything the pages and charts print (headline share, side totals, don't-know share)."""
+    figures = public.reports_dir / "figures" / "2024"
+    level_texts = {level: _svg_texts((figures / f"level-{level}.svg").read_text(encoding="utf-8"))
+                   for level in CODEBOOK.levels}
+    printed_shares = {level: {int(t.split(" %")[0]) for t in texts if re.fullmatch(r"\d+ %", t)}
+                      for level, texts in level_texts.items()}
+    for item_code, pub in _published_numbers(public).items():
         scale = CODEBOOK.scale_of(item_code)
-        keys = [c.key for c in scale.categories]
         headline = {c.key for c in scale.categories if c.headline}
-        n = int(row["n"])
-        hidden = [k for k in keys if row[k] == ":"]
-        visible = {k: _count(row[k]) for k in keys if row[k] != ":"}
-        rest = n - sum(visible.values())
-        share = None if row["headline"] == ":" else int(row["headline"].split(" %")[0])
+        n, hidden = pub["n"], pub["hidden"]
+        rest = n - sum(pub["shown"].values())
         possible = {k: set() for k in hidden}
         for values in itertools.product(range(rest + 1), repeat=len(hidden)):
             if sum(values) != rest:
                 continue
-            counts = {**visible, **dict(zip(hidden, values))}
-            if share is not None and round(100 * sum(counts[k] for k in headline) / n) != share:
+            counts = {**pub["shown"], **dict(zip(hidden, values))}
+            if pub["headline"] is not None and round(100 * sum(counts[k] for k in headline) / n) != pub["headline"]:
                 continue
             for k, v in zip(hidden, values):
                 possible[k].add(v)
-        truth = dict(zip(keys, COUNTS_2024[item_code]))
+        truth = dict(zip([c.key for c in scale.categories], COUNTS_2024[item_code]))
         for k in hidden:
             assert truth[k] in possible[k]
-            assert len(possible[k]) >= 2 or possible[k] == {0}, (item_code, k, possible[k])
+            assert len(possible[k]) >= 2, (item_code, k, possible[k])
 
 
-def test_public_charts_hide_what_the_tables_hide(public):
-    frames = report_frames(public)
-    views = {"internal": item_views(CODEBOOK, frames["item_distribution"], profile="internal", min_cell=3),
-             "public": item_views(CODEBOOK, frames["item_distribution"], profile="public", min_cell=3)}
-    internal = render_figures(CODEBOOK, "da", views["internal"])
-    published = {p.relative_to(public.reports_dir / "figures").as_posix(): p.read_bytes()
-                 for p in (public.reports_dir / "figures").rglob("*") if p.is_file()}
-    assert published == render_figures(CODEBOOK, "da", views["public"])
-    assert published["2024/item-P1.svg"] != internal["2024/item-P1.svg"]
-    # P1 in public: bars for very_high and high only
-    assert len(item_chart(CODEBOOK, "da", views["public"][("2024", "P1")]).axes[0].patches) == 2
-    assert len(item_chart(CODEBOOK, "da", views["internal"][("2024", "P1")]).axes[0].patches) == 6
+def test_level_charts_print_no_share_that_includes_a_hidden_count(public, decision):
+    """Every "x %" in a level chart is an axis tick or a total of shown counts only (a side's share, the
+    don't-know panel): a total over a hidden count is ":"."""
+    from pipeline.figures import polarity
+
+    figures = public.reports_dir / "figures" / "2024"
+    for level in CODEBOOK.levels:
+        allowed = {50, 100}  # axis ticks
+        colons = 0
+        for item in CODEBOOK.items_of_level(level):
+            scale = CODEBOOK.scale_of(item.code)
+            if scale.is_text:
+                continue
+            pol = polarity(CODEBOOK, scale)
+            for side in (1, -1, None):
+                cells = [decision[(item.code, c.key)] for c in scale.categories if pol.side[c.key] == side]
+                if any(c["hidden"] for c in cells):
+                    colons += 1
+                elif cells or side is None:
+                    allowed.add(round(sum(c["pct"] for c in cells)))
+        texts = _svg_texts((figures / f"level-{level}.svg").read_text(encoding="utf-8"))
+        printed = [int(t.split(" %")[0]) for t in texts if re.fullmatch(r"\d+ %", t)]
+        assert set(printed) <= allowed, (level, sorted(set(printed) - allowed))
+        assert texts.count(":") >= colons, level

@@ -16,7 +16,7 @@ from pipeline.settings import PROJECT_ROOT
 from reports_helpers import build_sample, parse_tables, report_frames, source_notes
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
-FRAMES = ("item_indicators", "item_distribution", "waves", "open_answers")
+FRAMES = ("item_indicators", "item_disclosure", "waves", "open_answers")
 ITEMS = ["P1", "P2", "C4", "V4"]  # 4 item charts + 3 level charts (personal, citizen, visibility) per wave
 
 
@@ -39,7 +39,7 @@ def _waves(frames: dict[str, pl.DataFrame], keys: list[str], items: list[str] | 
             part = frames[name].with_columns(pl.lit(key).alias("wave"))
             if name == "waves":
                 part = part.with_columns(pl.col("fielded") + pl.duration(days=day))
-            if items is not None and name in ("item_indicators", "item_distribution"):
+            if items is not None and name in ("item_indicators", "item_disclosure"):
                 part = part.filter(pl.col("item").is_in(items))
             parts.append(part)
         out[name] = pl.concat(parts)
@@ -55,7 +55,7 @@ def _files(folder) -> dict[str, bytes]:
 
 
 def _drawn_paths(frames: dict, cache: FigureCache) -> list[str]:
-    views = item_views(CODEBOOK, frames["item_distribution"], profile="internal", min_cell=3)
+    views = item_views(CODEBOOK, frames["item_disclosure"], profile="internal", min_cell=3)
     by_key = {c.key: c.paths["svg"].removesuffix(".svg") for c in charts(CODEBOOK, "nb", views)}
     return sorted(by_key[k] for k in cache.drawn)
 
@@ -84,9 +84,9 @@ def test_cached_charts_are_byte_identical_and_only_changed_charts_are_redrawn(fr
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
     # one count changed in wave 2025, item P1: exactly its item chart and its level chart are redrawn
-    dist = two["item_distribution"]
+    dist = two["item_disclosure"]
     changed = (pl.col("wave") == "2025") & (pl.col("item") == "P1") & (pl.col("category") == "low")
-    two["item_distribution"] = dist.with_columns(pl.when(changed).then(1).otherwise(pl.col("n")).alias("n")) \
+    two["item_disclosure"] = dist.with_columns(pl.when(changed).then(1).otherwise(pl.col("n")).alias("n")) \
         .with_columns(pl.col("n").sum().over("wave", "item").alias("base_n")) \
         .with_columns((100.0 * pl.col("n") / pl.col("base_n")).alias("pct"))
     third = FigureCache(tmp_path / "cache")
@@ -104,7 +104,7 @@ def test_cached_charts_are_byte_identical_and_only_changed_charts_are_redrawn(fr
 
 def test_chart_keys_follow_language_profile_and_labels(frames):
     one = _waves(frames, ["2024"], ITEMS)
-    dist = one["item_distribution"]
+    dist = one["item_disclosure"]
 
     def keys(lang="nb", profile="internal", codebook=CODEBOOK):
         views = item_views(codebook, dist, profile=profile, min_cell=3)
@@ -141,7 +141,7 @@ def test_open_answers_show_the_first_200_of_each_item_and_say_how_many_there_are
         _open_frame("2024", "OP", "personal", ["", "   "], prefix="blank"),  # blank: neither shown nor counted
         frames["open_answers"].filter(pl.col("item") == "OC"),
     ])
-    data = ReportData(CODEBOOK, "nb", frames["item_indicators"], frames["item_distribution"], frames["waves"],
+    data = ReportData(CODEBOOK, "nb", frames["item_indicators"], frames["item_disclosure"], frames["waves"],
                       answers)
     pages = build_pages(data, {})
     rows = parse_tables(pages["personal.html"])["open-personal"]

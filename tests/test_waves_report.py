@@ -92,17 +92,23 @@ def test_page_in_english_and_with_a_single_wave(twice):
     assert 'id="waves-change"' not in single
 
 
-def test_public_profile_hides_shares_resting_on_small_counts(twice):
-    """P1: 9/10 → 10/10 top-2 leaves 1 and 0 outside the share: below 3, so both shares and the change are hidden.
-    V4: 4/10 → 4/10 yes leaves 4 and 6: shown."""
+def test_public_profile_hides_what_the_disclosure_decision_hides(twice):
+    """waves.html reads marts.item_disclosure: a share resting on a hidden count is ":" and so is every change
+    computed from it."""
     a, _ = twice
     waves = query(a, "select * from waves order by wave")
     change = query(a, "select * from wave_change")
-    public = render_waves_page(CODEBOOK, "nb", waves, change, profile="public", min_cell=3)
+    disclosure = query(a, "select * from item_disclosure")
+    public = render_waves_page(CODEBOOK, "nb", waves, change, profile="public", min_cell=3, disclosure=disclosure)
     p1 = next(r for r in public.split("<tr") if ">P1</th>" in r)
-    assert ">: (n=10)</td>" in p1 and "90 %" not in p1 and "+10 [" not in p1 and "−0,4" not in p1
+    # 2024: 5 + 4 shown, so 90 % stays; 2026: 0 + 10 with every other cell 0, so "high" is hidden as well and
+    # the share, the change, the top-3 and the mean change with it
+    assert ">90 % (n=10)</td>" in p1 and ">: (n=10)</td>" in p1 and "+10 [" not in p1 and "−0,4" not in p1
+    assert p1.count('class="gt_row gt_right">:</td>') == 3
     v4 = next(r for r in public.split("<tr") if ">V4</th>" in r)
-    assert ">40 % (n=10)</td>" in v4 and ">0 [−37; +37]</td>" in v4
-    assert "«:» = skjult for å verne personvernet: antall under 3" in public
+    assert v4.count(">40 % (n=10)</td>") == 2 and ">0 [−37; +37]</td>" in v4  # dont_know 2 and "no" hidden
+    assert "«:» = skjult av personvernhensyn: antall under 3" in public
+    with pytest.raises(ValueError, match="reads marts.item_disclosure"):
+        render_waves_page(CODEBOOK, "nb", waves, change, profile="public", min_cell=3)
     internal = render_waves_page(CODEBOOK, "nb", waves, change)
     assert "skjult for å verne personvernet" not in internal

@@ -11,7 +11,8 @@ from pipeline.warehouse import query_frame
 
 PUBLISHED = dg.AssetKey(["publish", "samskabelse_duckdb"])
 
-READS = ["item_indicators", "item_distribution", "waves", "open_answers"]
+# item_disclosure: the distribution with the one disclosure decision (what the public profile hides)
+READS = ["item_indicators", "item_disclosure", "waves", "open_answers"]
 FIGURE_CACHE = "figure_cache"  # under the build area: <marts>/.build/figure_cache/<key>.svg|.png
 
 
@@ -40,13 +41,13 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
     @dg.multi_asset(specs=specs, can_subset=False, name="reports")
     def reports(pipeline: SurveyPipeline):
         """Render the great-tables pages and the charts from the marts in the work database, in the language
-        of PIPELINE_LANG; PIPELINE_PROFILE=public suppresses counts below PIPELINE_MIN_CELL. Charts whose
+        of PIPELINE_LANG; PIPELINE_PROFILE=public hides what marts.item_disclosure decides. Charts whose
         inputs did not change are taken from the chart cache of the build area."""
         settings = pipeline.settings
         cache = FigureCache(settings.build_dir / FIGURE_CACHE)
         with pipeline.work_db() as con:
             indicators = query_frame(con, "select * from marts.item_indicators")
-            distribution = query_frame(con, "select * from marts.item_distribution")
+            distribution = query_frame(con, "select * from marts.item_disclosure")
             waves = query_frame(con, "select * from marts.waves")
             open_answers = query_frame(con, "select * from marts.open_answers")
         written = render_reports(pipeline.codebook(), settings.lang, settings.reports_dir, indicators,

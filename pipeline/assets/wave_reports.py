@@ -10,12 +10,13 @@ import polars as pl
 from great_tables import GT
 
 from pipeline.codebook import Codebook
+from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
 from pipeline.render import page, ui_word, write_atomic
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import query_frame
 
 KEY = dg.AssetKey(["reports", "waves"])
-READS = ["wave_change", "waves"]
+READS = ["wave_change", "waves", "item_disclosure"]
 
 
 def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> str:
@@ -43,22 +44,30 @@ def wave_order(waves: pl.DataFrame) -> dict[str, int]:
     return {w: i for i, w in enumerate(ordered["wave"].to_list())}
 
 
-def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
-    """One row per wave in time order: label, fielded date, invited, complete, partial and the response rate."""
+def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: str = "internal",
+                   min_cell: int = 3) -> GT:
+    """One row per wave in time order: label, fielded date, invited, complete, partial and the response rate. In
+    the public profile a complete or partial count below min_cell is ":" (the rate with a hidden complete count)."""
     order = wave_order(waves)
     rows = waves.sort(pl.col("wave").replace_strict(order, return_dtype=pl.Int64))
+
+    def count(n: int | None) -> str | None:
+        return None if n is None else (SUPPRESSED if count_hidden(n, profile=profile, min_cell=min_cell) else str(n))
+
     frame = pl.DataFrame(
         {
             "wave": rows["wave"].to_list(),
             "label": rows["label"].to_list(),
             "fielded": [None if d is None else d.isoformat() for d in rows["fielded"].to_list()],
             "invited": rows["invited"].to_list(),
-            "complete": rows["complete"].to_list(),
-            "partial": rows["partial"].to_list(),
-            "rate": ["–" if r is None else f"{r:.0f} %" for r in rows["response_rate"].to_list()],
+            "complete": [count(n) for n in rows["complete"].to_list()],
+            "partial": [count(n) for n in rows["partial"].to_list()],
+            "rate": ["–" if r is None else (SUPPRESSED if count_hidden(c, profile=profile, min_cell=min_cell)
+                                           else f"{r:.0f} %")
+                     for r, c in zip(rows["response_rate"].to_list(), rows["complete"].to_list())],
         },
-        schema={"wave": pl.Utf8, "label": pl.Utf8, "fielded": pl.Utf8, "invited": pl.Int64, "complete": pl.Int64,
-                "partial": pl.Int64, "rate": pl.Utf8},
+        schema={"wave": pl.Utf8, "label": pl.Utf8, "fielded": pl.Utf8, "invited": pl.Int64, "complete": pl.Utf8,
+                "partial": pl.Utf8, "rate": pl.Utf8},
     )
     gt = (
         GT(frame, rowname_col="wave", id="waves-response")
@@ -74,22 +83,17 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame) -> GT:
     return gt
 
 
-def _hidden(count: int | None, n: int | None, min_cell: int) -> bool:
-    """Public profile: a share is hidden when its count, or the rest of its base, is below min_cell (the base n is
-    shown, so the rest would reveal the count)."""
-    return count is not None and n is not None and n > 0 and (count < min_cell or n - count < min_cell)
-
-
 def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int],
-                 profile: str = "internal", min_cell: int = 3) -> GT:
+                 views: dict[tuple[str, str], ItemView] | None = None, min_cell: int = 3) -> GT:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
-    the change with its Newcombe interval, the top-3 change and the mean-score change. In the public profile a
-    share resting on a small count is shown as ":" and so is every change computed from it."""
+    the change with its Newcombe interval, the top-3 change and the mean-score change. `views`: what the
+    disclosure decision (marts.item_disclosure, pipeline.disclosure.item_views) lets the page show; a share it
+    hides is ":" and so is every change computed from it."""
+    views = views or {}
     rows = change.with_columns(
         pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")
     ).sort("pair", "item_order", descending=[True, False])
     wave = ui_word(codebook, "wave", lang)
-    public = profile == "public"
     records = []
     suppressed = False
     for r in rows.iter_rows(named=True):
@@ -103,18 +107,21 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
             "top3_change": _diff(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"], lang),
             "mean_change": "–" if r["mean_score_diff"] is None else _signed(r["mean_score_diff"], 1, lang),
         }
-        if public:
-            hide_from = _hidden(r["headline_n_from"], r["n_from"], min_cell)
-            hide_to = _hidden(r["headline_n_to"], r["n_to"], min_cell)
-            if hide_from:
-                rec["share_from"] = f": (n={r['n_from']})"
-            if hide_to:
-                rec["share_to"] = f": (n={r['n_to']})"
-            if hide_from or hide_to:
-                rec["change"] = rec["mean_change"] = ":"
-            if _hidden(r["top3_n_from"], r["n_from"], min_cell) or _hidden(r["top3_n_to"], r["n_to"], min_cell):
-                rec["top3_change"] = ":"
-            suppressed = suppressed or ":" in "".join(rec.values())
+        before, after = views.get((r["wave_from"], r["item"])), views.get((r["wave_to"], r["item"]))
+        hide = {side: v is not None and (v.n_hidden or v.headline_hidden)
+                for side, v in (("from", before), ("to", after))}
+        for side in ("from", "to"):
+            if hide[side]:
+                n = r[f"n_{side}"]
+                view = before if side == "from" else after
+                rec[f"share_{side}"] = SUPPRESSED if view.n_hidden else f"{SUPPRESSED} (n={n})"
+        if hide["from"] or hide["to"]:
+            rec["change"] = SUPPRESSED
+        if any(v is not None and (v.n_hidden or v.top3_hidden) for v in (before, after)):
+            rec["top3_change"] = SUPPRESSED
+        if any(v is not None and (v.n_hidden or v.mean_hidden) for v in (before, after)):
+            rec["mean_change"] = SUPPRESSED
+        suppressed = suppressed or SUPPRESSED in "".join(rec.values())
         records.append(rec)
     schema = {k: pl.Utf8 for k in ("pair", "item", "question", "share_from", "share_to", "change", "top3_change",
                                    "mean_change")}
@@ -136,11 +143,15 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
 
 
 def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame,
-                      profile: str = "internal", min_cell: int = 3) -> str:
-    """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
-    body = [response_table(codebook, lang, waves).as_raw_html()]
+                      profile: str = "internal", min_cell: int = 3, disclosure: pl.DataFrame | None = None) -> str:
+    """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps). disclosure:
+    marts.item_disclosure (required in the public profile)."""
+    if disclosure is None and profile == "public":
+        raise ValueError("the public waves page reads marts.item_disclosure (the disclosure decision)")
+    views = item_views(codebook, disclosure, profile=profile) if disclosure is not None else {}
+    body = [response_table(codebook, lang, waves, profile, min_cell).as_raw_html()]
     if change.height:
-        body.append(change_table(codebook, lang, change, wave_order(waves), profile, min_cell).as_raw_html())
+        body.append(change_table(codebook, lang, change, wave_order(waves), views, min_cell).as_raw_html())
     else:
         body.append(f"<p class=\"lead\">{html.escape(ui_word(codebook, 'note_single_wave', lang))}</p>")
     return page(codebook, lang, ui_word(codebook, "waves_title", lang), "\n".join(body))
@@ -157,8 +168,10 @@ def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
     with pipeline.work_db() as con:
         waves = query_frame(con, "select * from marts.waves order by wave")
         change = query_frame(con, "select * from marts.wave_change")
+        disclosure = query_frame(con, "select * from marts.item_disclosure")
     path = settings.reports_dir / "waves.html"
-    write_atomic(path, render_waves_page(codebook, settings.lang, waves, change, settings.profile, settings.min_cell))
+    write_atomic(path, render_waves_page(codebook, settings.lang, waves, change, settings.profile, settings.min_cell,
+                                         disclosure))
     pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
     return dg.MaterializeResult(
         metadata={"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
