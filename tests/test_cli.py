@@ -117,8 +117,10 @@ def test_inspect_of_a_wave_that_cannot_be_read_is_one_line(tmp_path):
 
 def _make_run(tmp_path, raw):
     """`make run` as a user types it, into tmp_path (its own marts folder and Dagster instance)."""
-    env = {**os.environ, "PIPELINE_PSEUDONYM_KEY": "cli-key", "PIPELINE_RAW_DIR": str(raw),
-           "PIPELINE_MARTS_DIR": str(tmp_path / "marts")}
+    # as typed in a shell, also when the tests themselves run under `make test` (no make[1] prefix)
+    outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    env = {**{k: v for k, v in os.environ.items() if k not in outer_make}, "PIPELINE_PSEUDONYM_KEY": "cli-key",
+           "PIPELINE_RAW_DIR": str(raw), "PIPELINE_MARTS_DIR": str(tmp_path / "marts")}
     return subprocess.run(["make", "--no-print-directory", "run", f"DAGSTER_HOME={tmp_path / 'home'}"],
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
 
