@@ -85,7 +85,7 @@ ID_WORDS = re.compile(r"(?:^|[\s_\-.])id$|^(?:respondent|response|submission|rec
 
 def looks_like_id(norm: str) -> bool:
     """A normalised header or label that names an identifier: "id", "school id", "… - id", "responseid"."""
-    return bool(ID_WORDS.search(norm)) or norm in ("id", "respondentid", "responseid", "recordid")
+    return bool(ID_WORDS.search(norm)) or norm in ("respondentid", "responseid", "recordid")
 
 
 def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,

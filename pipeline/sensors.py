@@ -22,7 +22,6 @@ The cursor (JSON) carries all state between ticks: `seen` (fingerprints on the l
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ from pipeline.fingerprints import INPUT_FINGERPRINT
 from pipeline.jobs import build_marts_job, ingest_wave_job
 from pipeline.partitions import wave_partitions
 from pipeline.resources import SurveyPipeline
-from pipeline.waves import WAVE_KEY, file_sha256
+from pipeline.waves import WAVE_KEY
 
 SENSOR_NAME = "raw_folder_sensor"
 # Seconds between ticks: a new or changed export is ingested after two ticks with the same content.
@@ -71,10 +70,10 @@ def staged_fingerprints(instance: dg.DagsterInstance, waves: list[str]) -> dict[
     return out
 
 
-def scan_raw_folder(raw_dir: Path, fingerprint=None) -> FolderScan:
+def scan_raw_folder(raw_dir: Path, fingerprint) -> FolderScan:
     """Fingerprint every wave folder under raw_dir that is ready; say why the others are not.
-    fingerprint(wave) -> str | None: the wave's fingerprint (pipeline.fingerprints.wave_fingerprint); without
-    it, a sha256 of the folder's files."""
+    fingerprint(wave) -> str | None: the wave's fingerprint (pipeline.fingerprints.wave_fingerprint, as `make run`
+    computes it)."""
     scan = FolderScan()
     if not raw_dir.is_dir():
         return scan
@@ -106,7 +105,7 @@ def scan_raw_folder(raw_dir: Path, fingerprint=None) -> FolderScan:
             scan.waiting[key] = f"{export_path}: not there (yet); copy the export named in wave.yaml into {folder}"
             continue
         try:
-            fp = fingerprint(key) if fingerprint else _folder_fingerprint(folder)
+            fp = fingerprint(key)
         except OSError as exc:  # removed or unreadable while we looked
             fp, why = None, exc.strerror
         else:
@@ -116,11 +115,6 @@ def scan_raw_folder(raw_dir: Path, fingerprint=None) -> FolderScan:
         else:
             scan.ready[key] = fp
     return scan
-
-
-def _folder_fingerprint(folder: Path) -> str:
-    files = {p.name: file_sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
-    return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

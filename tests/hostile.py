@@ -1,4 +1,4 @@
-"""Hostile and broken input for the hardening and fuzz tests (issue 7).
+"""Hostile and broken input for the hardening and fuzz tests.
 
 - FUZZ_EXAMPLES: the hypothesis budget per property (small for `make test`, 2000 under `make fuzz`).
 - HOSTILE_TEXTS: free text a respondent (or a tool) may put in a cell: markup, spreadsheet formulas,

@@ -1,4 +1,4 @@
-"""Issue 6: `python -m pipeline.cli build` re-ingests only waves whose inputs changed (wave fingerprints), and
+"""`python -m pipeline.cli build` re-ingests only waves whose inputs changed (wave fingerprints), and
 ingests the changed waves in as few Dagster runs as the partition order allows (partition ranges)."""
 
 import hashlib

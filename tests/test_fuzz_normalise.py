@@ -1,4 +1,4 @@
-"""Issue 7: the normaliser and wave.yaml fuzzed. Random grids of codebook headers, labels, codes, hostile text
+"""The normaliser and wave.yaml fuzzed. Random grids of codebook headers, labels, codes, hostile text
 and noise end in a staged wave that accounts for every answer cell, or the one WaveError/ExportError for
 that wave; random wave.yaml documents and folder names end in a WaveSpec or a WaveError."""
 

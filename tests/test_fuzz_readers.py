@@ -1,4 +1,4 @@
-"""Issue 7: the readers fuzzed. Random bytes, truncated and mutated exports, wrong encodings and random CSV
+"""The readers fuzzed. Random bytes, truncated and mutated exports, wrong encodings and random CSV
 grids end in a clean read or the one ExportError naming the file — never another exception, never a hang.
 Budget: FUZZ_EXAMPLES examples per property (`make fuzz` sets 2000)."""
 

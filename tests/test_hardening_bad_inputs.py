@@ -1,4 +1,4 @@
-"""Issue 7: one real build (Dagster + DuckDB, `python -m pipeline.cli build`'s code) of a raw folder full of
+"""One real build (Dagster + DuckDB, `python -m pipeline.cli build`'s code) of a raw folder full of
 bad and hostile input next to a good wave. Every bad wave fails alone with its one message; the good wave,
 whose respondents wrote markup, formulas, SQL and control characters, is published with that text stored
 exactly and rendered escaped; folder names that are not wave keys never reach Dagster or the marts.

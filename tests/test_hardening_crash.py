@@ -1,4 +1,4 @@
-"""Issue 7: kill -9 at several points of a real `python -m pipeline.cli build`, one run after the other on the
+"""Kill -9 at several points of a real `python -m pipeline.cli build`, one run after the other on the
 same folders, with no clean-up in between. After every kill the files users read (samskabelse.duckdb,
 parquet/, manifest.json) are byte-identical to before that run, or — when the kill came after the swap —
 the complete new version; the run after the last kill succeeds and leaves nothing behind.

@@ -1,4 +1,4 @@
-"""Issue 7: injection. Wave folder names and codebook codes are checked against strict patterns before use;
+"""Injection. Wave folder names and codebook codes are checked against strict patterns before use;
 SQL gets values only as bound parameters and identifiers only from the checked codebook/contract."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7: resource limits. An export larger than PIPELINE_MAX_EXPORT_BYTES (default 256 MiB; reading takes
+"""Resource limits. An export larger than PIPELINE_MAX_EXPORT_BYTES (default 256 MiB; reading takes
 about 20 times the file size in memory) is refused before it is read, with the limit and the size named —
 also a workbook or compressed SPSS file that would only unpack to that size."""
 

@@ -1,4 +1,4 @@
-"""Issue 3: bad input in tool exports — quarantined cells with file/row/column/value/reason, duplicate
+"""Bad input in tool exports — quarantined cells with file/row/column/value/reason, duplicate
 respondents, and waves that fail alone with one clear message."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 3: each tool's completeness rule, on small exports written with the csv module."""
+"""Each tool's completeness rule, on small exports written with the csv module."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3: one export per tool preset, each carrying the same 10 respondents, built as `make run` does.
+"""One export per tool preset, each carrying the same 10 respondents, built as `make run` does.
 
 Every export is dropped as the tool wrote it (tests/exports.py: real writers) with `tool: auto`; all of
 them must give the same item_distribution as the clean sample CSV, and no e-mail, name or IP may reach

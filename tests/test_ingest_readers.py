@@ -1,4 +1,4 @@
-"""Issue 3: readers take the file as the tool wrote it — encodings, delimiters, quoting, workbooks, SPSS."""
+"""Readers take the file as the tool wrote it — encodings, delimiters, quoting, workbooks, SPSS."""
 
 from __future__ import annotations
 

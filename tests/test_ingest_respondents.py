@@ -1,4 +1,4 @@
-"""Issue 3: respondent keys (keyed pseudonyms), the key file, and the wave.yaml keys for tools."""
+"""Respondent keys (keyed pseudonyms), the key file, and the wave.yaml keys for tools."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4: the real Dagster UI (`dagster dev` as `make ui` starts it, 127.0.0.1, a free port) serves the asset
+"""The real Dagster UI (`dagster dev` as `make ui` starts it, 127.0.0.1, a free port) serves the asset
 graph raw → staging → marts → reports/publish with the wave partitions; every process it started is stopped."""
 
 import dagster as dg

@@ -1,4 +1,4 @@
-"""Issue 4: the published database is replaced atomically. A reader holding it never blocks a rebuild; a run
+"""The published database is replaced atomically. A reader holding it never blocks a rebuild; a run
 that fails or is killed mid-way leaves <marts>/samskabelse.duckdb, parquet/ and manifest.json byte-identical."""
 
 import hashlib

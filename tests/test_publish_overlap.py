@@ -1,4 +1,4 @@
-"""Issue 4: runs never overlap. The instance (dagster.yaml) runs one run at a time; `python -m pipeline.cli`
+"""Runs never overlap. The instance (dagster.yaml) runs one run at a time; `python -m pipeline.cli`
 refuses to start while another build of the same marts folder or a queued/running Dagster run is in progress."""
 
 import fcntl

@@ -1,4 +1,4 @@
-"""Issue 4: raw_folder_sensor, evaluated as the daemon evaluates it (build_sensor_context + evaluate_tick, a real
+"""Raw_folder_sensor, evaluated as the daemon evaluates it (build_sensor_context + evaluate_tick, a real
 instance), and the runs it requests carried out with that instance."""
 
 import json

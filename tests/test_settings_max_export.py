@@ -1,4 +1,4 @@
-"""Issue 6: PIPELINE_MAX_EXPORT_BYTES is a Settings field like the others (read once, checked with a clear message)."""
+"""PIPELINE_MAX_EXPORT_BYTES is a Settings field like the others (read once, checked with a clear message)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Issue 6 (scale): the lean ingest (Enum cells, distinct-value validation, masking per distinct text,
+"""The lean ingest (Enum cells, distinct-value validation, masking per distinct text,
 pseudonyms from one column) gives exactly what the plain row-by-row way gives: same cells, pseudonyms,
 quarantine rows (reasons and order), responses and open answers, on the sample wave and on a wave full
 of bad cells. The reference below is the plain way written out (pandera over every cell, one mask call per

@@ -1,4 +1,4 @@
-"""Issue 4: mart wave_change, the change per item between consecutive waves with Newcombe's 95 % interval."""
+"""Mart wave_change, the change per item between consecutive waves with Newcombe's 95 % interval."""
 
 import math
 

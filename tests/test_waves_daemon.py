@@ -1,4 +1,4 @@
-"""Issue 4, end to end: while `dagster dev` runs (UI + daemon, as `make ui` starts it), a wave folder copied into
+"""End to end: while `dagster dev` runs (UI + daemon, as `make ui` starts it), a wave folder copied into
 the raw folder becomes published marts and report pages with no command typed: the sensor adds the partition and
 queues ingest_wave then build_marts, and the instance runs them one at a time."""
 

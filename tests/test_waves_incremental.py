@@ -1,4 +1,4 @@
-"""Issue 4: incremental rebuilds. A new wave re-processes its own partition and the cross-wave marts only;
+"""Incremental rebuilds. A new wave re-processes its own partition and the cross-wave marts only;
 re-running a wave whose input did not change changes nothing (delete + insert per wave)."""
 
 import json

@@ -1,4 +1,4 @@
-"""Issue 4: reports/waves.html, response rate per wave and the change per item with intervals; same inputs give
+"""Reports/waves.html, response rate per wave and the change per item with intervals; same inputs give
 byte-identical pages and equal marts."""
 
 import dagster as dg
