@@ -6,6 +6,8 @@ keys, category keys) are checked against IDENTIFIER before anything else uses th
 
 from __future__ import annotations
 
+import math
+
 import functools
 import hashlib
 import re
@@ -85,6 +87,11 @@ class Codebook:
     z: float
     ui: dict[str, dict[str, str]]
     _label_index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def alpha(self) -> float:
+        """The two-sided error rate of the intervals, from z (0.05 for z = 1.96): for t intervals."""
+        return math.erfc(self.z / math.sqrt(2))
 
     # Lookups ---------------------------------------------------------------------------------
     def word(self, key: str, lang: str, **fmt: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipeline.assets.marts import build_marts_asset
+from pipeline.assets.panel_report import panel_report
 from pipeline.assets.publish import build_publish_asset
 from pipeline.assets.raw import wave_export
 from pipeline.assets.reports import build_reports_asset
@@ -30,6 +31,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             build_marts_asset(contract),
             build_reports_asset(codebook),
             waves_report,
+            panel_report,
             build_publish_asset(contract),
         ],
         jobs=[ingest_wave_job, build_marts_job],

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 import matplotlib
+import matplotlib.lines
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -245,6 +246,51 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False,
                    fontsize=8)
     return fig
+
+
+def panel_chart(codebook: Codebook, lang: str, wave_from: str, wave_to: str, rows: list[dict]) -> Figure:
+    """Dumbbell chart of the paired change of one pair of waves: per item (codebook order, top to bottom) the
+    headline share of the same people before (open dot) and after (filled dot), joined by a line, with the
+    number of pairs. rows: marts.panel_change rows of the pair; where `hidden` is true (the public profile's
+    decision) no share is drawn, only ":"."""
+    order = {code: i for i, code in enumerate(codebook.items)}
+    rows = sorted(rows, key=lambda r: order[r["item"]])
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(7.2, 0.32 * len(rows) + 1.6), layout="constrained")
+        ax = fig.add_subplot()
+        ys = list(range(len(rows)))[::-1]
+        for y, r in zip(ys, rows):
+            if r["hidden"] or r["headline_pct_from"] is None:
+                ax.text(1, y, SUPPRESSED if r["hidden"] else "–", va="center", ha="left", color=TEXT)
+                continue
+            before, after = r["headline_pct_from"], r["headline_pct_to"]
+            ax.plot([before, after], [y, y], color=APART, linewidth=2, zorder=1)
+            ax.scatter([before], [y], s=36, facecolors="white", edgecolors=BAR, linewidths=1.5, zorder=2)
+            ax.scatter([after], [y], s=36, color=BAR, zorder=3)
+            ax.text(max(before, after) + 2, y, f"{after - before:+.0f} (n={r['n_pairs']})".replace("-", "−"),
+                    va="center", ha="left", color=TEXT)
+        ax.set_yticks(ys, [r["item"] for r in rows])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_xlim(0, 118)
+        ax.set_xticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"])
+        ax.tick_params(axis="y", length=0)
+        ax.set_title("\n".join(textwrap.wrap(codebook.word("chart_panel", lang, wave_from=wave_from,
+                                                              wave_to=wave_to), 72)),
+                     loc="left", fontsize=10, color=TEXT)
+        ax.legend(handles=[
+            matplotlib.lines.Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
+                                    markeredgecolor=BAR, label=codebook.word("chart_before", lang)),
+            matplotlib.lines.Line2D([], [], marker="o", linestyle="none", color=BAR,
+                                    label=codebook.word("chart_after", lang)),
+        ], loc="lower right", frameon=False, fontsize=8)
+    return fig
+
+
+def panel_chart_svg(codebook: Codebook, lang: str, wave_from: str, wave_to: str, rows: list[dict]) -> bytes:
+    """panel_chart as SVG bytes (byte-identical for the same rows)."""
+    check_wave_key(wave_from)
+    check_wave_key(wave_to)
+    return _render(panel_chart(codebook, lang, wave_from, wave_to, rows), f"panel-{wave_from}-{wave_to}")["svg"]
 
 
 def _dark(colour: str) -> bool:

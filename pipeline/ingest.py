@@ -189,7 +189,16 @@ def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str,
     if share > MAX_QUARANTINE_SHARE:
         duplicated = staged.conflicting_duplicates
         if duplicated:
-            dup_cells = staged.quarantine.filter(pl.col("reason").str.starts_with("the respondent id of this row")).height
+            reasons = staged.quarantine.get_column("reason")
+            dup_cells = reasons.str.starts_with("the respondent id of this row").sum()
+            panel_cells = reasons.str.starts_with("the panel id of this row").sum()
+            if panel_cells * 2 >= staged.quarantine.height:
+                raise TooMuchQuarantined(
+                    f"{export_name}: {duplicated} rows share a panel id with another row but differ in their answers "
+                    f"({panel_cells} of the {staged.quarantine.height} cells that would be quarantined): the column "
+                    "named in wave.yaml panel_id probably does not identify a person (e.g. a library or a department). "
+                    "Name the column that identifies each person; the wave was not updated"
+                )
             if dup_cells * 2 >= staged.quarantine.height:
                 raise TooMuchQuarantined(
                     f"{export_name}: {duplicated} rows share a respondent id with another row but differ in their "

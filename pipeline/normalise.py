@@ -23,12 +23,12 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
-from pipeline.presets import NOT_RESPONDED, TEST, Prepared, prepare
-from pipeline.pseudonym import pseudonymise_many
+from pipeline.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prepare
+from pipeline.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.readers import ROW, Export, shorten
 from pipeline.waves import WaveError, WaveSpec
 
-ROLE_TARGETS = ("respondent_id", "status", "submitted_at")
+ROLE_TARGETS = ("respondent_id", "status", "submitted_at", "panel_id")
 BRACKET = re.compile(r"\[([^\[\]]+)\]\s*$")
 LISTED = 20  # headers named in one message at most
 
@@ -37,8 +37,9 @@ LISTED = 20  # headers named in one message at most
 class ColumnMap:
     index: int
     header: str
-    target: str  # item code, a role (respondent_id, submitted_at, status), "drop", "personal_data" or "unmapped"
-    matched_by: str  # columns, preset, codebook, personal_data, role, unmapped
+    target: str  # item code, a role (respondent_id, submitted_at, status, panel_id), "drop", "personal_data" or
+    # "unmapped"
+    matched_by: str  # panel_id, columns, preset, codebook, personal_data, role, unmapped
 
     @property
     def name(self) -> str:
@@ -47,7 +48,8 @@ class ColumnMap:
 
 @dataclass(frozen=True)
 class NormalisedWave:
-    respondents: pl.DataFrame  # wave, source_file, source_row, respondent_key, status, status_column, submitted_at
+    respondents: pl.DataFrame  # wave, source_file, source_row, respondent_key, panel_key, status, status_column,
+    # submitted_at
     cells: pl.DataFrame  # wave, source_file, source_row, respondent_key, column, item, value, category (cell_types)
     columns: list[ColumnMap]
     tool: str = "generic"
@@ -61,7 +63,7 @@ class NormalisedWave:
 
     @property
     def dropped_headers(self) -> list[str]:
-        return [c.header for c in self.columns if c.target in ("drop", "personal_data")]
+        return [c.header for c in self.columns if c.target in ("drop", "personal_data", "panel_id")]
 
     @property
     def personal_data_headers(self) -> list[str]:
@@ -93,7 +95,7 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
                 fixed: dict[int, str] | None = None, option_of: dict[int, str] | None = None) -> list[ColumnMap]:
     """Each column's target and the rule that decided it (ColumnMap.matched_by):
 
-    columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any of its texts
+    panel_id (wave.yaml) > columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any of its texts
     is a personal-data header of the codebook) > role (a metadata header of the codebook) > codebook (a
     question text or alias, in any of its texts) > code (the header is exactly an item code, case and all,
     and no label of the column says otherwise) > id (a text names an identifier: kept out as personal data) >
@@ -120,7 +122,9 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
         by_code = in_label or next((codebook.item_of_code(t) for t in candidates if codebook.item_of_code(t)), None)
         labelled = [] if in_label else [t for t in texts[1:] if t.strip() and normalise_text(t) != normalise_text(texts[0])
                                         and not codebook.item_of_code(t)]
-        if user is not None:
+        if spec.panel_id is not None and spec.panel_id in norms:
+            target, how = "panel_id", "panel_id"
+        elif user is not None:
             target, how = user, "columns"
         elif index in fixed:
             target, how = fixed[index], "preset"
@@ -157,6 +161,14 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
             taken[target] = display
         out.append(ColumnMap(index=index, header=display, target=target, matched_by=how))
     seen = {normalise_text(t) for texts in alternates for t in texts}
+    if spec.panel_id is not None and spec.panel_id not in seen:
+        close = difflib.get_close_matches(spec.panel_id, sorted(seen), n=1, cutoff=0.6)
+        raise WaveError(
+            f"{spec.yaml_path}: panel_id: {shorten(spec.panel_id, 80)} matches no header of {spec.export}"
+            + (f" (did you mean {shorten(close[0], 80)}?)" if close else "")
+            + ": no one could be followed across waves. Name the column that identifies the same person in every "
+            "wave (as the export writes its header, case and spaces aside); `make inspect` lists the headers"
+        )
     missing = [k for k in spec.columns if k not in seen]
     if missing:
         described = []
@@ -316,13 +328,14 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         messages = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
     messages = messages.otherwise(pl.concat_str(pl.lit(f"row:{spec.key}/{source_file}#"), pl.col(ROW).cast(pl.Utf8)))
     keys = pl.Series("respondent_key", pseudonymise_many(key, frame.select(messages).to_series().to_list()), dtype=pl.Utf8)
-    frame = frame.with_columns(keys)
+    frame = frame.with_columns(keys, panel_keys(frame, by_role, prepared.tool, key))
 
     def role_col(role: str) -> pl.Expr:
         c = by_role.get(role)
         return (pl.col(c.name).str.strip_chars() if c else pl.lit(None, dtype=pl.Utf8)).alias(role)
 
-    base = [pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), ROW, "respondent_key"]
+    base = [pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), ROW, "respondent_key",
+            "panel_key"]
     respondents = frame.select(
         *base,
         pl.col("status").str.strip_chars().alias("status"),
@@ -334,6 +347,23 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     return NormalisedWave(respondents=respondents, cells=cells, columns=columns, tool=prepared.tool,
                           exported_rows=export.n_rows, excluded_rows=excluded,
                           notes=(*prepared.notes, *missing_notes))
+
+
+def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, key: bytes) -> pl.Series:
+    """Per row, the keyed pseudonym that links the same person across waves (NULL where nothing links):
+    of the wave.yaml `panel_id` column; without one, of the respondent id only where the tool's preset says its
+    ids name the person in every survey (Preset.id_scope "person"); a per-survey response id or counter never
+    links waves. Blank ids link nothing."""
+    column = by_role.get("panel_id")
+    if column is None and PRESETS[tool][0].id_scope == "person":
+        column = by_role.get("respondent_id")
+    if column is None:
+        return pl.Series("panel_key", [None] * frame.height, dtype=pl.Utf8)
+    ids = frame.get_column(column.name).str.strip_chars()
+    present = ids.drop_nulls().filter(ids.drop_nulls() != "")
+    distinct = present.unique().sort().to_list()
+    mapping = dict(zip(distinct, panel_pseudonyms(key, distinct)))
+    return ids.replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("panel_key")
 
 
 def cell_types(codebook: Codebook, wave: str, source_file: str, headers: list[str]) -> dict[str, pl.DataType]:

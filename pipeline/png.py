@@ -67,7 +67,8 @@ def waves_tables(settings: Settings, codebook, waves: pl.DataFrame, views) -> di
     out = {"waves-response": response_table(codebook, settings.lang, waves, settings.profile, settings.min_cell)}
     change = _read(settings.published_db, "wave_change")
     if change.height:
-        out["waves-change"] = change_table(codebook, settings.lang, change, wave_order(waves), views, settings.min_cell)
+        out["waves-change"] = change_table(codebook, settings.lang, change, wave_order(waves), views, settings.min_cell,
+                                           settings.profile)
     return out
 
 

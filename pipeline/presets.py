@@ -23,6 +23,11 @@ tool encodes completeness in its own way, a derived status per row:
 | msforms      | `ID, Start time, Completion time` first                 | 1           |
 | googleforms  | `Timestamp` first                                       | 1           |
 | generic      | anything else (headers matched to the codebook)         | 1           |
+
+Id scope (`Preset.id_scope`): every tool above numbers responses per survey (SurveyXact `respondentid`, Qualtrics
+`ResponseId`, SurveyMonkey `Respondent ID`, LimeSurvey `id`, Nettskjema `$submission_id`/`NR`, Microsoft Forms `ID`,
+Google Forms none; a generic export's id may be a row counter), so none links waves by itself: a panel is
+followed only through wave.yaml `panel_id` (pipeline.normalise.panel_keys).
 """
 
 from __future__ import annotations
@@ -67,6 +72,13 @@ class Preset:
     detect: Callable[[Export], bool]
     roles: dict[str, str] = field(default_factory=dict)  # normalised header → role
     prefixes: tuple[tuple[str, str], ...] = ()  # (normalised header prefix, role)
+    # What the tool's respondent id names: "response" (one response in one survey: a counter or a token the tool
+    # issues per survey, so the same id in two waves is not the same person) or "person" (the same person in
+    # every survey the tool runs). Only a "person" id links waves without wave.yaml `panel_id`.
+    id_scope: str = "response"
+
+    def __post_init__(self) -> None:
+        assert self.id_scope in ("response", "person"), self.id_scope
 
     def role_of(self, header: str) -> str | None:
         norm = normalise_text(header)
@@ -144,7 +156,9 @@ def _column(export: Export, predicate: Callable[[str], bool]) -> int | None:
 
 
 # Generic ------------------------------------------------------------------------------------------
-GENERIC = Preset("generic", "any export whose headers are codebook codes or question texts", detect=lambda e: True)
+GENERIC = Preset("generic", "any export whose headers are codebook codes or question texts",
+                 id_scope="response",  # a generic id column may be a row counter
+                 detect=lambda e: True)
 
 
 def _prepare_generic(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
@@ -178,6 +192,7 @@ def _sx_detect(e: Export) -> bool:
 
 SURVEYXACT = Preset(
     "surveyxact", "SurveyXact dataset (codes) + labels table (+ structure), or workbook with Dataset/Labels/Structure",
+    id_scope="response",  # respondentid numbers the respondents of one survey
     detect=_sx_detect,
     roles=_roles(
         ("respondent_id", ["respondentid"]),
@@ -370,6 +385,7 @@ class _NettskjemaPreset(Preset):
 NETTSKJEMA = _NettskjemaPreset(
     "nettskjema", "Nettskjema (UiO): semicolon CSV with $-system columns, or the older tab-separated .txt "
     "(NR, E-post, Opprettet, Endret, contact fields, questions, Svartid)",
+    id_scope="response",  # $submission_id / NR number the submissions of one form
     detect=lambda e: bool(_norms(e) & set(NETTSKJEMA_SYSTEM)) or set(NETTSKJEMA_LEGACY) <= _norms(e),
     roles=_roles(
         ("respondent_id", ["$submission_id", "nr"]),
@@ -391,6 +407,7 @@ MS_COMPLETION = {"completion time", "fullføringstidspunkt", "fullføringstid", 
                  "fuldførelsestidspunkt", "sluttidspunkt"}
 MSFORMS = Preset(
     "msforms", "Microsoft Forms .xlsx: ID, Start time, Completion time, Email, Name, [Last modified time]",
+    id_scope="response",  # ID counts the responses of one form: 1, 2, 3, …
     detect=lambda e: len(e.headers) >= 3 and normalise_text(e.headers[0]) == "id"
     and normalise_text(e.headers[1]) in MS_START and normalise_text(e.headers[2]) in MS_COMPLETION,
     roles=_roles(
@@ -413,6 +430,7 @@ def _prepare_msforms(export: Export, spec: WaveSpec, codebook: Codebook) -> Prep
 GOOGLE_TIMESTAMP = {"timestamp", "tidsmerke", "tidsstempel"}
 GOOGLEFORMS = Preset(
     "googleforms", "Google Forms CSV: Timestamp, [Email Address], question texts",
+    id_scope="response",  # no respondent id at all
     detect=lambda e: bool(e.headers) and normalise_text(e.headers[0]) in GOOGLE_TIMESTAMP,
     roles=_roles(
         ("submitted_at", sorted(GOOGLE_TIMESTAMP)),
@@ -429,6 +447,7 @@ def _prepare_googleforms(export: Export, spec: WaveSpec, codebook: Codebook) -> 
 # LimeSurvey ---------------------------------------------------------------------------------------
 LIMESURVEY = Preset(
     "limesurvey", "LimeSurvey CSV: UTF-8 BOM, semicolon, id, submitdate, lastpage, startlanguage, …",
+    id_scope="response",  # id counts the responses of one survey: 1, 2, 3, …
     detect=lambda e: ({"id", "submitdate"} <= _norms(e) and bool({"lastpage", "startlanguage"} & _norms(e)))
     or {"response id", "date submitted", "last page"} <= _norms(e),
     roles=_roles(
@@ -485,6 +504,7 @@ def _qualtrics_detect(e: Export) -> bool:
 QUALTRICS = Preset(
     "qualtrics", "Qualtrics CSV: export tags, question texts (any language), {\"ImportId\": …} row; or the legacy "
     "layout (V1…V10 tags, then a label row)",
+    id_scope="response",  # ResponseId (R_…) is issued per response
     detect=_qualtrics_detect,
     roles=_roles(
         ("respondent_id", ["responseid", "response id", "_recordid"]),
@@ -579,6 +599,7 @@ SM_GENERIC_SUB = {"response", "open-ended response", "svar", "åpent svar", "åb
 SURVEYMONKEY = Preset(
     "surveymonkey", "SurveyMonkey CSV: two header rows (question, then Response / option); Respondent ID + "
     "Collector ID (or RespondentID + CollectorID in older exports)",
+    id_scope="response",  # Respondent ID is issued per response
     detect=lambda e: {"respondentid", "collectorid"} <= {h.replace(" ", "") for h in _norms(e)},
     roles=_roles(
         ("respondent_id", ["respondent id", "respondentid"]),

@@ -1,7 +1,8 @@
 """Keyed pseudonyms for respondents: HMAC-SHA256 of the export's respondent id.
 
 The key comes from PIPELINE_PSEUDONYM_KEY, or from a key file outside git that is created on first run.
-Same id + same key → same pseudonym in every wave; without the key the id cannot be recovered.
+Same id + same key → same pseudonym in every wave; without the key the id cannot be recovered. Panel ids (wave.yaml
+`panel_id:`) get their own pseudonyms, the panel keys that link the same person across waves.
 """
 
 from __future__ import annotations
@@ -66,6 +67,18 @@ def pseudonymise_many(key: bytes, values: list[str]) -> list[str]:
 def respondent_pseudonyms(key: bytes, respondent_ids: list[str]) -> list[str]:
     """respondent_pseudonym() of each id."""
     return pseudonymise_many(key, ["id:" + v.strip() for v in respondent_ids])
+
+
+def panel_id_text(value: str) -> str:
+    """A panel id as it is compared across waves: case folded, every space removed ("Kari.Nordmann@X.no " and
+    "kari.nordmann@x.no" are one person)."""
+    return "".join(value.split()).casefold()
+
+
+def panel_pseudonyms(key: bytes, panel_ids: list[str]) -> list[str]:
+    """Keyed pseudonym of each panel id (panel_id_text), stable across waves for the same key; a different
+    message prefix from respondent ids, so a panel key never equals a respondent key."""
+    return pseudonymise_many(key, ["panel:" + panel_id_text(v) for v in panel_ids])
 
 
 def row_pseudonyms(key: bytes, wave: str, source_file: str, source_rows: list[int]) -> list[str]:

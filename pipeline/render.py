@@ -119,6 +119,7 @@ def page(codebook: Codebook, lang: str, title: str, body: str) -> str:
     nav = [f'<a href="index.html">{html.escape(ui_word(codebook, "overview", lang))}</a>']
     nav += [f'<a href="{key}.html">{html.escape(level.label[lang])}</a>' for key, level in codebook.levels.items()]
     nav.append(f'<a href="waves.html">{html.escape(ui_word(codebook, "waves_title", lang))}</a>')
+    nav.append(f'<a href="panel.html">{html.escape(ui_word(codebook, "panel_title", lang))}</a>')
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

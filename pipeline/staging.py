@@ -21,7 +21,7 @@ QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "r
 
 @dataclass(frozen=True)
 class StagedWave:
-    respondents: pl.DataFrame  # wave, respondent_key, source_row, complete
+    respondents: pl.DataFrame  # wave, respondent_key, source_row, complete, panel_key
     responses: pl.DataFrame  # wave, respondent_key, source_row, item, category, complete
     quarantine: pl.DataFrame  # wave, source_file, source_row, column, value, reason
     open_answers: pl.DataFrame  # wave, item, respondent_key, complete, text
@@ -95,15 +95,54 @@ def _status_complete(respondents: pl.DataFrame, codebook: Codebook) -> tuple[pl.
     return respondents, quarantine.cast(_empty_quarantine().schema)
 
 
+def _same_person_groups(respondents: pl.DataFrame) -> dict[int, tuple[int, ...]]:
+    """Rows that stand for one respondent, as groups of two or more source rows: rows share a respondent when
+    their respondent ids are equal (respondent_key) or their panel ids are (panel_key: a panel member answering
+    twice in one wave), and, transitively, through a row that shares one with each."""
+    has_panel = "panel_key" in respondents.columns
+    keys = ["respondent_key"] + (["panel_key"] if has_panel else [])
+    suspects = respondents.filter(
+        pl.any_horizontal(pl.col(k).is_not_null() & pl.col(k).is_duplicated() for k in keys)
+    ).select("source_row", *keys)
+    if suspects.is_empty():
+        return {}
+    parent: dict[int, int] = {}
+
+    def find(row: int) -> int:
+        while parent.setdefault(row, row) != row:
+            parent[row] = parent[parent[row]]
+            row = parent[row]
+        return row
+
+    for k in keys:
+        first: dict[str, int] = {}
+        for row, value in suspects.select("source_row", k).iter_rows():
+            if value is None:
+                continue
+            if value in first:
+                a, b = find(first[value]), find(row)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                first[value] = row
+    members: dict[int, list[int]] = {}
+    for row in suspects["source_row"].to_list():
+        members.setdefault(find(row), []).append(row)
+    return {row: tuple(sorted(rows)) for rows in members.values() if len(rows) > 1 for row in rows}
+
+
 def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int], set[int], dict[int, list[int]]]:
     """Rows to drop as exact duplicates, rows in conflict, and for each conflicting row its group's rows.
 
-    Rows share a respondent when their respondent_key is equal (same respondent id); they are exact
+    Rows share a respondent as _same_person_groups says (same respondent id, or same panel id); they are exact
     duplicates when their status and every (item, value) are equal."""
-    dup = respondents.filter(pl.col("respondent_key").is_duplicated()).select("respondent_key", "source_row", "status")
-    if dup.is_empty():
+    same = _same_person_groups(respondents)
+    if not same:
         return set(), set(), {}
-    rows = dup["source_row"].to_list()
+    rows = sorted(same)
+    dup = respondents.filter(pl.col("source_row").is_in(rows)).select("source_row", "status").with_columns(
+        pl.col("source_row").replace_strict({r: g[0] for r, g in same.items()}, return_dtype=pl.Int64).alias("group")
+    )
     answers = (
         cells.filter(pl.col("source_row").is_in(rows))
         .sort("source_row", "item", "column")
@@ -116,7 +155,7 @@ def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int
     exact_drop: set[int] = set()
     conflict: set[int] = set()
     groups: dict[int, list[int]] = {}
-    summary = prints.group_by("respondent_key").agg(
+    summary = prints.group_by("group").agg(
         pl.col("source_row").sort().alias("rows"), pl.col("fp").n_unique().alias("variants")
     )
     for group_rows, variants in summary.select("rows", "variants").iter_rows():
@@ -127,6 +166,15 @@ def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int
             for r in group_rows:
                 groups[r] = group_rows
     return exact_drop, conflict, groups
+
+
+def _same_panel_rows(respondents: pl.DataFrame, groups: dict[int, list[int]]) -> set[int]:
+    """Rows of conflicting groups whose respondent ids differ: they were grouped by their panel id."""
+    if not groups:
+        return set()
+    keys = dict(respondents.filter(pl.col("source_row").is_in(sorted(groups))).select("source_row", "respondent_key")
+                .iter_rows())
+    return {r for r, rows in groups.items() if len({keys.get(x) for x in rows}) > 1}
 
 
 def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
@@ -147,6 +195,13 @@ def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
     ).item():
         cells = cells.sort("source_row", "item", maintain_order=True)
     return cells
+
+
+def _panel_key(respondents: pl.DataFrame) -> pl.Expr:
+    """The panel_key column (NULL for respondents read before panel keys existed)."""
+    if "panel_key" in respondents.columns:
+        return pl.col("panel_key").cast(pl.Utf8)
+    return pl.lit(None, dtype=pl.Utf8).alias("panel_key")
 
 
 def _masked_texts(texts: pl.Series, codebook: Codebook) -> pl.Series:
@@ -178,8 +233,10 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
     exact_drop, conflict, groups = _duplicates(respondents, cells)
 
     conflict_cells = cells.filter(pl.col("source_row").is_in(sorted(conflict)))
+    same_panel = _same_panel_rows(respondents, groups)
     conflict_reason = {
-        r: "the respondent id of this row also stands in row" + ("s " if len(rows) > 2 else " ")
+        r: ("the panel id" if r in same_panel else "the respondent id")
+        + " of this row also stands in row" + ("s " if len(rows) > 2 else " ")
         + ", ".join(str(x) for x in rows if x != r)
         + " with different answers: the rows count in neither. Keep one row in the export"
         for r, rows in groups.items()
@@ -228,7 +285,8 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
     quarantine = quarantine.with_columns(_masked_texts(quarantine.get_column("value"), codebook),
                                          _masked_texts(quarantine.get_column("reason"), codebook))
     return StagedWave(
-        respondents=respondents.select("wave", "respondent_key", "source_row", "complete").sort("source_row"),
+        respondents=respondents.select("wave", "respondent_key", "source_row", "complete", _panel_key(respondents))
+        .sort("source_row"),
         responses=responses,
         quarantine=quarantine,
         open_answers=open_answers,

@@ -2,7 +2,9 @@
 
 wave.yaml keys: label, invited, export (required: the export file as the tool wrote it), fielded, tool
 (auto or a tool of TOOLS), sheet (workbook sheet), labels (SurveyXact labels table next to the export),
-columns (header → item code or role), values (scale → {code or label: category}), reconstruction.
+columns (header → item code or role), values (scale → {code or label: category}), reconstruction, panel_id
+(the header of the column that names the same person in every wave of a panel, e.g. the e-mail address or employee
+number of the invitation list: turned into a keyed pseudonym, the column itself dropped as personal data).
 
 Everything here is checked before it is used: the folder name against WAVE_KEY (it becomes a Dagster
 partition key and a value in every table, so no dots, quotes, spaces or control characters), file names
@@ -30,7 +32,7 @@ MAX_WAVE_YAML_BYTES = 1 << 20
 MAX_INVITED = 2**31 - 1
 # Every key a wave.yaml may hold; any other key (a typo such as `colums:`) stops the wave.
 WAVE_YAML_KEYS = ("wave", "label", "fielded", "invited", "export", "tool", "sheet", "labels", "columns", "values",
-                  "reconstruction")
+                  "reconstruction", "panel_id")
 METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
 # Survey tools with a preset (pipeline.presets); `auto` recognises each from its header signature.
 TOOLS = ("auto", "generic", "surveyxact", "nettskjema", "msforms", "googleforms", "limesurvey", "qualtrics",
@@ -57,6 +59,7 @@ class WaveSpec:
     columns: dict[str, str] = field(default_factory=dict)  # normalised header -> item code or role
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # scale -> {code: category}
     reconstruction: bool = False
+    panel_id: str | None = None  # normalised header of the column naming the same person in every wave
 
     @property
     def export_path(self) -> Path:
@@ -192,6 +195,16 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
             )
         columns[normalise_text(scalar_text(header, "columns"))] = target
 
+    panel_id = raw.get("panel_id")
+    if panel_id is not None:
+        if not isinstance(panel_id, str) or not panel_id.strip():
+            raise fail(f"panel_id: {shorten_text(repr(panel_id))} must name one header of the export (the column that "
+                       "identifies the same person in every wave, e.g. the e-mail address of the invitation list)")
+        panel_id = normalise_text(panel_id)
+        if panel_id in columns:
+            raise fail(f"panel_id: {shorten_text(repr(raw['panel_id']))} is also mapped in columns (to "
+                       f"{columns[panel_id]}); a panel id column is only read as the panel id: remove one of them")
+
     values: dict[str, dict[str, str]] = {}
     for scale, codes in mapping("values").items():
         if not isinstance(scale, str) or scale not in codebook.scales:
@@ -221,6 +234,7 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         columns=columns,
         values=values,
         reconstruction=reconstruction,
+        panel_id=panel_id,
     )
 
 

@@ -25,7 +25,7 @@ def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> s
     return f"– (n={n})" if pct is None else f"{pct:.0f} % (n={n})"
 
 
-def _signed(value: float, decimals: int = 0, lang: str = "en") -> str:
+def signed(value: float, decimals: int = 0, lang: str = "en") -> str:
     """+12, −3, 0 (a rounded zero has no sign); a real minus sign; a decimal comma in nb and da (as index.html)."""
     text = f"{value:+.{decimals}f}"
     if not text.strip("+-0."):
@@ -34,8 +34,8 @@ def _signed(value: float, decimals: int = 0, lang: str = "en") -> str:
     return text.replace(".", ",") if lang in ("nb", "da") else text
 
 
-def _diff(d: float | None, lo: float | None, hi: float | None, lang: str = "en") -> str:
-    return "–" if d is None else f"{_signed(d, 0, lang)} [{_signed(lo, 0, lang)}; {_signed(hi, 0, lang)}]"
+def diff_with_interval(d: float | None, lo: float | None, hi: float | None, lang: str = "en") -> str:
+    return "–" if d is None else f"{signed(d, 0, lang)} [{signed(lo, 0, lang)}; {signed(hi, 0, lang)}]"
 
 
 def wave_order(waves: pl.DataFrame) -> dict[str, int]:
@@ -84,7 +84,8 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: 
 
 
 def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int],
-                 views: dict[tuple[str, str], ItemView] | None = None, min_cell: int = 3) -> GT:
+                 views: dict[tuple[str, str], ItemView] | None = None, min_cell: int = 3,
+                 profile: str = "internal") -> GT:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
     the change with its Newcombe interval, the top-3 change and the mean-score change. `views`: what the
     disclosure decision (marts.item_disclosure, pipeline.disclosure.item_views) lets the page show; a share it
@@ -103,9 +104,9 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
             "question": codebook.items[r["item"]].question[lang],
             "share_from": _pct_n(r["headline_pct_from"], r["n_from"], codebook, lang),
             "share_to": _pct_n(r["headline_pct_to"], r["n_to"], codebook, lang),
-            "change": _diff(r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"], lang),
-            "top3_change": _diff(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"], lang),
-            "mean_change": "–" if r["mean_score_diff"] is None else _signed(r["mean_score_diff"], 1, lang),
+            "change": diff_with_interval(r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"], lang),
+            "top3_change": diff_with_interval(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"], lang),
+            "mean_change": "–" if r["mean_score_diff"] is None else signed(r["mean_score_diff"], 1, lang),
         }
         before, after = views.get((r["wave_from"], r["item"])), views.get((r["wave_to"], r["item"]))
         hide = {side: v is not None and (v.n_hidden or v.headline_hidden)
@@ -139,6 +140,12 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
         gt = gt.tab_source_note(ui_word(codebook, "note_suppressed", lang, min=min_cell))
     if rows.filter(pl.col("small_n")).height:
         gt = gt.tab_source_note(ui_word(codebook, "note_small_n", lang, n=codebook.small_n_below))
+    if "samples" in rows.columns:
+        shared = rows.filter(pl.col("samples") == "shared").select("wave_from", "wave_to", "shared_respondents", "pair")
+        for wave_from, wave_to, n, _ in shared.unique().sort("pair", descending=True).rows():
+            shown = SUPPRESSED if count_hidden(n, profile=profile, min_cell=min_cell) else n
+            gt = gt.tab_source_note(ui_word(codebook, "note_panel_shared", lang, wave_from=wave_from, wave_to=wave_to,
+                                            n=shown))
     return gt
 
 
@@ -151,7 +158,7 @@ def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change
     views = item_views(codebook, disclosure, profile=profile) if disclosure is not None else {}
     body = [response_table(codebook, lang, waves, profile, min_cell).as_raw_html()]
     if change.height:
-        body.append(change_table(codebook, lang, change, wave_order(waves), views, min_cell).as_raw_html())
+        body.append(change_table(codebook, lang, change, wave_order(waves), views, min_cell, profile).as_raw_html())
     else:
         body.append(f"<p class=\"lead\">{html.escape(ui_word(codebook, 'note_single_wave', lang))}</p>")
     return page(codebook, lang, ui_word(codebook, "waves_title", lang), "\n".join(body))

@@ -4,6 +4,9 @@
 -- from the Wilson intervals of both shares; both macros in sql/macros/intervals.sql, z bound as $z), and the
 -- change in mean score.
 -- An item asked in only one of the two waves keeps its row; its differences are NULL.
+-- The interval treats the two waves as independent samples. Where the waves share respondents (panel members,
+-- wave.yaml panel_id, who answered both as complete responses: marts.panel_retention.complete_both) `samples` says
+-- "shared" and how many; the paired change of those people is in marts.panel_change.
 with waves as (
     select wave, fielded from marts.waves
 ),
@@ -15,6 +18,9 @@ distribution as (
 ),
 items as (
     select item, item_order, level, scale from codebook.items
+),
+retention as (
+    select wave_from, wave_to, complete_both from marts.panel_retention
 ),
 categories as (
     select scale, category, top3 from codebook.categories
@@ -89,8 +95,11 @@ final as (
            mean_score_from, mean_score_to,
            mean_score_to - mean_score_from as mean_score_diff,
            coalesce(n_from, 0) < $small_n_below or coalesce(n_to, 0) < $small_n_below as small_n,
+           case when coalesce(retention.complete_both, 0) > 0 then 'shared' else 'independent' end as samples,
+           coalesce(retention.complete_both, 0)::bigint as shared_respondents,
            paired.pair_order
     from paired
     join items using (item)
+    left join retention using (wave_from, wave_to)
 )
 select * exclude (pair_order) from final order by pair_order, item_order

@@ -25,6 +25,7 @@ create table if not exists raw.wave_respondents (
     source_file varchar not null,
     source_row bigint not null,
     respondent_key varchar not null,
+    panel_key varchar,
     status varchar,
     status_column varchar,
     submitted_at varchar
@@ -45,8 +46,14 @@ create table if not exists staging.respondents (
     wave varchar not null,
     respondent_key varchar not null,
     source_row bigint not null,
-    complete boolean not null
+    complete boolean not null,
+    panel_key varchar
 );
+-- panel_key: keyed pseudonym of the wave.yaml panel_id (the same person in every wave), NULL where nothing links.
+-- Work databases written before it existed get the column here; their waves are re-read (the ingest code is part
+-- of every wave's fingerprint).
+alter table raw.wave_respondents add column if not exists panel_key varchar;
+alter table staging.respondents add column if not exists panel_key varchar;
 
 create table if not exists staging.responses (
     wave varchar not null,

@@ -1,0 +1,54 @@
+-- panel_retention: per consecutive pair of waves (ordered by fielded date, then wave key, as wave_change), how
+-- many of the panel members who answered the first wave answered the second (retention), how many did not
+-- (attrition), and how many answered only the second. Every pair has a row; a pair without panel ids has zeros.
+with waves as (
+    select wave, fielded, invited, complete + partial as answered from marts.waves
+),
+members as (
+    select panel_key, wave, status from marts.panel_members
+),
+ordered as (
+    select wave, lead(wave) over (order by fielded nulls last, wave) as next_wave,
+           row_number() over (order by fielded nulls last, wave) as pair_order
+    from waves
+),
+pairs as (
+    select wave as wave_from, next_wave as wave_to, pair_order from ordered where next_wave is not null
+),
+keyed as (
+    select pairs.pair_order, members.panel_key,
+           bool_or(members.wave = pairs.wave_from) as in_from,
+           bool_or(members.wave = pairs.wave_to) as in_to,
+           bool_or(members.wave = pairs.wave_from and members.status = 'complete') as complete_from,
+           bool_or(members.wave = pairs.wave_to and members.status = 'complete') as complete_to
+    from pairs
+    join members on members.wave in (pairs.wave_from, pairs.wave_to)
+    group by pairs.pair_order, members.panel_key
+),
+linked as (
+    select pair_order,
+           count(*) filter (where in_from) as linked_from,
+           count(*) filter (where in_to) as linked_to,
+           count(*) filter (where in_from and in_to) as answered_both,
+           count(*) filter (where complete_from and complete_to) as complete_both
+    from keyed
+    group by pair_order
+),
+final as (
+    select pairs.wave_from, pairs.wave_to,
+           wf.invited as invited_from,
+           wf.answered::bigint as answered_from,
+           coalesce(linked.linked_from, 0)::bigint as linked_from,
+           coalesce(linked.linked_to, 0)::bigint as linked_to,
+           coalesce(linked.answered_both, 0)::bigint as answered_both,
+           coalesce(linked.complete_both, 0)::bigint as complete_both,
+           (coalesce(linked.linked_from, 0) - coalesce(linked.answered_both, 0))::bigint as left_after,
+           (coalesce(linked.linked_to, 0) - coalesce(linked.answered_both, 0))::bigint as joined,
+           case when linked.linked_from > 0 then 100.0 * linked.answered_both / linked.linked_from end
+               as retention_pct,
+           pairs.pair_order
+    from pairs
+    join waves as wf on wf.wave = pairs.wave_from
+    left join linked using (pair_order)
+)
+select * exclude (pair_order) from final order by pair_order
