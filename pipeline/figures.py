@@ -267,8 +267,9 @@ def panel_chart(codebook: Codebook, lang: str, wave_from: str, wave_to: str, row
             ax.plot([before, after], [y, y], color=APART, linewidth=2, zorder=1)
             ax.scatter([before], [y], s=36, facecolors="white", edgecolors=BAR, linewidths=1.5, zorder=2)
             ax.scatter([after], [y], s=36, color=BAR, zorder=3)
-            ax.text(max(before, after) + 2, y, f"{after - before:+.0f} (n={r['n_pairs']})".replace("-", "−"),
-                    va="center", ha="left", color=TEXT)
+            change = f"{after - before:+.0f}"
+            change = "0" if not change.strip("+-0") else change.replace("-", "−")  # a rounded zero has no sign
+            ax.text(max(before, after) + 2, y, f"{change} (n={r['n_pairs']})", va="center", ha="left", color=TEXT)
         ax.set_yticks(ys, [r["item"] for r in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlim(0, 118)
@@ -282,7 +283,7 @@ def panel_chart(codebook: Codebook, lang: str, wave_from: str, wave_to: str, row
                                     markeredgecolor=BAR, label=codebook.word("chart_before", lang)),
             matplotlib.lines.Line2D([], [], marker="o", linestyle="none", color=BAR,
                                     label=codebook.word("chart_after", lang)),
-        ], loc="lower right", frameon=False, fontsize=8)
+        ], loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False, fontsize=8)
     return fig
 
 

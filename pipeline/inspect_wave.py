@@ -33,6 +33,7 @@ SHOWN_CHARS = 60
 
 # How each ColumnMap.matched_by reads in the report.
 RULES = {
+    "panel_id": "wave.yaml panel_id: read as a keyed pseudonym, the column itself dropped",
     "columns": "wave.yaml columns",
     "preset": "tool preset",
     "personal_data": "personal-data header",
@@ -144,7 +145,11 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
         f"{complete}/{spec.invited} = {rate}")
     if staged.exact_duplicates or staged.conflicting_duplicates:
         add(f"  duplicates: {staged.exact_duplicates} exact row(s) collapsed, {staged.conflicting_duplicates} row(s) "
-            "with a repeated respondent id and different answers (quarantined)")
+            "with a repeated respondent id or panel id and different answers (quarantined)")
+    if spec.panel_id is not None:
+        keys = staged.respondents.get_column("panel_key")
+        add(f"  panel (wave.yaml panel_id): {keys.drop_nulls().n_unique()} panel member(s); "
+            f"{keys.null_count()} respondent(s) without a panel id (not followed across waves)")
     by_column = quarantined_values.group_by("column").agg(pl.len(), pl.col("reason").first()).sort("column")
     add(f"quarantine: {quarantined_values.height} cell(s)")
     for column, n, reason in by_column.rows():

@@ -2,7 +2,8 @@
 
 Reads the published marts (<marts>/samskabelse.duckdb, read-only) and writes
 <marts>/reports/png/<table>.png for the tables of the pages (overview, items, level-<level>, open-<level>
-or, with several waves, open-<level>-<wave>; waves-response and waves-change of waves.html),
+or, with several waves, open-<level>-<wave>; waves-response and waves-change of waves.html; panel-retention and
+panel-<level> of panel.html when waves share panel members),
 in the language and profile of PIPELINE_LANG / PIPELINE_PROFILE. GT.gtsave() drives a headless Chrome or
 Chromium (Debian: `make browser`); running as root, Chromium needs --no-sandbox, so a small wrapper is passed
 through CHROME_PATH. The HTML pages never depend on this.
@@ -72,6 +73,25 @@ def waves_tables(settings: Settings, codebook, waves: pl.DataFrame, views) -> di
     return out
 
 
+def panel_tables(settings: Settings, codebook, waves: pl.DataFrame) -> dict:
+    """The tables of panel.html: panel-retention and panel-<level>, when waves share panel members."""
+    from pipeline.assets.panel_report import change_table, retention_table
+    from pipeline.assets.wave_reports import wave_order
+
+    retention = _read(settings.published_db, "panel_retention")
+    change = _read(settings.published_db, "panel_change")
+    order = wave_order(waves)
+    out = {}
+    if retention.filter(pl.col("linked_from") + pl.col("linked_to") > 0).height:
+        out["panel-retention"] = retention_table(codebook, settings.lang, retention, order, settings.profile,
+                                                 settings.min_cell)
+    for level in codebook.levels:
+        if change.filter(pl.col("level") == level).height:
+            out[f"panel-{level}"] = change_table(codebook, settings.lang, level, change, order, settings.profile,
+                                                 settings.min_cell)
+    return out
+
+
 def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path]:
     """Write reports/png/<table>.png for every table; return table id → path."""
     browser = browser or find_browser()
@@ -87,6 +107,7 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
                       tables_in["waves"], tables_in["open_answers"], settings.profile, settings.min_cell)
     tables = build_tables(data)
     tables.update(waves_tables(settings, codebook, tables_in["waves"], data.views))
+    tables.update(panel_tables(settings, codebook, tables_in["waves"]))
     out_dir = settings.reports_dir / "png"
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

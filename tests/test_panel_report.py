@@ -102,6 +102,7 @@ def test_panel_retention_counts_every_person_once(panel_build):
         "linked_to": 7,  # p1–p6 (p3, p4 despite case and spaces), p9 once; p10's two rows conflict
         "answered_both": 6, "complete_both": 5,  # p6 is partial in 2026
         "left_after": 2, "joined": 1, "retention_pct": 75.0,
+        "counts_hidden": True,  # 2 and 1 are below PIPELINE_MIN_CELL (3)
     }]
 
 
@@ -194,8 +195,12 @@ def test_public_panel_page_hides_small_transition_cells(panel_build, tmp_path):
     for column, shown in (("n_pairs", "5"), ("shares", ":"), ("diff", ":"), ("moved", ":"),
                           ("mean", "+0,2 [−1,3; +1,8]")):  # 4 scored pairs: the mean change may show
         assert f'{p1}{column}" class="gt_row gt_right">{shown}</td>' in page
-    # Retention: 8 answered the first wave, 6 again (shown, 75 %); 2 dropped out and 1 joined (below 3: hidden).
-    assert "75 %" in page and ">2</td>" not in page and ">1</td>" not in page
+    # Retention: 8 answered the first wave, 6 again, 2 dropped out, 1 joined: 2 and 1 are below 3, and 6 = 8 − 2,
+    # so 6, 2, 1 and the 75 % are all hidden; 8 shows.
+    row = 'headers="panel-retention-stub-1 panel-retention-'
+    for column, shown in (("linked_from", "8"), ("answered_both", ":"), ("retention", ":"), ("left_after", ":"),
+                          ("joined", ":")):
+        assert f'{row}{column}" class="gt_row gt_right">{shown}</td>' in page
     svg = (settings.reports_dir / "panel" / "2025-2026.svg").read_text(encoding="utf-8")
     assert "+20" not in svg
 
@@ -218,3 +223,14 @@ def test_no_panel_id_reaches_an_output(panel_build):
                 assert not [p for p in PANEL_IDS if p in text.casefold()], (schema, table)
         finally:
             con.close()
+
+
+def test_inspect_counts_panel_members_without_showing_ids(panel_build):
+    from pipeline.inspect_wave import inspect_wave
+
+    text = inspect_wave(panel_build, CODEBOOK, "2026").text
+    assert "  'E-post' → role panel_id   [wave.yaml panel_id: read as a keyed pseudonym, the column itself dropped]" \
+        in text.splitlines()
+    assert ("  panel (wave.yaml panel_id): 7 panel member(s); 2 respondent(s) without a panel id (not followed across "
+            "waves)") in text.splitlines()
+    assert not [p for p in PANEL_IDS if p in text.casefold()]

@@ -96,7 +96,7 @@ def _reference_stage(wave: NormalisedWave) -> dict[str, pl.DataFrame]:
 
     schema = _empty_quarantine().schema
     return {
-        "respondents": respondents.select("wave", "respondent_key", "source_row", "complete").sort("source_row"),
+        "respondents": respondents.select("wave", "respondent_key", "source_row", "complete", "panel_key").sort("source_row"),
         "responses": closed.filter(~pl.col("_i").is_in(sorted(bad_rows))).join(complete, on="source_row", how="left")
         .select("wave", "respondent_key", "source_row", "item", "category", "complete").sort("source_row", "item"),
         "quarantine": pl.concat([status_quarantine, conflict_q.cast(schema), label_q]).sort("source_row", "column", "reason")

@@ -38,7 +38,8 @@ def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, orde
                     profile: str = "internal", min_cell: int = 3) -> GT:
     """One row per consecutive pair of waves with panel members: answered the first wave, answered again, the
     retention, dropped out, new in the second. In the public profile a count below min_cell is ":" (as the
-    response counts of waves.html), and so is the retention built on one."""
+    response counts of waves.html); where marts.panel_retention.counts_hidden says so, answered again, dropped
+    out, new and the retention are all ":" (each follows from the others and the totals)."""
     rows = _pairs_in_order(retention.filter(pl.col("linked_from") + pl.col("linked_to") > 0), order)
 
     def count(n: int) -> str:
@@ -46,14 +47,15 @@ def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, orde
 
     records = []
     for r in rows.iter_rows(named=True):
-        hidden = any(count_hidden(r[k], profile=profile, min_cell=min_cell) for k in ("linked_from", "answered_both"))
+        hidden = profile == "public" and (r["counts_hidden"] or count_hidden(r["linked_from"], profile=profile,
+                                                                               min_cell=min_cell))
         records.append({
             "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
             "linked_from": count(r["linked_from"]),
-            "answered_both": count(r["answered_both"]),
+            "answered_both": SUPPRESSED if hidden else str(r["answered_both"]),
             "retention": "–" if r["retention_pct"] is None else (SUPPRESSED if hidden else f"{r['retention_pct']:.0f} %"),
-            "left_after": count(r["left_after"]),
-            "joined": count(r["joined"]),
+            "left_after": SUPPRESSED if hidden else str(r["left_after"]),
+            "joined": SUPPRESSED if hidden else str(r["joined"]),
         })
     frame = pl.DataFrame(records, schema={k: pl.Utf8 for k in ("pair", "linked_from", "answered_both", "retention",
                                                                 "left_after", "joined")})

@@ -52,8 +52,9 @@ create or replace temp macro newcombe_paired_high(a, b, c, d, z) as
 --
 -- t_quantile(alpha, z, df): the two-sided critical value of Student's t with df degrees of freedom, P(|T| > t) =
 -- alpha, by Hill's algorithm 396 (Communications of the ACM 13, 1970): exact for df 1 and 2, within 1e-4 of the
--- tables from df 3 on. z is the normal critical value of the same alpha (the codebook's z for alpha = 0.05). NULL
--- when df < 1. Used for the interval of a mean paired difference: mean ± t · sd / √n.
+-- exact quantile from df 3 on. z is the normal critical value of the same alpha (the codebook's z, alpha 0.05);
+-- the algorithm's normal expansion takes the lower-tail quantile, hence t_hill_large(-z, df). NULL when df < 1.
+-- Used for the interval of a mean paired difference: mean ± t · sd / √n.
 create or replace temp macro t_hill_a(df) as 1.0 / (df - 0.5);
 create or replace temp macro t_hill_b(df) as 48.0 / (t_hill_a(df) ** 2);
 create or replace temp macro t_hill_c(df) as
@@ -74,5 +75,5 @@ create or replace temp macro t_quantile(alpha, z, df) as
     case when df is null or df < 1 then null
          when df = 1 then cos(alpha * pi() / 2) / sin(alpha * pi() / 2)
          when df = 2 then sqrt(2.0 / (alpha * (2.0 - alpha)) - 2.0)
-         when (t_hill_d(df) * alpha) ** (2.0 / df) > 0.05 + t_hill_a(df) then sqrt(df * t_hill_large(z, df))
+         when (t_hill_d(df) * alpha) ** (2.0 / df) > 0.05 + t_hill_a(df) then sqrt(df * t_hill_large(-z, df))
          else sqrt(df * t_hill_small((t_hill_d(df) * alpha) ** (2.0 / df), df)) end;

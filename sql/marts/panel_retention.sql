@@ -1,6 +1,8 @@
 -- panel_retention: per consecutive pair of waves (ordered by fielded date, then wave key, as wave_change), how
 -- many of the panel members who answered the first wave answered the second (retention), how many did not
 -- (attrition), and how many answered only the second. Every pair has a row; a pair without panel ids has zeros.
+-- counts_hidden is the public profile's decision (PIPELINE_MIN_CELL as $min_cell): answered_both = linked_from −
+-- left_after and joined = linked_to − answered_both, so one small count among them hides all three and the retention.
 with waves as (
     select wave, fielded, invited, complete + partial as answered from marts.waves
 ),
@@ -34,7 +36,7 @@ linked as (
     from keyed
     group by pair_order
 ),
-final as (
+counted as (
     select pairs.wave_from, pairs.wave_to,
            wf.invited as invited_from,
            wf.answered::bigint as answered_from,
@@ -50,5 +52,10 @@ final as (
     from pairs
     join waves as wf on wf.wave = pairs.wave_from
     left join linked using (pair_order)
+),
+final as (
+    select counted.*,
+           least(answered_both, left_after, joined) < $min_cell as counts_hidden
+    from counted
 )
 select * exclude (pair_order) from final order by pair_order
