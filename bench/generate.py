@@ -55,6 +55,7 @@ COMPLETE_SHARE = 0.90
 BLANK_COMPLETE = 0.02  # closed item left blank by a complete respondent
 TEXT_COMPLETE = 0.25  # complete respondents who write in a free-text item
 TEXT_PARTIAL = 0.05
+BACKGROUND_BLANK = 0.03  # background variable (role, library size, county) left blank: "not stated"
 BAD_SHARE = 0.0005  # answered closed cells that match no category
 MIN_BAD = 3
 DONT_KNOW = {"degree": 0.04}  # other scales: 0.07
@@ -188,6 +189,14 @@ def generate_wave(raw_dir: Path, key: str, respondents: int, *, seed: int = 6, f
         j, r = divmod(int(pos), n)
         answers[closed[j].code][r] = len(codebook.scale_of(closed[j].code).categories) + int(pick)
 
+    # Background variables (role, library size, …): a group per respondent, blank for about 3 %; drawn from a
+    # stream of their own, so the answers are the same with or without background variables in the codebook.
+    background: dict[str, np.ndarray] = {}  # variable → group index per respondent; -1 = blank (not stated)
+    background_rng = _seed_for(seed, key + "/background")
+    for var in codebook.background.values():
+        picks = background_rng.integers(0, len(var.groups), n)
+        background[var.key] = np.where(background_rng.random(n) < BACKGROUND_BLANK, -1, picks)
+
     pool = _text_pool(rng)
     texts: dict[str, np.ndarray] = {}  # item → pool index; -1 = blank
     for item in text_items:
@@ -198,7 +207,8 @@ def generate_wave(raw_dir: Path, key: str, respondents: int, *, seed: int = 6, f
     folder = raw_dir / key
     folder.mkdir(parents=True, exist_ok=True)
     export = folder / f"export.{fmt}"
-    frame = _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded)
+    frame = _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded,
+                   background)
     if fmt == "csv":
         frame.write_csv(export, separator=";", quote_style="necessary")
     elif fmt == "xlsx":
@@ -234,7 +244,8 @@ def expected_distribution(codebook: Codebook, key: str, closed, answers: dict[st
                                       "base_n": pl.Int64, "pct": pl.Float64})
 
 
-def _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded):
+def _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded,
+           background=None):
     start = dt.datetime.combine(fielded, dt.time(8, 0))
     ids = (pl.lit(f"SYN-{key}-") + pl.int_range(1, n + 1, eager=True).cast(pl.Utf8).str.zfill(7))
     base = pl.DataFrame({"_i": np.arange(1, n + 1), "_s": seconds, "_c": complete})
@@ -245,6 +256,11 @@ def _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, te
         (pl.lit("respondent") + pl.col("_i").cast(pl.Utf8) + pl.lit("@example.invalid")).alias(EMAIL_HEADER),
     )
     item_columns = []
+    for variable, picks in (background or {}).items():
+        var = codebook.background[variable]
+        words = [str(g.code) if values == "codes" else g.label["nb"] for g in var.groups]
+        item_columns.append(pl.Series(var.question["nb"], picks).replace_strict(dict(enumerate(words)), default=None,
+                                                                                 return_dtype=pl.Utf8))
     for item in closed:
         cats = codebook.scale_of(item.code).categories
         if values == "codes":
@@ -281,6 +297,7 @@ def _write_sav(path: Path, codebook: Codebook, frame: pl.DataFrame, closed, text
 
     names = {ID_HEADER: "respondent_id", STATUS_HEADER: "status", TIME_HEADER: "submitted", EMAIL_HEADER: "email"}
     names.update({i.question["nb"]: i.code for i in [*closed, *text_items]})
+    names.update({v.question["nb"]: v.key for v in codebook.background.values()})
     data = {}
     value_labels = {"status": {1.0: STATUS_COMPLETE, 0.0: STATUS_PARTIAL}}
     for header in frame.columns:
@@ -290,6 +307,9 @@ def _write_sav(path: Path, codebook: Codebook, frame: pl.DataFrame, closed, text
             data[name] = (col == STATUS_COMPLETE).cast(pl.Float64).to_numpy()
         elif header in (ID_HEADER, TIME_HEADER, EMAIL_HEADER) or name in {i.code for i in text_items}:
             data[name] = col.fill_null("").to_list()
+        elif name in codebook.background:
+            data[name] = col.cast(pl.Float64).to_numpy()
+            value_labels[name] = {float(g.code): g.label["nb"] for g in codebook.background[name].groups}
         else:
             data[name] = col.cast(pl.Float64).to_numpy()
             value_labels[name] = {float(c.code): c.label["nb"] for c in codebook.scale_of(name).categories}

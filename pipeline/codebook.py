@@ -64,6 +64,32 @@ class Item:
     aliases: tuple[str, ...] = ()
 
 
+NOT_STATED = "not_stated"  # the group of a respondent whose background cell is blank (or matches no group)
+ALL_GROUPS = "all"  # the all-respondents row of a breakdown
+
+
+@dataclass(frozen=True)
+class Background:
+    """A background variable (role, library size, …): who answered, for breakdowns by group. Its groups are
+    Category objects (key, order, code, label; no score or headline); NOT_STATED follows them."""
+    key: str
+    order: int
+    label: dict[str, str]
+    question: dict[str, str]
+    aliases: tuple[str, ...]
+    public: bool
+    groups: tuple[Category, ...]
+
+    def group_lookup(self, codes: bool = True) -> dict[str, str]:
+        """Normalised label (any language) / key / code → group key; codes=False leaves the codes out (a wave.yaml
+        `values:` map of the variable says what its codes mean)."""
+        out = {}
+        for g in self.groups:
+            for word in (g.key, *g.label.values(), *((str(g.code),) if codes else ())):
+                out[normalise_text(word)] = g.key
+        return out
+
+
 @dataclass(frozen=True)
 class Level:
     key: str
@@ -86,6 +112,7 @@ class Codebook:
     small_n_below: int
     z: float
     ui: dict[str, dict[str, str]]
+    background: dict[str, Background] = field(default_factory=dict)
     _label_index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     @property
@@ -130,6 +157,20 @@ class Codebook:
         """The item whose code is exactly this header (case and all, surrounding spaces aside), else None."""
         code = header.strip()
         return code if code in self.items else None
+
+    def background_lookup(self) -> dict[str, str]:
+        """Normalised question text (any language) / alias → background variable key (keys match exactly,
+        see `background_of_code`)."""
+        out: dict[str, str] = {}
+        for var in self.background.values():
+            for text in (*var.question.values(), *var.aliases):
+                out.setdefault(normalise_text(text), var.key)
+        return out
+
+    def background_of_code(self, header: str) -> str | None:
+        """The background variable whose key is exactly this header (surrounding spaces aside), else None."""
+        key = header.strip()
+        return key if key in self.background else None
 
     def role_lookup(self) -> dict[str, str]:
         """Normalised metadata header → role (respondent_id, submitted_at, status)."""
@@ -235,6 +276,41 @@ def parse_codebook(text: str, path: Path) -> Codebook:
                 raise CodebookError(f"codebook: header text {header!r} would mean both {seen[norm]} and {item.code}")
             seen[norm] = item.code
 
+    background = {}
+    for order, (key, spec) in enumerate((raw.get("background") or {}).items(), start=1):
+        _check_identifier(key, "background variable")
+        if key in items or key in levels:
+            raise CodebookError(f"codebook: background variable {key!r} has the name of an item or a level")
+        groups = []
+        index: dict[str, str] = {}
+        for gorder, (gkey, gspec) in enumerate((_require(spec, "groups", f"background {key}") or {}).items(), start=1):
+            _check_identifier(gkey, f"background {key} group")
+            if gkey in (NOT_STATED, ALL_GROUPS):
+                raise CodebookError(f"codebook: background {key}: group {gkey!r} is reserved (added by the pipeline)")
+            group = Category(key=gkey, order=gorder, code=int(_require(gspec, "code", f"group {key}.{gkey}")),
+                             score=None, top2=False, top3=False, headline=False,
+                             label=_labels(_require(gspec, "label", f"group {key}.{gkey}"), f"group {key}.{gkey} label"))
+            for word in (gkey, str(group.code), *group.label.values()):
+                norm = normalise_text(word)
+                if index.get(norm, gkey) != gkey:
+                    raise CodebookError(f"codebook: background {key}: {word!r} would mean both {index[norm]} and {gkey}")
+                index[norm] = gkey
+            groups.append(group)
+        public = spec.get("public", False)
+        if not isinstance(public, bool):
+            raise CodebookError(f"codebook: background {key}: public must be true or false")
+        background[key] = Background(
+            key=key, order=order, label=_labels(_require(spec, "label", f"background {key}"), f"background {key} label"),
+            question=_labels(_require(spec, "question", f"background {key}"), f"background {key} question"),
+            aliases=tuple(unicodedata.normalize("NFC", a) for a in spec.get("aliases", [])),
+            public=public, groups=tuple(groups),
+        )
+        for header in (key, *background[key].question.values(), *background[key].aliases):
+            norm = normalise_text(header)
+            if seen.get(norm, key) != key:
+                raise CodebookError(f"codebook: header text {header!r} would mean both {seen[norm]} and {key}")
+            seen[norm] = key
+
     reporting = raw.get("reporting") or {}
     return Codebook(
         path=path,
@@ -249,6 +325,7 @@ def parse_codebook(text: str, path: Path) -> Codebook:
         small_n_below=int(reporting.get("small_n_below", 30)),
         z=float(reporting.get("z", 1.959963984540054)),
         ui={key: _labels(text, f"ui {key}") for key, text in (raw.get("ui") or {}).items()},
+        background=background,
         _label_index=label_index,
     )
 

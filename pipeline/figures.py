@@ -42,7 +42,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from pipeline.codebook import Codebook, Scale
+from pipeline.codebook import ALL_GROUPS, NOT_STATED, Codebook, Scale
 from pipeline.disclosure import SUPPRESSED, ItemView
 from pipeline.waves import check_wave_key
 
@@ -162,8 +162,9 @@ def item_chart(codebook: Codebook, lang: str, view: ItemView) -> Figure:
     return fig
 
 
-def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]) -> Figure:
-    """Diverging stacked bars of a level's items in one wave (top to bottom in the codebook's order)."""
+def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView], title: str | None = None) -> Figure:
+    """Diverging stacked bars of a level's items in one wave (top to bottom in the codebook's order). title: the
+    chart's title (the level's label when not given; a breakdown names its group)."""
     apart = apart_keys(codebook)
     suppressed_any = any(v.any_hidden for v in views)
     with matplotlib.rc_context(RC):
@@ -237,7 +238,7 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
         if suppressed_any:
             apart_titles.append(SUPPRESSED)
         side.set_title(" / ".join(apart_titles), fontsize=9, color=TEXT)
-        main.set_title(codebook.levels[level].label[lang], loc="left", fontsize=11, color=TEXT)
+        main.set_title(title or codebook.levels[level].label[lang], loc="left", fontsize=11, color=TEXT)
         handles = [Patch(facecolor=colour, edgecolor="#9aa5b1", linewidth=0.5, label=label)
                    for key, (label, colour) in legend.items()]
         if suppressed_any:
@@ -355,8 +356,47 @@ class Chart:
     draw: Callable[[], Figure] = field(compare=False, repr=False)
 
 
-def charts(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]) -> list[Chart]:
-    """Every chart of the views: per wave its item charts then its level charts (codebook order)."""
+GroupViews = dict[tuple[str, str, str], dict[str, ItemView]]  # (wave, variable, group) → item → view
+
+
+def group_chart_key(level: str, variable: str, group: str) -> str:
+    return f"{level}-{variable}-{group}"
+
+
+def group_charts(codebook: Codebook, lang: str, group_views: GroupViews) -> list[Chart]:
+    """Per wave, level, background variable and group a diverging chart of the level's items for that group
+    (the facets of the level pages' "by group" sections); groups the public profile hides get none."""
+    out: list[Chart] = []
+    closed = codebook.closed_items()
+    for (wave, variable, group), views in sorted(group_views.items()):
+        for level in codebook.levels:
+            level_views = [views[i.code] for i in closed if i.level == level and i.code in views]
+            if not level_views or all(v.n_hidden for v in level_views):
+                continue
+            key_text = group_chart_key(level, variable, group)
+            stem = f"figure-{wave}-{key_text}"
+            title = f"{codebook.levels[level].label[lang]} · {group_label(codebook, lang, variable, group)}"
+            key = chart_key(codebook, lang, stem, {
+                "kind": "group", "title": title, "views": [_view_inputs(codebook, lang, v) for v in level_views]})
+            out.append(Chart(figure_paths(wave, "group", key_text), stem, key,
+                             lambda level=level, level_views=level_views, title=title:
+                             level_chart(codebook, lang, level, level_views, title)))
+    return out
+
+
+def group_label(codebook: Codebook, lang: str, variable: str, group: str) -> str:
+    """A group's label: the codebook's, "All" for the all-respondents row, "Not stated" for not_stated."""
+    if group == ALL_GROUPS:
+        return codebook.word("group_all", lang)
+    if group == NOT_STATED:
+        return codebook.word("group_not_stated", lang)
+    return next(g.label[lang] for g in codebook.background[variable].groups if g.key == group)
+
+
+def charts(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView],
+           group_views: GroupViews | None = None) -> list[Chart]:
+    """Every chart of the views: per wave its item charts then its level charts (codebook order), then the
+    charts by group."""
     out: list[Chart] = []
     waves = sorted({w for w, _ in views})
     closed = codebook.closed_items()
@@ -380,7 +420,7 @@ def charts(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]
             out.append(Chart(figure_paths(wave, "level", level), stem, key,
                              lambda level=level, level_views=level_views: level_chart(codebook, lang, level,
                                                                                       level_views)))
-    return out
+    return out + group_charts(codebook, lang, group_views or {})
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -452,23 +492,24 @@ class FigureCache:
         return removed
 
 
-def figure_files(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView], cache: FigureCache
-                 ) -> dict[str, Path]:
+def figure_files(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView], cache: FigureCache,
+                 group_views: GroupViews | None = None) -> dict[str, Path]:
     """Every chart as relative path (under reports/figures/) → its file in the cache, sorted by path; charts
     not in the cache yet are drawn."""
     out: dict[str, Path] = {}
-    for chart in charts(codebook, lang, views):
+    for chart in charts(codebook, lang, views, group_views):
         files = cache.ensure(chart)
         for fmt, rel in chart.paths.items():
             out[rel] = files[fmt]
     return dict(sorted(out.items()))
 
 
-def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]) -> dict[str, bytes]:
+def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView],
+                   group_views: GroupViews | None = None) -> dict[str, bytes]:
     """Every chart as relative path (under reports/figures/) → bytes, sorted by path, drawn in memory (the
     build goes through the cache: figure_files)."""
     out: dict[str, bytes] = {}
-    for chart in charts(codebook, lang, views):
+    for chart in charts(codebook, lang, views, group_views):
         for fmt, data in _render(chart.draw(), chart.stem).items():
             out[chart.paths[fmt]] = data
     return dict(sorted(out.items()))

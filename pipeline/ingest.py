@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.normalise import NormalisedWave, normalise_prepared
+from pipeline.normalise import GROUP_SCHEMA, NormalisedWave, normalise_prepared
 from pipeline.presets import prepare
 from pipeline.pseudonym import pseudonym_key
 from pipeline.readers import MAX_EXPORT_BYTES, ROW, Export, read_export, shorten
@@ -170,7 +170,9 @@ def read_normalised(con, wave: str, codebook: Codebook) -> NormalisedWave:
             .alias("column"),
         )
     cells = cells.with_columns(pl.lit(wave, dtype=types["wave"]).alias("wave")).select(list(schema))
-    return NormalisedWave(respondents=respondents, cells=lean_cells(cells, codebook), columns=[])
+    groups = table_frame(con, "raw.wave_groups", wave).select(list(GROUP_SCHEMA)).cast(GROUP_SCHEMA) \
+        .sort("source_row", "variable")
+    return NormalisedWave(respondents=respondents, cells=lean_cells(cells, codebook), columns=[], groups=groups)
 
 
 def quarantine_share(staged: StagedWave, n_cells: int) -> float:

@@ -26,7 +26,7 @@ from pipeline.presets import detect_why, prepare
 from pipeline.privacy import mask_contact_details
 from pipeline.readers import delimiter_name, read_export
 from pipeline.settings import Settings
-from pipeline.staging import stage_wave, unknown_label_reason
+from pipeline.staging import stage_wave, unknown_group_reason, unknown_label_reason
 from pipeline.waves import load_wave
 
 SHOWN_CHARS = 60
@@ -39,6 +39,7 @@ RULES = {
     "personal_data": "personal-data header",
     "role": "metadata header (codebook)",
     "codebook": "question text / alias (codebook)",
+    "background": "background question text / alias / key (codebook)",
     "code": "item code, exactly",
     "id": "names an identifier",
     "code, label differs": "item code as header, but its label says otherwise",
@@ -60,6 +61,8 @@ def shown(value: str) -> str:
 def _kind(col: ColumnMap, codebook: Codebook) -> str:
     if col.target in codebook.items:
         return f"item {col.target}"
+    if col.target in codebook.background:
+        return f"background variable {col.target}"
     if col.target == "personal_data":
         return "PERSONAL DATA (dropped)"
     if col.target == "drop":
@@ -136,6 +139,23 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
             target = category if category is not None else \
                 "QUARANTINE: " + masked(unknown_label_reason(value, item.code, codebook, spec.values))
             add(f"    {shown(value)}: {n} → {target}")
+
+    if normalised.groups.height:
+        add("")
+        add("values per background variable (value: count → group):")
+        for variable in codebook.background:
+            of_var = normalised.groups.filter(pl.col("variable") == variable)
+            if of_var.is_empty():
+                continue
+            add(f"  {variable} ({shown(of_var['column'][0])}):")
+            order = {g.key: g.order for g in codebook.background[variable].groups}
+            counts = sorted(of_var.group_by("value", "group").len().rows(),
+                            key=lambda r: (order.get(r[1], len(order) + 1), r[0] or ""))
+            for value, group, n in counts:
+                target = group if group is not None else \
+                    "QUARANTINE (counts as not stated): " + masked(unknown_group_reason(value, variable, codebook,
+                                                                                          spec.values))
+                add(f"    {'(blank)' if value is None else shown(value)}: {n} → {target}")
 
     add("")
     complete = staged.respondents.filter(pl.col("complete")).height

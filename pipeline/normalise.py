@@ -22,13 +22,15 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from pipeline.codebook import Codebook, normalise_text
+from pipeline.codebook import NOT_STATED, Codebook, normalise_text
 from pipeline.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prepare
 from pipeline.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.readers import ROW, Export, shorten
 from pipeline.waves import WaveError, WaveSpec
 
 ROLE_TARGETS = ("respondent_id", "status", "submitted_at", "panel_id")
+GROUP_SCHEMA = {"wave": pl.Utf8, "source_file": pl.Utf8, "source_row": pl.Int64, "respondent_key": pl.Utf8,
+                "column": pl.Utf8, "variable": pl.Utf8, "value": pl.Utf8, "group": pl.Utf8}
 BRACKET = re.compile(r"\[([^\[\]]+)\]\s*$")
 LISTED = 20  # headers named in one message at most
 
@@ -52,6 +54,10 @@ class NormalisedWave:
     # submitted_at
     cells: pl.DataFrame  # wave, source_file, source_row, respondent_key, column, item, value, category (cell_types)
     columns: list[ColumnMap]
+    # wave, source_file, source_row, respondent_key, column, variable, value, group: one row per respondent and
+    # background variable the export holds (value NULL and group not_stated when blank; group NULL when the value
+    # matches no group)
+    groups: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=GROUP_SCHEMA))
     tool: str = "generic"
     exported_rows: int = 0  # data rows of the export (header rows not counted)
     excluded_rows: dict[str, int] = field(default_factory=dict)  # reason → rows left out (not responses)
@@ -103,6 +109,7 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
     (matched_by "code, label differs") and shown by `make inspect`. option_of: columns that are one option of a
     question written one column per option (SurveyMonkey); mapping one of them to an item stops the wave."""
     items = codebook.header_lookup()
+    backgrounds = codebook.background_lookup()
     roles = codebook.role_lookup()
     personal = {normalise_text(h) for h in codebook.personal_data_headers}
     alternates = alternates or tuple((h,) for h in headers)
@@ -116,6 +123,8 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
         user = next((spec.columns[n] for n in norms if n in spec.columns), None)
         candidates = item_candidates(texts)
         item = next((items[normalise_text(t)] for t in candidates if normalise_text(t) in items), None)
+        background = next((backgrounds[normalise_text(t)] for t in texts if normalise_text(t) in backgrounds), None) \
+            or next((codebook.background_of_code(t) for t in texts if codebook.background_of_code(t)), None)
         # An item code in a label (label row, variable label) says what the column is; a code that is only the
         # header counts when no label (other than the code itself) says something else.
         in_label = next((codebook.item_of_code(t) for t in item_candidates(texts[1:]) if codebook.item_of_code(t)), None)
@@ -134,6 +143,8 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
             target, how = next(roles[n] for n in norms if n in roles), "role"
         elif item is not None:
             target, how = item, "codebook"
+        elif background is not None:
+            target, how = background, "background"
         elif by_code is not None and not labelled:
             target, how = by_code, "code"
         elif any(looks_like_id(n) for n in norms):
@@ -152,7 +163,7 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
                 f"so {target} would be counted wrongly. Map the question itself in wave.yaml columns "
                 f"({shorten(question)}: {target}): it is read as one column holding the chosen option"
             )
-        if target in codebook.items or target in ROLE_TARGETS:
+        if target in codebook.items or target in ROLE_TARGETS or target in codebook.background:
             if target in taken:
                 raise WaveError(
                     f"{spec.export_path}: headers {shorten(taken[target])} and {shorten(display)} both map to {target}; "
@@ -344,7 +355,10 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     )
     cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook,
                    export.value_labels)
-    return NormalisedWave(respondents=respondents, cells=cells, columns=columns, tool=prepared.tool,
+    group_cols = sorted((c for c in columns if c.target in codebook.background),
+                        key=lambda c: codebook.background[c.target].order)
+    groups = _groups(frame, group_cols, spec, source_file, codebook, export.value_labels)
+    return NormalisedWave(respondents=respondents, cells=cells, columns=columns, groups=groups, tool=prepared.tool,
                           exported_rows=export.n_rows, excluded_rows=excluded,
                           notes=(*prepared.notes, *missing_notes))
 
@@ -364,6 +378,41 @@ def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, ke
     distinct = present.unique().sort().to_list()
     mapping = dict(zip(distinct, panel_pseudonyms(key, distinct)))
     return ids.replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("panel_key")
+
+
+def _groups(frame: pl.DataFrame, group_cols: list[ColumnMap], spec: WaveSpec, source_file: str, codebook: Codebook,
+            value_labels: dict[int, dict[str, str]] | None = None) -> pl.DataFrame:
+    """One row per respondent and background variable of the export (GROUP_SCHEMA): the cell's value and its group
+    by the variable's labels, keys and codes, or the wave.yaml `values:` map of the variable (which replaces the
+    codes); a blank cell is not_stated; a value matching no group gets group NULL (staging quarantines it)."""
+    parts = []
+    for col in group_cols:
+        var = codebook.background[col.target]
+        overrides = spec.values.get(var.key, {})
+        labels = (value_labels or {}).get(col.index)
+        lookup = var.group_lookup(codes=var.key not in spec.values and not labels)
+        code_of_label = {lab: code for code, lab in labels.items()} if labels else {}
+        values = frame.get_column(col.name).str.strip_chars()
+        mapping = {}
+        for value in values.drop_nulls().unique().to_list():
+            norm = normalise_text(value)
+            if norm.endswith(".0") and norm[:-2].isdigit():
+                norm = norm[:-2]
+            code = code_of_label.get(value)
+            mapping[value] = overrides.get(norm) or (overrides.get(normalise_text(code)) if code else None) \
+                or lookup.get(norm)
+        blank = values.is_null() | (values == "")
+        parts.append(pl.DataFrame({
+            "wave": spec.key, "source_file": source_file, "source_row": frame.get_column(ROW),
+            "respondent_key": frame.get_column("respondent_key"), "column": col.header, "variable": var.key,
+            "value": values.zip_with(~blank, pl.Series([None] * len(values), dtype=pl.Utf8)),
+        }).with_columns(
+            pl.when(pl.col("value").is_null()).then(pl.lit(NOT_STATED))
+            .otherwise(pl.col("value").replace_strict(mapping, default=None, return_dtype=pl.Utf8)).alias("group")
+        ).cast(GROUP_SCHEMA))
+    if not parts:
+        return pl.DataFrame(schema=GROUP_SCHEMA)
+    return pl.concat(parts, how="vertical").sort("source_row", "variable")
 
 
 def cell_types(codebook: Codebook, wave: str, source_file: str, headers: list[str]) -> dict[str, pl.DataType]:

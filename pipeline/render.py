@@ -39,9 +39,11 @@ import great_tables
 import polars as pl
 from great_tables import GT
 
+from pipeline.by_group import group_section, group_views, newest_wave, shown_rows
 from pipeline.codebook import Codebook, Item
 from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
-from pipeline.figures import FigureCache, apart_keys, figure_files, figure_paths, polarity, render_figures
+from pipeline.figures import (FigureCache, GroupViews, apart_keys, figure_files, figure_paths, polarity,
+                              render_figures)
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
@@ -140,10 +142,23 @@ class ReportData:
     open_answers: pl.DataFrame
     profile: str = "internal"
     min_cell: int = 3
+    by_group: pl.DataFrame | None = None  # marts.item_by_group (breakdowns by background variable)
+    min_group: int = 5
 
     @cached_property
     def views(self) -> dict[tuple[str, str], ItemView]:
         return item_views(self.codebook, self.distribution, profile=self.profile, min_cell=self.min_cell)
+
+    @cached_property
+    def group_rows(self) -> pl.DataFrame:
+        """The rows of marts.item_by_group the pages show (newest wave; public variables in the public profile)."""
+        if self.by_group is None:
+            return pl.DataFrame()
+        return shown_rows(self.by_group, newest_wave(self.waves), self.profile)
+
+    @cached_property
+    def group_views(self) -> GroupViews:
+        return group_views(self.codebook, self.group_rows, profile=self.profile) if self.group_rows.height else {}
 
     @cached_property
     def wave_keys(self) -> list[str]:
@@ -531,6 +546,11 @@ def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache |
             _section(data.t("open_answers"), *(open_tables
                      or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
         ])
+        if data.group_views:
+            by_group = group_section(cb, lang, key, data.group_rows, data.group_views, figures,
+                                     lambda view: _stacked_bar(data, view), data.min_cell, data.min_group, data.profile)
+            if by_group:
+                body += "\n" + _section(data.t("by_group"), by_group)
         pages[f"{key}.html"] = page(cb, lang, level.label[lang], body)
     return pages
 
@@ -564,7 +584,8 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.DataFrame,
                    distribution: pl.DataFrame, waves: pl.DataFrame, open_answers: pl.DataFrame | None = None,
                    *, profile: str = "internal", min_cell: int = 3,
-                   cache_dir: Path | FigureCache | None = None) -> dict[str, Path]:
+                   cache_dir: Path | FigureCache | None = None, by_group: pl.DataFrame | None = None,
+                   min_group: int = 5) -> dict[str, Path]:
     """Write index.html, <level>.html and figures/; return page name → path (figures: the folder).
 
     Everything is rendered first (charts into the cache folder when `cache_dir` is given, else in memory),
@@ -575,13 +596,14 @@ def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.
     if open_answers is None:
         open_answers = pl.DataFrame(schema={"wave": pl.Utf8, "item": pl.Utf8, "level": pl.Utf8,
                                             "respondent_key": pl.Utf8, "complete": pl.Boolean, "text": pl.Utf8})
-    data = ReportData(codebook, lang, indicators, distribution, waves, open_answers, profile, min_cell)
+    data = ReportData(codebook, lang, indicators, distribution, waves, open_answers, profile, min_cell, by_group,
+                      min_group)
     cache = FigureCache(cache_dir) if isinstance(cache_dir, (str, Path)) else cache_dir
     figures: dict[str, bytes] | dict[str, Path]
     if cache is None:
-        figures = render_figures(codebook, lang, data.views)
+        figures = render_figures(codebook, lang, data.views, data.group_views)
     else:
-        figures = figure_files(codebook, lang, data.views, cache)
+        figures = figure_files(codebook, lang, data.views, cache, data.group_views)
     pages = build_pages(data, figures, cache)
     fig_dir = out_dir / "figures"
     for rel, blob in figures.items():

@@ -7,6 +7,7 @@
 | PIPELINE_LANG             | nb                           | report language: nb, da or en                      |
 | PIPELINE_PROFILE          | internal                     | internal or public (suppresses small cells)        |
 | PIPELINE_MIN_CELL         | 3                            | smallest count shown in the public profile         |
+| PIPELINE_MIN_GROUP        | 5                            | smallest group shown by group in the public profile |
 | PIPELINE_PSEUDONYM_KEY    | (key file)                   | secret for respondent pseudonyms                   |
 | PIPELINE_PSEUDONYM_KEY_FILE | .secrets/pseudonym.key     | key file, created on first run when no key is set  |
 | PIPELINE_SCHEMAS_DIR      | schemas                      | codebook and contracts                             |
@@ -54,6 +55,7 @@ class Settings:
     lang: str = "nb"
     profile: str = "internal"
     min_cell: int = 3
+    min_group: int = 5
     pseudonym_key: str | None = None
     pseudonym_key_file: Path = PROJECT_ROOT / ".secrets" / "pseudonym.key"
     # None: not given (Settings made in code); from_env always sets it (DEFAULT_MAX_EXPORT_BYTES when unset).
@@ -66,6 +68,8 @@ class Settings:
             raise SettingsError(f"PIPELINE_PROFILE={self.profile!r}: use one of {', '.join(PROFILES)}")
         if self.min_cell < 1:
             raise SettingsError(f"PIPELINE_MIN_CELL={self.min_cell}: use a whole number of at least 1")
+        if self.min_group < 1:
+            raise SettingsError(f"PIPELINE_MIN_GROUP={self.min_group}: use a whole number of at least 1")
         if self.max_export_bytes is not None and self.max_export_bytes < 1:
             raise SettingsError(_max_export_message(self.max_export_bytes))
 
@@ -77,6 +81,11 @@ class Settings:
             min_cell_int = int(min_cell)
         except ValueError:
             raise SettingsError(f"PIPELINE_MIN_CELL={min_cell!r}: use a whole number of at least 1") from None
+        min_group = env.get("PIPELINE_MIN_GROUP", "5")
+        try:
+            min_group_int = int(min_group)
+        except ValueError:
+            raise SettingsError(f"PIPELINE_MIN_GROUP={min_group!r}: use a whole number of at least 1") from None
         max_export = env.get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
         try:
             max_export_int = int(max_export) if max_export else DEFAULT_MAX_EXPORT_BYTES
@@ -90,6 +99,7 @@ class Settings:
             lang=env.get("PIPELINE_LANG", "nb"),
             profile=env.get("PIPELINE_PROFILE", "internal"),
             min_cell=min_cell_int,
+            min_group=min_group_int,
             pseudonym_key=env.get("PIPELINE_PSEUDONYM_KEY") or None,
             pseudonym_key_file=_path(env.get("PIPELINE_PSEUDONYM_KEY_FILE", ".secrets/pseudonym.key")),
             max_export_bytes=max_export_int,

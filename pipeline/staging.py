@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipeline.codebook import Codebook, normalise_text
+from pipeline.codebook import NOT_STATED, Codebook, normalise_text
 from pipeline.normalise import NormalisedWave, cell_types
 from pipeline.readers import shorten
 from pipeline.privacy import mask_contact_details
@@ -25,6 +25,7 @@ class StagedWave:
     responses: pl.DataFrame  # wave, respondent_key, source_row, item, category, complete
     quarantine: pl.DataFrame  # wave, source_file, source_row, column, value, reason
     open_answers: pl.DataFrame  # wave, item, respondent_key, complete, text
+    respondent_groups: pl.DataFrame  # wave, respondent_key, source_row, variable, group, complete
     exact_duplicates: int  # rows collapsed into an identical earlier row
     conflicting_duplicates: int  # rows with a repeated respondent id and different answers
 
@@ -197,6 +198,57 @@ def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
     return cells
 
 
+def unknown_group_reason(value: str, variable: str, codebook: Codebook,
+                         value_maps: dict[str, dict[str, str]] | None = None) -> str:
+    """Why a background cell is quarantined, naming the groups allowed (or the codes of wave.yaml `values:`)."""
+    var = codebook.background[variable]
+    labels = ", ".join(g.label["nb"] for g in var.groups)
+    mapped = (value_maps or {}).get(variable)
+    if mapped is not None:
+        codes = ", ".join(f"{code} ({group})" for code, group in sorted(mapped.items())) or "(none)"
+        allowed = f"{labels} or the codes wave.yaml values: {variable} maps: {codes}"
+    else:
+        allowed = f"{labels} or codes {', '.join(str(g.code) for g in var.groups)}"
+    return (f"{shorten(value)} is not a group of {variable} ({var.label['en']}): allowed are {allowed}. The respondent "
+            f"counts as not stated; correct the cell or map it in wave.yaml values: {variable}")
+
+
+def _respondent_groups(groups: pl.DataFrame, respondents: pl.DataFrame, conflict_reason: dict[int, str],
+                       codebook: Codebook, value_maps: dict[str, dict[str, str]] | None
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """staging.respondent_groups (the kept respondents' groups; an unknown value counts as not_stated) and the
+    quarantine rows of background cells: values matching no group, and the cells of conflicting duplicate rows."""
+    out_schema = {"wave": pl.Utf8, "respondent_key": pl.Utf8, "source_row": pl.Int64, "variable": pl.Utf8,
+                  "group": pl.Utf8, "complete": pl.Boolean}
+    if groups.is_empty():
+        return pl.DataFrame(schema=out_schema), _empty_quarantine()
+    groups = groups.with_columns(pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "variable"))
+    conflicting = groups.filter(pl.col("source_row").is_in(sorted(conflict_reason)) & pl.col("value").is_not_null())
+    conflict_q = conflicting.select(
+        "wave", "source_file", "source_row", "column", "value",
+        pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8).alias("reason"),
+    )
+    kept = groups.join(respondents.select("source_row", "complete"), on="source_row", how="inner",
+                       maintain_order="left")
+    unknown = kept.filter(pl.col("group").is_null())
+    if unknown.height:
+        pairs = unknown.select("value", "variable").unique().rows()
+        reasons = pl.DataFrame(
+            {"value": [v for v, _ in pairs], "variable": [k for _, k in pairs],
+             "reason": [unknown_group_reason(v, k, codebook, value_maps) for v, k in pairs]},
+            schema={"value": pl.Utf8, "variable": pl.Utf8, "reason": pl.Utf8},
+        )
+        unknown_q = unknown.join(reasons, on=["value", "variable"], how="left", maintain_order="left").select(
+            "wave", "source_file", "source_row", "column", "value", "reason")
+    else:
+        unknown_q = _empty_quarantine()
+    schema = _empty_quarantine().schema
+    respondent_groups = kept.select(
+        "wave", "respondent_key", "source_row", "variable", pl.col("group").fill_null(NOT_STATED), "complete",
+    ).cast(out_schema).sort("source_row", "variable")
+    return respondent_groups, pl.concat([conflict_q.cast(schema), unknown_q.cast(schema)], how="vertical")
+
+
 def _panel_key(respondents: pl.DataFrame) -> pl.Expr:
     """The panel_key column (NULL for respondents read before panel keys existed)."""
     if "panel_key" in respondents.columns:
@@ -277,8 +329,11 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
         _masked_texts(open_answers.get_column("text"), codebook),
     ).sort(pl.col("item").cast(pl.Utf8), "respondent_key")
     schema = _empty_quarantine().schema
+    respondent_groups, group_quarantine = _respondent_groups(wave.groups, respondents, conflict_reason, codebook,
+                                                             value_maps)
     quarantine = pl.concat(
-        [status_quarantine, conflict_quarantine.cast(schema), label_quarantine.cast(schema)], how="vertical",
+        [status_quarantine, conflict_quarantine.cast(schema), label_quarantine.cast(schema),
+         group_quarantine.cast(schema)], how="vertical",
     ).sort("source_row", "column", "reason")
     # A cell in the wrong column may hold contact details (an e-mail, a phone number, an IP): masked here, so
     # neither the value nor the reason quoting it reaches a table, a page or the run log.
@@ -290,6 +345,7 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
         responses=responses,
         quarantine=quarantine,
         open_answers=open_answers,
+        respondent_groups=respondent_groups,
         exact_duplicates=len(exact_drop),
         conflicting_duplicates=len(conflict),
     )

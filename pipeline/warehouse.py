@@ -14,7 +14,7 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
-from pipeline.codebook import IDENTIFIER, Codebook
+from pipeline.codebook import IDENTIFIER, LANGUAGES, NOT_STATED, Codebook
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -23,7 +23,9 @@ WAVE_TABLES = (
     "raw.waves",
     "raw.wave_respondents",
     "raw.wave_export",
+    "raw.wave_groups",
     "staging.respondents",
+    "staging.respondent_groups",
     "staging.responses",
     "staging.quarantine",
     "staging.open_answers",
@@ -86,7 +88,8 @@ def staged_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, int]:
-    """Write the codebook as tables codebook.levels, codebook.items, codebook.categories."""
+    """Write the codebook as tables codebook.levels, codebook.items, codebook.categories, codebook.background (the
+    background variables) and codebook.groups (their groups, not_stated last)."""
     levels = pl.DataFrame(
         [
             {"level": l.key, "level_order": l.order,
@@ -112,8 +115,31 @@ def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> 
         ],
         schema_overrides={"score": pl.Int64},
     )
+    background = pl.DataFrame(
+        [
+            {"variable": v.key, "variable_order": v.order, "public": v.public,
+             **{f"label_{k}": t for k, t in v.label.items()}, **{f"question_{k}": t for k, t in v.question.items()}}
+            for v in codebook.background.values()
+        ],
+        schema={"variable": pl.Utf8, "variable_order": pl.Int64, "public": pl.Boolean,
+                **{f"label_{k}": pl.Utf8 for k in LANGUAGES}, **{f"question_{k}": pl.Utf8 for k in LANGUAGES}},
+    )
+    groups = pl.DataFrame(
+        [
+            {"variable": v.key, "group": g.key, "group_order": g.order, "code": g.code,
+             **{f"label_{k}": t for k, t in g.label.items()}}
+            for v in codebook.background.values() for g in v.groups
+        ] + [
+            {"variable": v.key, "group": NOT_STATED, "group_order": len(v.groups) + 1, "code": None,
+             **{f"label_{k}": codebook.ui["group_not_stated"][k] for k in LANGUAGES}}
+            for v in codebook.background.values()
+        ],
+        schema={"variable": pl.Utf8, "group": pl.Utf8, "group_order": pl.Int64, "code": pl.Int64,
+                **{f"label_{k}": pl.Utf8 for k in LANGUAGES}},
+    )
     counts = {}
-    for name, frame in (("levels", levels), ("items", items), ("categories", categories)):
+    for name, frame in (("levels", levels), ("items", items), ("categories", categories), ("background", background),
+                        ("groups", groups)):
         con.register("_codebook_frame", frame.to_arrow())
         try:
             con.execute("create or replace table " + qualified("codebook." + name) + " as select * from _codebook_frame")

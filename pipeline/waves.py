@@ -2,7 +2,8 @@
 
 wave.yaml keys: label, invited, export (required: the export file as the tool wrote it), fielded, tool
 (auto or a tool of TOOLS), sheet (workbook sheet), labels (SurveyXact labels table next to the export),
-columns (header → item code or role), values (scale → {code or label: category}), reconstruction, panel_id
+columns (header → item code, background variable or role), values (scale or background variable → {code or
+label: category or group}), reconstruction, panel_id
 (the header of the column that names the same person in every wave of a panel, e.g. the e-mail address or employee
 number of the invitation list: turned into a keyed pseudonym, the column itself dropped as personal data).
 
@@ -188,10 +189,11 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     columns: dict[str, str] = {}
     for header, target in mapping("columns").items():
         target = scalar_text(target, f"columns: {shorten_text(repr(header))}")
-        if target not in codebook.items and target not in METADATA_ROLES:
+        if target not in codebook.items and target not in METADATA_ROLES and target not in codebook.background:
             raise fail(
                 f"columns: {shorten_text(repr(header))} → {shorten_text(repr(target))} is neither an item code "
-                f"({', '.join(codebook.items)}) nor a role ({', '.join(METADATA_ROLES)})"
+                f"({', '.join(codebook.items)}), a background variable ({', '.join(codebook.background) or 'none'}) "
+                f"nor a role ({', '.join(METADATA_ROLES)})"
             )
         columns[normalise_text(scalar_text(header, "columns"))] = target
 
@@ -207,11 +209,13 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
 
     values: dict[str, dict[str, str]] = {}
     for scale, codes in mapping("values").items():
-        if not isinstance(scale, str) or scale not in codebook.scales:
-            raise fail(f"values: unknown scale {shorten_text(repr(scale))}; scales are {', '.join(codebook.scales)}")
+        if not isinstance(scale, str) or (scale not in codebook.scales and scale not in codebook.background):
+            raise fail(f"values: unknown scale {shorten_text(repr(scale))}; scales are {', '.join(codebook.scales)}"
+                       + (f", background variables {', '.join(codebook.background)}" if codebook.background else ""))
         if codes is not None and not isinstance(codes, dict):
             raise fail(f"values: {scale}: expected a mapping (`code: category` per line), not {type(codes).__name__}")
-        keys = {c.key for c in codebook.scales[scale].categories}
+        categories = codebook.scales[scale].categories if scale in codebook.scales else codebook.background[scale].groups
+        keys = {c.key for c in categories}
         values[scale] = {}
         for code, cat in (codes or {}).items():
             if isinstance(cat, bool) and {"yes", "no"} <= keys:  # YAML 1.1 reads an unquoted yes/no as true/false

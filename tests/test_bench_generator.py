@@ -77,7 +77,11 @@ def test_same_seed_same_bytes_other_seed_other_answers(tmp_path, wave50):
 
 def test_a_50_respondent_wave_holds_exactly_what_it_claims(wave50):
     headers, rows = read_rows(wave50.export)
-    assert headers == [ID_HEADER, STATUS_HEADER, "Tidsstempel", EMAIL_HEADER] + [i.question["nb"] for i in CLOSED + TEXT]
+    background = [v.question["nb"] for v in CODEBOOK.background.values()]
+    assert headers == [ID_HEADER, STATUS_HEADER, "Tidsstempel", EMAIL_HEADER] + background + \
+        [i.question["nb"] for i in CLOSED + TEXT]
+    for var in CODEBOOK.background.values():  # every cell a group's label, or blank
+        assert {r[var.question["nb"]] for r in rows} <= {g.label["nb"] for g in var.groups} | {""}
     assert len(rows) == wave50.respondents == 50
     # The seeded numbers of this wave (seed 6): a change here means every benchmark input changed.
     assert (wave50.complete, wave50.partial) == (48, 2)
@@ -148,8 +152,9 @@ def test_sav_and_xlsx_exports_read_back_with_codes_and_labels(tmp_path):
     sav = generate_wave(tmp_path, "synthetic-0003", 30, seed=6, fmt="sav")
     data, meta = pyreadstat.read_sav(str(sav.export), apply_value_formats=False)
     assert len(data) == 30 and list(meta.column_names[:4]) == ["respondent_id", "status", "submitted", "email"]
-    assert meta.column_names[4:] == [i.code for i in CLOSED + TEXT]
-    assert meta.column_labels[4] == CLOSED[0].question["nb"]
+    assert meta.column_names[4:] == list(CODEBOOK.background) + [i.code for i in CLOSED + TEXT]
+    first_item = 4 + len(CODEBOOK.background)  # after the metadata and the background variables
+    assert meta.column_labels[first_item] == CLOSED[0].question["nb"]
     assert meta.variable_value_labels[CLOSED[0].code][1.0] == CODEBOOK.scale_of(CLOSED[0].code).categories[0].label["nb"]
     codes = [v for i in CLOSED for v in data[i.code].dropna().tolist()]
     assert len(codes) == sav.answered_cells
@@ -158,10 +163,10 @@ def test_sav_and_xlsx_exports_read_back_with_codes_and_labels(tmp_path):
 
     xlsx = generate_wave(tmp_path, "synthetic-0004", 30, seed=6, fmt="xlsx")
     sheet = fastexcel.read_excel(str(xlsx.export)).load_sheet("Dataset", header_row=None, dtypes="string").to_polars()
-    assert sheet.height == 31 and sheet.row(0)[4] == CLOSED[0].question["nb"]
+    assert sheet.height == 31 and sheet.row(0)[first_item] == CLOSED[0].question["nb"]
     csv_twin = generate_wave(tmp_path / "csv", "synthetic-0004", 30, seed=6)
     _, rows = read_rows(csv_twin.export)
-    assert [r[CLOSED[0].question["nb"]] or None for r in rows] == sheet.to_series(4).to_list()[1:]
+    assert [r[CLOSED[0].question["nb"]] or None for r in rows] == sheet.to_series(first_item).to_list()[1:]
 
 
 def test_a_codes_wave_has_the_same_answers_as_its_labels_twin(tmp_path):

@@ -44,7 +44,8 @@ def marts(tmp_path):
             "source_row": [r + 1 for r, _, _ in answers], "item": [i for _, i, _ in answers],
             "category": [c for _, _, c in answers], "complete": [r != 3 for r, _, _ in answers],
         }))
-        params = {"z": CODEBOOK.z, "alpha": CODEBOOK.alpha, "small_n_below": CODEBOOK.small_n_below, "min_cell": 3}
+        params = {"z": CODEBOOK.z, "alpha": CODEBOOK.alpha, "small_n_below": CODEBOOK.small_n_below, "min_cell": 3,
+                  "min_group": 5}
         for table in CONTRACT:
             build_model(con, SQL, table.name, params)
         yield con

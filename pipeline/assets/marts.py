@@ -58,7 +58,8 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
     def marts(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
         """Run every SQL model of sql/marts/ (create or replace marts.<table>), then check the results."""
         codebook = pipeline.codebook()
-        params = {"z": codebook.z, "alpha": codebook.alpha, "small_n_below": codebook.small_n_below, "min_cell": pipeline.settings.min_cell}
+        params = {"z": codebook.z, "alpha": codebook.alpha, "small_n_below": codebook.small_n_below, "min_cell": pipeline.settings.min_cell,
+                  "min_group": pipeline.settings.min_group}
         settings = pipeline.settings
         with pipeline.work_db() as con:
             con.begin()

@@ -29,8 +29,9 @@ RAW = dg.AssetKey(["raw", "wave_export"])
 def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
     """The wave's export file (data/raw/<wave>/), read and normalised: headers matched to codebook items
     and roles, personal-data columns (e-mail, name, IP) dropped, respondent ids replaced by keyed
-    pseudonyms, cells matched to answer categories. Written to raw.waves, raw.wave_respondents and
-    raw.wave_export in the work database, with the wave's input fingerprint (raw.wave_fingerprints).
+    pseudonyms, cells matched to answer categories, background variables (role, library size, …) matched to
+    their groups. Written to raw.waves, raw.wave_respondents, raw.wave_export and raw.wave_groups in the work
+    database, with the wave's input fingerprint (raw.wave_fingerprints).
     One run may read many waves: each is written on its own; a wave that fails is named at the end and
     the others are kept."""
     codebook = pipeline.codebook()
@@ -52,6 +53,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 replace_wave(con, "raw.waves", wave, read.waves_row())
                 replace_wave(con, "raw.wave_respondents", wave, n.respondents)
                 replace_wave(con, "raw.wave_export", wave, n.cells)
+                replace_wave(con, "raw.wave_groups", wave, n.groups)
                 replace_wave(con, "raw.wave_fingerprints", wave,
                              pl.DataFrame({"wave": [wave], "fingerprint": [fingerprint]}) if fingerprint
                              else pl.DataFrame())

@@ -12,7 +12,7 @@ from pipeline.warehouse import query_frame
 PUBLISHED = dg.AssetKey(["publish", "samskabelse_duckdb"])
 
 # item_disclosure: the distribution with the one disclosure decision (what the public profile hides)
-READS = ["item_indicators", "item_disclosure", "waves", "open_answers"]
+READS = ["item_indicators", "item_disclosure", "waves", "open_answers", "item_by_group"]
 FIGURE_CACHE = "figure_cache"  # under the build area: <marts>/.build/figure_cache/<key>.svg|.png
 
 
@@ -34,7 +34,8 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
                      deps=[dg.AssetKey(["marts", f"indicators_{key}"]), *deps],
                      description=f"reports/{key}.html: the {key} level ({level.label['en']}): Likert summary per "
                                  "item (n, every category as n (pct %), stacked bar, headline share with Wilson "
-                                 "interval, mean), its diverging chart, the item charts and the open answers.")
+                                 "interval, mean), its diverging chart, the item charts, the open answers and, "
+                                 "where the newest wave has background variables, the items by group.")
         for key, level in codebook.levels.items()
     ]
 
@@ -50,9 +51,11 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
             distribution = query_frame(con, "select * from marts.item_disclosure")
             waves = query_frame(con, "select * from marts.waves")
             open_answers = query_frame(con, "select * from marts.open_answers")
+            by_group = query_frame(con, "select * from marts.item_by_group")
         written = render_reports(pipeline.codebook(), settings.lang, settings.reports_dir, indicators,
                                  distribution, waves, open_answers, profile=settings.profile,
-                                 min_cell=settings.min_cell, cache_dir=cache)
+                                 min_cell=settings.min_cell, cache_dir=cache, by_group=by_group,
+                                 min_group=settings.min_group)
         for name, path in written.items():
             if path.is_dir():
                 files = sorted(p for p in path.rglob("*") if p.is_file())

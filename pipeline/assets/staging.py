@@ -22,13 +22,17 @@ STAGING_TABLES = {
     "responses": "Valid answers to closed items, one row per respondent and item (validated by pandera).",
     "quarantine": "Rejected cells with file, row, column, value and the reason; nothing is dropped silently.",
     "open_answers": "Free-text answers as written.",
+    "respondent_groups": "Background variables (role, library size, …): one row per respondent and variable the "
+                         "export holds, with the group; a blank or unknown value is not_stated (the unknown one also "
+                         "in quarantine).",
 }
 
 
 @dg.asset(key=CODEBOOK, group_name="staging", kinds={"duckdb", "yaml"})
 def codebook_tables(pipeline: SurveyPipeline) -> dg.MaterializeResult:
-    """schemas/codebook.yaml checked and written as codebook.levels, codebook.items and
-    codebook.categories: the single source of items, levels, scales and labels for the SQL."""
+    """schemas/codebook.yaml checked and written as codebook.levels, codebook.items, codebook.categories,
+    codebook.background and codebook.groups: the single source of items, levels, scales, background variables and
+    labels for the SQL."""
     codebook = pipeline.codebook()
     with pipeline.work_db() as con:
         counts = load_codebook_tables(con, codebook)
@@ -39,6 +43,8 @@ def codebook_tables(pipeline: SurveyPipeline) -> dg.MaterializeResult:
             "levels": counts["levels"],
             "items": counts["items"],
             "categories": counts["categories"],
+            "background variables": counts["background"],
+            "groups": counts["groups"],
         }
     )
 
@@ -93,6 +99,7 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 frames = {
                     "respondents": staged.respondents, "responses": staged.responses,
                     "quarantine": staged.quarantine, "open_answers": staged.open_answers,
+                    "respondent_groups": staged.respondent_groups,
                 }
                 fingerprint = table_frame(con, "raw.wave_fingerprints", wave)
                 con.begin()

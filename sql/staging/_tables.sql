@@ -42,6 +42,28 @@ create table if not exists raw.wave_export (
     category varchar
 );
 
+-- Background variables (codebook `background:`): one row per respondent and variable the export holds; group NULL
+-- where the value matches no group (staging quarantines the cell and counts the respondent as not_stated).
+create table if not exists raw.wave_groups (
+    wave varchar not null,
+    source_file varchar not null,
+    source_row bigint not null,
+    respondent_key varchar not null,
+    "column" varchar not null,
+    variable varchar not null,
+    value varchar,
+    "group" varchar
+);
+
+create table if not exists staging.respondent_groups (
+    wave varchar not null,
+    respondent_key varchar not null,
+    source_row bigint not null,
+    variable varchar not null,
+    "group" varchar not null,
+    complete boolean not null
+);
+
 create table if not exists staging.respondents (
     wave varchar not null,
     respondent_key varchar not null,

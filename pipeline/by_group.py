@@ -1,0 +1,138 @@
+"""Breakdowns by background variable on the level pages ("By group"): for the newest wave, per level and
+background variable a great-tables Likert table (a row group per item answered in that wave, a row per group: n,
+the headline share with its Wilson interval, the distribution as a stacked bar, the mean) and a diverging chart
+per group (the facets).
+
+Everything comes from marts.item_by_group, where the disclosure decision is taken once (small groups and their
+complement, small counts and the figures built on them); here the public profile only shows what it allows, and
+leaves out variables the codebook does not mark public.
+"""
+
+from __future__ import annotations
+
+import html
+
+import polars as pl
+from great_tables import GT
+
+from pipeline.codebook import ALL_GROUPS, Codebook
+from pipeline.disclosure import SUPPRESSED, ItemView, item_views
+from pipeline.figures import GroupViews, figure_paths, group_chart_key, group_label
+
+
+def newest_wave(waves: pl.DataFrame) -> str | None:
+    """The newest wave by fielded date (undated last), then wave key, as marts.wave_change orders them."""
+    if waves.is_empty():
+        return None
+    return waves.sort(pl.col("fielded").is_null(), "fielded", "wave")["wave"].to_list()[-1]
+
+
+def shown_rows(by_group: pl.DataFrame, wave: str | None, profile: str) -> pl.DataFrame:
+    """The rows of marts.item_by_group the pages use: the newest wave, and in the public profile only the
+    variables the codebook marks public."""
+    rows = by_group.filter(pl.col("wave") == wave) if wave is not None else by_group.clear()
+    return rows.filter(pl.col("variable_public")) if profile == "public" else rows
+
+
+def group_views(codebook: Codebook, rows: pl.DataFrame, *, profile: str) -> GroupViews:
+    """(wave, variable, group) → item → ItemView of that group, with what the decision hides (public profile)."""
+    out: GroupViews = {}
+    if rows.is_empty():
+        return out
+    decided = rows.with_columns(
+        pl.col("group_hidden").alias("base_hidden"),
+        pl.col("headline_hidden").alias("top2_hidden"),
+        (pl.col("headline_hidden") | pl.col("hidden").any().over("wave", "item", "variable", "group"))
+        .alias("top3_hidden"),
+    )
+    for (wave, variable, group), part in decided.group_by(["wave", "variable", "group"], maintain_order=True):
+        views = item_views(codebook, part, profile=profile)
+        out[(wave, variable, group)] = {item: view for (_, item), view in views.items()}
+    return out
+
+
+def group_table(codebook: Codebook, lang: str, level: str, variable: str, rows: pl.DataFrame,
+                views: GroupViews, bar, min_cell: int, min_group: int, profile: str) -> GT:
+    """One level's items by one background variable: a row group per item, a row per group ('all' first)."""
+    def t(key: str, **fmt: object) -> str:
+        return codebook.word(key, lang, **fmt)
+
+    var = codebook.background[variable]
+    part = rows.filter((pl.col("level") == level) & (pl.col("variable") == variable))
+    answered = part.filter((pl.col("group") == ALL_GROUPS) & (pl.col("base_n") > 0))["item"].unique()
+    summary = part.filter(pl.col("item").is_in(answered.implode())) \
+        .unique(["item", "group"], keep="first", maintain_order=True).sort("item_order", "group_order")
+    records, bars = [], []
+    hidden_any = False
+    for r in summary.iter_rows(named=True):
+        view: ItemView = views[(r["wave"], variable, r["group"])][r["item"]]
+        item = codebook.items[r["item"]]
+        hidden_group = profile == "public" and r["group_hidden"]
+        hidden_any |= view.any_hidden
+        if hidden_group:
+            n, share, mean = SUPPRESSED, SUPPRESSED, SUPPRESSED
+        else:
+            n = str(r["base_n"])
+            if view.headline_hidden:
+                share = SUPPRESSED
+            elif r["headline_pct"] is None:
+                share = "–"
+            else:
+                share = f"{r['headline_pct']:.0f} % ({r['ci_low']:.0f}–{r['ci_high']:.0f})"
+            mean = "–" if r["mean_score"] is None else (SUPPRESSED if view.mean_hidden
+                                                        else f"{r['mean_score']:.1f}".replace(".", "," if lang != "en" else "."))
+        records.append({
+            "item_group": f"{item.code} · {item.question[lang]}",
+            "group": group_label(codebook, lang, variable, r["group"]),
+            "n": n, "share": share, "bars": str(len(bars)), "mean": mean,
+        })
+        bars.append(bar(view))
+    columns = ["item_group", "group", "n", "bars", "share", "mean"]
+    frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row") if records else \
+        pl.DataFrame(schema={c: pl.Utf8 for c in columns})
+    wave = summary["wave"][0] if summary.height else ""
+    table_id = f"by-group-{level}-{variable}"
+    gt = (
+        GT(frame, rowname_col="group", groupname_col="item_group", id=table_id)
+        .tab_header(title=t("by_group_table", level=codebook.levels[level].label[lang], variable=var.label[lang]),
+                    subtitle=f"{t('wave')} {wave}")
+        .cols_label(n="n", bars=t("distribution"), share=t("headline"), mean=t("mean"))
+        .cols_align("right", columns=["n", "share", "mean"])
+        .fmt(lambda i: bars[int(i)], columns="bars")
+        .tab_options(table_font_size="13px", data_row_padding="3px")
+        .tab_source_note(t("note_by_group"))
+    )
+    if hidden_any:
+        gt = gt.tab_source_note(t("note_group_hidden", min=min_group))
+        gt = gt.tab_source_note(t("note_suppressed", min=min_cell))
+    return gt
+
+
+def group_section(codebook: Codebook, lang: str, level: str, rows: pl.DataFrame, views: GroupViews,
+                  figures, bar, min_cell: int, min_group: int, profile: str) -> str:
+    """The level page's "By group" section (empty when the newest wave has no background variables)."""
+    part = rows.filter(pl.col("level") == level)
+    if part.is_empty():
+        return ""
+    out = []
+    for variable in sorted(set(part["variable"].to_list()), key=lambda v: codebook.background[v].order):
+        table = group_table(codebook, lang, level, variable, part, views, bar, min_cell, min_group, profile)
+        out.append(table.as_raw_html())
+        groups = part.filter(pl.col("variable") == variable).unique(["group"]).sort("group_order")
+        charts = []
+        for r in groups.iter_rows(named=True):
+            path = figure_paths(r["wave"], "group", group_chart_key(level, variable, r["group"]))
+            if path["svg"] not in figures:
+                continue
+            svg = html.escape("figures/" + path["svg"], quote=True)
+            alt = codebook.word("chart_alt_group", lang, level=codebook.levels[level].label[lang],
+                                variable=codebook.background[variable].label[lang], wave=r["wave"])
+            label = group_label(codebook, lang, variable, r["group"])
+            charts.append(f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)} '
+                          f'· {html.escape(label, quote=True)}"></a><figcaption>{html.escape(label)}</figcaption></figure>')
+        if charts:
+            out.append(f'<div class="charts">{"".join(charts)}</div>')
+    return "\n".join(out)
+
+
+
