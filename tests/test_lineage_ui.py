@@ -46,6 +46,15 @@ def test_ui_serves_the_asset_graph_with_wave_partitions(tmp_path):
         ("marts/wave_change", "publish/samskabelse_duckdb"),
         ("publish/samskabelse_duckdb", "reports/index"),
         ("publish/samskabelse_duckdb", "reports/waves"),
+        ("raw/wave_export", "staging/respondent_groups"),
+        ("staging/respondent_groups", "marts/item_by_group"),
+        ("marts/item_by_group", "marts/level_by_group"),
+        ("marts/item_by_group", "reports/personal"),
+        ("staging/respondents", "marts/panel_members"),
+        ("marts/panel_members", "marts/panel_retention"),
+        ("marts/panel_retention", "marts/wave_change"),
+        ("marts/panel_change", "reports/panel"),
+        ("marts/panel_retention", "reports/panel"),
     }
     assert expected <= edges, expected - edges
     assert {k.split("/")[0]: key[k]["groupName"] for k in key} == {
@@ -57,8 +66,8 @@ def test_ui_serves_the_asset_graph_with_wave_partitions(tmp_path):
     assert all(src.startswith(("marts/", "publish/")) for src, dst in edges if dst.startswith("reports/"))
 
     partitioned = sorted(k for k, n in key.items() if n["isPartitioned"])
-    assert partitioned == ["raw/wave_export", "staging/open_answers", "staging/quarantine", "staging/respondents",
-                           "staging/responses"]
+    assert partitioned == ["raw/wave_export", "staging/open_answers", "staging/quarantine",
+                           "staging/respondent_groups", "staging/respondents", "staging/responses"]
     assert all(key[k]["partitionKeys"] == ["2024", "2025"] for k in partitioned)
     assert key["marts/wave_change"]["partitionKeys"] == []
 
