@@ -10,7 +10,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test ui sql inspect remove-wave bench png fuzz browser
+.PHONY: install run test ui sql inspect remove-wave bench png fuzz browser docs
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -42,6 +42,9 @@ inspect: install  ## how a wave folder would be read, without building: make ins
 
 remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
 	$(PY) -m pipeline.cli remove-wave $(WAVE)
+
+docs: install  ## docs/marts.md from schemas/marts.yaml (the marts contract)
+	$(PY) -m pipeline.contract
 
 bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
 	$(PY) -m bench.run

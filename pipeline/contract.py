@@ -74,3 +74,40 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
     for name in tables:
         visit(name, ())
     return tuple(ordered)
+
+
+MARTS_DOC_INTRO = """# The marts: every table of `data/marts/samskabelse.duckdb`
+
+Generated from `schemas/marts.yaml` by `make docs` (`python -m pipeline.contract`); a test checks that this file
+matches the contract. Every table and column carries the same text as a `COMMENT ON` (see them with
+`select table_name, comment from duckdb_tables()`); `data/marts/parquet/<table>.parquet` holds the same tables.
+
+Percentages are 0–100 and unrounded, and each travels with its n. Base of every percentage: complete responses with
+a valid, non-blank answer to the item; "Vet ikke" is a category in the base. Headline share: top-2 (*I svært høy
+grad* + *I høy grad*) for degree items, *Ja* for yes/no items, with a Wilson 95 % interval.
+"""
+
+
+def contract_markdown(contract: tuple[MartTable, ...]) -> str:
+    """docs/marts.md: the contract as Markdown, one section per table (in build order) with its columns."""
+    out = [MARTS_DOC_INTRO]
+    for t in contract:
+        out.append(f"## `{t.name}`\n\n{t.description}\n\nSQL: `sql/marts/{t.name}.sql`\n\n| column | meaning |\n|---|---|")
+        out.extend("| `" + c + "` | " + d.replace("|", "\\|") + " |" for c, d in t.columns.items())
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> int:
+    """Write docs/marts.md from schemas/marts.yaml."""
+    from pipeline.settings import PROJECT_ROOT
+
+    contract = load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", PROJECT_ROOT / "sql")
+    path = PROJECT_ROOT / "docs" / "marts.md"
+    path.write_text(contract_markdown(contract), encoding="utf-8")
+    print(f"wrote {path}: {len(contract)} tables")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
