@@ -11,6 +11,7 @@ leaves out variables the codebook does not mark public.
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import polars as pl
 from great_tables import GT
@@ -18,13 +19,16 @@ from great_tables import GT
 from pipeline.codebook import ALL_GROUPS, Codebook
 from pipeline.disclosure import SUPPRESSED, ItemView, item_views
 from pipeline.figures import GroupViews, figure_paths, group_chart_key, group_label
+from pipeline.waves import time_order
+
+if TYPE_CHECKING:
+    from pipeline.render import ReportData
 
 
 def newest_wave(waves: pl.DataFrame) -> str | None:
-    """The newest wave by fielded date (undated last), then wave key, as marts.wave_change orders them."""
-    if waves.is_empty():
-        return None
-    return waves.sort(pl.col("fielded").is_null(), "fielded", "wave")["wave"].to_list()[-1]
+    """The newest wave of marts.waves in time order (pipeline.waves.time_order)."""
+    ordered = time_order(dict(zip(waves["wave"].to_list(), waves["fielded"].to_list())))
+    return ordered[-1] if ordered else None
 
 
 def shown_rows(by_group: pl.DataFrame, wave: str | None, profile: str) -> pl.DataFrame:
@@ -51,25 +55,24 @@ def group_views(codebook: Codebook, rows: pl.DataFrame, *, profile: str) -> Grou
     return out
 
 
-def group_table(codebook: Codebook, lang: str, level: str, variable: str, rows: pl.DataFrame,
-                views: GroupViews, bar, min_cell: int, min_group: int, profile: str) -> GT:
-    """One level's items by one background variable: a row group per item, a row per group ('all' first)."""
-    def t(key: str, **fmt: object) -> str:
-        return codebook.word(key, lang, **fmt)
+def group_table(data: ReportData, level: str, variable: str) -> GT:
+    """One level's items by one background variable (data.group_rows): a row group per item answered in the wave,
+    a row per group ('all' first)."""
+    from pipeline.render import decimal_text, stacked_bar
 
+    codebook, lang = data.codebook, data.lang
     var = codebook.background[variable]
-    part = rows.filter((pl.col("level") == level) & (pl.col("variable") == variable))
+    part = data.group_rows.filter((pl.col("level") == level) & (pl.col("variable") == variable))
     answered = part.filter((pl.col("group") == ALL_GROUPS) & (pl.col("base_n") > 0))["item"].unique()
     summary = part.filter(pl.col("item").is_in(answered.implode())) \
         .unique(["item", "group"], keep="first", maintain_order=True).sort("item_order", "group_order")
     records, bars = [], []
     hidden_any = False
     for r in summary.iter_rows(named=True):
-        view: ItemView = views[(r["wave"], variable, r["group"])][r["item"]]
+        view: ItemView = data.group_views[(r["wave"], variable, r["group"])][r["item"]]
         item = codebook.items[r["item"]]
-        hidden_group = profile == "public" and r["group_hidden"]
         hidden_any |= view.any_hidden
-        if hidden_group:
+        if view.n_hidden:  # the public profile hides the whole group
             n, share, mean = SUPPRESSED, SUPPRESSED, SUPPRESSED
         else:
             n = str(r["base_n"])
@@ -80,44 +83,43 @@ def group_table(codebook: Codebook, lang: str, level: str, variable: str, rows: 
             else:
                 share = f"{r['headline_pct']:.0f} % ({r['ci_low']:.0f}–{r['ci_high']:.0f})"
             mean = "–" if r["mean_score"] is None else (SUPPRESSED if view.mean_hidden
-                                                        else f"{r['mean_score']:.1f}".replace(".", "," if lang != "en" else "."))
+                                                        else decimal_text(r["mean_score"], 1, lang))
         records.append({
             "item_group": f"{item.code} · {item.question[lang]}",
             "group": group_label(codebook, lang, variable, r["group"]),
             "n": n, "share": share, "bars": str(len(bars)), "mean": mean,
         })
-        bars.append(bar(view))
+        bars.append(stacked_bar(data, view))
     columns = ["item_group", "group", "n", "bars", "share", "mean"]
     frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row") if records else \
         pl.DataFrame(schema={c: pl.Utf8 for c in columns})
     wave = summary["wave"][0] if summary.height else ""
-    table_id = f"by-group-{level}-{variable}"
     gt = (
-        GT(frame, rowname_col="group", groupname_col="item_group", id=table_id)
-        .tab_header(title=t("by_group_table", level=codebook.levels[level].label[lang], variable=var.label[lang]),
-                    subtitle=f"{t('wave')} {wave}")
-        .cols_label(n="n", bars=t("distribution"), share=t("headline"), mean=t("mean"))
+        GT(frame, rowname_col="group", groupname_col="item_group", id=f"by-group-{level}-{variable}")
+        .tab_header(title=data.t("by_group_table", level=codebook.levels[level].label[lang], variable=var.label[lang]),
+                    subtitle=f"{data.t('wave')} {wave}")
+        .cols_label(n="n", bars=data.t("distribution"), share=data.t("headline"), mean=data.t("mean"))
         .cols_align("right", columns=["n", "share", "mean"])
         .fmt(lambda i: bars[int(i)], columns="bars")
         .tab_options(table_font_size="13px", data_row_padding="3px")
-        .tab_source_note(t("note_by_group"))
+        .tab_source_note(data.t("note_by_group"))
     )
     if hidden_any:
-        gt = gt.tab_source_note(t("note_group_hidden", min=min_group))
-        gt = gt.tab_source_note(t("note_suppressed", min=min_cell))
+        gt = gt.tab_source_note(data.t("note_group_hidden", min=data.min_group))
+        gt = gt.tab_source_note(data.t("note_suppressed", min=data.min_cell))
     return gt
 
 
-def group_section(codebook: Codebook, lang: str, level: str, rows: pl.DataFrame, views: GroupViews,
-                  figures, bar, min_cell: int, min_group: int, profile: str) -> str:
-    """The level page's "By group" section (empty when the newest wave has no background variables)."""
-    part = rows.filter(pl.col("level") == level)
+def group_section(data: ReportData, level: str, figures) -> str:
+    """The level page's "By group" section (empty when the newest wave has no background variables). figures:
+    the chart files that exist (paths under reports/figures/)."""
+    codebook, lang = data.codebook, data.lang
+    part = data.group_rows.filter(pl.col("level") == level)
     if part.is_empty():
         return ""
     out = []
     for variable in sorted(set(part["variable"].to_list()), key=lambda v: codebook.background[v].order):
-        table = group_table(codebook, lang, level, variable, part, views, bar, min_cell, min_group, profile)
-        out.append(table.as_raw_html())
+        out.append(group_table(data, level, variable).as_raw_html())
         groups = part.filter(pl.col("variable") == variable).unique(["group"]).sort("group_order")
         charts = []
         for r in groups.iter_rows(named=True):
@@ -125,14 +127,11 @@ def group_section(codebook: Codebook, lang: str, level: str, rows: pl.DataFrame,
             if path["svg"] not in figures:
                 continue
             svg = html.escape("figures/" + path["svg"], quote=True)
-            alt = codebook.word("chart_alt_group", lang, level=codebook.levels[level].label[lang],
-                                variable=codebook.background[variable].label[lang], wave=r["wave"])
+            alt = data.t("chart_alt_group", level=codebook.levels[level].label[lang],
+                         variable=codebook.background[variable].label[lang], wave=r["wave"])
             label = group_label(codebook, lang, variable, r["group"])
             charts.append(f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)} '
                           f'· {html.escape(label, quote=True)}"></a><figcaption>{html.escape(label)}</figcaption></figure>')
         if charts:
             out.append(f'<div class="charts">{"".join(charts)}</div>')
     return "\n".join(out)
-
-
-

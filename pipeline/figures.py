@@ -121,12 +121,15 @@ def _pct_label(pct: float | None) -> str:
     return "" if pct is None else f"{pct:.0f} %"
 
 
-def _render(fig: Figure, stem: str) -> dict[str, bytes]:
+def _render(fig: Figure, stem: str, png: bool = True) -> dict[str, bytes]:
+    """The figure as SVG (and PNG unless png=False) bytes."""
     out = {}
     with matplotlib.rc_context({**RC, "svg.id": stem}):
         buf = io.BytesIO()
         fig.savefig(buf, format="svg", metadata=SVG_METADATA)
         out["svg"] = buf.getvalue()
+        if not png:
+            return out
         fig.set_layout_engine("none")  # keep the layout of the SVG: the PNG is the same picture, drawn faster
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
@@ -292,7 +295,7 @@ def panel_chart_svg(codebook: Codebook, lang: str, wave_from: str, wave_to: str,
     """panel_chart as SVG bytes (byte-identical for the same rows)."""
     check_wave_key(wave_from)
     check_wave_key(wave_to)
-    return _render(panel_chart(codebook, lang, wave_from, wave_to, rows), f"panel-{wave_from}-{wave_to}")["svg"]
+    return _render(panel_chart(codebook, lang, wave_from, wave_to, rows), f"panel-{wave_from}-{wave_to}", png=False)["svg"]
 
 
 def _dark(colour: str) -> bool:

@@ -202,8 +202,15 @@ def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codeb
     # (quarantined), never the codebook's default code of the same number. So does a labels table of the
     # tool (SPSS value labels, SurveyXact labels): its codes mean what its labels say, and a label that is a
     # bare number ("2" between "I liten grad" and "I stor grad") is not the codebook's code 2.
-    overrides = spec.values.get(scale, {})
     lookup = codebook.category_lookup(scale, codes=scale not in spec.values and code_of_label is None)
+    return _value_map(values, spec.values.get(scale, {}), lookup, code_of_label)
+
+
+def _value_map(values: pl.Series, overrides: dict[str, str], lookup: dict[str, str],
+               code_of_label: dict[str, str] | None) -> dict[str, str | None]:
+    """Distinct cell values → key (category or group; None when nothing matches): by wave.yaml `values:`
+    (`overrides`, normalised code or label → key; also by the tool's code of a labelled value), then by `lookup`
+    (normalised label / key / code → key). "2.0" counts as the code 2."""
     out: dict[str, str | None] = {}
     for value in values.drop_nulls().unique().to_list():
         norm = normalise_text(value)
@@ -388,19 +395,11 @@ def _groups(frame: pl.DataFrame, group_cols: list[ColumnMap], spec: WaveSpec, so
     parts = []
     for col in group_cols:
         var = codebook.background[col.target]
-        overrides = spec.values.get(var.key, {})
         labels = (value_labels or {}).get(col.index)
         lookup = var.group_lookup(codes=var.key not in spec.values and not labels)
-        code_of_label = {lab: code for code, lab in labels.items()} if labels else {}
+        code_of_label = {lab: code for code, lab in labels.items()} if labels else None
         values = frame.get_column(col.name).str.strip_chars()
-        mapping = {}
-        for value in values.drop_nulls().unique().to_list():
-            norm = normalise_text(value)
-            if norm.endswith(".0") and norm[:-2].isdigit():
-                norm = norm[:-2]
-            code = code_of_label.get(value)
-            mapping[value] = overrides.get(norm) or (overrides.get(normalise_text(code)) if code else None) \
-                or lookup.get(norm)
+        mapping = _value_map(values, spec.values.get(var.key, {}), lookup, code_of_label)
         blank = values.is_null() | (values == "")
         parts.append(pl.DataFrame({
             "wave": spec.key, "source_file": source_file, "source_row": frame.get_column(ROW),

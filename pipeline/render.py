@@ -77,7 +77,8 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f} %"
 
 
-def _decimal(value: float, decimals: int, lang: str) -> str:
+def decimal_text(value: float, decimals: int, lang: str) -> str:
+    """A number with `decimals` decimals, with a decimal comma in nb and da."""
     text = f"{value:.{decimals}f}"
     return text.replace(".", ",") if lang in ("nb", "da") else text
 
@@ -183,7 +184,7 @@ def _wave_notes(data: ReportData) -> list[str]:
     return notes
 
 
-def _stacked_bar(data: ReportData, view: ItemView) -> str:
+def stacked_bar(data: ReportData, view: ItemView) -> str:
     """Inline SVG: the distribution as one 0–100 % stacked bar in category order (hidden cells are left out, with
     ":" in the tooltip). Every segment has a tooltip; no ids, so no clashes between cells."""
     width, height = 120.0, 14.0
@@ -277,8 +278,8 @@ def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by
             elif view.mean_hidden:
                 rec["mean"] = SUPPRESSED
             else:
-                rec["mean"] = _decimal(row["mean_score"], 1, lang)
-            bars.append(_stacked_bar(data, view))
+                rec["mean"] = decimal_text(row["mean_score"], 1, lang)
+            bars.append(stacked_bar(data, view))
             records.append(rec)
     columns = ["group", "item", "question", "n", *categories, "bars", "headline", "mean"]
     frame = pl.DataFrame(records, schema={c: pl.Utf8 for c in columns}, orient="row") if records else \
@@ -547,8 +548,7 @@ def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache |
                      or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
         ])
         if data.group_views:
-            by_group = group_section(cb, lang, key, data.group_rows, data.group_views, figures,
-                                     lambda view: _stacked_bar(data, view), data.min_cell, data.min_group, data.profile)
+            by_group = group_section(data, key, figures)
             if by_group:
                 body += "\n" + _section(data.t("by_group"), by_group)
         pages[f"{key}.html"] = page(cb, lang, level.label[lang], body)

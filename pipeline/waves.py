@@ -242,6 +242,12 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     )
 
 
+def time_order(fielded: dict[str, dt.date | None]) -> list[str]:
+    """Wave keys in time order: by fielded date (undated waves last), then wave key, as marts.wave_pairs orders
+    them. fielded: wave key → its wave.yaml `fielded` date."""
+    return sorted(fielded, key=lambda w: (fielded[w] is None, fielded[w] or dt.date.min, w))
+
+
 def shorten_text(text: str, limit: int = 200) -> str:
     """A value's text for a message, cut to about limit characters."""
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"

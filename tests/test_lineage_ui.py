@@ -38,7 +38,8 @@ def test_ui_serves_the_asset_graph_with_wave_partitions(tmp_path):
         ("marts/responses", "marts/item_distribution"),
         ("marts/item_distribution", "marts/item_indicators"),
         ("marts/item_indicators", "marts/wave_change"),
-        ("marts/waves", "marts/wave_change"),
+        ("marts/waves", "marts/wave_pairs"),  # wave_change reads the waves through their consecutive pairs
+        ("marts/wave_pairs", "marts/wave_change"),
         ("marts/item_indicators", "reports/index"),
         ("marts/indicators_personal", "reports/personal"),
         ("marts/wave_change", "reports/waves"),

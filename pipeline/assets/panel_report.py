@@ -132,21 +132,23 @@ def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame
 
 
 def chart_name(wave_from: str, wave_to: str) -> str:
+    """A pair's chart file under reports/."""
     return f"{CHART_FOLDER}/{wave_from}-{wave_to}.svg"
 
 
-def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: str) -> dict[str, bytes]:
-    """Chart file (under reports/) → SVG bytes: one dumbbell chart per pair of waves."""
+def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: str
+                 ) -> dict[tuple[str, str], bytes]:
+    """(wave_from, wave_to) → the SVG bytes of that pair's dumbbell chart (reports/<chart_name>)."""
     out = {}
     for (wave_from, wave_to), group in sorted(change.group_by("wave_from", "wave_to"), key=lambda g: g[0]):
         rows = [{**r, "hidden": hidden_in(r, profile)["transitions"]} for r in group.iter_rows(named=True)]
-        out[chart_name(wave_from, wave_to)] = panel_chart_svg(codebook, lang, wave_from, wave_to, rows)
+        out[(wave_from, wave_to)] = panel_chart_svg(codebook, lang, wave_from, wave_to, rows)
     return out
 
 
 def render_panel_page(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame,
-                      change: pl.DataFrame, charts: dict[str, bytes] | None = None, profile: str = "internal",
-                      min_cell: int = 3) -> str:
+                      change: pl.DataFrame, charts: dict[tuple[str, str], bytes] | None = None,
+                      profile: str = "internal", min_cell: int = 3) -> str:
     """The whole panel.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     order = wave_order(waves)
     body = [f'<p class="lead">{html.escape(ui_word(codebook, "panel_lead", lang))}</p>']
@@ -159,25 +161,25 @@ def render_panel_page(codebook: Codebook, lang: str, waves: pl.DataFrame, retent
         for level in codebook.levels:
             if change.filter(pl.col("level") == level).height:
                 body.append(change_table(codebook, lang, level, change, order, profile, min_cell).as_raw_html())
-        for name in sorted(charts or {}, key=lambda n: (order.get(n.split("/")[1].rsplit("-", 1)[0], len(order)), n)):
-            src = html.escape(name, quote=True)
-            wave_from, wave_to = Path(name).stem.rsplit("-", 1)
+        for wave_from, wave_to in sorted(charts or {}, key=lambda pair: (order.get(pair[0], len(order)), pair)):
+            src = html.escape(chart_name(wave_from, wave_to), quote=True)
             alt = ui_word(codebook, "chart_panel", lang, wave_from=wave_from, wave_to=wave_to)
             body.append(f'<figure class="chart"><a href="{src}"><img src="{src}" alt="{html.escape(alt, quote=True)}">'
                         f"</a><figcaption>{html.escape(alt)}</figcaption></figure>")
     return page(codebook, lang, ui_word(codebook, "panel_title", lang), "\n".join(body))
 
 
-def write_panel_report(out_dir: Path, page_html: str, charts: dict[str, bytes]) -> Path:
+def write_panel_report(out_dir: Path, page_html: str, charts: dict[tuple[str, str], bytes]) -> Path:
     """Write panel.html and its charts (each only when its bytes changed); remove charts of pairs no longer
     there. Returns the page's path."""
     remove_stale_tmp(out_dir / CHART_FOLDER)
-    for name, blob in charts.items():
+    names = {chart_name(*pair): blob for pair, blob in charts.items()}
+    for name, blob in names.items():
         write_if_changed(out_dir / name, blob)
     folder = out_dir / CHART_FOLDER
     if folder.is_dir():
         for old in sorted(folder.iterdir()):
-            if old.is_file() and f"{CHART_FOLDER}/{old.name}" not in charts:
+            if old.is_file() and f"{CHART_FOLDER}/{old.name}" not in names:
                 old.unlink()
     path = out_dir / "panel.html"
     write_if_changed(path, page_html.encode("utf-8"))

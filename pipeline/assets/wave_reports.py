@@ -14,6 +14,7 @@ from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
 from pipeline.render import page, ui_word, write_atomic
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import query_frame
+from pipeline.waves import time_order
 
 KEY = dg.AssetKey(["reports", "waves"])
 READS = ["wave_change", "waves", "item_disclosure"]
@@ -39,9 +40,8 @@ def diff_with_interval(d: float | None, lo: float | None, hi: float | None, lang
 
 
 def wave_order(waves: pl.DataFrame) -> dict[str, int]:
-    """Position of each wave in time: by fielded date (undated last), then wave key, as in marts.wave_change."""
-    ordered = waves.sort(pl.col("fielded").is_null(), "fielded", "wave")
-    return {w: i for i, w in enumerate(ordered["wave"].to_list())}
+    """Position of each wave (marts.waves) in time, as in marts.wave_pairs (pipeline.waves.time_order)."""
+    return {w: i for i, w in enumerate(time_order(dict(zip(waves["wave"].to_list(), waves["fielded"].to_list()))))}
 
 
 def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: str = "internal",

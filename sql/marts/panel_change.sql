@@ -9,10 +9,7 @@
 -- * the public profile's disclosure decision (PIPELINE_MIN_CELL as $min_cell): a transition cell below it hides
 --   the 2×2 table, both shares and the difference (each follows from the others); a movement count below it hides
 --   the three movement counts; fewer than $min_cell scored pairs hide the means and their difference too.
-with waves as (
-    select wave, fielded from marts.waves
-),
-members as (
+with members as (
     select panel_key, wave from marts.panel_members where status = 'complete'
 ),
 responses as (
@@ -30,17 +27,11 @@ items as (
 categories as (
     select scale, category, headline, score from codebook.categories
 ),
-ordered as (
-    select wave, lead(wave) over (order by fielded nulls last, wave) as next_wave,
-           row_number() over (order by fielded nulls last, wave) as pair_order
-    from waves
-),
 pairs as (
-    select ordered.wave as wave_from, ordered.next_wave as wave_to, ordered.pair_order
-    from ordered
-    where ordered.next_wave is not null
-      and exists (select 1 from members as f join members as t using (panel_key)
-                  where f.wave = ordered.wave and t.wave = ordered.next_wave)
+    select wave_pairs.wave_from, wave_pairs.wave_to, wave_pairs.pair_order
+    from marts.wave_pairs
+    where exists (select 1 from members as f join members as t using (panel_key)
+                  where f.wave = wave_pairs.wave_from and t.wave = wave_pairs.wave_to)
 ),
 answers as (
     select responses.wave, respondents.panel_key, responses.item, categories.headline, categories.score

@@ -1,21 +1,16 @@
--- panel_retention: per consecutive pair of waves (ordered by fielded date, then wave key, as wave_change), how
+-- panel_retention: per consecutive pair of waves (marts.wave_pairs), how
 -- many of the panel members who answered the first wave answered the second (retention), how many did not
 -- (attrition), and how many answered only the second. Every pair has a row; a pair without panel ids has zeros.
 -- counts_hidden is the public profile's decision (PIPELINE_MIN_CELL as $min_cell): answered_both = linked_from −
 -- left_after and joined = linked_to − answered_both, so one small count among them hides all three and the retention.
 with waves as (
-    select wave, fielded, invited, complete + partial as answered from marts.waves
+    select wave, invited, complete + partial as answered from marts.waves
 ),
 members as (
     select panel_key, wave, status from marts.panel_members
 ),
-ordered as (
-    select wave, lead(wave) over (order by fielded nulls last, wave) as next_wave,
-           row_number() over (order by fielded nulls last, wave) as pair_order
-    from waves
-),
 pairs as (
-    select wave as wave_from, next_wave as wave_to, pair_order from ordered where next_wave is not null
+    select wave_from, wave_to, pair_order from marts.wave_pairs
 ),
 keyed as (
     select pairs.pair_order, members.panel_key,

@@ -1,4 +1,4 @@
--- wave_change: per closed item and consecutive pair of waves (ordered by fielded date, then wave key), the
+-- wave_change: per closed item and consecutive pair of waves (marts.wave_pairs: by fielded date, then wave key), the
 -- headline share (top-2 or yes) and the top-3 share in both waves, their difference in percentage points
 -- with Newcombe's hybrid score 95 % interval for a difference of independent proportions (method 10: built
 -- from the Wilson intervals of both shares; both macros in sql/macros/intervals.sql, z bound as $z), and the
@@ -7,10 +7,7 @@
 -- The interval treats the two waves as independent samples. Where the waves share respondents (panel members,
 -- wave.yaml panel_id, who answered both as complete responses: marts.panel_retention.complete_both) `samples` says
 -- "shared" and how many; the paired change of those people is in marts.panel_change.
-with waves as (
-    select wave, fielded from marts.waves
-),
-indicators as (
+with indicators as (
     select wave, item, n, headline_n, headline_pct, ci_low, ci_high, mean_score from marts.item_indicators
 ),
 distribution as (
@@ -25,17 +22,8 @@ retention as (
 categories as (
     select scale, category, top3 from codebook.categories
 ),
-ordered as (
-    select wave,
-           lead(wave) over (order by fielded nulls last, wave) as next_wave
-    from waves
-),
 pairs as (
-    select wave as wave_from, next_wave as wave_to,
-           row_number() over (order by fielded nulls last, wave) as pair_order
-    from ordered
-    join waves using (wave)
-    where next_wave is not null
+    select wave_from, wave_to, pair_order from marts.wave_pairs
 ),
 top3 as (
     select distribution.wave, distribution.item,
