@@ -1,8 +1,10 @@
 # samskabelse — see README.md. Every target installs what it needs first (uv + uv.lock).
 SHELL := /bin/bash
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export PIPELINE_RAW_DIR ?= data/raw
 export PIPELINE_MARTS_DIR ?= data/marts
+# The Dagster instance (run history, partitions, sensor cursor) belongs to the marts folder it describes
+# (pipeline/history.py); `make run DAGSTER_HOME=…` overrides it.
+export DAGSTER_HOME := $(abspath $(PIPELINE_MARTS_DIR))/.dagster_home
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := python3 -m uv
@@ -21,9 +23,9 @@ install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 	@$(UV) sync --locked --compile-bytecode --quiet
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: pipeline/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	@cp dagster.yaml $@
+	@cp pipeline/dagster.yaml $@
 
 run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPELINE_MARTS_DIR
 	$(PY) -m pipeline.cli build
@@ -31,8 +33,8 @@ run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPE
 test: install  ## install, then run the tests
 	$(PY) -m pytest -q
 
-ui: install  ## the Dagster UI on 127.0.0.1:$(PORT), same instance as `make run`
-	$(PY) -m pipeline.serve dev -w workspace.yaml -h 127.0.0.1 -p $(PORT)
+ui: install  ## the Dagster UI on 127.0.0.1:$(PORT) (dg dev), same instance as `make run`
+	$(PY) -m pipeline.serve dev -h 127.0.0.1 -p $(PORT)
 
 sql: install  ## the published marts in the DuckDB CLI (read-only)
 	@.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb

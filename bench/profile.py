@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(marts, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", home / "dagster.yaml")
     for name in [n for n in os.environ if n.startswith("PIPELINE_")]:
         del os.environ[name]
     os.environ.update(PIPELINE_RAW_DIR=str(raw), PIPELINE_MARTS_DIR=str(marts), DAGSTER_HOME=str(home),

@@ -35,14 +35,17 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import os
 import sys
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
 import duckdb
 
+from pipeline.history import MARTS_DIR_TAG
 from pipeline.settings import Settings
 from pipeline.waves import discover_waves, invalid_wave_folders
 
@@ -302,7 +305,7 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     skipped = invalid_wave_folders(settings.raw_dir) if waves_given is None else {}
     for message in skipped.values():
         print(f"  {message}", file=sys.stderr)
-    tags = {CLI_TAG: str(settings.marts_dir)}
+    tags = {CLI_TAG: str(settings.marts_dir), MARTS_DIR_TAG: str(settings.marts_dir.resolve())}
     kept = [] if force else unchanged_waves(settings, waves)
     for wave in kept:
         print(f"  wave {wave}: unchanged, kept")
@@ -406,6 +409,14 @@ def main(argv: list[str] | None = None) -> int:
         return NOT_STARTED
     if args.command == "inspect":
         return inspect(settings, args.wave)
+    from pipeline.history import HistoryMismatch, claim
+
+    try:
+        if os.environ.get("DAGSTER_HOME"):
+            claim(Path(os.environ["DAGSTER_HOME"]), settings.marts_dir)
+    except HistoryMismatch as exc:
+        print(f"samskabelse: not started: {exc}", file=sys.stderr)
+        return NOT_STARTED
     with dg.DagsterInstance.get() as instance:
         if args.command == "build":
             return build(settings, instance, force=args.force)

@@ -1,7 +1,10 @@
 """The marts contract (schemas/marts.yaml) joined with the SQL models (sql/marts/<table>.sql).
 
-Lineage comes from the SQL itself: the schema-qualified tables a model reads (raw.*, staging.*,
-codebook.*, marts.*) become its upstream assets, and the marts it reads fix the build order.
+Every table (the marts under `tables:`, the staging tables under `staging:`) lists its columns with their DuckDB
+type and meaning: the build stops when a table differs, the published file carries the meanings as COMMENT ON and the
+Dagster UI shows them as each asset's column schema. Lineage comes from the SQL itself: the schema-qualified tables a
+model reads (raw.*, staging.*, codebook.*, marts.*) become its upstream assets, and the marts it reads fix the build
+order.
 """
 
 from __future__ import annotations
@@ -23,16 +26,63 @@ class ContractError(ValueError):
 
 
 @dataclass(frozen=True)
-class MartTable:
+class TableSpec:
+    """A table of the contract: what it holds, and per column its meaning and DuckDB type."""
+
     name: str
     description: str
-    columns: dict[str, str]
+    columns: dict[str, str]  # column -> meaning
+    types: dict[str, str]  # column -> DuckDB type (information_schema.columns.data_type)
+
+    def column_schema(self):
+        """The columns as Dagster's table schema (shown as the asset's Columns table)."""
+        import dagster as dg
+
+        return dg.TableSchema(columns=[dg.TableColumn(name=c, type=self.types[c], description=d)
+                                       for c, d in self.columns.items()])
+
+    def differences(self, actual: list[tuple[str, str]]) -> list[str]:
+        """What a DuckDB table's (column, type) list has that the contract does not say, and the reverse."""
+        expected = list(self.types.items())
+        if actual == expected:
+            return []
+        got, want = dict(actual), self.types
+        out = [f"column {c} ({t}) is not in schemas/marts.yaml" for c, t in actual if c not in want]
+        out += [f"column {c} ({t}) is missing" for c, t in expected if c not in got]
+        out += [f"column {c} is {got[c]}, schemas/marts.yaml says {t}" for c, t in expected if c in got and got[c] != t]
+        if not out:
+            out.append(f"columns in the order {[c for c, _ in actual]}, schemas/marts.yaml has {list(want)}")
+        return out
+
+
+@dataclass(frozen=True)
+class MartTable(TableSpec):
     sql_path: Path
     reads: tuple[tuple[str, str], ...]  # (schema, table) pairs the SQL reads, sorted
 
     @property
     def depends_on(self) -> tuple[str, ...]:
         return tuple(t for s, t in self.reads if s == "marts" and t != self.name)
+
+
+def _columns(path: Path, name: str, spec: dict) -> tuple[dict[str, str], dict[str, str]]:
+    columns, types = {}, {}
+    for column, value in (spec.get("columns") or {}).items():
+        if not IDENTIFIER.match(str(column)):
+            raise ContractError(f"{path}: {name}: column name {column!r} is not a valid identifier")
+        if not isinstance(value, dict) or not value.get("type") or not value.get("description"):
+            raise ContractError(f"{path}: {name}.{column}: write {{type: <DuckDB type>, description: <meaning>}}")
+        columns[str(column)] = str(value["description"])
+        types[str(column)] = str(value["type"])
+    return columns, types
+
+
+@functools.lru_cache(maxsize=4)
+def load_staging_tables(path: Path) -> tuple[TableSpec, ...]:
+    """The staging tables of the contract (`staging:`), in the order written."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return tuple(TableSpec(name, str(spec["description"]), *_columns(path, name, spec))
+                 for name, spec in (raw.get("staging") or {}).items())
 
 
 def _strip_comments(sql: str) -> str:
@@ -47,15 +97,12 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
     for name, spec in (raw.get("tables") or {}).items():
         if not IDENTIFIER.match(name):
             raise ContractError(f"{path}: table name {name!r} is not a valid identifier")
-        columns = {str(k): str(v) for k, v in (spec.get("columns") or {}).items()}
-        bad = [c for c in columns if not IDENTIFIER.match(c)]
-        if bad:
-            raise ContractError(f"{path}: {name}: column names {bad} are not valid identifiers")
+        columns, types = _columns(path, name, spec)
         sql_path = Path(sql_dir) / "marts" / (name + ".sql")
         if not sql_path.is_file():
             raise ContractError(f"{path}: table {name} has no SQL model at {sql_path}")
         reads = tuple(sorted(set(REFERENCE.findall(_strip_comments(sql_path.read_text(encoding="utf-8"))))))
-        tables[name] = MartTable(name, str(spec["description"]), columns, sql_path, reads)
+        tables[name] = MartTable(name, str(spec["description"]), columns, types, sql_path, reads)
     ordered: list[MartTable] = []
     done: set[str] = set()
 
@@ -88,13 +135,30 @@ grad* + *I høy grad*) for degree items, *Ja* for yes/no items, with a Wilson 95
 """
 
 
-def contract_markdown(contract: tuple[MartTable, ...]) -> str:
-    """docs/marts.md: the contract as Markdown, one section per table (in build order) with its columns."""
+def _table_markdown(t: TableSpec, where: str) -> list[str]:
+    out = [f"## `{t.name}`\n\n{t.description}\n\n{where}\n\n| column | type | meaning |\n|---|---|---|"]
+    out.extend(f"| `{c}` | {t.types[c]} | " + d.replace("|", "\\|") + " |" for c, d in t.columns.items())
+    out.append("")
+    return out
+
+
+STAGING_DOC_INTRO = """# Staging tables of the work database
+
+Not published: `<marts>/.build/warehouse.duckdb` holds them (open it read-only while no build runs). The marts are
+made from them.
+"""
+
+
+def contract_markdown(contract: tuple[MartTable, ...], staging: tuple[TableSpec, ...] = ()) -> str:
+    """docs/marts.md: the contract as Markdown, one section per table (in build order) with its columns, then the
+    staging tables."""
     out = [MARTS_DOC_INTRO]
     for t in contract:
-        out.append(f"## `{t.name}`\n\n{t.description}\n\nSQL: `sql/marts/{t.name}.sql`\n\n| column | meaning |\n|---|---|")
-        out.extend("| `" + c + "` | " + d.replace("|", "\\|") + " |" for c, d in t.columns.items())
-        out.append("")
+        out += _table_markdown(t, f"SQL: `sql/marts/{t.name}.sql`")
+    if staging:
+        out.append(STAGING_DOC_INTRO)
+        for t in staging:
+            out += _table_markdown(t, f"Dagster asset: `staging/{t.name}`")
     return "\n".join(out)
 
 
@@ -102,9 +166,10 @@ def main() -> int:
     """Write docs/marts.md from schemas/marts.yaml."""
     from pipeline.settings import PROJECT_ROOT
 
-    contract = load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", PROJECT_ROOT / "sql")
+    contract_file = PROJECT_ROOT / "schemas" / "marts.yaml"
+    contract = load_contract(contract_file, PROJECT_ROOT / "sql")
     path = PROJECT_ROOT / "docs" / "marts.md"
-    path.write_text(contract_markdown(contract), encoding="utf-8")
+    path.write_text(contract_markdown(contract, load_staging_tables(contract_file)), encoding="utf-8")
     print(f"wrote {path}: {len(contract)} tables")
     return 0
 

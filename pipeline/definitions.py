@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipeline.assets.marts import build_marts_asset
 from pipeline.assets.panel_report import panel_report
-from pipeline.assets.publish import build_publish_asset
+from pipeline.assets.publish import build_publish_assets
 from pipeline.assets.raw import wave_export
 from pipeline.assets.reports import build_reports_asset
 from pipeline.assets.staging import codebook_tables, staging_wave
@@ -23,16 +23,15 @@ from pipeline.settings import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     codebook = load_codebook(settings.codebook_file)
     contract = load_contract(settings.marts_contract_file, settings.sql_dir)
+    reports = [build_reports_asset(codebook), waves_report, panel_report]
     return dg.Definitions(
         assets=[
             wave_export,
             codebook_tables,
             staging_wave,
             build_marts_asset(contract),
-            build_reports_asset(codebook),
-            waves_report,
-            panel_report,
-            build_publish_asset(contract),
+            *reports,
+            *build_publish_assets(contract, [key for asset in reports for key in asset.keys]),
         ],
         jobs=[ingest_wave_job, build_marts_job],
         sensors=sensors,

@@ -17,7 +17,7 @@ import duckdb
 
 from pipeline.codebook import Codebook
 from pipeline.contract import MartTable
-from pipeline.render import write_atomic
+from pipeline.render import remove_stale_tmp, write_atomic, write_if_changed
 from pipeline.settings import Settings
 from pipeline.warehouse import qualified, scalar, sql_literal
 
@@ -171,3 +171,32 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
         new_db.unlink(missing_ok=True)
         Path(str(new_db) + ".wal").unlink(missing_ok=True)
         shutil.rmtree(new_parquet, ignore_errors=True)
+
+
+# Written under <marts>/reports/ by `make png`, not by a build: publish_reports leaves it alone.
+NOT_FROM_BUILD = ("png",)
+
+
+def publish_reports(staged: Path, published: Path) -> dict[str, int]:
+    """Copy the pages and charts the report assets rendered into the build area (staged) to the folder users read
+    (published): each file whose bytes changed is replaced atomically, files the build no longer makes are removed
+    (except what `make png` writes), empty folders too. Returns counts of written, unchanged and removed files."""
+    remove_stale_tmp(published)
+    files = sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
+    counts = {"written": 0, "unchanged": 0, "removed": 0}
+    for rel in files:
+        changed = write_if_changed(published / rel, (staged / rel).read_bytes())
+        counts["written" if changed else "unchanged"] += 1
+    keep = set(files)
+    if published.is_dir():
+        for path in sorted(published.rglob("*"), reverse=True):
+            rel = path.relative_to(published)
+            if rel.parts[0] in NOT_FROM_BUILD:
+                continue
+            if path.is_file() and rel not in keep:
+                path.unlink()
+                counts["removed"] += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    published.mkdir(parents=True, exist_ok=True)
+    return counts

@@ -12,7 +12,7 @@ folder under PIPELINE_RAW_DIR each tick:
   was seen on the previous tick too (an export still being copied changes between ticks, so it waits);
 - then the sensor adds the `wave` partition (new waves), requests one `ingest_wave` run per new or changed wave
   and one `build_marts` run after them. The instance runs one run at a time, in the order submitted
-  (dagster.yaml: concurrency.runs.max_concurrent_runs 1), so the marts are built after the ingestion;
+  (pipeline/dagster.yaml: concurrency.runs.max_concurrent_runs 1), so the marts are built after the ingestion;
 - a folder that disappears is reported; its rows stay in the marts until `make remove-wave WAVE=<key>`.
 
 The cursor (JSON) carries all state between ticks: `seen` (fingerprints on the last tick), `ingested`
@@ -30,6 +30,7 @@ import dagster as dg
 import yaml
 
 from pipeline.fingerprints import INPUT_FINGERPRINT
+from pipeline.history import MARTS_DIR_TAG
 from pipeline.jobs import build_marts_job, ingest_wave_job
 from pipeline.partitions import wave_partitions
 from pipeline.resources import SurveyPipeline
@@ -184,16 +185,17 @@ def decide(scan: FolderScan, cursor: dict, partitions: set[str], staged: dict[st
     return Decision(add_partitions=add, ingest=ingest, cursor=new_cursor, messages=messages, warnings=warnings)
 
 
-def run_requests(decision: Decision) -> list[dg.RunRequest]:
-    """One ingest_wave run per wave (in wave order), then one build_marts run."""
+def run_requests(decision: Decision, marts_dir: str = "") -> list[dg.RunRequest]:
+    """One ingest_wave run per wave (in wave order), then one build_marts run; each tagged with the marts folder."""
     n = decision.cursor["requests"]
+    where = {MARTS_DIR_TAG: marts_dir} if marts_dir else {}
     fps = decision.cursor["ingested"]
     requests = [
         dg.RunRequest(
             run_key=f"ingest_wave:{key}:{fps[key][:12]}:{n}",
             job_name=ingest_wave_job.name,
             partition_key=key,
-            tags={TAG_PREFIX + "trigger": f"{reason} wave", TAG_PREFIX + "fingerprint": fps[key][:12]},
+            tags={TAG_PREFIX + "trigger": f"{reason} wave", TAG_PREFIX + "fingerprint": fps[key][:12], **where},
         )
         for key, reason in sorted(decision.ingest.items())
     ]
@@ -202,7 +204,7 @@ def run_requests(decision: Decision) -> list[dg.RunRequest]:
         requests.append(dg.RunRequest(
             run_key=f"build_marts:{n}",
             job_name=build_marts_job.name,
-            tags={TAG_PREFIX + "trigger": f"waves ingested: {waves}"},
+            tags={TAG_PREFIX + "trigger": f"waves ingested: {waves}", **where},
         ))
     return requests
 
@@ -212,6 +214,11 @@ def run_requests(decision: Decision) -> list[dg.RunRequest]:
     jobs=[ingest_wave_job, build_marts_job],
     minimum_interval_seconds=INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Watches the raw folder (`PIPELINE_RAW_DIR`) every 15 s. A new wave folder (`wave.yaml` and the "
+                "export it names, unchanged between two ticks) adds the `wave` partition, runs `ingest_wave` for it "
+                "and then `build_marts`; a changed export or `wave.yaml` re-runs that wave only; a folder that "
+                "disappears is reported (its rows stay until `make remove-wave WAVE=<key>`). A tick that starts "
+                "nothing says why in its message: every wave up to date, or which folders wait and what they need.",
 )
 def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipeline) -> dg.SensorResult:
     """Watches the raw folder: a new wave folder (wave.yaml + export, unchanged between two ticks) adds the
@@ -231,7 +238,7 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipel
         context.log.warning(text)
     for text in decision.messages:
         context.log.info(text)
-    requests = run_requests(decision)
+    requests = run_requests(decision, str(settings.marts_dir.resolve()))
     cursor_text = json.dumps(decision.cursor, sort_keys=True)
     if not requests:
         summary = decision.warnings + decision.messages

@@ -121,7 +121,13 @@ class Settings:
 
     @property
     def reports_dir(self) -> Path:
+        """The published pages and charts (written by publish/reports, never by a page asset)."""
         return self.marts_dir / "reports"
+
+    @property
+    def staged_reports_dir(self) -> Path:
+        """Pages and charts as the report assets render them, before publish/reports copies them to reports_dir."""
+        return self.build_dir / "reports"
 
     @property
     def codebook_file(self) -> Path:

@@ -176,6 +176,20 @@ def query_frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | 
     return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    """(column, DuckDB type) of a table of the open database, in column order."""
+    return con.execute(
+        "select column_name, data_type from information_schema.columns where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()
+
+
+def read_marts(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] | list[str]) -> dict[str, pl.DataFrame]:
+    """Every named mart of the work database as a polars frame (rows in the order the mart's SQL wrote them).
+    Report assets read the marts only through this, from the same tuple their Dagster deps are made of, so the
+    lineage the UI draws is what the code reads."""
+    return {name: query_frame(con, "select * from marts." + qualified(name)) for name in names}
+
+
 def table_frame(con: duckdb.DuckDBPyConnection, table: str, where_wave: str | None = None) -> pl.DataFrame:
     if where_wave is None:
         return query_frame(con, "select * from " + qualified(table))

@@ -16,3 +16,12 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("PIPELINE_PSEUDONYM_KEY", "test-key")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     (tmp_path / "dagster_home").mkdir()
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory):
+    """The sample wave (data/raw/2024) built once per test run (real Dagster instance and DuckDB): Settings of the
+    build. Shared by every test that only reads a standard build; a test that changes files builds its own."""
+    from reports_helpers import build_sample
+
+    return build_sample(tmp_path_factory.mktemp("sample_build"))

@@ -21,14 +21,9 @@ MART_TABLES = [t.name for t in load_contract(PROJECT_ROOT / "schemas" / "marts.y
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("build2024")
-    settings = make_settings(root)
-    copy_sample_wave(settings.raw_dir)
-    with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
-        mp.setenv("PIPELINE_PSEUDONYM_KEY", "test-key")
-        code = build(settings, instance)
-    return settings, code
+def built(sample_build):
+    """The session's build of the sample wave (tests/conftest.py): its settings and exit code (it asserted 0)."""
+    return sample_build, 0
 
 
 def test_build_succeeds_and_publishes(built):

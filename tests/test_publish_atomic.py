@@ -65,7 +65,7 @@ def baseline(tmp_path_factory):
     root = tmp_path_factory.mktemp("published")
     (root / "raw").mkdir()
     (root / "home").mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster.yaml", root / "home" / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", root / "home" / "dagster.yaml")
     copy_sample_wave(root / "raw")
     result = run_cli(root)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -20,9 +20,10 @@ LEVELS = list(CODEBOOK.levels)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """Two independent builds of the sample wave (for the determinism test); the first is read by the rest."""
-    first = build_sample(tmp_path_factory.mktemp("first"))
+def built(tmp_path_factory, sample_build):
+    """Two independent builds of the sample wave (for the determinism test): the session's, read by the rest, and
+    one of its own."""
+    first = sample_build
     second = build_sample(tmp_path_factory.mktemp("second"))
     return first, second
 

@@ -21,8 +21,8 @@ ITEMS = ["P1", "P2", "C4", "V4"]  # 4 item charts + 3 level charts (personal, ci
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    return build_sample(tmp_path_factory.mktemp("sample"))
+def sample(sample_build):
+    return sample_build
 
 
 @pytest.fixture(scope="module")

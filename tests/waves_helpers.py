@@ -106,10 +106,10 @@ def label(scale: str, category: str, lang: str = "nb") -> str:
 
 
 class DagsterDev:
-    """`dagster dev` (UI + daemon) on 127.0.0.1 and a free port, started the way `make ui` starts it
-    (python -m pipeline.serve dev -w workspace.yaml) in a session of its own, with its own DAGSTER_HOME and
-    PIPELINE_* folders. stop() ends it with SIGINT (a clean shutdown), then SIGKILLs whatever of its process
-    group is left, and checks that no process of the group remains."""
+    """`make ui` (dg dev: UI + daemon) on 127.0.0.1 and a free port, in a session of its own, with its own
+    DAGSTER_HOME and PIPELINE_* folders; stdout and stderr in files of their own (`stderr` tells what a user sees as
+    warnings). stop() ends it with SIGINT (a clean shutdown), then SIGKILLs whatever of its process group is left,
+    and checks that no process of the group remains."""
 
     def __init__(self, root: Path, raw_dir: Path, marts_dir: Path):
         import shutil
@@ -117,25 +117,31 @@ class DagsterDev:
 
         self.home = root / "dagster_home"
         self.home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(PROJECT_ROOT / "dagster.yaml", self.home / "dagster.yaml")
+        shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", self.home / "dagster.yaml")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.env = {**os.environ, "DAGSTER_HOME": str(self.home), "PIPELINE_RAW_DIR": str(raw_dir),
+        make_vars = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+        self.env = {**{k: v for k, v in os.environ.items() if k not in make_vars},
+                    "DAGSTER_HOME": str(self.home), "PIPELINE_RAW_DIR": str(raw_dir),
                     "PIPELINE_MARTS_DIR": str(marts_dir), "PIPELINE_PSEUDONYM_KEY": "test-key",
                     "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key")}
         self.log = root / "dagster_dev.log"
+        self.err = root / "dagster_dev.err"
         self.proc: subprocess.Popen | None = None
 
+    @property
+    def stderr(self) -> str:
+        return self.err.read_text(errors="replace") if self.err.exists() else ""
+
     def start(self, timeout: float = 240) -> "DagsterDev":
-        with open(self.log, "wb") as log:
+        with open(self.log, "wb") as log, open(self.err, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.serve", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1",
-                 "-p", str(self.port)],
-                cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                ["make", "--no-print-directory", "ui", f"PORT={self.port}", f"DAGSTER_HOME={self.home}"],
+                cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=err, start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
-            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
+            assert self.proc.poll() is None, (self.log.read_text(errors="replace")[-3000:] + self.stderr[-3000:])
             try:
                 data = self.graphql(LOCATION_QUERY)
                 entries = data["workspaceOrError"]["locationEntries"]

@@ -10,7 +10,7 @@ from pipeline.metadata import preview
 from pipeline.reproduction import compare, load_reference
 from pipeline.resources import SurveyPipeline
 from pipeline.validation import indicators_schema, item_distribution_schema, validation_errors
-from pipeline.warehouse import build_model, qualified, query_frame
+from pipeline.warehouse import build_model, qualified, query_frame, table_columns
 
 REFERENCE_FILE = "published_2024.yaml"
 
@@ -36,24 +36,30 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
             group_name="marts",
             deps=sorted({upstream_key(s, n) for s, n in t.reads if not (s == "marts" and n == t.name)}, key=str),
             kinds={"duckdb", "sql"},
-            metadata={"sql": dg.MetadataValue.path(str(t.sql_path)), "columns": dg.MetadataValue.json(t.columns)},
+            metadata={"sql": dg.MetadataValue.path(str(t.sql_path)), "dagster/column_schema": t.column_schema(),
+                      "dagster/table_name": f"marts.{t.name}"},
         )
         for t in contract
     ]
     checks = [
         dg.AssetCheckSpec("matches_contract", asset=["marts", "item_distribution"],
-                          description="pandera: counts ≥ 0, pct within 0–100, one row per wave, item and category."),
+                          description="pandera: counts ≥ 0, pct within 0–100, one row per wave, item and category. "
+                                      "Failing means an error in the SQL of the marts (the metadata lists the rows "
+                                      "that break a rule); the marts are still published, so fix it before reading "
+                                      "them."),
         dg.AssetCheckSpec("pct_sums_to_100", asset=["marts", "item_distribution"],
-                          description="Per wave and item with a base, the categories' pct add up to 100."),
+                          description="Per wave and item with a base, the categories' pct add up to 100. Failing means "
+                                      "a category is counted twice or lost; the metadata names each (wave, item, "
+                                      "total)."),
         dg.AssetCheckSpec("matches_contract", asset=["marts", "item_indicators"],
-                          description="pandera: shares and intervals within 0–100, mean score within 1–5."),
+                          description="pandera: shares and intervals within 0–100, mean score within 1–5. Failing "
+                                      "means an error in the SQL of the indicators; the metadata lists the rows."),
         dg.AssetCheckSpec("reproduces_published_2024", asset=["marts", "item_indicators"], blocking=True,
                           description="Wave 2024 matches every percentage published in the report "
-                                      "(schemas/published_2024.yaml) and the response rate 10/12. Blocking: when "
+                                      "(`schemas/published_2024.yaml`) and the response rate 10/12. Blocking: when "
                                       "it fails nothing is published (pages and the DuckDB file stay as they were); "
-                                      "the metadata lists every mismatch."),
+                                      "the metadata lists every mismatch (item, published, built)."),
     ]
-
     @dg.multi_asset(specs=specs, check_specs=checks, can_subset=False, name="marts")
     def marts(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
         """Run every SQL model of sql/marts/ (create or replace marts.<table>), then check the results."""
@@ -67,11 +73,11 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
             for t in contract:
                 rows = build_model(con, settings.sql_dir, t.name, params)
                 frames[t.name] = query_frame(con, "select * from " + qualified("marts." + t.name) + " limit 5")
-                got = frames[t.name].columns
-                if got != list(t.columns):
+                differences = t.differences(table_columns(con, "marts", t.name))
+                if differences:
                     raise dg.Failure(
-                        description=f"sql/marts/{t.name}.sql returns columns {got}, but schemas/marts.yaml "
-                        f"documents {list(t.columns)}: change one so they agree"
+                        description=f"sql/marts/{t.name}.sql does not return what schemas/marts.yaml documents: "
+                        + "; ".join(differences) + ". Change one so they agree (make docs then renews docs/marts.md)"
                     )
                 yield dg.MaterializeResult(
                     asset_key=["marts", t.name],

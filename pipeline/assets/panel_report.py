@@ -17,10 +17,10 @@ from pipeline.disclosure import SUPPRESSED, count_hidden
 from pipeline.figures import panel_chart_svg
 from pipeline.render import page, remove_stale_tmp, ui_word, write_if_changed
 from pipeline.resources import SurveyPipeline
-from pipeline.warehouse import query_frame
+from pipeline.warehouse import read_marts
 
 KEY = dg.AssetKey(["reports", "panel"])
-READS = ["panel_change", "panel_retention", "waves"]
+READS = ("panel_change", "panel_retention", "waves")  # read through read_marts: the deps are these
 CHART_FOLDER = "panel"  # reports/panel/<wave_from>-<wave_to>.svg
 
 
@@ -186,26 +186,24 @@ def write_panel_report(out_dir: Path, page_html: str, charts: dict[tuple[str, st
     return path
 
 
-@dg.asset(key=KEY, group_name="reports", kinds={"html", "svg"},
-          deps=[dg.AssetKey(["marts", name]) for name in READS] + [dg.AssetKey(["publish", "samskabelse_duckdb"])])
+@dg.asset(key=KEY, group_name="reports", kinds={"html", "svg"}, deps=[dg.AssetKey(["marts", name]) for name in READS])
 def panel_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
-    """reports/panel.html, the same people over time: per consecutive pair of waves who answered again
+    """`reports/panel.html`, the same people over time: per consecutive pair of waves who answered again
     (retention, attrition), and per level the paired change of the people who answered both waves (n pairs,
     share before and after, the difference with Newcombe's interval for paired proportions, moved up, same or
-    down, the mean change with its t interval), with a dumbbell chart per pair (reports/panel/). From
+    down, the mean change with its t interval), with a dumbbell chart per pair (`reports/panel/`). From
     marts.panel_retention and marts.panel_change; the public profile hides what panel_change decides."""
     settings = pipeline.settings
     codebook = pipeline.codebook()
     with pipeline.work_db() as con:
-        waves = query_frame(con, "select * from marts.waves order by wave")
-        retention = query_frame(con, "select * from marts.panel_retention")
-        change = query_frame(con, "select * from marts.panel_change")
+        marts = read_marts(con, READS)
+    waves, retention, change = marts["waves"].sort("wave"), marts["panel_retention"], marts["panel_change"]
     charts = panel_charts(codebook, settings.lang, change, settings.profile)
     page_html = render_panel_page(codebook, settings.lang, waves, retention, change, charts, settings.profile,
                                   settings.min_cell)
-    path = write_panel_report(settings.reports_dir, page_html, charts)
+    path = write_panel_report(settings.staged_reports_dir, page_html, charts)
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
+        metadata={"path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)), "bytes": path.stat().st_size,
                   "language": settings.lang, "profile": settings.profile,
                   "pairs with panel members": int(retention.filter(pl.col("answered_both") > 0).height),
                   "items compared": int(change.height), "charts": len(charts)},

@@ -29,23 +29,27 @@ def outcome(
     done: dict[str, dict[dg.AssetKey, dict[str, object]]],
     failed: dict[str, str],
     common: dict[dg.AssetKey, dict[str, object]],
-) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization]:
+    checks: list[dg.AssetCheckResult] = (),
+) -> Iterator[dg.MaterializeResult | dg.AssetMaterialization | dg.AssetCheckResult]:
     """Materialize the partitions of `keys`: done maps wave -> asset key -> that partition's metadata, common the
     metadata of every partition. Without failures: one MaterializeResult per key (Dagster records one
     materialization per partition of the run). With failures: one AssetMaterialization per successful wave and
-    key, then dg.Failure naming every failed wave."""
+    key, then the check results, then dg.Failure naming every failed wave. The check results come either way, so a
+    failed check shows in the UI with the waves and reasons in its metadata."""
     if not failed:
         for wave, per_key in done.items():
             for key, meta in per_key.items():
                 context.add_asset_metadata(meta, asset_key=key, partition_key=wave)
         for key in keys:
             yield dg.MaterializeResult(asset_key=key, metadata={**common[key], "partitions": dg.MetadataValue.json(list(done))})
+        yield from checks
         return
     for wave, per_key in done.items():
         for key in keys:
             yield dg.AssetMaterialization(asset_key=key, partition=wave,
                                           metadata={**common[key], "partitions": dg.MetadataValue.json(list(done)),
                                                     **per_key[key]})
+    yield from checks
     waves = sorted(failed)
     raise dg.Failure(
         description="\n".join(f"wave {w}: {failed[w]}" for w in waves) if len(waves) > 1 else failed[waves[0]],

@@ -10,7 +10,7 @@ from pipeline.assets.per_wave import failure_text, outcome
 from pipeline.fingerprints import build_inputs, wave_fingerprint
 from pipeline.ingest import read_wave, unmapped_summary
 from pipeline.metadata import preview
-from pipeline.partitions import wave_partitions
+from pipeline.partitions import one_run_for_many_waves
 from pipeline.readers import ExportError
 from pipeline.resources import SurveyPipeline
 from pipeline.warehouse import replace_wave
@@ -19,15 +19,9 @@ from pipeline.waves import WaveError
 RAW = dg.AssetKey(["raw", "wave_export"])
 
 
-@dg.asset(
-    key=RAW,
-    group_name="raw",
-    partitions_def=wave_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    kinds={"duckdb", "polars"},
-)
+@one_run_for_many_waves(dg.asset, key=RAW, group_name="raw", kinds={"duckdb", "polars"})
 def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
-    """The wave's export file (data/raw/<wave>/), read and normalised: headers matched to codebook items
+    """The wave's export file (`data/raw/<wave>/`), read and normalised: headers matched to codebook items
     and roles, personal-data columns (e-mail, name, IP) dropped, respondent ids replaced by keyed
     pseudonyms, cells matched to answer categories, background variables (role, library size, …) matched to
     their groups. Written to raw.waves, raw.wave_respondents, raw.wave_export and raw.wave_groups in the work
@@ -39,7 +33,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
     common = build_inputs(settings, codebook)
     done: dict[str, dict[dg.AssetKey, dict[str, object]]] = {}
     failed: dict[str, str] = {}
-    rows = 0
+    respondents = cells = 0
     with pipeline.work_db() as con:
         for wave in context.partition_keys:
             # Fingerprint before reading: if a file changes while it is read, the next build sees a difference.
@@ -68,11 +62,16 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 if not isinstance(exc, (WaveError, ExportError)):
                     context.log.error(f"wave {wave}: " + "".join(traceback.format_exception(exc)))
                 continue
-            rows += n.cells.height
-            meta: dict[str, object] = {"dagster/row_count": n.cells.height}
+            respondents += n.respondents.height
+            cells += n.cells.height
+            # dagster/row_count: the export's respondents (rows kept), not the answer cells raw.wave_export holds
+            meta: dict[str, object] = {"dagster/row_count": n.respondents.height}
             meta[f"{wave}: file"] = dg.MetadataValue.path(str(read.spec.export_path))
             meta[f"{wave}: sha256"] = read.sha256
-            meta[f"{wave}: respondent rows"] = read.export.n_rows
+            meta[f"{wave}: rows in the export"] = read.export.n_rows
+            meta[f"{wave}: respondents (rows kept)"] = n.respondents.height
+            meta[f"{wave}: rows left out (not responses)"] = sum(n.excluded_rows.values())
+            meta[f"{wave}: answer cells (raw.wave_export)"] = n.cells.height
             meta[f"{wave}: header mapping"] = dg.MetadataValue.json(
                 {c.header: c.target for c in n.columns if c.target != "personal_data"}
             )
@@ -89,4 +88,5 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 context.log.info(f"wave {wave}: rows left out (not responses): {n.excluded_rows}")
             if n.unmapped_headers:
                 context.log.warning(f"wave {wave}: {unmapped_summary(n.unmapped_headers)}")
-    yield from outcome(context, [RAW], done, failed, {RAW: {"waves read": len(done), "rows read": rows}})
+    yield from outcome(context, [RAW], done, failed, {RAW: {"waves read": len(done), "respondents (rows kept)": respondents,
+                                                   "answer cells": cells}})

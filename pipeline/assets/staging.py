@@ -7,25 +7,20 @@ import traceback
 import dagster as dg
 
 from pipeline.assets.per_wave import failure_text, outcome
+from pipeline.contract import load_staging_tables
 from pipeline.fingerprints import INPUT_FINGERPRINT
 from pipeline.ingest import TooMuchQuarantined, read_normalised, stage
 from pipeline.metadata import preview
-from pipeline.partitions import wave_partitions
+from pipeline.partitions import one_run_for_many_waves, wave_partitions
 from pipeline.resources import SurveyPipeline
+from pipeline.settings import PROJECT_ROOT
 from pipeline.validation import staging_responses, validation_errors
 from pipeline.warehouse import delete_wave, load_codebook_tables, replace_wave, table_frame
 
 RAW = dg.AssetKey(["raw", "wave_export"])
 CODEBOOK = dg.AssetKey(["staging", "codebook"])
-STAGING_TABLES = {
-    "respondents": "Respondents of each wave, one row per export row kept, with complete/partial status.",
-    "responses": "Valid answers to closed items, one row per respondent and item (validated by pandera).",
-    "quarantine": "Rejected cells with file, row, column, value and the reason; nothing is dropped silently.",
-    "open_answers": "Free-text answers as written.",
-    "respondent_groups": "Background variables (role, library size, …): one row per respondent and variable the "
-                         "export holds, with the group; a blank or unknown value is not_stated (the unknown one also "
-                         "in quarantine).",
-}
+# The staging tables, their descriptions and column schemas: schemas/marts.yaml (`staging:`).
+STAGING_TABLES = {t.name: t for t in load_staging_tables(PROJECT_ROOT / "schemas" / "marts.yaml")}
 
 
 @dg.asset(key=CODEBOOK, group_name="staging", kinds={"duckdb", "yaml"})
@@ -59,20 +54,26 @@ def wave_value_maps(settings, wave: str, codebook) -> dict[str, dict[str, str]] 
         return None
 
 
-@dg.multi_asset(
+@one_run_for_many_waves(
+    dg.multi_asset,
     specs=[
-        dg.AssetSpec(["staging", name], description=desc, group_name="staging", deps=[RAW],
-                     partitions_def=wave_partitions, kinds={"duckdb", "pandera"})
-        for name, desc in STAGING_TABLES.items()
+        dg.AssetSpec(["staging", name], description=table.description, group_name="staging", deps=[RAW],
+                     partitions_def=wave_partitions, kinds={"duckdb", "pandera"},
+                     metadata={"dagster/column_schema": table.column_schema(), "dagster/table_name": f"staging.{name}"})
+        for name, table in STAGING_TABLES.items()
     ],
     check_specs=[
         dg.AssetCheckSpec("matches_contract", asset=["staging", "responses"], blocking=True,
-                          description="pandera: staging.responses has one valid category per respondent and item."),
+                          description="pandera: every row of staging.responses names a wave, a respondent and a codebook "
+                                      "item, with a category of the item's scale, once per respondent and item. "
+                                      "Failing means a bug in staging, not bad data: the wave named in the metadata is "
+                                      "left out of the work database, and the marts are not built."),
         dg.AssetCheckSpec("quarantine_below_limit", asset=["staging", "quarantine"], blocking=True,
-                          description="At most 20 % of a wave's cells are quarantined (more means a wrong mapping)."),
+                          description="At most 20 % of a wave's answer cells are quarantined. Failing means a wrong "
+                                      "mapping (wave.yaml columns or values, a wrong respondent or panel id): the waves "
+                                      "named in the metadata, with the reason, are left out and the marts are not "
+                                      "built; fix wave.yaml and run again."),
     ],
-    partitions_def=wave_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=False,
     name="staging_wave",
 )
@@ -85,7 +86,9 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
     keys = [dg.AssetKey(["staging", name]) for name in STAGING_TABLES]
     done: dict[str, dict[dg.AssetKey, dict[str, object]]] = {}
     failed: dict[str, str] = {}
-    shares = []
+    shares: dict[str, float] = {}
+    broken: dict[str, list[str]] = {}  # wave -> pandera failures of staging.responses
+    over_limit: dict[str, str] = {}  # wave -> why too much of it would be quarantined
     with pipeline.work_db() as con:
         for wave in context.partition_keys:
             in_transaction = False
@@ -95,6 +98,7 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 staged = stage(normalised, codebook, f"{wave}/{source}", wave_value_maps(pipeline.settings, wave, codebook))
                 errors = validation_errors(staging_responses(codebook), staged.responses)
                 if errors:
+                    broken[wave] = errors
                     raise ValueError(f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
                 frames = {
                     "respondents": staged.respondents, "responses": staged.responses,
@@ -116,6 +120,8 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 # entirely (fingerprints too), so the marts never mix its new raw rows with older staging rows
                 # and the next build tries it again.
                 delete_wave(con, wave)
+                if isinstance(exc, TooMuchQuarantined):
+                    over_limit[wave] = str(exc)
                 failed[wave] = (failure_text(exc, (TooMuchQuarantined, ValueError))
                                 + ". The wave is left out of the marts until this is fixed.")
                 if not isinstance(exc, (TooMuchQuarantined, ValueError)):
@@ -130,12 +136,17 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             # The record of what this wave's staged rows were made from, for the raw-folder sensor and `make run`.
             if fingerprint.height:
                 done[wave][dg.AssetKey(["staging", "respondents"])][INPUT_FINGERPRINT] = fingerprint["fingerprint"][0]
-            shares.append(staged.quarantine.height / max(normalised.cells.height, 1))
+            shares[wave] = staged.quarantine.height / max(normalised.cells.height, 1)
     totals = {key: {"rows (all waves of this run)": sum(int(m[key]["dagster/row_count"]) for m in done.values())}
               for key in keys}
-    yield from outcome(context, keys, done, failed, totals)
-    yield dg.AssetCheckResult(asset_key=["staging", "responses"], check_name="matches_contract", passed=True)
-    yield dg.AssetCheckResult(
-        asset_key=["staging", "quarantine"], check_name="quarantine_below_limit", passed=True,
-        metadata={"largest share": max(shares, default=0.0)},
-    )
+    checks = [
+        dg.AssetCheckResult(asset_key=["staging", "responses"], check_name="matches_contract", passed=not broken,
+                            metadata={"waves checked": dg.MetadataValue.json(sorted(shares) + sorted(broken)),
+                                      "failures": dg.MetadataValue.json(broken)}),
+        dg.AssetCheckResult(asset_key=["staging", "quarantine"], check_name="quarantine_below_limit",
+                            passed=not over_limit,
+                            metadata={"largest share (waves staged)": max(shares.values(), default=0.0),
+                                      "share per wave": dg.MetadataValue.json(shares),
+                                      "waves over the limit": dg.MetadataValue.json(over_limit)}),
+    ]
+    yield from outcome(context, keys, done, failed, totals, checks)

@@ -11,13 +11,13 @@ from great_tables import GT
 
 from pipeline.codebook import Codebook
 from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
-from pipeline.render import page, ui_word, write_atomic
+from pipeline.render import page, ui_word, write_if_changed
 from pipeline.resources import SurveyPipeline
-from pipeline.warehouse import query_frame
+from pipeline.warehouse import read_marts
 from pipeline.waves import time_order
 
 KEY = dg.AssetKey(["reports", "waves"])
-READS = ["wave_change", "waves", "item_disclosure"]
+READS = ("item_disclosure", "wave_change", "waves")  # read through read_marts: the deps are these
 
 
 def _pct_n(pct: float | None, n: int | None, codebook: Codebook, lang: str) -> str:
@@ -164,24 +164,22 @@ def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change
     return page(codebook, lang, ui_word(codebook, "waves_title", lang), "\n".join(body))
 
 
-@dg.asset(key=KEY, group_name="reports", kinds={"html"},
-          deps=[dg.AssetKey(["marts", name]) for name in READS] + [dg.AssetKey(["publish", "samskabelse_duckdb"])])
+@dg.asset(key=KEY, group_name="reports", kinds={"html"}, deps=[dg.AssetKey(["marts", name]) for name in READS])
 def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
-    """reports/waves.html: response rate per wave, and per item the change in the headline share from each wave
+    """`reports/waves.html`: response rate per wave, and per item the change in the headline share from each wave
     to the next with Newcombe's 95 % interval (n of both waves shown), the top-3 change and the mean-score
     change (from marts.wave_change)."""
     settings = pipeline.settings
     codebook = pipeline.codebook()
     with pipeline.work_db() as con:
-        waves = query_frame(con, "select * from marts.waves order by wave")
-        change = query_frame(con, "select * from marts.wave_change")
-        disclosure = query_frame(con, "select * from marts.item_disclosure")
-    path = settings.reports_dir / "waves.html"
-    write_atomic(path, render_waves_page(codebook, settings.lang, waves, change, settings.profile, settings.min_cell,
-                                         disclosure))
+        marts = read_marts(con, READS)
+    waves, change, disclosure = marts["waves"].sort("wave"), marts["wave_change"], marts["item_disclosure"]
+    path = settings.staged_reports_dir / "waves.html"
+    write_if_changed(path, render_waves_page(codebook, settings.lang, waves, change, settings.profile, settings.min_cell,
+                                         disclosure).encode("utf-8"))
     pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
     return dg.MaterializeResult(
-        metadata={"path": dg.MetadataValue.path(str(path)), "bytes": path.stat().st_size,
+        metadata={"path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)), "bytes": path.stat().st_size,
                   "language": settings.lang, "waves": dg.MetadataValue.json(waves["wave"].to_list()),
                   "wave pairs": dg.MetadataValue.json(pairs)},
     )
