@@ -26,6 +26,7 @@ class SurveyPipeline(dg.ConfigurableResource):
     lang: str = "nb"
     profile: str = "internal"
     min_cell: int = 3
+    min_group: int = 5
     pseudonym_key_file: str
     max_export_bytes: int | None = None
 
@@ -34,7 +35,7 @@ class SurveyPipeline(dg.ConfigurableResource):
         return cls(
             raw_dir=str(s.raw_dir), marts_dir=str(s.marts_dir), schemas_dir=str(s.schemas_dir),
             sql_dir=str(s.sql_dir), lang=s.lang, profile=s.profile, min_cell=s.min_cell,
-            pseudonym_key_file=str(s.pseudonym_key_file), max_export_bytes=s.max_export_bytes,
+            min_group=s.min_group, pseudonym_key_file=str(s.pseudonym_key_file), max_export_bytes=s.max_export_bytes,
         )
 
     @property
@@ -44,6 +45,7 @@ class SurveyPipeline(dg.ConfigurableResource):
         return Settings(
             raw_dir=Path(self.raw_dir), marts_dir=Path(self.marts_dir), schemas_dir=Path(self.schemas_dir),
             sql_dir=Path(self.sql_dir), lang=self.lang, profile=self.profile, min_cell=self.min_cell,
+            min_group=self.min_group,
             # The secret never travels through Dagster config: it is read from the environment here.
             pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY") or None,
             pseudonym_key_file=Path(self.pseudonym_key_file), max_export_bytes=self.max_export_bytes,
