@@ -182,8 +182,12 @@ def publish_reports(staged: Path, published: Path) -> dict[str, int]:
     (published): each file whose bytes changed is replaced atomically, files the build no longer makes are removed
     (except what `make png` writes), empty folders too. Returns counts of written, unchanged and removed files."""
     remove_stale_tmp(published)
-    files = sorted(p.relative_to(staged) for p in staged.rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
+    entries = sorted(staged.rglob("*")) if staged.is_dir() else []
+    files = [p.relative_to(staged) for p in entries if p.is_file() and not p.name.endswith(".tmp")]
+    folders = {p.relative_to(staged) for p in entries if p.is_dir()}
     counts = {"written": 0, "unchanged": 0, "removed": 0}
+    for rel in sorted(folders):  # a folder the build makes is there even while empty (figures/ before any chart)
+        (published / rel).mkdir(parents=True, exist_ok=True)
     for rel in files:
         changed = write_if_changed(published / rel, (staged / rel).read_bytes())
         counts["written" if changed else "unchanged"] += 1
@@ -196,7 +200,7 @@ def publish_reports(staged: Path, published: Path) -> dict[str, int]:
             if path.is_file() and rel not in keep:
                 path.unlink()
                 counts["removed"] += 1
-            elif path.is_dir() and not any(path.iterdir()):
+            elif path.is_dir() and rel not in folders and not any(path.iterdir()):
                 path.rmdir()
     published.mkdir(parents=True, exist_ok=True)
     return counts

@@ -21,7 +21,7 @@ def test_definitions_have_every_layer(tmp_path):
                   "open_answers"):
         assert f"marts/{table}" in keys
     assert {"reports/index", "reports/personal", "reports/institutional", "reports/citizen",
-            "reports/visibility", "publish/samskabelse_duckdb"} <= keys
+            "reports/visibility", "publish/samskabelse_duckdb", "publish/reports"} <= keys
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["raw/wave_export"] == "raw"
     assert groups["staging/responses"] == "staging"
@@ -39,7 +39,10 @@ def test_lineage_follows_the_sql(tmp_path):
     assert parents("marts/responses") == {"staging/responses", "staging/codebook"}
     assert parents("marts/indicators_citizen") == {"marts/item_indicators"}
     assert "marts/item_distribution" in parents("marts/item_indicators")
-    assert "marts/indicators_visibility" in parents("reports/visibility")
+    # a page's parents are the marts its code reads, not the level's indicators view (that one is for analysts)
+    assert parents("reports/visibility") == {"marts/item_by_group", "marts/item_disclosure", "marts/item_indicators",
+                                             "marts/open_answers", "marts/waves"}
+    assert parents("publish/reports") >= {"publish/samskabelse_duckdb", "reports/index", "reports/waves"}
 
 
 def test_every_asset_has_a_description(tmp_path):
