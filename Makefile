@@ -12,7 +12,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test ui sql inspect remove-wave bench png fuzz browser docs
+.PHONY: install run test lint ui sql inspect remove-wave bench png fuzz browser docs
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -30,8 +30,12 @@ $(DAGSTER_HOME)/dagster.yaml: pipeline/dagster.yaml
 run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPELINE_MARTS_DIR
 	$(PY) -m pipeline.cli build
 
-test: install  ## install, then run the tests
-	$(PY) -m pytest -q
+test: install lint  ## install, lint, then run the tests (the 15 slowest are listed at the end)
+	$(PY) -m pytest -q --durations=15
+
+lint: install  ## ruff (Python) and sqlfluff (SQL), with the rules in pyproject.toml
+	.venv/bin/ruff check pipeline tests bench
+	.venv/bin/sqlfluff lint sql --disable-progress-bar --nocolor
 
 ui: install  ## the Dagster UI on 127.0.0.1:$(PORT) (dg dev), same instance as `make run`
 	$(PY) -m pipeline.serve dev -h 127.0.0.1 -p $(PORT)

@@ -193,21 +193,32 @@ def measure(cmd: list[str], env: dict[str, str], log_path: Path, timeout_s: floa
     note = ""
     if status == "failed":  # the pipeline's own failure lines, else the end of the log
         lines = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        said = [ln.strip() for ln in lines if "FAILED" in ln or ln.startswith("dagster._core.definitions.events.Failure")]
+        failure = "dagster._core.definitions.events.Failure"
+        said = [ln.strip() for ln in lines if "FAILED" in ln or ln.startswith(failure)]
         note = " | ".join(dict.fromkeys(said or lines[-3:]))[:600]
     elif status == "timeout":
         note = f"stopped after {timeout_s:.0f} s"
     elif status == "rss-cap":
         note = f"stopped: resident memory above {max_rss_mb:.0f} MB"
-    return Measurement(status=status, wall_s=wall, cpu_s=cpu, peak_rss_mb=peak, group_peak_mb=sampled_peak,
-                       returncode=returncode, load_before=load,
-                       log=str(log_path.relative_to(PROJECT_ROOT) if log_path.is_relative_to(PROJECT_ROOT)
-                               else log_path), note=note, started=started, rss_samples=samples)
+    return Measurement(
+        status=status,
+        wall_s=wall,
+        cpu_s=cpu,
+        peak_rss_mb=peak,
+        group_peak_mb=sampled_peak,
+        returncode=returncode,
+        load_before=load,
+        log=str(log_path.relative_to(PROJECT_ROOT) if log_path.is_relative_to(PROJECT_ROOT) else log_path),
+        note=note,
+        started=started,
+        rss_samples=samples,
+    )
 
 
 # Where the pipeline's time went ----------------------------------------------------------------------
-def dagster_phases(dagster_home: Path, since: float, until: float,
-                   rss: list[tuple[float, float]]) -> tuple[dict[str, float], dict[str, float]]:
+def dagster_phases(
+    dagster_home: Path, since: float, until: float, rss: list[tuple[float, float]]
+) -> tuple[dict[str, float], dict[str, float]]:
     """Split a pipeline measurement by the runs and steps its Dagster instance recorded after `since`:
     seconds per phase, and the highest resident memory sampled during each phase."""
     import dagster as dg
@@ -229,8 +240,13 @@ def dagster_phases(dagster_home: Path, since: float, until: float,
                 end = step.end_time or until
                 spans.append((name, step.start_time, end))
                 steps += end - step.start_time
-            spans.append(("dagster run overhead", record.start_time, record.start_time + max(
-                run_end - record.start_time - steps, 0.0)))
+            spans.append(
+                (
+                    "dagster run overhead",
+                    record.start_time,
+                    record.start_time + max(run_end - record.start_time - steps, 0.0),
+                )
+            )
     seconds: dict[str, float] = {}
     peaks: dict[str, float] = {}
     for name, start, end in spans:
@@ -239,7 +255,9 @@ def dagster_phases(dagster_home: Path, since: float, until: float,
             sampled = [mb for t, mb in rss if start <= t <= end]
             if sampled:
                 peaks[name] = max(peaks.get(name, 0.0), max(sampled))
-    seconds["process start-up, between runs (python, imports, definitions, partitions)"] = max(until - since - run_total, 0.0)
+    seconds["process start-up, between runs (python, imports, definitions, partitions)"] = max(
+        until - since - run_total, 0.0
+    )
     return dict(sorted(seconds.items(), key=lambda kv: -kv[1])), dict(sorted(peaks.items(), key=lambda kv: -kv[1]))
 
 
@@ -277,10 +295,16 @@ def warm_up(ctx: Context) -> dict[str, object]:
     """Import everything once so the measured runs start warm (bytecode compiled, files in the page cache);
     the second import's time is the pure start-up of the pipeline's definitions."""
     code = "import pipeline.cli, pipeline.definitions, bench.floor, bench.pandas_baseline, pandas"
-    first = measure([sys.executable, "-c", code], ctx.env(), ctx.data_dir / "logs" / "warm-up-1.log",
-                    ctx.timeout_s, ctx.max_rss_mb)
-    second = measure([sys.executable, "-c", "import pipeline.cli, pipeline.definitions"], ctx.env(),
-                     ctx.data_dir / "logs" / "warm-up-2.log", ctx.timeout_s, ctx.max_rss_mb)
+    first = measure(
+        [sys.executable, "-c", code], ctx.env(), ctx.data_dir / "logs" / "warm-up-1.log", ctx.timeout_s, ctx.max_rss_mb
+    )
+    second = measure(
+        [sys.executable, "-c", "import pipeline.cli, pipeline.definitions"],
+        ctx.env(),
+        ctx.data_dir / "logs" / "warm-up-2.log",
+        ctx.timeout_s,
+        ctx.max_rss_mb,
+    )
     return {"first_import": first.as_dict(), "import_pipeline_definitions": second.as_dict()}
 
 
@@ -292,8 +316,13 @@ def fresh_home(path: Path) -> Path:
 
 
 def run_pipeline(ctx: Context, name: str, raw: Path, marts: Path, home: Path) -> Measurement:
-    m = measure([sys.executable, "-m", "pipeline.cli", "build"], ctx.env(raw, marts, home),
-                ctx.data_dir / "logs" / f"{name}-pipeline.log", ctx.timeout_s, ctx.max_rss_mb)
+    m = measure(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        ctx.env(raw, marts, home),
+        ctx.data_dir / "logs" / f"{name}-pipeline.log",
+        ctx.timeout_s,
+        ctx.max_rss_mb,
+    )
     try:  # also after a timeout or the RSS cap: the steps that ran are in the event log
         m.phases, m.phase_peak_rss_mb = dagster_phases(home, m.started, m.started + m.wall_s, m.rss_samples)
     except Exception as exc:  # the numbers stand without the split
@@ -314,8 +343,15 @@ def run_baseline(ctx: Context, which: str, name: str, raw: Path, out: Path) -> M
     samples = []
     for i in range(ctx.repeat):
         out.unlink(missing_ok=True)
-        samples.append(measure([sys.executable, "-m", module, str(raw), str(out)], ctx.env(),
-                               ctx.data_dir / "logs" / f"{name}-{which}-{i + 1}.log", ctx.timeout_s, ctx.max_rss_mb))
+        samples.append(
+            measure(
+                [sys.executable, "-m", module, str(raw), str(out)],
+                ctx.env(),
+                ctx.data_dir / "logs" / f"{name}-{which}-{i + 1}.log",
+                ctx.timeout_s,
+                ctx.max_rss_mb,
+            )
+        )
     return best(samples)
 
 
@@ -326,17 +362,21 @@ def differences(expected: pl.DataFrame, got: pl.DataFrame, what: str) -> list[st
     a, b = expected.select(cols), got.select(cols)
     joined = a.join(b, on=KEY_COLUMNS, how="full", coalesce=True, suffix="_got")
     bad = joined.filter(
-        pl.col("n").is_null() | pl.col("n_got").is_null() | (pl.col("n") != pl.col("n_got"))
+        pl.col("n").is_null()
+        | pl.col("n_got").is_null()
+        | (pl.col("n") != pl.col("n_got"))
         | (pl.col("base_n") != pl.col("base_n_got"))
         | (pl.col("pct").is_null() != pl.col("pct_got").is_null())
         | ((pl.col("pct") - pl.col("pct_got")).abs() > 1e-9)
     ).sort(KEY_COLUMNS)
     return [f"{what}: {r}" for r in bad.head(5).iter_rows(named=True)] + (
-        [f"{what}: … {bad.height} rows differ"] if bad.height > 5 else [])
+        [f"{what}: … {bad.height} rows differ"] if bad.height > 5 else []
+    )
 
 
-def check_results(marts: Path, waves: list[SyntheticWave], floor_out: Path | None,
-                  pandas_out: Path | None) -> dict[str, object]:
+def check_results(
+    marts: Path, waves: list[SyntheticWave], floor_out: Path | None, pandas_out: Path | None
+) -> dict[str, object]:
     published = marts / "parquet" / "item_distribution.parquet"
     if not published.is_file():
         return {"same": False, "problems": [f"{published} missing"]}
@@ -345,8 +385,11 @@ def check_results(marts: Path, waves: list[SyntheticWave], floor_out: Path | Non
     problems = differences(expected, pipeline, "pipeline vs generator")
     for label, out in (("floor", floor_out), ("pandas", pandas_out)):
         if out is not None:
-            problems += (differences(pipeline, pl.read_parquet(out), f"{label} vs pipeline") if out.is_file()
-                         else [f"{label}: no output"])
+            problems += (
+                differences(pipeline, pl.read_parquet(out), f"{label} vs pipeline")
+                if out.is_file()
+                else [f"{label}: no output"]
+            )
     quarantine = marts / "parquet" / "quarantine.parquet"
     q_rows = pl.read_parquet(quarantine).height if quarantine.is_file() else None
     q_expected = sum(w.bad_cells for w in waves)
@@ -356,19 +399,31 @@ def check_results(marts: Path, waves: list[SyntheticWave], floor_out: Path | Non
 
 
 # Scenarios -------------------------------------------------------------------------------------------
-def synthetic_raw(ctx: Context, label: str, sizes: list[int], fmt: str, seed: int,
-                  values: str = "labels") -> tuple[Path, list[SyntheticWave]]:
+def synthetic_raw(
+    ctx: Context, label: str, sizes: list[int], fmt: str, seed: int, values: str = "labels"
+) -> tuple[Path, list[SyntheticWave]]:
     raw = ctx.data_dir / "raw" / label
     shutil.rmtree(raw, ignore_errors=True)
     raw.mkdir(parents=True)
     codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
-    waves = [generate_wave(raw, wave_key(i), n, seed=seed, fmt=fmt, values=values, codebook=codebook)
-             for i, n in enumerate(sizes, start=1)]
+    waves = [
+        generate_wave(raw, wave_key(i), n, seed=seed, fmt=fmt, values=values, codebook=codebook)
+        for i, n in enumerate(sizes, start=1)
+    ]
     return raw, waves
 
 
-def scenario(ctx: Context, name: str, raw: Path, waves: list[SyntheticWave], *, marts: Path, home: Path,
-             fresh: bool = True, extra: dict | None = None) -> dict[str, object]:
+def scenario(
+    ctx: Context,
+    name: str,
+    raw: Path,
+    waves: list[SyntheticWave],
+    *,
+    marts: Path,
+    home: Path,
+    fresh: bool = True,
+    extra: dict | None = None,
+) -> dict[str, object]:
     print(f"  {name}: pipeline …", flush=True)
     samples = []
     for i in range(ctx.repeat if fresh else 1):
@@ -382,9 +437,16 @@ def scenario(ctx: Context, name: str, raw: Path, waves: list[SyntheticWave], *, 
     print(f"  {name}: floor and pandas …", flush=True)
     floor = run_baseline(ctx, "floor", name, raw, outputs / f"{name}-floor.parquet")
     pandas = run_baseline(ctx, "pandas", name, raw, outputs / f"{name}-pandas.parquet")
-    check = check_results(marts, waves, outputs / f"{name}-floor.parquet" if floor else None,
-                          outputs / f"{name}-pandas.parquet" if pandas else None) if pipeline.status == "ok" else {
-        "same": None, "problems": [f"pipeline {pipeline.status}: results not compared (log: {pipeline.log})"]}
+    check = (
+        check_results(
+            marts,
+            waves,
+            outputs / f"{name}-floor.parquet" if floor else None,
+            outputs / f"{name}-pandas.parquet" if pandas else None,
+        )
+        if pipeline.status == "ok"
+        else {"same": None, "problems": [f"pipeline {pipeline.status}: results not compared (log: {pipeline.log})"]}
+    )
     result = {
         "name": name,
         "respondents": sum(w.respondents for w in waves),
@@ -435,10 +497,18 @@ def machine() -> dict[str, object]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                                text=True, check=False).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--", "pipeline", "sql", "schemas"],
-                                    cwd=PROJECT_ROOT, capture_output=True, text=True, check=False).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--", "pipeline", "sql", "schemas"],
+                cwd=PROJECT_ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        )
     except OSError:
         commit, dirty = "", False
     return {
@@ -447,8 +517,10 @@ def machine() -> dict[str, object]:
         "cpu": cpu,
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "versions": {p: version(p) for p in ("duckdb", "polars", "dagster", "pandera", "great-tables", "pandas",
-                                            "pyarrow", "numpy")},
+        "versions": {
+            p: version(p)
+            for p in ("duckdb", "polars", "dagster", "pandera", "great-tables", "pandas", "pyarrow", "numpy")
+        },
         "git_commit": commit + ("+uncommitted pipeline/sql/schemas changes" if dirty else ""),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
@@ -465,17 +537,22 @@ def marginal(results: list[dict]) -> dict[str, object]:
     big = max(singles) if singles[max(singles)]["pipeline"]["status"] == "ok" or not finished else max(finished)
     out: dict[str, object] = {"from": "1k", "to": size_label(big)}
     if big != max(singles):
-        out["note"] = (f"the pipeline did not finish {size_label(max(singles))} "
-                       f"({singles[max(singles)]['pipeline']['status']}): marginal cost measured up to {size_label(big)}")
+        out["note"] = (
+            f"the pipeline did not finish {size_label(max(singles))} "
+            f"({singles[max(singles)]['pipeline']['status']}): marginal cost measured up to {size_label(big)}"
+        )
     for program in ("pipeline", "floor", "pandas"):
         small_m, big_m = singles[1000].get(program), singles[big].get(program)
         if not small_m or not big_m or small_m["status"] != "ok" or big_m["status"] != "ok":
             out[program] = None
             continue
         extra = big_m["wall_s"] - small_m["wall_s"]
-        out[program] = {"fixed_s": small_m["wall_s"], "marginal_s": round(extra, 3),
-                        "marginal_cpu_s": round(big_m["cpu_s"] - small_m["cpu_s"], 3),
-                        "us_per_respondent": round(extra / (big - 1000) * 1e6, 3)}
+        out[program] = {
+            "fixed_s": small_m["wall_s"],
+            "marginal_s": round(extra, 3),
+            "marginal_cpu_s": round(big_m["cpu_s"] - small_m["cpu_s"], 3),
+            "us_per_respondent": round(extra / (big - 1000) * 1e6, 3),
+        }
     for other in ("floor", "pandas"):
         if out.get("pipeline") and out.get(other) and out[other]["marginal_s"] > 0:
             out[f"pipeline/{other}"] = round(out["pipeline"]["marginal_s"] / out[other]["marginal_s"], 2)
@@ -491,8 +568,11 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
 
     if marg.get("pipeline") and marg.get("floor"):
         ratio = marg.get("pipeline/floor")
-        add(f"marginal cost ≤ {TARGET_MARGINAL_VS_FLOOR:g}× the floor's ({marg['from']}→{marg['to']})",
-            f"{ratio}×" if ratio is not None else None, ratio is not None and ratio <= TARGET_MARGINAL_VS_FLOOR)
+        add(
+            f"marginal cost ≤ {TARGET_MARGINAL_VS_FLOOR:g}× the floor's ({marg['from']}→{marg['to']})",
+            f"{ratio}×" if ratio is not None else None,
+            ratio is not None and ratio <= TARGET_MARGINAL_VS_FLOOR,
+        )
     else:
         add(f"marginal cost ≤ {TARGET_MARGINAL_VS_FLOOR:g}× the floor's", None, None)
     if marg.get("pipeline") and marg.get("pandas"):
@@ -501,29 +581,44 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
     else:
         add("marginal cost below pandas'", None, None)
     one = by.get("a-1k", {}).get("pipeline")
-    add(f"fixed start-up (1k wave) ≤ {TARGET_STARTUP_S:g} s", f"{one['wall_s']:.1f} s" if one and one["status"] == "ok"
-        else (one["status"] if one else None), bool(one and one["status"] == "ok" and one["wall_s"] <= TARGET_STARTUP_S)
-        if one else None)
+    add(
+        f"fixed start-up (1k wave) ≤ {TARGET_STARTUP_S:g} s",
+        f"{one['wall_s']:.1f} s" if one and one["status"] == "ok" else (one["status"] if one else None),
+        bool(one and one["status"] == "ok" and one["wall_s"] <= TARGET_STARTUP_S) if one else None,
+    )
     big = by.get("a-1M", {}).get("pipeline")
     if big and big["status"] in ("ok", "rss-cap", "timeout"):  # a stopped run's peak is a lower bound
-        add(f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB",
+        add(
+            f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB",
             f"{big['peak_rss_mb']:.0f} MB" + ("" if big["status"] == "ok" else f" or more ({big['status']})"),
-            big["peak_rss_mb"] <= TARGET_RSS_MB_1M if big["status"] == "ok" else False)
+            big["peak_rss_mb"] <= TARGET_RSS_MB_1M if big["status"] == "ok" else False,
+        )
     else:
-        add(f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB", f"not measured: the 1M run {big['status']}" if big else None,
-            None)
+        add(
+            f"peak RSS at 1M ≤ {TARGET_RSS_MB_1M:.0f} MB",
+            f"not measured: the 1M run {big['status']}" if big else None,
+            None,
+        )
     inc = by.get("c", {}).get("pipeline")
     if inc and one and one["status"] == "ok" and inc["status"] == "ok":
         ratio = inc["wall_s"] / one["wall_s"]
-        add(f"adding one 1k wave (c) ≤ {TARGET_INCREMENTAL_VS_1K:g}× one 1k wave alone",
-            f"{inc['wall_s']:.1f} s = {ratio:.1f}×", ratio <= TARGET_INCREMENTAL_VS_1K)
+        add(
+            f"adding one 1k wave (c) ≤ {TARGET_INCREMENTAL_VS_1K:g}× one 1k wave alone",
+            f"{inc['wall_s']:.1f} s = {ratio:.1f}×",
+            ratio <= TARGET_INCREMENTAL_VS_1K,
+        )
     else:
-        add(f"adding one 1k wave (c) ≤ {TARGET_INCREMENTAL_VS_1K:g}× one 1k wave alone",
-            inc["status"] if inc else None, False if inc else None)
+        add(
+            f"adding one 1k wave (c) ≤ {TARGET_INCREMENTAL_VS_1K:g}× one 1k wave alone",
+            inc["status"] if inc else None,
+            False if inc else None,
+        )
     warm = by.get("sample", {}).get("pipeline")
-    add(f"make run on the sample data ≤ {TARGET_SAMPLE_S:g} s (warm)",
+    add(
+        f"make run on the sample data ≤ {TARGET_SAMPLE_S:g} s (warm)",
         f"{warm['wall_s']:.1f} s" if warm and warm["status"] == "ok" else (warm["status"] if warm else None),
-        (warm["status"] == "ok" and warm["wall_s"] <= TARGET_SAMPLE_S) if warm else None)
+        (warm["status"] == "ok" and warm["wall_s"] <= TARGET_SAMPLE_S) if warm else None,
+    )
     return rows
 
 
@@ -537,24 +632,32 @@ def _fmt(m: dict | None, key: str, spec: str) -> str:
 
 def print_tables(report: dict) -> None:
     mach = report["machine"]
-    print(f"\nmachine: {mach['nproc']} cores, {mach['memory_gb']} GB, {mach['cpu']}; python {mach['python']}, "
-          f"duckdb {mach['versions']['duckdb']}, polars {mach['versions']['polars']}, dagster "
-          f"{mach['versions']['dagster']}; load at start {mach['load_average_at_start']}")
+    print(
+        f"\nmachine: {mach['nproc']} cores, {mach['memory_gb']} GB, {mach['cpu']}; python {mach['python']}, "
+        f"duckdb {mach['versions']['duckdb']}, polars {mach['versions']['polars']}, dagster "
+        f"{mach['versions']['dagster']}; load at start {mach['load_average_at_start']}"
+    )
     probe = report.get("warm_up", {}).get("import_pipeline_definitions")
     if probe:
-        print(f"start-up probe: `import pipeline.cli, pipeline.definitions` {probe['wall_s']:.2f} s wall, "
-              f"{probe['cpu_s']:.2f} s CPU, {probe['peak_rss_mb']:.0f} MB ({report['args']['bytecode']})")
-    print("\n| scenario | respondents | pipeline s | CPU s | peak RSS MB | floor s | pandas s | pipeline/floor | "
-          "pipeline/pandas | same item_distribution |")
+        print(
+            f"start-up probe: `import pipeline.cli, pipeline.definitions` {probe['wall_s']:.2f} s wall, "
+            f"{probe['cpu_s']:.2f} s CPU, {probe['peak_rss_mb']:.0f} MB ({report['args']['bytecode']})"
+        )
+    print(
+        "\n| scenario | respondents | pipeline s | CPU s | peak RSS MB | floor s | pandas s | pipeline/floor | "
+        "pipeline/pandas | same item_distribution |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in report["scenarios"]:
         p = r["pipeline"]
         same = r["same_item_distribution"]["same"]
         who = f"{r['respondents']:,}" if r["respondents"] else "project sample"
-        print(f"| {r['name']} | {who} | {_fmt(p, 'wall_s', '.1f')} | {_fmt(p, 'cpu_s', '.1f')} | "
-              f"{_fmt(p, 'peak_rss_mb', '.0f')} | {_fmt(r['floor'], 'wall_s', '.2f')} | "
-              f"{_fmt(r['pandas'], 'wall_s', '.2f')} | {r['ratios']['pipeline/floor'] or '–'} | "
-              f"{r['ratios']['pipeline/pandas'] or '–'} | {'yes' if same else ('–' if same is None else 'NO')} |")
+        print(
+            f"| {r['name']} | {who} | {_fmt(p, 'wall_s', '.1f')} | {_fmt(p, 'cpu_s', '.1f')} | "
+            f"{_fmt(p, 'peak_rss_mb', '.0f')} | {_fmt(r['floor'], 'wall_s', '.2f')} | "
+            f"{_fmt(r['pandas'], 'wall_s', '.2f')} | {r['ratios']['pipeline/floor'] or '–'} | "
+            f"{r['ratios']['pipeline/pandas'] or '–'} | {'yes' if same else ('–' if same is None else 'NO')} |"
+        )
     marg = report["marginal"]
     if marg:
         print(f"\nfixed start-up and marginal cost ({marg['from']} → {marg['to']} respondents):")
@@ -566,17 +669,24 @@ def print_tables(report: dict) -> None:
                 print(f"| {program} | {m['fixed_s']:.2f} | {m['marginal_s']:.2f} | {m['us_per_respondent']:.2f} |")
             else:
                 print(f"| {program} | – | – | – |")
-        print(f"marginal ratios: pipeline/floor {marg.get('pipeline/floor', '–')}, "
-              f"pipeline/pandas {marg.get('pipeline/pandas', '–')}")
+        print(
+            f"marginal ratios: pipeline/floor {marg.get('pipeline/floor', '–')}, "
+            f"pipeline/pandas {marg.get('pipeline/pandas', '–')}"
+        )
         if marg.get("note"):
             print(f"note: {marg['note']}")
-    print("\nwhere the pipeline's time went (s; in brackets the highest memory sampled in the phase, PSS of the process group):")
+    print(
+        "\nwhere the pipeline's time went (s; in brackets the highest memory sampled in the phase, "
+        "PSS of the process group):"
+    )
     for r in report["scenarios"]:
         phases = r["pipeline"].get("phases") or {}
         if phases:
             peaks = r["pipeline"].get("phase_peak_rss_mb") or {}
-            print(f"  {r['name']}: " + ", ".join(
-                f"{k} {v:.1f}" + (f" ({peaks[k]:.0f} MB)" if k in peaks else "") for k, v in phases.items()))
+            print(
+                f"  {r['name']}: "
+                + ", ".join(f"{k} {v:.1f}" + (f" ({peaks[k]:.0f} MB)" if k in peaks else "") for k, v in phases.items())
+            )
     print("\n| target | measured | met |")
     print("|---|---|---|")
     for t in report["targets"]:
@@ -593,24 +703,37 @@ def print_tables(report: dict) -> None:
 
 # Main ------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scenarios", default="a,b,c,sample", help="any of a, b, c, sample (default: all)")
     parser.add_argument("--sizes", default="1k,100k,1M", help="respondents of the single waves of scenario a")
     parser.add_argument("--waves", type=int, default=100, help="waves of 1k respondents in scenario b")
-    parser.add_argument("--format", choices=("csv",), default="csv",
-                        help="export format of the synthetic waves (the floor and pandas read CSV)")
-    parser.add_argument("--values", choices=("labels", "codes"), default="labels",
-                        help="cells as nb labels (default) or numeric codes (a third of the file size)")
+    parser.add_argument(
+        "--format",
+        choices=("csv",),
+        default="csv",
+        help="export format of the synthetic waves (the floor and pandas read CSV)",
+    )
+    parser.add_argument(
+        "--values",
+        choices=("labels", "codes"),
+        default="labels",
+        help="cells as nb labels (default) or numeric codes (a third of the file size)",
+    )
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per measurement; the fastest successful one counts (default 1)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per measurement; the fastest successful one counts (default 1)"
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a run is stopped")
     parser.add_argument("--max-rss-gb", type=float, default=8.0, help="resident memory at which a run is stopped")
     parser.add_argument("--skip", default="", help="comma list of baselines to skip: floor, pandas")
-    parser.add_argument("--as-is", action="store_true",
-                        help="run the children with the environment's bytecode settings (default: a warm bytecode "
-                             "cache under <data-dir>/pycache, as a normal install has after its first run)")
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="run the children with the environment's bytecode settings (default: a warm bytecode "
+        "cache under <data-dir>/pycache, as a normal install has after its first run)",
+    )
     parser.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data", help="work folder (gitignored)")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
     args = parser.parse_args(argv)
@@ -630,19 +753,33 @@ def main(argv: list[str] | None = None) -> int:
     if "c" in chosen and "a" not in chosen:
         chosen.insert(0, "a")
         sizes = [1000]
-    ctx = Context(data_dir=args.data_dir.resolve(), timeout_s=args.timeout, max_rss_mb=args.max_rss_gb * 1024,
-                  repeat=max(1, args.repeat), skip={s.strip() for s in args.skip.split(",") if s.strip()},
-                  pycache=None if args.as_is else args.data_dir.resolve() / "pycache")
+    ctx = Context(
+        data_dir=args.data_dir.resolve(),
+        timeout_s=args.timeout,
+        max_rss_mb=args.max_rss_gb * 1024,
+        repeat=max(1, args.repeat),
+        skip={s.strip() for s in args.skip.split(",") if s.strip()},
+        pycache=None if args.as_is else args.data_dir.resolve() / "pycache",
+    )
     ctx.data_dir.mkdir(parents=True, exist_ok=True)
     warm = warm_up(ctx)
     report: dict[str, object] = {
         "machine": machine(),
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "args": {"scenarios": chosen, "sizes": [size_label(s) for s in sizes], "waves": args.waves,
-                 "format": args.format, "values": args.values, "seed": args.seed, "repeat": ctx.repeat, "timeout_s": args.timeout,
-                 "max_rss_gb": args.max_rss_gb, "generator_version": GENERATOR_VERSION,
-                 "bytecode": "as-is" if args.as_is else "warm cache (PYTHONPYCACHEPREFIX)",
-                 "python_dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", "")},
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "args": {
+            "scenarios": chosen,
+            "sizes": [size_label(s) for s in sizes],
+            "waves": args.waves,
+            "format": args.format,
+            "values": args.values,
+            "seed": args.seed,
+            "repeat": ctx.repeat,
+            "timeout_s": args.timeout,
+            "max_rss_gb": args.max_rss_gb,
+            "generator_version": GENERATOR_VERSION,
+            "bytecode": "as-is" if args.as_is else "warm cache (PYTHONPYCACHEPREFIX)",
+            "python_dont_write_bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
+        },
         "warm_up": warm,
         "scenarios": [],
     }
@@ -651,7 +788,7 @@ def main(argv: list[str] | None = None) -> int:
     def save() -> None:
         report["marginal"] = marginal(results)
         report["targets"] = targets(results, report["marginal"])
-        report["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        report["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         tmp = args.out.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -664,8 +801,17 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             raw, waves = synthetic_raw(ctx, name, [n], args.format, args.seed, args.values)
             gen_s = time.perf_counter() - t
-            results.append(scenario(ctx, name, raw, waves, marts=ctx.data_dir / "marts" / name,
-                                    home=ctx.data_dir / "dagster_home" / name, extra={"generate_s": round(gen_s, 2)}))
+            results.append(
+                scenario(
+                    ctx,
+                    name,
+                    raw,
+                    waves,
+                    marts=ctx.data_dir / "marts" / name,
+                    home=ctx.data_dir / "dagster_home" / name,
+                    extra={"generate_s": round(gen_s, 2)},
+                )
+            )
             save()
     if "b" in chosen:
         print(f"scenario b: generating {args.waves} synthetic waves × 1k respondents …", flush=True)
@@ -681,8 +827,17 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print("scenario c: adding one 1k wave to b …", flush=True)
                 codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
-                waves.append(generate_wave(raw, wave_key(args.waves + 1), 1000, seed=args.seed, fmt=args.format,
-                                           values=args.values, codebook=codebook))
+                waves.append(
+                    generate_wave(
+                        raw,
+                        wave_key(args.waves + 1),
+                        1000,
+                        seed=args.seed,
+                        fmt=args.format,
+                        values=args.values,
+                        codebook=codebook,
+                    )
+                )
                 results.append(scenario(ctx, "c", raw, waves, marts=marts, home=home, fresh=False))
                 save()
     if "sample" in chosen:
@@ -692,19 +847,27 @@ def main(argv: list[str] | None = None) -> int:
         raw = PROJECT_ROOT / "data" / "raw"
         cold = run_pipeline(ctx, "sample-cold", raw, marts, home)
         warm = [run_pipeline(ctx, f"sample-warm-{i + 1}", raw, marts, home) for i in range(ctx.repeat)]
-        results.append({
-            "name": "sample", "respondents": None, "waves": len(list(raw.glob("*/wave.yaml"))),
-            "pipeline": best(warm).as_dict(), "pipeline_samples": [s.as_dict() for s in warm],
-            "cold": cold.as_dict(), "floor": None, "pandas": None,
-            "same_item_distribution": {"same": None, "problems": []},
-            "ratios": {"pipeline/floor": None, "pipeline/pandas": None},
-        })
+        results.append(
+            {
+                "name": "sample",
+                "respondents": None,
+                "waves": len(list(raw.glob("*/wave.yaml"))),
+                "pipeline": best(warm).as_dict(),
+                "pipeline_samples": [s.as_dict() for s in warm],
+                "cold": cold.as_dict(),
+                "floor": None,
+                "pandas": None,
+                "same_item_distribution": {"same": None, "problems": []},
+                "ratios": {"pipeline/floor": None, "pipeline/pandas": None},
+            }
+        )
         save()
     save()
     print_tables(report)
     print(f"\nwritten: {args.out}")
-    print("Numbers from a shared machine are provisional: compare CPU s and the load average before trusting "
-          "wall times.")
+    print(
+        "Numbers from a shared machine are provisional: compare CPU s and the load average before trusting wall times."
+    )
     return 0
 
 

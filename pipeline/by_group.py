@@ -131,7 +131,8 @@ def group_section(data: ReportData, level: str, figures) -> str:
                          variable=codebook.background[variable].label[lang], wave=r["wave"])
             label = group_label(codebook, lang, variable, r["group"])
             charts.append(f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)} '
-                          f'· {html.escape(label, quote=True)}"></a><figcaption>{html.escape(label)}</figcaption></figure>')
+                          f'· {html.escape(label, quote=True)}"></a>'
+                          f"<figcaption>{html.escape(label)}</figcaption></figure>")
         if charts:
             out.append(f'<div class="charts">{"".join(charts)}</div>')
     return "\n".join(out)

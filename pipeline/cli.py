@@ -38,9 +38,9 @@ import fcntl
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import duckdb
@@ -48,7 +48,6 @@ import duckdb
 from pipeline.history import MARTS_DIR_TAG
 from pipeline.settings import Settings
 from pipeline.waves import discover_waves, invalid_wave_folders
-
 
 CHECK_FAILED = "DagsterAssetCheckFailedError"  # a blocking check failed: named by _failed_checks, not a bug
 CHECK_FAILED_TEXT = "a blocking check failed"

@@ -6,10 +6,9 @@ keys, category keys) are checked against IDENTIFIER before anything else uses th
 
 from __future__ import annotations
 
-import math
-
 import functools
 import hashlib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -289,21 +288,27 @@ def parse_codebook(text: str, path: Path) -> Codebook:
                 raise CodebookError(f"codebook: background {key}: group {gkey!r} is reserved (added by the pipeline)")
             group = Category(key=gkey, order=gorder, code=int(_require(gspec, "code", f"group {key}.{gkey}")),
                              score=None, top2=False, top3=False, headline=False,
-                             label=_labels(_require(gspec, "label", f"group {key}.{gkey}"), f"group {key}.{gkey} label"))
+                             label=_labels(_require(gspec, "label", f"group {key}.{gkey}"),
+                                           f"group {key}.{gkey} label"))
             for word in (gkey, str(group.code), *group.label.values()):
                 norm = normalise_text(word)
                 if index.get(norm, gkey) != gkey:
-                    raise CodebookError(f"codebook: background {key}: {word!r} would mean both {index[norm]} and {gkey}")
+                    raise CodebookError(
+                        f"codebook: background {key}: {word!r} would mean both {index[norm]} and {gkey}"
+                    )
                 index[norm] = gkey
             groups.append(group)
         public = spec.get("public", False)
         if not isinstance(public, bool):
             raise CodebookError(f"codebook: background {key}: public must be true or false")
         background[key] = Background(
-            key=key, order=order, label=_labels(_require(spec, "label", f"background {key}"), f"background {key} label"),
+            key=key,
+            order=order,
+            label=_labels(_require(spec, "label", f"background {key}"), f"background {key} label"),
             question=_labels(_require(spec, "question", f"background {key}"), f"background {key} question"),
             aliases=tuple(unicodedata.normalize("NFC", a) for a in spec.get("aliases", [])),
-            public=public, groups=tuple(groups),
+            public=public,
+            groups=tuple(groups),
         )
         for header in (key, *background[key].question.values(), *background[key].aliases):
             norm = normalise_text(header)

@@ -16,10 +16,10 @@ public profile the cells marts.item_disclosure hides are not drawn (their label 
 includes one is printed (a side's share, the "don't know" panel).
 
 Cache (FigureCache): a chart is drawn only when what determines its bytes changed. Its key is a sha256 over
-figures_version() (the source of this module and disclosure.py, the matplotlib, Pillow and numpy versions), the language, the chart's id, the views it
-draws (hidden cells included) and the codebook texts and categories it uses; <key>.svg / <key>.png are kept
-in a folder of the build area (<marts>/.build/figure_cache/), written atomically, and entries no build uses
-any more are pruned.
+figures_version() (the source of this module and disclosure.py, the matplotlib, Pillow and numpy versions), the
+language, the chart's id, the views it draws (hidden cells included) and the codebook texts and categories it
+uses; <key>.svg / <key>.png are kept in a folder of the build area (<marts>/.build/figure_cache/), written
+atomically, and entries no build uses any more are pruned.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ import json
 import os
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Callable
 
 import matplotlib
 import matplotlib.lines
@@ -80,8 +80,11 @@ class Polarity:
 def apart_keys(codebook: Codebook) -> frozenset[str]:
     """Categories without a score in a scale that has scores (the codebook's "don't know")."""
     return frozenset(
-        c.key for s in codebook.scales.values() if any(x.score is not None for x in s.categories)
-        for c in s.categories if c.score is None
+        c.key
+        for s in codebook.scales.values()
+        if any(x.score is not None for x in s.categories)
+        for c in s.categories
+        if c.score is None
     )
 
 
@@ -158,8 +161,7 @@ def item_chart(codebook: Codebook, lang: str, view: ItemView) -> Figure:
         ax.set_xticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"])
         ax.tick_params(axis="y", length=0)
         number = f"{codebook.word('figure', lang)} {item.figure}: " if item.figure is not None else ""
-        ax.set_title("\n".join(textwrap.wrap(number + item.question[lang], 72)), loc="left", fontsize=10,
-                     color=TEXT)
+        ax.set_title("\n".join(textwrap.wrap(number + item.question[lang], 72)), loc="left", fontsize=10, color=TEXT)
         n_text = SUPPRESSED if view.n_hidden else str(view.n)
         ax.set_xlabel(f"{codebook.word('wave', lang)} {view.wave} · n = {n_text}", loc="left", color=TEXT)
     return fig
@@ -202,16 +204,32 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
                     if k not in cells:
                         continue
                     w = cells[k].pct or 0.0
-                    main.barh(y, sign * w, left=sign * x, height=0.66, color=pol.colour[k], edgecolor="white",
-                              linewidth=0.6)
+                    main.barh(
+                        y, sign * w, left=sign * x, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6
+                    )
                     if w >= 7:
-                        main.text(sign * (x + w / 2), y, f"{w:.0f}", ha="center", va="center", fontsize=8,
-                                  color="white" if _dark(pol.colour[k]) else TEXT)
+                        main.text(
+                            sign * (x + w / 2),
+                            y,
+                            f"{w:.0f}",
+                            ha="center",
+                            va="center",
+                            fontsize=8,
+                            color="white" if _dark(pol.colour[k]) else TEXT,
+                        )
                     x += w
                     total += w
                 hidden_here = any(c.hidden for c in view.cells if pol.side.get(c.category) == sign)
-                main.text(sign * 112, y, SUPPRESSED if hidden_here else f"{total:.0f} %", ha="center",
-                          va="center", fontsize=8, color=TEXT, fontweight="bold")
+                main.text(
+                    sign * 112,
+                    y,
+                    SUPPRESSED if hidden_here else f"{total:.0f} %",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=TEXT,
+                    fontweight="bold",
+                )
             for k in order:
                 if k in cells and pol.side[k] == 0:
                     w = cells[k].pct or 0.0
@@ -225,8 +243,9 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
                     side.barh(y, w, left=x, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6)
                     x += w
             hidden_apart = any(c.hidden for c in view.cells if pol.side.get(c.category) is None)
-            side.text(x + 2, y, SUPPRESSED if hidden_apart else f"{x:.0f} %", ha="left", va="center", fontsize=8,
-                      color=TEXT)
+            side.text(
+                x + 2, y, SUPPRESSED if hidden_apart else f"{x:.0f} %", ha="left", va="center", fontsize=8, color=TEXT
+            )
             max_apart = max(max_apart, x)
         main.set_yticks(ys, labels, fontsize=8)
         main.tick_params(axis="y", length=0)
@@ -242,13 +261,15 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
             apart_titles.append(SUPPRESSED)
         side.set_title(" / ".join(apart_titles), fontsize=9, color=TEXT)
         main.set_title(title or codebook.levels[level].label[lang], loc="left", fontsize=11, color=TEXT)
-        handles = [Patch(facecolor=colour, edgecolor="#9aa5b1", linewidth=0.5, label=label)
-                   for key, (label, colour) in legend.items()]
+        handles = [
+            Patch(facecolor=colour, edgecolor="#9aa5b1", linewidth=0.5, label=label)
+            for key, (label, colour) in legend.items()
+        ]
         if suppressed_any:
-            handles.append(Patch(facecolor="white", edgecolor="white",
-                                 label=f"{SUPPRESSED} {codebook.word('suppressed', lang)}"))
-        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False,
-                   fontsize=8)
+            handles.append(
+                Patch(facecolor="white", edgecolor="white", label=f"{SUPPRESSED} {codebook.word('suppressed', lang)}")
+            )
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), frameon=False, fontsize=8)
     return fig
 
 
@@ -279,15 +300,33 @@ def panel_chart(codebook: Codebook, lang: str, wave_from: str, wave_to: str, row
         ax.set_xlim(0, 118)
         ax.set_xticks([0, 25, 50, 75, 100], ["0 %", "25 %", "50 %", "75 %", "100 %"])
         ax.tick_params(axis="y", length=0)
-        ax.set_title("\n".join(textwrap.wrap(codebook.word("chart_panel", lang, wave_from=wave_from,
-                                                              wave_to=wave_to), 72)),
-                     loc="left", fontsize=10, color=TEXT)
-        ax.legend(handles=[
-            matplotlib.lines.Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
-                                    markeredgecolor=BAR, label=codebook.word("chart_before", lang)),
-            matplotlib.lines.Line2D([], [], marker="o", linestyle="none", color=BAR,
-                                    label=codebook.word("chart_after", lang)),
-        ], loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, frameon=False, fontsize=8)
+        ax.set_title(
+            "\n".join(textwrap.wrap(codebook.word("chart_panel", lang, wave_from=wave_from, wave_to=wave_to), 72)),
+            loc="left",
+            fontsize=10,
+            color=TEXT,
+        )
+        ax.legend(
+            handles=[
+                matplotlib.lines.Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    markerfacecolor="white",
+                    markeredgecolor=BAR,
+                    label=codebook.word("chart_before", lang),
+                ),
+                matplotlib.lines.Line2D(
+                    [], [], marker="o", linestyle="none", color=BAR, label=codebook.word("chart_after", lang)
+                ),
+            ],
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncols=2,
+            frameon=False,
+            fontsize=8,
+        )
     return fig
 
 
@@ -295,7 +334,9 @@ def panel_chart_svg(codebook: Codebook, lang: str, wave_from: str, wave_to: str,
     """panel_chart as SVG bytes (byte-identical for the same rows)."""
     check_wave_key(wave_from)
     check_wave_key(wave_to)
-    return _render(panel_chart(codebook, lang, wave_from, wave_to, rows), f"panel-{wave_from}-{wave_to}", png=False)["svg"]
+    return _render(panel_chart(codebook, lang, wave_from, wave_to, rows), f"panel-{wave_from}-{wave_to}", png=False)[
+        "svg"
+    ]
 
 
 def _dark(colour: str) -> bool:
@@ -303,7 +344,7 @@ def _dark(colour: str) -> bool:
 
 
 def _lightness(colour: str) -> float:
-    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -313,7 +354,7 @@ def figure_paths(wave: str, kind: str, key: str) -> dict[str, str]:
     return {fmt: f"{wave}/{kind}-{key}.{fmt}" for fmt in ("svg", "png")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def figures_version() -> str:
     """What every chart's bytes depend on beyond its inputs: the source of this module and of
     pipeline/disclosure.py (the views' computed properties), and the versions of matplotlib, Pillow (PNG
@@ -324,8 +365,11 @@ def figures_version() -> str:
     digest = hashlib.sha256()
     for module in (Path(__file__), Path(__file__).with_name("disclosure.py")):
         digest.update(module.read_bytes() + b"\0")
-    for name, version in (("matplotlib", matplotlib.__version__), ("Pillow", PIL.__version__),
-                          ("numpy", numpy.__version__)):
+    for name, version in (
+        ("matplotlib", matplotlib.__version__),
+        ("Pillow", PIL.__version__),
+        ("numpy", numpy.__version__),
+    ):
         digest.update(f"{name} {version}\0".encode())
     return digest.hexdigest()
 
@@ -336,15 +380,26 @@ def _scale_inputs(codebook: Codebook, scale: Scale, lang: str) -> list:
 
 def _view_inputs(codebook: Codebook, lang: str, view: ItemView) -> dict:
     item = codebook.items[view.item]
-    return {"view": dataclasses.asdict(view), "code": item.code, "question": item.question[lang],
-            "figure": item.figure, "scale": _scale_inputs(codebook, codebook.scale_of(view.item), lang)}
+    return {
+        "view": dataclasses.asdict(view),
+        "code": item.code,
+        "question": item.question[lang],
+        "figure": item.figure,
+        "scale": _scale_inputs(codebook, codebook.scale_of(view.item), lang),
+    }
 
 
 def chart_key(codebook: Codebook, lang: str, stem: str, inputs: dict) -> str:
     """sha256 (hex) of everything that determines a chart's bytes (see the module docstring)."""
-    payload = {"version": figures_version(), "lang": lang, "stem": stem, "suppressed": SUPPRESSED,
-               "apart": sorted(apart_keys(codebook)),
-               "ui": {k: codebook.ui[k][lang] for k in ("figure", "wave", "suppressed")}, **inputs}
+    payload = {
+        "version": figures_version(),
+        "lang": lang,
+        "stem": stem,
+        "suppressed": SUPPRESSED,
+        "apart": sorted(apart_keys(codebook)),
+        "ui": {k: codebook.ui[k][lang] for k in ("figure", "wave", "suppressed")},
+        **inputs,
+    }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -379,11 +434,22 @@ def group_charts(codebook: Codebook, lang: str, group_views: GroupViews) -> list
             key_text = group_chart_key(level, variable, group)
             stem = f"figure-{wave}-{key_text}"
             title = f"{codebook.levels[level].label[lang]} · {group_label(codebook, lang, variable, group)}"
-            key = chart_key(codebook, lang, stem, {
-                "kind": "group", "title": title, "views": [_view_inputs(codebook, lang, v) for v in level_views]})
-            out.append(Chart(figure_paths(wave, "group", key_text), stem, key,
-                             lambda level=level, level_views=level_views, title=title:
-                             level_chart(codebook, lang, level, level_views, title)))
+            key = chart_key(
+                codebook,
+                lang,
+                stem,
+                {"kind": "group", "title": title, "views": [_view_inputs(codebook, lang, v) for v in level_views]},
+            )
+            out.append(
+                Chart(
+                    figure_paths(wave, "group", key_text),
+                    stem,
+                    key,
+                    lambda level=level, level_views=level_views, title=title: level_chart(
+                        codebook, lang, level, level_views, title
+                    ),
+                )
+            )
     return out
 
 
@@ -396,8 +462,9 @@ def group_label(codebook: Codebook, lang: str, variable: str, group: str) -> str
     return next(g.label[lang] for g in codebook.background[variable].groups if g.key == group)
 
 
-def charts(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView],
-           group_views: GroupViews | None = None) -> list[Chart]:
+def charts(
+    codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView], group_views: GroupViews | None = None
+) -> list[Chart]:
     """Every chart of the views: per wave its item charts then its level charts (codebook order), then the
     charts by group."""
     out: list[Chart] = []
@@ -410,19 +477,34 @@ def charts(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView]
                 continue
             stem = f"figure-{wave}-{item.code}"
             key = chart_key(codebook, lang, stem, {"kind": "item", "views": [_view_inputs(codebook, lang, view)]})
-            out.append(Chart(figure_paths(wave, "item", item.code), stem, key,
-                             lambda view=view: item_chart(codebook, lang, view)))
+            out.append(
+                Chart(
+                    figure_paths(wave, "item", item.code), stem, key, lambda view=view: item_chart(codebook, lang, view)
+                )
+            )
         for level in codebook.levels:
             level_views = [views[(wave, i.code)] for i in closed if i.level == level and (wave, i.code) in views]
             if not level_views:
                 continue
             stem = f"figure-{wave}-{level}"
-            key = chart_key(codebook, lang, stem, {
-                "kind": "level", "level": codebook.levels[level].label[lang],
-                "views": [_view_inputs(codebook, lang, v) for v in level_views]})
-            out.append(Chart(figure_paths(wave, "level", level), stem, key,
-                             lambda level=level, level_views=level_views: level_chart(codebook, lang, level,
-                                                                                      level_views)))
+            key = chart_key(
+                codebook,
+                lang,
+                stem,
+                {
+                    "kind": "level",
+                    "level": codebook.levels[level].label[lang],
+                    "views": [_view_inputs(codebook, lang, v) for v in level_views],
+                },
+            )
+            out.append(
+                Chart(
+                    figure_paths(wave, "level", level),
+                    stem,
+                    key,
+                    lambda level=level, level_views=level_views: level_chart(codebook, lang, level, level_views),
+                )
+            )
     return out + group_charts(codebook, lang, group_views or {})
 
 
@@ -495,8 +577,13 @@ class FigureCache:
         return removed
 
 
-def figure_files(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView], cache: FigureCache,
-                 group_views: GroupViews | None = None) -> dict[str, Path]:
+def figure_files(
+    codebook: Codebook,
+    lang: str,
+    views: dict[tuple[str, str], ItemView],
+    cache: FigureCache,
+    group_views: GroupViews | None = None,
+) -> dict[str, Path]:
     """Every chart as relative path (under reports/figures/) → its file in the cache, sorted by path; charts
     not in the cache yet are drawn."""
     out: dict[str, Path] = {}
@@ -507,8 +594,9 @@ def figure_files(codebook: Codebook, lang: str, views: dict[tuple[str, str], Ite
     return dict(sorted(out.items()))
 
 
-def render_figures(codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView],
-                   group_views: GroupViews | None = None) -> dict[str, bytes]:
+def render_figures(
+    codebook: Codebook, lang: str, views: dict[tuple[str, str], ItemView], group_views: GroupViews | None = None
+) -> dict[str, bytes]:
     """Every chart as relative path (under reports/figures/) → bytes, sorted by path, drawn in memory (the
     build goes through the cache: figure_files)."""
     out: dict[str, bytes] = {}

@@ -3,9 +3,9 @@
 Asset keys are the same whichever marts folder a build writes (`data/marts`, a Danish public build in
 `data/marts-da`, …): in one shared instance an asset's "latest materialization" could be another folder's. So the
 instance lives with the data it describes: make sets DAGSTER_HOME to `<marts>/.dagster_home`, and the first build or
-`make ui` writes the marts folder (relative to the instance) into it (`samskabelse-marts-dir.txt`); a later build or UI whose
-PIPELINE_MARTS_DIR is another folder stops with a message instead of mixing the two histories. Every run is also
-tagged with its marts folder (MARTS_DIR_TAG)."""
+`make ui` writes the marts folder (relative to the instance) into it (`samskabelse-marts-dir.txt`); a later build
+or UI whose PIPELINE_MARTS_DIR is another folder stops with a message instead of mixing the two histories. Every
+run is also tagged with its marts folder (MARTS_DIR_TAG)."""
 
 from __future__ import annotations
 

@@ -60,19 +60,34 @@ class ReadWave:
     def waves_row(self) -> pl.DataFrame:
         """The wave's row of raw.waves."""
         return pl.DataFrame(
-            [{
-                "wave": self.spec.key, "label": self.spec.label, "fielded": self.spec.fielded,
-                "reconstruction": self.spec.reconstruction,
-                "invited": self.spec.invited, "source_file": self.spec.export, "source_sha256": self.sha256,
-                "reader": self.reader, "exported_rows": self.export.n_rows,
-                "asked_items": self.asked_items,
-                "unmapped_headers": self.normalised.unmapped_headers,
-                "dropped_headers": self.normalised.dropped_headers,
-            }],
+            [
+                {
+                    "wave": self.spec.key,
+                    "label": self.spec.label,
+                    "fielded": self.spec.fielded,
+                    "reconstruction": self.spec.reconstruction,
+                    "invited": self.spec.invited,
+                    "source_file": self.spec.export,
+                    "source_sha256": self.sha256,
+                    "reader": self.reader,
+                    "exported_rows": self.export.n_rows,
+                    "asked_items": self.asked_items,
+                    "unmapped_headers": self.normalised.unmapped_headers,
+                    "dropped_headers": self.normalised.dropped_headers,
+                }
+            ],
             schema={
-                "wave": pl.Utf8, "label": pl.Utf8, "fielded": pl.Date, "reconstruction": pl.Boolean, "invited": pl.Int32, "source_file": pl.Utf8,
-                "source_sha256": pl.Utf8, "reader": pl.Utf8, "exported_rows": pl.Int32,
-                "asked_items": pl.List(pl.Utf8), "unmapped_headers": pl.List(pl.Utf8),
+                "wave": pl.Utf8,
+                "label": pl.Utf8,
+                "fielded": pl.Date,
+                "reconstruction": pl.Boolean,
+                "invited": pl.Int32,
+                "source_file": pl.Utf8,
+                "source_sha256": pl.Utf8,
+                "reader": pl.Utf8,
+                "exported_rows": pl.Int32,
+                "asked_items": pl.List(pl.Utf8),
+                "unmapped_headers": pl.List(pl.Utf8),
                 "dropped_headers": pl.List(pl.Utf8),
             },
         )
@@ -85,9 +100,13 @@ def unmapped_summary(headers: list[str]) -> str:
     """One short line about the headers that map to nothing: the count and the first few (a LimeSurvey export
     can have 600; the full list is in the run metadata, "unmapped headers")."""
     named = ", ".join(shorten(h, 60) for h in headers[:UNMAPPED_NAMED])
-    more = f" and {len(headers) - UNMAPPED_NAMED} more (all in the run metadata)" if len(headers) > UNMAPPED_NAMED else ""
-    return (f"{len(headers)} header(s) map to nothing: {named}{more}; map them in wave.yaml columns (to an item "
-            "or to drop) if they hold answers")
+    more = (
+        f" and {len(headers) - UNMAPPED_NAMED} more (all in the run metadata)" if len(headers) > UNMAPPED_NAMED else ""
+    )
+    return (
+        f"{len(headers)} header(s) map to nothing: {named}{more}; map them in wave.yaml columns (to an item "
+        "or to drop) if they hold answers"
+    )
 
 
 def export_limit(settings: Settings) -> int:
@@ -104,12 +123,14 @@ def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
     _stop_early_when_mostly_unmatched(normalised, codebook, f"{wave}/{spec.export}", spec.values)
     kept = replace(prepared.export, frame=prepared.export.frame.select(ROW))
-    return ReadWave(spec=spec, export=kept, normalised=normalised, sha256=file_sha256(spec.export_path),
-                    asked_items=asked)
+    return ReadWave(
+        spec=spec, export=kept, normalised=normalised, sha256=file_sha256(spec.export_path), asked_items=asked
+    )
 
 
-def _stop_early_when_mostly_unmatched(normalised: NormalisedWave, codebook: Codebook, export_name: str,
-                                      value_maps: dict[str, dict[str, str]]) -> None:
+def _stop_early_when_mostly_unmatched(
+    normalised: NormalisedWave, codebook: Codebook, export_name: str, value_maps: dict[str, dict[str, str]]
+) -> None:
     """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage now
     (same check and message as the staging step) so the wave fails before anything of it is written."""
     cells = normalised.cells
@@ -132,17 +153,21 @@ def read_normalised(con, wave: str, codebook: Codebook) -> NormalisedWave:
 
     respondents = table_frame(con, "raw.wave_respondents", wave).sort("source_row")
     table = qualified("raw.wave_export")
-    texts = query_frame(con, "select distinct source_file, \"column\", item from " + table + " where wave = ?", [wave])
+    texts = query_frame(con, 'select distinct source_file, "column", item from ' + table + " where wave = ?", [wave])
     types = {
-        "wave": pl.Enum([wave]), "source_file": pl.Enum(sorted(set(texts["source_file"].drop_nulls().to_list()))),
+        "wave": pl.Enum([wave]),
+        "source_file": pl.Enum(sorted(set(texts["source_file"].drop_nulls().to_list()))),
         "column": pl.Enum(sorted(set(texts["column"].drop_nulls().to_list()))),
         "item": pl.Enum(sorted(set(codebook.items) | set(texts["item"].drop_nulls().to_list()))),
         "category": pl.Enum(sorted({c.key for s in codebook.scales.values() for c in s.categories})),
     }
     # The raw step writes one file and one header per item: then file and header are not fetched per cell
     # (the header is the longest text of a cell) but set from the item.
-    by_item = texts.height == texts["item"].n_unique() and texts["source_file"].n_unique() <= 1 \
+    by_item = (
+        texts.height == texts["item"].n_unique()
+        and texts["source_file"].n_unique() <= 1
         and texts.null_count().sum_horizontal().item() == 0
+    )
     fetched = ["source_row", "respondent_key", "item", "value", "category"]
     if not by_item:
         fetched += ["source_file", "column"]
@@ -156,22 +181,38 @@ def read_normalised(con, wave: str, codebook: Codebook) -> NormalisedWave:
         part = pl.from_arrow(batch)
         if isinstance(part, pl.DataFrame) and part.height:
             parts.append(part.with_columns(pl.col(c).cast(pl.Utf8).cast(types[c]) for c in fetched if c in types))
-    schema = {"wave": types["wave"], "source_file": types["source_file"], "source_row": pl.Int64,
-              "respondent_key": pl.Utf8, "column": types["column"], "item": types["item"], "value": pl.Utf8,
-              "category": types["category"]}
-    cells = pl.concat(parts, how="vertical", rechunk=False) if parts else \
-        pl.DataFrame(schema={c: schema[c] for c in fetched})
+    schema = {
+        "wave": types["wave"],
+        "source_file": types["source_file"],
+        "source_row": pl.Int64,
+        "respondent_key": pl.Utf8,
+        "column": types["column"],
+        "item": types["item"],
+        "value": pl.Utf8,
+        "category": types["category"],
+    }
+    cells = (
+        pl.concat(parts, how="vertical", rechunk=False)
+        if parts
+        else pl.DataFrame(schema={c: schema[c] for c in fetched})
+    )
     if by_item:
         header = dict(zip(texts["item"].to_list(), texts["column"].to_list()))
         files = texts["source_file"].to_list()
         cells = cells.with_columns(
             pl.lit(files[0] if files else None, dtype=types["source_file"]).alias("source_file"),
-            pl.col("item").cast(pl.Utf8).replace_strict(header, default=None, return_dtype=types["column"])
+            pl.col("item")
+            .cast(pl.Utf8)
+            .replace_strict(header, default=None, return_dtype=types["column"])
             .alias("column"),
         )
     cells = cells.with_columns(pl.lit(wave, dtype=types["wave"]).alias("wave")).select(list(schema))
-    groups = table_frame(con, "raw.wave_groups", wave).select(list(GROUP_SCHEMA)).cast(GROUP_SCHEMA) \
+    groups = (
+        table_frame(con, "raw.wave_groups", wave)
+        .select(list(GROUP_SCHEMA))
+        .cast(GROUP_SCHEMA)
         .sort("source_row", "variable")
+    )
     return NormalisedWave(respondents=respondents, cells=lean_cells(cells, codebook), columns=[], groups=groups)
 
 
@@ -183,8 +224,12 @@ class TooMuchQuarantined(WaveError):
     """More than MAX_QUARANTINE_SHARE of a wave's cells would be quarantined: the wave stops."""
 
 
-def stage(normalised: NormalisedWave, codebook: Codebook, export_name: str,
-          value_maps: dict[str, dict[str, str]] | None = None) -> StagedWave:
+def stage(
+    normalised: NormalisedWave,
+    codebook: Codebook,
+    export_name: str,
+    value_maps: dict[str, dict[str, str]] | None = None,
+) -> StagedWave:
     staged = stage_wave(normalised, codebook, value_maps)
     n_cells = normalised.cells.height
     share = quarantine_share(staged, n_cells)

@@ -101,8 +101,8 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
                 fixed: dict[int, str] | None = None, option_of: dict[int, str] | None = None) -> list[ColumnMap]:
     """Each column's target and the rule that decided it (ColumnMap.matched_by):
 
-    panel_id (wave.yaml) > columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any of its texts
-    is a personal-data header of the codebook) > role (a metadata header of the codebook) > codebook (a
+    panel_id (wave.yaml) > columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any
+    of its texts is a personal-data header of the codebook) > role (a metadata header of the codebook) > codebook (a
     question text or alias, in any of its texts) > code (the header is exactly an item code, case and all,
     and no label of the column says otherwise) > id (a text names an identifier: kept out as personal data) >
     unmapped. A column whose header is an item code but whose label says something else is unmapped
@@ -123,14 +123,24 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
         user = next((spec.columns[n] for n in norms if n in spec.columns), None)
         candidates = item_candidates(texts)
         item = next((items[normalise_text(t)] for t in candidates if normalise_text(t) in items), None)
-        background = next((backgrounds[normalise_text(t)] for t in texts if normalise_text(t) in backgrounds), None) \
-            or next((codebook.background_of_code(t) for t in texts if codebook.background_of_code(t)), None)
+        background = next(
+            (backgrounds[normalise_text(t)] for t in texts if normalise_text(t) in backgrounds), None
+        ) or next((codebook.background_of_code(t) for t in texts if codebook.background_of_code(t)), None)
         # An item code in a label (label row, variable label) says what the column is; a code that is only the
         # header counts when no label (other than the code itself) says something else.
-        in_label = next((codebook.item_of_code(t) for t in item_candidates(texts[1:]) if codebook.item_of_code(t)), None)
+        in_label = next(
+            (codebook.item_of_code(t) for t in item_candidates(texts[1:]) if codebook.item_of_code(t)), None
+        )
         by_code = in_label or next((codebook.item_of_code(t) for t in candidates if codebook.item_of_code(t)), None)
-        labelled = [] if in_label else [t for t in texts[1:] if t.strip() and normalise_text(t) != normalise_text(texts[0])
-                                        and not codebook.item_of_code(t)]
+        labelled = (
+            []
+            if in_label
+            else [
+                t
+                for t in texts[1:]
+                if t.strip() and normalise_text(t) != normalise_text(texts[0]) and not codebook.item_of_code(t)
+            ]
+        )
         if spec.panel_id is not None and spec.panel_id in norms:
             target, how = "panel_id", "panel_id"
         elif user is not None:
@@ -166,7 +176,8 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
         if target in codebook.items or target in ROLE_TARGETS or target in codebook.background:
             if target in taken:
                 raise WaveError(
-                    f"{spec.export_path}: headers {shorten(taken[target])} and {shorten(display)} both map to {target}; "
+                    f"{spec.export_path}: headers {shorten(taken[target])} and {shorten(display)} both map to "
+                    f"{target}; "
                     f"map one of them to another item or to drop in wave.yaml columns"
                 )
             taken[target] = display
@@ -194,8 +205,9 @@ def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
     return out
 
 
-def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codebook,
-                  code_of_label: dict[str, str] | None = None) -> dict[str, str | None]:
+def _category_map(
+    values: pl.Series, scale: str, spec: WaveSpec, codebook: Codebook, code_of_label: dict[str, str] | None = None
+) -> dict[str, str | None]:
     """Distinct cell values of one column → category key (None when nothing matches). code_of_label: the
     column's value labels reversed (label → the tool's code), so wave.yaml `values:` may name either."""
     # A wave.yaml map of the scale replaces the default codes: a code it leaves out matches nothing
@@ -206,8 +218,9 @@ def _category_map(values: pl.Series, scale: str, spec: WaveSpec, codebook: Codeb
     return _value_map(values, spec.values.get(scale, {}), lookup, code_of_label)
 
 
-def _value_map(values: pl.Series, overrides: dict[str, str], lookup: dict[str, str],
-               code_of_label: dict[str, str] | None) -> dict[str, str | None]:
+def _value_map(
+    values: pl.Series, overrides: dict[str, str], lookup: dict[str, str], code_of_label: dict[str, str] | None
+) -> dict[str, str | None]:
     """Distinct cell values → key (category or group; None when nothing matches): by wave.yaml `values:`
     (`overrides`, normalised code or label → key; also by the tool's code of a labelled value), then by `lookup`
     (normalised label / key / code → key). "2.0" counts as the code 2."""
@@ -266,8 +279,10 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     if prepared.codes_need_labels or prepared.labels_source:
         # The tool's codes mean what its labels table says, never the codebook's default codes.
         coded = [
-            c.header for c in item_cols
-            if not codebook.scale_of(c.target).is_text and codebook.scale_of(c.target).key not in spec.values
+            c.header
+            for c in item_cols
+            if not codebook.scale_of(c.target).is_text
+            and codebook.scale_of(c.target).key not in spec.values
             and c.index not in export.value_labels
             and export.frame[c.name].str.contains(r"^\s*\d+(?:\.0)?\s*$").any()
         ]
@@ -280,7 +295,8 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         if coded:
             raise WaveError(
                 f"{export.path}: the {prepared.tool} dataset holds answer codes (columns "
-                f"{', '.join(map(shorten, coded[:5]))}{', …' if len(coded) > 5 else ''}) but no labels table was found. "
+                f"{', '.join(map(shorten, coded[:5]))}{', …' if len(coded) > 5 else ''}) "
+                "but no labels table was found. "
                 f"Put the tool's labels file (variable;code;label) in {spec.folder} and name it in wave.yaml "
                 "`labels:`, or map the codes to categories in wave.yaml `values:`"
             )
@@ -293,11 +309,17 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         if texts:
             hits = export.frame.select(pl.col(c.name).str.strip_chars().is_in(list(texts)).sum()).item()
             if hits:
-                missing_notes.append(f"{c.header}: {hits} cell(s) declared missing in the file "
-                                     f"({', '.join(f'{t} = {k}' if t != k else k for t, k in texts.items())}) "
-                                     "counted as unanswered")
-            blanks.append(pl.when(pl.col(c.name).str.strip_chars().is_in(list(texts))).then(None)
-                          .otherwise(pl.col(c.name)).alias(c.name))
+                missing_notes.append(
+                    f"{c.header}: {hits} cell(s) declared missing in the file "
+                    f"({', '.join(f'{t} = {k}' if t != k else k for t, k in texts.items())}) "
+                    "counted as unanswered"
+                )
+            blanks.append(
+                pl.when(pl.col(c.name).str.strip_chars().is_in(list(texts)))
+                .then(None)
+                .otherwise(pl.col(c.name))
+                .alias(c.name)
+            )
     if blanks:
         export = replace(export, frame=export.frame.with_columns(blanks))
 
@@ -323,7 +345,12 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     is_test = status_norm.is_in(_status_values(codebook, TEST, TEST))
     is_absent = status_norm.is_in(_status_values(codebook, NOT_RESPONDED, NOT_RESPONDED)) & ~answered
     frame = frame.with_columns(
-        pl.when(is_test).then(pl.lit(TEST)).when(is_absent).then(pl.lit(NOT_RESPONDED)).otherwise(None).alias("_excluded")
+        pl.when(is_test)
+        .then(pl.lit(TEST))
+        .when(is_absent)
+        .then(pl.lit(NOT_RESPONDED))
+        .otherwise(None)
+        .alias("_excluded")
     )
     excluded = {
         reason: n for reason, n in frame.group_by("_excluded").len().drop_nulls("_excluded").sort("_excluded").rows()
@@ -345,29 +372,43 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     else:
         messages = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Utf8))
     messages = messages.otherwise(pl.concat_str(pl.lit(f"row:{spec.key}/{source_file}#"), pl.col(ROW).cast(pl.Utf8)))
-    keys = pl.Series("respondent_key", pseudonymise_many(key, frame.select(messages).to_series().to_list()), dtype=pl.Utf8)
+    keys = pl.Series(
+        "respondent_key", pseudonymise_many(key, frame.select(messages).to_series().to_list()), dtype=pl.Utf8
+    )
     frame = frame.with_columns(keys, panel_keys(frame, by_role, prepared.tool, key))
 
     def role_col(role: str) -> pl.Expr:
         c = by_role.get(role)
         return (pl.col(c.name).str.strip_chars() if c else pl.lit(None, dtype=pl.Utf8)).alias(role)
 
-    base = [pl.lit(spec.key).alias("wave"), pl.lit(source_file).alias("source_file"), ROW, "respondent_key",
-            "panel_key"]
+    base = [
+        pl.lit(spec.key).alias("wave"),
+        pl.lit(source_file).alias("source_file"),
+        ROW,
+        "respondent_key",
+        "panel_key",
+    ]
     respondents = frame.select(
         *base,
         pl.col("status").str.strip_chars().alias("status"),
         pl.lit(status_column, dtype=pl.Utf8).alias("status_column"),
         role_col("submitted_at"),
     )
-    cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook,
-                   export.value_labels)
-    group_cols = sorted((c for c in columns if c.target in codebook.background),
-                        key=lambda c: codebook.background[c.target].order)
+    cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook, export.value_labels)
+    group_cols = sorted(
+        (c for c in columns if c.target in codebook.background), key=lambda c: codebook.background[c.target].order
+    )
     groups = _groups(frame, group_cols, spec, source_file, codebook, export.value_labels)
-    return NormalisedWave(respondents=respondents, cells=cells, columns=columns, groups=groups, tool=prepared.tool,
-                          exported_rows=export.n_rows, excluded_rows=excluded,
-                          notes=(*prepared.notes, *missing_notes))
+    return NormalisedWave(
+        respondents=respondents,
+        cells=cells,
+        columns=columns,
+        groups=groups,
+        tool=prepared.tool,
+        exported_rows=export.n_rows,
+        excluded_rows=excluded,
+        notes=(*prepared.notes, *missing_notes),
+    )
 
 
 def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, key: bytes) -> pl.Series:
@@ -387,8 +428,14 @@ def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, ke
     return ids.replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("panel_key")
 
 
-def _groups(frame: pl.DataFrame, group_cols: list[ColumnMap], spec: WaveSpec, source_file: str, codebook: Codebook,
-            value_labels: dict[int, dict[str, str]] | None = None) -> pl.DataFrame:
+def _groups(
+    frame: pl.DataFrame,
+    group_cols: list[ColumnMap],
+    spec: WaveSpec,
+    source_file: str,
+    codebook: Codebook,
+    value_labels: dict[int, dict[str, str]] | None = None,
+) -> pl.DataFrame:
     """One row per respondent and background variable of the export (GROUP_SCHEMA): the cell's value and its group
     by the variable's labels, keys and codes, or the wave.yaml `values:` map of the variable (which replaces the
     codes); a blank cell is not_stated; a value matching no group gets group NULL (staging quarantines it)."""
@@ -401,14 +448,26 @@ def _groups(frame: pl.DataFrame, group_cols: list[ColumnMap], spec: WaveSpec, so
         values = frame.get_column(col.name).str.strip_chars()
         mapping = _value_map(values, spec.values.get(var.key, {}), lookup, code_of_label)
         blank = values.is_null() | (values == "")
-        parts.append(pl.DataFrame({
-            "wave": spec.key, "source_file": source_file, "source_row": frame.get_column(ROW),
-            "respondent_key": frame.get_column("respondent_key"), "column": col.header, "variable": var.key,
-            "value": values.zip_with(~blank, pl.Series([None] * len(values), dtype=pl.Utf8)),
-        }).with_columns(
-            pl.when(pl.col("value").is_null()).then(pl.lit(NOT_STATED))
-            .otherwise(pl.col("value").replace_strict(mapping, default=None, return_dtype=pl.Utf8)).alias("group")
-        ).cast(GROUP_SCHEMA))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "wave": spec.key,
+                    "source_file": source_file,
+                    "source_row": frame.get_column(ROW),
+                    "respondent_key": frame.get_column("respondent_key"),
+                    "column": col.header,
+                    "variable": var.key,
+                    "value": values.zip_with(~blank, pl.Series([None] * len(values), dtype=pl.Utf8)),
+                }
+            )
+            .with_columns(
+                pl.when(pl.col("value").is_null())
+                .then(pl.lit(NOT_STATED))
+                .otherwise(pl.col("value").replace_strict(mapping, default=None, return_dtype=pl.Utf8))
+                .alias("group")
+            )
+            .cast(GROUP_SCHEMA)
+        )
     if not parts:
         return pl.DataFrame(schema=GROUP_SCHEMA)
     return pl.concat(parts, how="vertical").sort("source_row", "variable")
@@ -420,9 +479,14 @@ def cell_types(codebook: Codebook, wave: str, source_file: str, headers: list[st
     value and respondent_key as text, source_row Int64. Written to DuckDB, an Enum is plain text again."""
     categories = {c.key for s in codebook.scales.values() for c in s.categories}
     return {
-        "wave": pl.Enum([wave]), "source_file": pl.Enum([source_file]), "source_row": pl.Int64,
-        "respondent_key": pl.Utf8, "column": pl.Enum(sorted(set(headers))), "item": pl.Enum(sorted(codebook.items)),
-        "value": pl.Utf8, "category": pl.Enum(sorted(categories)),
+        "wave": pl.Enum([wave]),
+        "source_file": pl.Enum([source_file]),
+        "source_row": pl.Int64,
+        "respondent_key": pl.Utf8,
+        "column": pl.Enum(sorted(set(headers))),
+        "item": pl.Enum(sorted(codebook.items)),
+        "value": pl.Utf8,
+        "category": pl.Enum(sorted(categories)),
     }
 
 
@@ -430,8 +494,14 @@ EDGE_SPACE = r"^\s|\s$"  # whitespace (as str.strip_chars() strips it) at the st
 CHUNK_ROWS = 1 << 15  # respondents turned into cells at a time (bounds the memory of the reshaping)
 
 
-def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source_file: str,
-           codebook: Codebook, value_labels: dict[int, dict[str, str]] | None = None) -> pl.DataFrame:
+def _cells(
+    frame: pl.DataFrame,
+    ordered: list[ColumnMap],
+    spec: WaveSpec,
+    source_file: str,
+    codebook: Codebook,
+    value_labels: dict[int, dict[str, str]] | None = None,
+) -> pl.DataFrame:
     """One row per non-blank item cell, sorted by (source_row, item): the wide frame's item columns
     (sorted by item code) stacked row by row, in chunks of CHUNK_ROWS respondents."""
     types = cell_types(codebook, spec.key, source_file, [c.header for c in ordered])
@@ -450,8 +520,13 @@ def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source
         else:
             labels = (value_labels or {}).get(col.index)
             code_of_label = {lab: code for code, lab in labels.items()} if labels else None
-            mapping = _category_map(frame.get_column(col.name).drop_nulls().unique().str.strip_chars(), scale.key,
-                                    spec, codebook, code_of_label)
+            mapping = _category_map(
+                frame.get_column(col.name).drop_nulls().unique().str.strip_chars(),
+                scale.key,
+                spec,
+                codebook,
+                code_of_label,
+            )
             mapping = {v: c for v, c in mapping.items() if c is not None}
             category_exprs.append(
                 values.replace_strict(mapping, default=None, return_dtype=types["category"]).alias(f"_g{k}")
@@ -462,20 +537,30 @@ def _cells(frame: pl.DataFrame, ordered: list[ColumnMap], spec: WaveSpec, source
     for start in range(0, frame.height, CHUNK_ROWS):
         chunk = frame.slice(start, CHUNK_ROWS).select(ROW, "respondent_key", *value_exprs, *category_exprs)
         # unpivot stacks column after column; sorting on (row, item position) gives row after row.
-        values = chunk.unpivot(on=[f"_v{k}" for k in range(k_items)], index=[ROW, "respondent_key"],
-                               value_name="value")
+        values = chunk.unpivot(on=[f"_v{k}" for k in range(k_items)], index=[ROW, "respondent_key"], value_name="value")
         categories = chunk.unpivot(on=[f"_g{k}" for k in range(k_items)], index=[], value_name="category")
         long = (
-            values.select(ROW, "respondent_key", "value", categories.get_column("category"),
-                          (pl.int_range(pl.len(), dtype=pl.Int64) // chunk.height).alias("_k"))
+            values.select(
+                ROW,
+                "respondent_key",
+                "value",
+                categories.get_column("category"),
+                (pl.int_range(pl.len(), dtype=pl.Int64) // chunk.height).alias("_k"),
+            )
             .filter(pl.col("value").is_not_null())
             .sort(pl.col(ROW) * k_items + pl.col("_k"))
         )
         k = long.get_column("_k")
-        parts.append(long.select(
-            pl.lit(spec.key, dtype=types["wave"]).alias("wave"),
-            pl.lit(source_file, dtype=types["source_file"]).alias("source_file"),
-            ROW, "respondent_key", headers.gather(k).alias("column"), items.gather(k).alias("item"), "value",
-            "category",
-        ))
+        parts.append(
+            long.select(
+                pl.lit(spec.key, dtype=types["wave"]).alias("wave"),
+                pl.lit(source_file, dtype=types["source_file"]).alias("source_file"),
+                ROW,
+                "respondent_key",
+                headers.gather(k).alias("column"),
+                items.gather(k).alias("item"),
+                "value",
+                "category",
+            )
+        )
     return pl.concat(parts, how="vertical", rechunk=False) if parts else pl.DataFrame(schema=types)

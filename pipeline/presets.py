@@ -33,9 +33,9 @@ followed only through wave.yaml `panel_id` (pipeline.normalise.panel_keys).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
@@ -140,12 +140,25 @@ def _generic_alternates(export: Export) -> list[tuple[str, ...]]:
     return out
 
 
-def _simple(preset: Preset, export: Export, *, status: pl.Series | None = None, status_column: str | None = None,
-            notes: tuple[str, ...] = ()) -> Prepared:
+def _simple(
+    preset: Preset,
+    export: Export,
+    *,
+    status: pl.Series | None = None,
+    status_column: str | None = None,
+    notes: tuple[str, ...] = (),
+) -> Prepared:
     alternates = _generic_alternates(export)
     frame = apply_value_labels(export.frame, export.value_labels)
-    return Prepared(export=replace(export, frame=frame), tool=preset.name, alternates=tuple(alternates),
-                    roles=_fixed_roles(preset, alternates), status=status, status_column=status_column, notes=notes)
+    return Prepared(
+        export=replace(export, frame=frame),
+        tool=preset.name,
+        alternates=tuple(alternates),
+        roles=_fixed_roles(preset, alternates),
+        status=status,
+        status_column=status_column,
+        notes=notes,
+    )
 
 
 def _column(export: Export, predicate: Callable[[str], bool]) -> int | None:
@@ -156,9 +169,12 @@ def _column(export: Export, predicate: Callable[[str], bool]) -> int | None:
 
 
 # Generic ------------------------------------------------------------------------------------------
-GENERIC = Preset("generic", "any export whose headers are codebook codes or question texts",
-                 id_scope="response",  # a generic id column may be a row counter
-                 detect=lambda e: True)
+GENERIC = Preset(
+    "generic",
+    "any export whose headers are codebook codes or question texts",
+    id_scope="response",  # a generic id column may be a row counter
+    detect=lambda e: True,
+)
 
 
 def _prepare_generic(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
@@ -174,33 +190,78 @@ SX_STATE_LABELS = {
     1: ["ny", "new", "ikke distribuert", "ikke distribueret"],
     2: ["distribuert", "distribueret", "distributed", "sendt", "udsendt"],
     3: ["noen svar", "nogen svar", "some answers", "delvis besvart", "delvist besvaret", "påbegynt", "påbegyndt"],
-    4: ["fullført", "gjennomført", "gjennomfort", "gennemført", "completed", "complete", "besvart", "besvaret",
-        "færdig"],
+    4: [
+        "fullført",
+        "gjennomført",
+        "gjennomfort",
+        "gennemført",
+        "completed",
+        "complete",
+        "besvart",
+        "besvaret",
+        "færdig",
+    ],
     5: ["frafalt", "frafaldet", "dropped out", "avbrutt", "afbrudt"],
 }
 ON = {"1", "true", "yes", "ja", "x"}
+
+
 def _sx_detect(e: Export) -> bool:
     """SurveyXact: its status dummies (stato_1..5 / statoverall_1..5, at least three of them; real datasets may
     lack `respondentid`), its overall status column `statoverall` (also in its SPSS export), `respondentid` with
     a status column, or a workbook with Dataset and Labels sheets."""
     norms = _norms(e)
     dummies = {h for h in norms if SX_STATUS.match(h)}
-    return len(dummies) >= 3 or "statoverall" in norms \
-        or ("respondentid" in norms and any(h in SX_STATUS_SINGLE for h in norms)) \
+    return (
+        len(dummies) >= 3
+        or "statoverall" in norms
+        or ("respondentid" in norms and any(h in SX_STATUS_SINGLE for h in norms))
         or {"dataset", "labels"} <= {s.strip().casefold() for s in e.sheets}
+    )
 
 
 SURVEYXACT = Preset(
-    "surveyxact", "SurveyXact dataset (codes) + labels table (+ structure), or workbook with Dataset/Labels/Structure",
+    "surveyxact",
+    "SurveyXact dataset (codes) + labels table (+ structure), or workbook with Dataset/Labels/Structure",
     id_scope="response",  # respondentid numbers the respondents of one survey
     detect=_sx_detect,
     roles=_roles(
         ("respondent_id", ["respondentid"]),
         ("submitted_at", ["closetime"]),
-        ("drop", ["starttime", "lastupdated", "distributiondate", "distributionsdato", "language", "sprog", "språk",
-                  "statoverall", "stato", "externalkey"]),
-        ("personal_data", ["email", "e-mail", "name", "navn", "phone", "telefon", "mobil", "mobile", "forn", "ettern",
-                           "fornavn", "etternavn", "efternavn", "orgnr"]),
+        (
+            "drop",
+            [
+                "starttime",
+                "lastupdated",
+                "distributiondate",
+                "distributionsdato",
+                "language",
+                "sprog",
+                "språk",
+                "statoverall",
+                "stato",
+                "externalkey",
+            ],
+        ),
+        (
+            "personal_data",
+            [
+                "email",
+                "e-mail",
+                "name",
+                "navn",
+                "phone",
+                "telefon",
+                "mobil",
+                "mobile",
+                "forn",
+                "ettern",
+                "fornavn",
+                "etternavn",
+                "efternavn",
+                "orgnr",
+            ],
+        ),
     ),
     prefixes=(("statoverall_", "drop"), ("stato_", "drop")),
 )
@@ -223,15 +284,35 @@ def _parse_structure(rows: list[list[str]]) -> dict[str, str]:
     """Structure sheet → variable → question text. Uses a header row naming the columns if there is one."""
     # SurveyXact's own header: questionName, variableName, questionType, subType, questionText, choiceValue, choiceText
     var_words = {"variablename", "variable", "variabel", "variable name", "variabelnavn", "name", "navn", "kode"}
-    text_words = {"questiontext", "label", "text", "tekst", "question", "spørgsmål", "spørsmål", "variable label",
-                  "variabeltekst", "etiket", "spørgsmålstekst", "spørsmålstekst", "beskrivelse", "description"}
+    text_words = {
+        "questiontext",
+        "label",
+        "text",
+        "tekst",
+        "question",
+        "spørgsmål",
+        "spørsmål",
+        "variable label",
+        "variabeltekst",
+        "etiket",
+        "spørgsmålstekst",
+        "spørsmålstekst",
+        "beskrivelse",
+        "description",
+    }
     var_col, text_col, start, choice_col = 0, 1, 0, None
     for r, row in enumerate(rows[:5]):
         norms = [normalise_text(c) for c in row]
-        v = norms.index("variablename") if "variablename" in norms else \
-            next((i for i, c in enumerate(norms) if c in var_words), None)
-        t = norms.index("questiontext") if "questiontext" in norms else \
-            next((i for i, c in enumerate(norms) if c in text_words), None)
+        v = (
+            norms.index("variablename")
+            if "variablename" in norms
+            else next((i for i, c in enumerate(norms) if c in var_words), None)
+        )
+        t = (
+            norms.index("questiontext")
+            if "questiontext" in norms
+            else next((i for i, c in enumerate(norms) if c in text_words), None)
+        )
         if v is not None and t is not None:
             var_col, text_col, start = v, t, r + 1
             choice_col = norms.index("choicetext") if "choicetext" in norms else None
@@ -250,8 +331,11 @@ def _parse_structure(rows: list[list[str]]) -> dict[str, str]:
 def _side_file(spec: WaveSpec, word: str) -> Path | None:
     """The one text file beside the export whose name holds `word` (labels, structure), or None."""
     candidates = sorted(
-        p for p in spec.folder.iterdir()
-        if p.is_file() and p.name != spec.export and word in p.name.casefold()
+        p
+        for p in spec.folder.iterdir()
+        if p.is_file()
+        and p.name != spec.export
+        and word in p.name.casefold()
         and p.suffix.lower() in (".csv", ".txt", ".tsv")
     )
     return candidates[0] if len(candidates) == 1 else None
@@ -294,7 +378,8 @@ def _surveyxact_status(export: Export, labels: dict[str, dict[str, str]]) -> tup
             exprs.append(pl.when(cell.is_in(sorted(on))).then(pl.lit(str(k))).otherwise(None))
         ons = export.frame.select(pl.concat_list(exprs).list.drop_nulls().alias("on"))["on"].to_list()
         status = [
-            SX_STATE[int(x[0])] if len(x) == 1
+            SX_STATE[int(x[0])]
+            if len(x) == 1
             else ("no status dummy set" if not x else "several status dummies set: " + "+".join(x))
             for x in ons
         ]
@@ -328,8 +413,10 @@ def _prepare_surveyxact(export: Export, spec: WaveSpec, codebook: Codebook) -> P
         path = _find_labels_file(spec)
         if path is not None:
             if not path.is_file():
-                raise WaveError(f"{spec.yaml_path}: labels: {spec.labels!r} is not in {spec.folder}; copy the "
-                                "SurveyXact labels file there or correct the name")
+                raise WaveError(
+                    f"{spec.yaml_path}: labels: {spec.labels!r} is not in {spec.folder}; copy the "
+                    "SurveyXact labels file there or correct the name"
+                )
             labels = _parse_labels(read_table_rows(path))
             notes.append(f"labels from {path.name}: {len(labels)} variables")
         structure_path = _side_file(spec, "structure")
@@ -339,8 +426,11 @@ def _prepare_surveyxact(export: Export, spec: WaveSpec, codebook: Codebook) -> P
     codes_need_labels = not labels and not export.value_labels
     source = None
     if labels:
-        source = (f"sheet {_sheet_named(export, 'labels')!r}" if export.format == "xlsx"
-                  and _sheet_named(export, "labels") else _find_labels_file(spec).name)
+        source = (
+            f"sheet {_sheet_named(export, 'labels')!r}"
+            if export.format == "xlsx" and _sheet_named(export, "labels")
+            else _find_labels_file(spec).name
+        )
     value_labels = dict(export.value_labels)
     for i, h in enumerate(export.headers):
         norm = normalise_text(h)
@@ -355,16 +445,36 @@ def _prepare_surveyxact(export: Export, spec: WaveSpec, codebook: Codebook) -> P
                 texts.append(extra)
         alternates.append(tuple(texts))
     frame = apply_value_labels(export.frame, value_labels)
-    return Prepared(export=replace(export, frame=frame, value_labels=value_labels), tool="surveyxact",
-                    alternates=tuple(alternates), roles=_fixed_roles(SURVEYXACT, alternates),
-                    status=status, status_column=status_column, notes=tuple(notes),
-                    codes_need_labels=codes_need_labels, labels_source=source)
+    return Prepared(
+        export=replace(export, frame=frame, value_labels=value_labels),
+        tool="surveyxact",
+        alternates=tuple(alternates),
+        roles=_fixed_roles(SURVEYXACT, alternates),
+        status=status,
+        status_column=status_column,
+        notes=tuple(notes),
+        codes_need_labels=codes_need_labels,
+        labels_source=source,
+    )
 
 
 # Nettskjema ---------------------------------------------------------------------------------------
 NETTSKJEMA_SYSTEM = ("$submission_id", "$created", "$answer_time_ms")
-NETTSKJEMA_PERSONAL = ("name", "navn", "mail", "e-post", "epost", "ip", "username", "brukernavn", "fnr",
-                       "fødselsnummer", "person", "phone", "telefon")
+NETTSKJEMA_PERSONAL = (
+    "name",
+    "navn",
+    "mail",
+    "e-post",
+    "epost",
+    "ip",
+    "username",
+    "brukernavn",
+    "fnr",
+    "fødselsnummer",
+    "person",
+    "phone",
+    "telefon",
+)
 
 
 # The older export (until about 2019): tab-separated .txt, NR, then contact fields of the invitation list,
@@ -383,7 +493,8 @@ class _NettskjemaPreset(Preset):
 
 
 NETTSKJEMA = _NettskjemaPreset(
-    "nettskjema", "Nettskjema (UiO): semicolon CSV with $-system columns, or the older tab-separated .txt "
+    "nettskjema",
+    "Nettskjema (UiO): semicolon CSV with $-system columns, or the older tab-separated .txt "
     "(NR, E-post, Opprettet, Endret, contact fields, questions, Svartid)",
     id_scope="response",  # $submission_id / NR number the submissions of one form
     detect=lambda e: bool(_norms(e) & set(NETTSKJEMA_SYSTEM)) or set(NETTSKJEMA_LEGACY) <= _norms(e),
@@ -391,8 +502,25 @@ NETTSKJEMA = _NettskjemaPreset(
         ("respondent_id", ["$submission_id", "nr"]),
         ("submitted_at", ["$created", "opprettet"]),
         ("drop", ["endret", "svartid"]),
-        ("personal_data", ["e-post", "epost", "fornavn", "etternavn", "bursdag", "fødselsdato", "telefon", "mobil",
-                           "adresse", "sted", "poststed", "postnummer", "brukernavn", "navn"]),
+        (
+            "personal_data",
+            [
+                "e-post",
+                "epost",
+                "fornavn",
+                "etternavn",
+                "bursdag",
+                "fødselsdato",
+                "telefon",
+                "mobil",
+                "adresse",
+                "sted",
+                "poststed",
+                "postnummer",
+                "brukernavn",
+                "navn",
+            ],
+        ),
     ),
 )
 
@@ -403,19 +531,42 @@ def _prepare_nettskjema(export: Export, spec: WaveSpec, codebook: Codebook) -> P
 
 # Microsoft Forms ----------------------------------------------------------------------------------
 MS_START = {"start time", "starttidspunkt", "starttid", "startzeit"}
-MS_COMPLETION = {"completion time", "fullføringstidspunkt", "fullføringstid", "tidspunkt for fuldførelse",
-                 "fuldførelsestidspunkt", "sluttidspunkt"}
+MS_COMPLETION = {
+    "completion time",
+    "fullføringstidspunkt",
+    "fullføringstid",
+    "tidspunkt for fuldførelse",
+    "fuldførelsestidspunkt",
+    "sluttidspunkt",
+}
 MSFORMS = Preset(
-    "msforms", "Microsoft Forms .xlsx: ID, Start time, Completion time, Email, Name, [Last modified time]",
+    "msforms",
+    "Microsoft Forms .xlsx: ID, Start time, Completion time, Email, Name, [Last modified time]",
     id_scope="response",  # ID counts the responses of one form: 1, 2, 3, …
-    detect=lambda e: len(e.headers) >= 3 and normalise_text(e.headers[0]) == "id"
-    and normalise_text(e.headers[1]) in MS_START and normalise_text(e.headers[2]) in MS_COMPLETION,
+    detect=lambda e: (
+        len(e.headers) >= 3
+        and normalise_text(e.headers[0]) == "id"
+        and normalise_text(e.headers[1]) in MS_START
+        and normalise_text(e.headers[2]) in MS_COMPLETION
+    ),
     roles=_roles(
         ("respondent_id", ["id"]),
         ("submitted_at", sorted(MS_COMPLETION)),
-        ("drop", sorted(MS_START) + ["last modified time", "tidspunkt for siste endring", "sist endret",
-                                     "tidspunkt for seneste ændring", "senest ændret", "total points",
-                                     "quiz feedback", "poeng totalt", "point i alt"]),
+        (
+            "drop",
+            sorted(MS_START)
+            + [
+                "last modified time",
+                "tidspunkt for siste endring",
+                "sist endret",
+                "tidspunkt for seneste ændring",
+                "senest ændret",
+                "total points",
+                "quiz feedback",
+                "poeng totalt",
+                "point i alt",
+            ],
+        ),
         ("personal_data", ["email", "e-mail", "e-post", "mail", "name", "navn"]),
     ),
     prefixes=(("points - ", "drop"), ("feedback - ", "drop"), ("poeng - ", "drop"), ("point - ", "drop")),
@@ -429,7 +580,8 @@ def _prepare_msforms(export: Export, spec: WaveSpec, codebook: Codebook) -> Prep
 # Google Forms -------------------------------------------------------------------------------------
 GOOGLE_TIMESTAMP = {"timestamp", "tidsmerke", "tidsstempel"}
 GOOGLEFORMS = Preset(
-    "googleforms", "Google Forms CSV: Timestamp, [Email Address], question texts",
+    "googleforms",
+    "Google Forms CSV: Timestamp, [Email Address], question texts",
     id_scope="response",  # no respondent id at all
     detect=lambda e: bool(e.headers) and normalise_text(e.headers[0]) in GOOGLE_TIMESTAMP,
     roles=_roles(
@@ -446,17 +598,50 @@ def _prepare_googleforms(export: Export, spec: WaveSpec, codebook: Codebook) -> 
 
 # LimeSurvey ---------------------------------------------------------------------------------------
 LIMESURVEY = Preset(
-    "limesurvey", "LimeSurvey CSV: UTF-8 BOM, semicolon, id, submitdate, lastpage, startlanguage, …",
+    "limesurvey",
+    "LimeSurvey CSV: UTF-8 BOM, semicolon, id, submitdate, lastpage, startlanguage, …",
     id_scope="response",  # id counts the responses of one survey: 1, 2, 3, …
-    detect=lambda e: ({"id", "submitdate"} <= _norms(e) and bool({"lastpage", "startlanguage"} & _norms(e)))
-    or {"response id", "date submitted", "last page"} <= _norms(e),
+    detect=lambda e: (
+        ({"id", "submitdate"} <= _norms(e) and bool({"lastpage", "startlanguage"} & _norms(e)))
+        or {"response id", "date submitted", "last page"} <= _norms(e)
+    ),
     roles=_roles(
         ("respondent_id", ["id", "response id"]),
         ("submitted_at", ["submitdate", "date submitted"]),
-        ("drop", ["lastpage", "startlanguage", "seed", "startdate", "datestamp", "interviewtime", "last page",
-                  "start language", "date started", "date last action", "total time", "optout"]),
-        ("personal_data", ["ipaddr", "ip address", "refurl", "referrer url", "token", "access code", "firstname",
-                           "first name", "lastname", "last name", "email", "email address"]),
+        (
+            "drop",
+            [
+                "lastpage",
+                "startlanguage",
+                "seed",
+                "startdate",
+                "datestamp",
+                "interviewtime",
+                "last page",
+                "start language",
+                "date started",
+                "date last action",
+                "total time",
+                "optout",
+            ],
+        ),
+        (
+            "personal_data",
+            [
+                "ipaddr",
+                "ip address",
+                "refurl",
+                "referrer url",
+                "token",
+                "access code",
+                "firstname",
+                "first name",
+                "lastname",
+                "last name",
+                "email",
+                "email address",
+            ],
+        ),
     ),
     prefixes=(("attribute_", "personal_data"), ("grouptime", "drop"), ("group time", "drop")),
 )
@@ -473,8 +658,20 @@ def _prepare_limesurvey(export: Export, spec: WaveSpec, codebook: Codebook) -> P
 
 
 # Qualtrics ----------------------------------------------------------------------------------------
-QUALTRICS_TEST = {"survey preview", "survey test", "spam", "preview spam", "imported spam", "offline survey preview",
-                  "1", "2", "8", "9", "12", "17"}
+QUALTRICS_TEST = {
+    "survey preview",
+    "survey test",
+    "spam",
+    "preview spam",
+    "imported spam",
+    "offline survey preview",
+    "1",
+    "2",
+    "8",
+    "9",
+    "12",
+    "17",
+}
 IMPORT_ID = re.compile(r"""^\s*\{\s*["']ImportId["']\s*:\s*["']([^"']*)["']""")
 
 
@@ -497,26 +694,66 @@ def _qualtrics_legacy(e: Export) -> bool:
 
 def _qualtrics_detect(e: Export) -> bool:
     norms = _norms(e)
-    return ("responseid" in norms and bool({"startdate", "finished", "recordeddate"} & norms)) \
-        or any(_import_id_row(e.row_values(i)) for i in range(min(2, e.n_rows))) or _qualtrics_legacy(e)
+    return (
+        ("responseid" in norms and bool({"startdate", "finished", "recordeddate"} & norms))
+        or any(_import_id_row(e.row_values(i)) for i in range(min(2, e.n_rows)))
+        or _qualtrics_legacy(e)
+    )
 
 
 QUALTRICS = Preset(
-    "qualtrics", "Qualtrics CSV: export tags, question texts (any language), {\"ImportId\": …} row; or the legacy "
+    "qualtrics",
+    'Qualtrics CSV: export tags, question texts (any language), {"ImportId": …} row; or the legacy '
     "layout (V1…V10 tags, then a label row)",
     id_scope="response",  # ResponseId (R_…) is issued per response
     detect=_qualtrics_detect,
     roles=_roles(
         ("respondent_id", ["responseid", "response id", "_recordid"]),
         ("submitted_at", ["enddate", "end date"]),
-        ("drop", ["startdate", "start date", "status", "response type", "progress", "duration (in seconds)",
-                  "duration", "finished", "recordeddate", "recorded date", "distributionchannel",
-                  "distribution channel", "userlanguage", "user language", "responseset"]),
-        ("personal_data", ["ipaddress", "ip address", "recipientlastname", "recipient last name",
-                           "recipientfirstname", "recipient first name", "recipientemail", "recipient email",
-                           "externalreference", "externaldatareference", "external data reference",
-                           "locationlatitude", "location latitude", "locationlongitude", "location longitude",
-                           "locationaccuracy", "name", "emailaddress", "email address"]),
+        (
+            "drop",
+            [
+                "startdate",
+                "start date",
+                "status",
+                "response type",
+                "progress",
+                "duration (in seconds)",
+                "duration",
+                "finished",
+                "recordeddate",
+                "recorded date",
+                "distributionchannel",
+                "distribution channel",
+                "userlanguage",
+                "user language",
+                "responseset",
+            ],
+        ),
+        (
+            "personal_data",
+            [
+                "ipaddress",
+                "ip address",
+                "recipientlastname",
+                "recipient last name",
+                "recipientfirstname",
+                "recipient first name",
+                "recipientemail",
+                "recipient email",
+                "externalreference",
+                "externaldatareference",
+                "external data reference",
+                "locationlatitude",
+                "location latitude",
+                "locationlongitude",
+                "location longitude",
+                "locationaccuracy",
+                "name",
+                "emailaddress",
+                "email address",
+            ],
+        ),
     ),
     prefixes=(("q_", "drop"),),
 )
@@ -562,13 +799,16 @@ def _prepare_qualtrics(export: Export, spec: WaveSpec, codebook: Codebook) -> Pr
             break
         else:
             id_col = _column(export, lambda h: h in ("responseid", "response id", "_recordid"))
-            if export.n_rows and id_col is not None and \
-                    normalise_text(export.row_values(0)[id_col]) in ("response id", "responseid"):
+            if (
+                export.n_rows
+                and id_col is not None
+                and normalise_text(export.row_values(0)[id_col]) in ("response id", "responseid")
+            ):
                 texts = [[v.strip()] if v.strip() else [] for v in export.row_values(0)]
                 k = 1
     data = _drop_header_rows(export, k)
     if legacy:  # the label is the name users know (V1 → ResponseID); the tag stays a text to match
-        alternates = [tuple(([*texts[i], h] if texts[i] else [h])) for i, h in enumerate(export.headers)]
+        alternates = [tuple([*texts[i], h] if texts[i] else [h]) for i, h in enumerate(export.headers)]
     else:
         alternates = [tuple([h] + [t for t in texts[i] if t != h]) for i, h in enumerate(export.headers)]
     status_col = _column_with(alternates, ("status",))
@@ -577,27 +817,49 @@ def _prepare_qualtrics(export: Export, spec: WaveSpec, codebook: Codebook) -> Pr
     if finished_col is not None or status_col is not None:
         finished = pl.col(f"c{finished_col}").str.strip_chars() if finished_col is not None else pl.lit(None, pl.Utf8)
         finished_norm = finished.str.to_lowercase()
-        test = (pl.col(f"c{status_col}").str.strip_chars().str.to_lowercase().is_in(sorted(QUALTRICS_TEST))
-                if status_col is not None else pl.lit(False))
+        test = (
+            pl.col(f"c{status_col}").str.strip_chars().str.to_lowercase().is_in(sorted(QUALTRICS_TEST))
+            if status_col is not None
+            else pl.lit(False)
+        )
         status = data.frame.select(
-            pl.when(test).then(pl.lit(TEST))
-            .when(finished_norm.is_in(["1", "true"])).then(pl.lit(COMPLETE))
-            .when(finished_norm.is_in(["0", "false"])).then(pl.lit(PARTIAL))
-            .otherwise(finished).alias("status")
+            pl.when(test)
+            .then(pl.lit(TEST))
+            .when(finished_norm.is_in(["1", "true"]))
+            .then(pl.lit(COMPLETE))
+            .when(finished_norm.is_in(["0", "false"]))
+            .then(pl.lit(PARTIAL))
+            .otherwise(finished)
+            .alias("status")
         )["status"]
     column = alternates[finished_col][0] if finished_col is not None else None
     frame = apply_value_labels(data.frame, data.value_labels)
     layout = "legacy layout (V1…V10 tags + label row)" if legacy else "export tags"
-    return Prepared(export=replace(data, frame=frame), tool="qualtrics", alternates=tuple(alternates),
-                    roles=_fixed_roles(QUALTRICS, alternates), status=status, status_column=column,
-                    notes=(f"{layout}; {k} extra header row(s) read",))
+    return Prepared(
+        export=replace(data, frame=frame),
+        tool="qualtrics",
+        alternates=tuple(alternates),
+        roles=_fixed_roles(QUALTRICS, alternates),
+        status=status,
+        status_column=column,
+        notes=(f"{layout}; {k} extra header row(s) read",),
+    )
 
 
 # SurveyMonkey -------------------------------------------------------------------------------------
-SM_GENERIC_SUB = {"response", "open-ended response", "svar", "åpent svar", "åbent svar", "åbne svar",
-                  "fritekstsvar", "antwort"}
+SM_GENERIC_SUB = {
+    "response",
+    "open-ended response",
+    "svar",
+    "åpent svar",
+    "åbent svar",
+    "åbne svar",
+    "fritekstsvar",
+    "antwort",
+}
 SURVEYMONKEY = Preset(
-    "surveymonkey", "SurveyMonkey CSV: two header rows (question, then Response / option); Respondent ID + "
+    "surveymonkey",
+    "SurveyMonkey CSV: two header rows (question, then Response / option); Respondent ID + "
     "Collector ID (or RespondentID + CollectorID in older exports)",
     id_scope="response",  # Respondent ID is issued per response
     detect=lambda e: {"respondentid", "collectorid"} <= {h.replace(" ", "") for h in _norms(e)},
@@ -605,8 +867,19 @@ SURVEYMONKEY = Preset(
         ("respondent_id", ["respondent id", "respondentid"]),
         ("submitted_at", ["end date", "enddate"]),
         ("drop", ["collector id", "collectorid", "start date", "startdate"]),
-        ("personal_data", ["ip address", "ipaddress", "email address", "emailaddress", "first name", "firstname",
-                           "last name", "lastname"]),
+        (
+            "personal_data",
+            [
+                "ip address",
+                "ipaddress",
+                "email address",
+                "emailaddress",
+                "first name",
+                "firstname",
+                "last name",
+                "lastname",
+            ],
+        ),
     ),
     prefixes=(("custom data", "personal_data"),),
 )
@@ -635,8 +908,10 @@ def _option_groups(export: Export, questions: list[str], subs: list[str]) -> lis
             own = 0
             for k in run:
                 values = export.frame.get_column(f"c{k}").drop_nulls().str.strip_chars().unique().to_list()
-                if values and all(normalise_text(v) in (normalise_text(subs[k]), normalise_text(_option_label(subs[k])))
-                                  for v in values):
+                if values and all(
+                    normalise_text(v) in (normalise_text(subs[k]), normalise_text(_option_label(subs[k])))
+                    for v in values
+                ):
                     own += 1
             if own:
                 groups.append(run)
@@ -650,8 +925,10 @@ def _prepare_surveymonkey(export: Export, spec: WaveSpec, codebook: Codebook) ->
     holds the chosen option's text (several chosen: joined with " + ", quarantined if mapped to a closed item);
     mapping one option column to an item stops the wave (it holds only the people who chose that option)."""
     if export.n_rows == 0:
-        raise ExportError(f"{export.path}: a SurveyMonkey export has two header rows, this one has only one; "
-                          "export again with 'Expanded' columns")
+        raise ExportError(
+            f"{export.path}: a SurveyMonkey export has two header rows, this one has only one; "
+            "export again with 'Expanded' columns"
+        )
     sub = [v.strip() for v in export.row_values(0)]
     data = _drop_header_rows(export, 1)
     alternates = []
@@ -670,22 +947,30 @@ def _prepare_surveymonkey(export: Export, spec: WaveSpec, codebook: Codebook) ->
     combined = []
     for run in _option_groups(data, questions, sub):
         labels = [(f"c{k}", _option_label(sub[k])) for k in run]
-        chosen = pl.concat_list([pl.when(pl.col(name).is_not_null()).then(pl.lit(label)).otherwise(None)
-                                 for name, label in labels]).list.drop_nulls()
+        chosen = pl.concat_list(
+            [pl.when(pl.col(name).is_not_null()).then(pl.lit(label)).otherwise(None) for name, label in labels]
+        ).list.drop_nulls()
         index = len(export.headers) + len(combined)
-        combined.append(pl.when(chosen.list.len() > 0).then(chosen.list.join(" + ")).otherwise(None)
-                        .alias(f"c{index}"))
+        combined.append(pl.when(chosen.list.len() > 0).then(chosen.list.join(" + ")).otherwise(None).alias(f"c{index}"))
         alternates.append((questions[run[0]],))
         for k in run:
             options[k] = questions[run[0]]
     notes = ["1 extra header row read"]
     if combined:
         frame = frame.with_columns(combined).select(*[f"c{i}" for i in range(len(alternates))], ROW)
-        notes.append(f"{len(combined)} question(s) written one column per option: each read as one column "
-                     "holding the chosen option")
+        notes.append(
+            f"{len(combined)} question(s) written one column per option: each read as one column "
+            "holding the chosen option"
+        )
     data = replace(data, frame=frame, headers=[a[0] for a in alternates])
-    return Prepared(export=data, tool="surveymonkey", alternates=tuple(alternates),
-                    roles=_fixed_roles(SURVEYMONKEY, alternates), notes=tuple(notes), option_of=options)
+    return Prepared(
+        export=data,
+        tool="surveymonkey",
+        alternates=tuple(alternates),
+        roles=_fixed_roles(SURVEYMONKEY, alternates),
+        notes=tuple(notes),
+        option_of=options,
+    )
 
 
 # Registry -----------------------------------------------------------------------------------------

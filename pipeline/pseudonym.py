@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import os
 import secrets
-from pathlib import Path
 
 from pipeline.settings import Settings
 

@@ -152,7 +152,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
             "tables": counts,
             "profile": settings.profile,
             "contents": INTERNAL_NOTE,
-            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         settings.marts_dir.mkdir(parents=True, exist_ok=True)
         notes = []

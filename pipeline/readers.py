@@ -508,7 +508,8 @@ def read_sav(path: Path, sheet: str | None = None) -> Export:
         raise ExportError(f"{path}: not a readable SPSS file ({exc}); export the .sav again") from None
     headers = list(meta.column_names)
     names = [f"c{i}" for i in range(len(headers))]
-    frame = pl.DataFrame([_text_column(data[h]).alias(n) for h, n in zip(headers, names)]) if headers else pl.DataFrame()
+    columns = [_text_column(data[h]).alias(n) for h, n in zip(headers, names)]
+    frame = pl.DataFrame(columns) if headers else pl.DataFrame()
     value_labels = {}
     for i, h in enumerate(headers):
         labels = meta.variable_value_labels.get(h)
@@ -517,11 +518,20 @@ def read_sav(path: Path, sheet: str | None = None) -> Export:
     variable_labels = {i: lab.strip() for i, lab in enumerate(meta.column_labels or []) if lab and lab.strip()}
     missing = {}
     for i, h in enumerate(headers):
-        declared = _declared_missing(data[h], (meta.missing_ranges or {}).get(h), (meta.missing_user_values or {}).get(h))
+        declared = _declared_missing(
+            data[h], (meta.missing_ranges or {}).get(h), (meta.missing_user_values or {}).get(h)
+        )
         if declared:
             missing[i] = declared
-    return Export(path=path, headers=[h.strip() for h in headers], frame=_finish(frame, names), format="sav",
-                  value_labels=value_labels, variable_labels=variable_labels, missing_values=missing)
+    return Export(
+        path=path,
+        headers=[h.strip() for h in headers],
+        frame=_finish(frame, names),
+        format="sav",
+        value_labels=value_labels,
+        variable_labels=variable_labels,
+        missing_values=missing,
+    )
 
 
 def _declared_missing(column: pl.Series, ranges: list | None, values: list | None) -> frozenset[str]:
@@ -545,8 +555,15 @@ def _declared_missing(column: pl.Series, ranges: list | None, values: list | Non
     return frozenset(out)
 
 
-READERS = {".csv": read_csv, ".txt": read_csv, ".tsv": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx,
-           ".sav": read_sav, ".zsav": read_sav}
+READERS = {
+    ".csv": read_csv,
+    ".txt": read_csv,
+    ".tsv": read_csv,
+    ".xlsx": read_xlsx,
+    ".xlsm": read_xlsx,
+    ".sav": read_sav,
+    ".zsav": read_sav,
+}
 
 
 def read_export(path: Path, sheet: str | None = None, max_bytes: int = MAX_EXPORT_BYTES) -> Export:

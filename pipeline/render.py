@@ -32,7 +32,7 @@ import re
 import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import great_tables
@@ -42,8 +42,7 @@ from great_tables import GT
 from pipeline.by_group import group_section, group_views, newest_wave, shown_rows
 from pipeline.codebook import Codebook, Item
 from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
-from pipeline.figures import (FigureCache, GroupViews, apart_keys, figure_files, figure_paths, polarity,
-                              render_figures)
+from pipeline.figures import FigureCache, GroupViews, apart_keys, figure_files, figure_paths, polarity, render_figures
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
@@ -57,7 +56,6 @@ div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr)
 # E-mail addresses; phone numbers as written in Norway and Denmark (8 digits, grouped 2-2-2-2 or 3-2-3, an
 # optional +47/+45/0047 prefix) and any number starting with + and a country code (pipeline.privacy).
 from pipeline.privacy import mask_contact_details  # noqa: E402
-
 
 OPEN_ANSWERS_SHOWN = 200  # quotes shown per item and wave; all of them are in the open_answers mart
 
@@ -427,7 +425,7 @@ class OpenTable:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def render_version() -> str:
     """What cached HTML fragments depend on beyond their inputs: this module's source and great-tables'."""
     return hashlib.sha256(Path(__file__).read_bytes() + b"\0great_tables " + great_tables.__version__.encode()

@@ -4,8 +4,8 @@ the work database."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import dagster as dg
 import duckdb
@@ -31,7 +31,7 @@ class SurveyPipeline(dg.ConfigurableResource):
     max_export_bytes: int | None = None
 
     @classmethod
-    def from_settings(cls, s: Settings) -> "SurveyPipeline":
+    def from_settings(cls, s: Settings) -> SurveyPipeline:
         return cls(
             raw_dir=str(s.raw_dir), marts_dir=str(s.marts_dir), schemas_dir=str(s.schemas_dir),
             sql_dir=str(s.sql_dir), lang=s.lang, profile=s.profile, min_cell=s.min_cell,

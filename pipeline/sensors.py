@@ -224,7 +224,7 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipel
     """Watches the raw folder: a new wave folder (wave.yaml + export, unchanged between two ticks) adds the
     `wave` partition and runs ingest_wave for it, then build_marts; a changed export or wave.yaml re-runs that
     wave only; a removed folder is reported (its rows stay until `make remove-wave`)."""
-    from pipeline.fingerprints import build_inputs, wave_fingerprint  # noqa: PLC0415 – keeps the import light
+    from pipeline.fingerprints import build_inputs, wave_fingerprint
 
     settings = pipeline.settings
     raw_dir = settings.raw_dir

@@ -74,7 +74,7 @@ class Settings:
             raise SettingsError(_max_export_message(self.max_export_bytes))
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         min_cell = env.get("PIPELINE_MIN_CELL", "3")
         try:

@@ -12,8 +12,8 @@ import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
 from pipeline.normalise import NormalisedWave, cell_types
-from pipeline.readers import shorten
 from pipeline.privacy import mask_contact_details
+from pipeline.readers import shorten
 from pipeline.validation import candidate_answers, invalid_rows
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
@@ -45,7 +45,9 @@ def unknown_label_reason(value: str, item: str, codebook: Codebook,
     labels = [c.label["nb"] for c in scale.categories]
     choices = {normalise_text(t): t for c in scale.categories for t in c.label.values()}
     # Only short values can be a misspelt label (difflib is quadratic; a giant cell would take minutes).
-    close = difflib.get_close_matches(normalise_text(value), list(choices), n=1, cutoff=0.5) if len(value) <= 100 else []
+    close = (
+        difflib.get_close_matches(normalise_text(value), list(choices), n=1, cutoff=0.5) if len(value) <= 100 else []
+    )
     hint = f"; closest: {choices[close[0]]!r}" if close else ""
     mapped = (value_maps or {}).get(scale.key)
     if mapped is not None:
@@ -69,14 +71,17 @@ def _status_complete(respondents: pl.DataFrame, codebook: Codebook) -> tuple[pl.
     A blank status counts as complete (exports without a status column list submitted responses only);
     `not_responded` with answers (invited, never finished) counts as partial."""
     complete_values = sorted({normalise_text(v) for v in codebook.status_values.get("complete", ())})
-    partial_values = sorted({normalise_text(v) for v in codebook.status_values.get("partial", ())}
-                            | {normalise_text(v) for v in codebook.status_values.get("not_responded", ())}
-                            | {"not_responded"})
+    partial_values = sorted(
+        {normalise_text(v) for v in codebook.status_values.get("partial", ())}
+        | {normalise_text(v) for v in codebook.status_values.get("not_responded", ())}
+        | {"not_responded"}
+    )
     statuses = respondents["status"].drop_nulls().unique().to_list()
     norm = {s: normalise_text(s) for s in statuses}
     known = {s: (n in complete_values) for s, n in norm.items() if n in complete_values or n in partial_values}
     respondents = respondents.with_columns(
-        pl.when(pl.col("status").is_null()).then(True)
+        pl.when(pl.col("status").is_null())
+        .then(True)
         .otherwise(pl.col("status").replace_strict(known, default=False, return_dtype=pl.Boolean))
         .alias("complete")
     )
@@ -90,7 +95,11 @@ def _status_complete(respondents: pl.DataFrame, codebook: Codebook) -> tuple[pl.
         for s in unknown
     }
     quarantine = respondents.filter(pl.col("status").is_in(unknown)).select(
-        "wave", "source_file", "source_row", pl.col("status_column").alias("column"), pl.col("status").alias("value"),
+        "wave",
+        "source_file",
+        "source_row",
+        pl.col("status_column").alias("column"),
+        pl.col("status").alias("value"),
         pl.col("status").replace_strict(reasons, return_dtype=pl.Utf8).alias("reason"),
     )
     return respondents, quarantine.cast(_empty_quarantine().schema)
@@ -141,8 +150,14 @@ def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int
     if not same:
         return set(), set(), {}
     rows = sorted(same)
-    dup = respondents.filter(pl.col("source_row").is_in(rows)).select("source_row", "status").with_columns(
-        pl.col("source_row").replace_strict({r: g[0] for r, g in same.items()}, return_dtype=pl.Int64).alias("group")
+    dup = (
+        respondents.filter(pl.col("source_row").is_in(rows))
+        .select("source_row", "status")
+        .with_columns(
+            pl.col("source_row")
+            .replace_strict({r: g[0] for r, g in same.items()}, return_dtype=pl.Int64)
+            .alias("group")
+        )
     )
     answers = (
         cells.filter(pl.col("source_row").is_in(rows))
@@ -173,8 +188,11 @@ def _same_panel_rows(respondents: pl.DataFrame, groups: dict[int, list[int]]) ->
     """Rows of conflicting groups whose respondent ids differ: they were grouped by their panel id."""
     if not groups:
         return set()
-    keys = dict(respondents.filter(pl.col("source_row").is_in(sorted(groups))).select("source_row", "respondent_key")
-                .iter_rows())
+    keys = dict(
+        respondents.filter(pl.col("source_row").is_in(sorted(groups)))
+        .select("source_row", "respondent_key")
+        .iter_rows()
+    )
     return {r for r, rows in groups.items() if len({keys.get(x) for x in rows}) > 1}
 
 
@@ -186,20 +204,29 @@ def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
     files = cells.get_column("source_file").cast(pl.Utf8).unique().drop_nulls().to_list()
     types = cell_types(codebook, "", "", headers)
     extra_items = set(cells.get_column("item").cast(pl.Utf8).unique().drop_nulls().to_list()) - set(codebook.items)
-    types.update(wave=pl.Enum(sorted(wave)), source_file=pl.Enum(sorted(files)),
-                 item=pl.Enum(sorted(set(codebook.items) | extra_items)))
+    types.update(
+        wave=pl.Enum(sorted(wave)),
+        source_file=pl.Enum(sorted(files)),
+        item=pl.Enum(sorted(set(codebook.items) | extra_items)),
+    )
     cells = cells.with_columns(
         pl.col(c).cast(pl.Utf8).cast(t) for c, t in types.items() if cells.schema[c] != t and isinstance(t, pl.Enum)
     )
-    if cells.height and not cells.select(
-        (pl.col("source_row") * len(types["item"].categories) + pl.col("item").to_physical().cast(pl.Int64)).is_sorted()
-    ).item():
+    if (
+        cells.height
+        and not cells.select(
+            (
+                pl.col("source_row") * len(types["item"].categories) + pl.col("item").to_physical().cast(pl.Int64)
+            ).is_sorted()
+        ).item()
+    ):
         cells = cells.sort("source_row", "item", maintain_order=True)
     return cells
 
 
-def unknown_group_reason(value: str, variable: str, codebook: Codebook,
-                         value_maps: dict[str, dict[str, str]] | None = None) -> str:
+def unknown_group_reason(
+    value: str, variable: str, codebook: Codebook, value_maps: dict[str, dict[str, str]] | None = None
+) -> str:
     """Why a background cell is quarantined, naming the groups allowed (or the codes of wave.yaml `values:`)."""
     var = codebook.background[variable]
     labels = ", ".join(g.label["nb"] for g in var.groups)
@@ -209,43 +236,73 @@ def unknown_group_reason(value: str, variable: str, codebook: Codebook,
         allowed = f"{labels} or the codes wave.yaml values: {variable} maps: {codes}"
     else:
         allowed = f"{labels} or codes {', '.join(str(g.code) for g in var.groups)}"
-    return (f"{shorten(value)} is not a group of {variable} ({var.label['en']}): allowed are {allowed}. The respondent "
-            f"counts as not stated; correct the cell or map it in wave.yaml values: {variable}")
+    return (
+        f"{shorten(value)} is not a group of {variable} ({var.label['en']}): allowed are {allowed}. The respondent "
+        f"counts as not stated; correct the cell or map it in wave.yaml values: {variable}"
+    )
 
 
-def _respondent_groups(groups: pl.DataFrame, respondents: pl.DataFrame, conflict_reason: dict[int, str],
-                       codebook: Codebook, value_maps: dict[str, dict[str, str]] | None
-                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _respondent_groups(
+    groups: pl.DataFrame,
+    respondents: pl.DataFrame,
+    conflict_reason: dict[int, str],
+    codebook: Codebook,
+    value_maps: dict[str, dict[str, str]] | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """staging.respondent_groups (the kept respondents' groups; an unknown value counts as not_stated) and the
     quarantine rows of background cells: values matching no group, and the cells of conflicting duplicate rows."""
-    out_schema = {"wave": pl.Utf8, "respondent_key": pl.Utf8, "source_row": pl.Int64, "variable": pl.Utf8,
-                  "group": pl.Utf8, "complete": pl.Boolean}
+    out_schema = {
+        "wave": pl.Utf8,
+        "respondent_key": pl.Utf8,
+        "source_row": pl.Int64,
+        "variable": pl.Utf8,
+        "group": pl.Utf8,
+        "complete": pl.Boolean,
+    }
     if groups.is_empty():
         return pl.DataFrame(schema=out_schema), _empty_quarantine()
     groups = groups.with_columns(pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "variable"))
     conflicting = groups.filter(pl.col("source_row").is_in(sorted(conflict_reason)) & pl.col("value").is_not_null())
     conflict_q = conflicting.select(
-        "wave", "source_file", "source_row", "column", "value",
+        "wave",
+        "source_file",
+        "source_row",
+        "column",
+        "value",
         pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8).alias("reason"),
     )
-    kept = groups.join(respondents.select("source_row", "complete"), on="source_row", how="inner",
-                       maintain_order="left")
+    kept = groups.join(
+        respondents.select("source_row", "complete"), on="source_row", how="inner", maintain_order="left"
+    )
     unknown = kept.filter(pl.col("group").is_null())
     if unknown.height:
         pairs = unknown.select("value", "variable").unique().rows()
         reasons = pl.DataFrame(
-            {"value": [v for v, _ in pairs], "variable": [k for _, k in pairs],
-             "reason": [unknown_group_reason(v, k, codebook, value_maps) for v, k in pairs]},
+            {
+                "value": [v for v, _ in pairs],
+                "variable": [k for _, k in pairs],
+                "reason": [unknown_group_reason(v, k, codebook, value_maps) for v, k in pairs],
+            },
             schema={"value": pl.Utf8, "variable": pl.Utf8, "reason": pl.Utf8},
         )
         unknown_q = unknown.join(reasons, on=["value", "variable"], how="left", maintain_order="left").select(
-            "wave", "source_file", "source_row", "column", "value", "reason")
+            "wave", "source_file", "source_row", "column", "value", "reason"
+        )
     else:
         unknown_q = _empty_quarantine()
     schema = _empty_quarantine().schema
-    respondent_groups = kept.select(
-        "wave", "respondent_key", "source_row", "variable", pl.col("group").fill_null(NOT_STATED), "complete",
-    ).cast(out_schema).sort("source_row", "variable")
+    respondent_groups = (
+        kept.select(
+            "wave",
+            "respondent_key",
+            "source_row",
+            "variable",
+            pl.col("group").fill_null(NOT_STATED),
+            "complete",
+        )
+        .cast(out_schema)
+        .sort("source_row", "variable")
+    )
     return respondent_groups, pl.concat([conflict_q.cast(schema), unknown_q.cast(schema)], how="vertical")
 
 
@@ -277,8 +334,9 @@ def _complete_of(source_rows: pl.Series, respondents: pl.DataFrame) -> pl.Series
     )
 
 
-def stage_wave(wave: NormalisedWave, codebook: Codebook,
-               value_maps: dict[str, dict[str, str]] | None = None) -> StagedWave:
+def stage_wave(
+    wave: NormalisedWave, codebook: Codebook, value_maps: dict[str, dict[str, str]] | None = None
+) -> StagedWave:
     """value_maps: the wave's wave.yaml `values:` (scale → code → category), named in quarantine reasons."""
     respondents, status_quarantine = _status_complete(wave.respondents, codebook)
     cells = lean_cells(wave.cells, codebook)
@@ -288,13 +346,18 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
     same_panel = _same_panel_rows(respondents, groups)
     conflict_reason = {
         r: ("the panel id" if r in same_panel else "the respondent id")
-        + " of this row also stands in row" + ("s " if len(rows) > 2 else " ")
+        + " of this row also stands in row"
+        + ("s " if len(rows) > 2 else " ")
         + ", ".join(str(x) for x in rows if x != r)
         + " with different answers: the rows count in neither. Keep one row in the export"
         for r, rows in groups.items()
     }
     conflict_quarantine = conflict_cells.select(
-        "wave", "source_file", "source_row", "column", "value",
+        "wave",
+        "source_file",
+        "source_row",
+        "column",
+        "value",
         pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8).alias("reason"),
     )
     dropped = exact_drop | conflict
@@ -312,36 +375,61 @@ def stage_wave(wave: NormalisedWave, codebook: Codebook,
     if bad.height:
         pairs = bad.select(pl.col("value"), pl.col("item").cast(pl.Utf8)).unique().rows()
         reasons = pl.DataFrame(
-            {"value": [v for v, _ in pairs], "item": [i for _, i in pairs],
-             "reason": [unknown_label_reason(v, i, codebook, value_maps) for v, i in pairs]},
+            {
+                "value": [v for v, _ in pairs],
+                "item": [i for _, i in pairs],
+                "reason": [unknown_label_reason(v, i, codebook, value_maps) for v, i in pairs],
+            },
             schema={"value": pl.Utf8, "item": pl.Utf8, "reason": pl.Utf8},
         )
-        label_quarantine = bad.with_columns(pl.col("item").cast(pl.Utf8)).join(
-            reasons, on=["value", "item"], how="left", maintain_order="left", nulls_equal=True,
-        ).select("wave", "source_file", "source_row", "column", "value", "reason")
+        label_quarantine = (
+            bad.with_columns(pl.col("item").cast(pl.Utf8))
+            .join(
+                reasons,
+                on=["value", "item"],
+                how="left",
+                maintain_order="left",
+                nulls_equal=True,
+            )
+            .select("wave", "source_file", "source_row", "column", "value", "reason")
+        )
     else:
         label_quarantine = _empty_quarantine()
     responses = cells.filter(~is_text & ~invalid).select("wave", "respondent_key", "source_row", "item", "category")
     responses = responses.with_columns(_complete_of(responses.get_column("source_row"), respondents))
-    open_answers = cells.filter(is_text).select("wave", "item", "respondent_key", "source_row", pl.col("value").alias("text"))
+    open_answers = cells.filter(is_text).select(
+        "wave", "item", "respondent_key", "source_row", pl.col("value").alias("text")
+    )
     open_answers = open_answers.select(
-        "wave", "item", "respondent_key", _complete_of(open_answers.get_column("source_row"), respondents),
+        "wave",
+        "item",
+        "respondent_key",
+        _complete_of(open_answers.get_column("source_row"), respondents),
         _masked_texts(open_answers.get_column("text"), codebook),
     ).sort(pl.col("item").cast(pl.Utf8), "respondent_key")
     schema = _empty_quarantine().schema
-    respondent_groups, group_quarantine = _respondent_groups(wave.groups, respondents, conflict_reason, codebook,
-                                                             value_maps)
+    respondent_groups, group_quarantine = _respondent_groups(
+        wave.groups, respondents, conflict_reason, codebook, value_maps
+    )
     quarantine = pl.concat(
-        [status_quarantine, conflict_quarantine.cast(schema), label_quarantine.cast(schema),
-         group_quarantine.cast(schema)], how="vertical",
+        [
+            status_quarantine,
+            conflict_quarantine.cast(schema),
+            label_quarantine.cast(schema),
+            group_quarantine.cast(schema),
+        ],
+        how="vertical",
     ).sort("source_row", "column", "reason")
     # A cell in the wrong column may hold contact details (an e-mail, a phone number, an IP): masked here, so
     # neither the value nor the reason quoting it reaches a table, a page or the run log.
-    quarantine = quarantine.with_columns(_masked_texts(quarantine.get_column("value"), codebook),
-                                         _masked_texts(quarantine.get_column("reason"), codebook))
+    quarantine = quarantine.with_columns(
+        _masked_texts(quarantine.get_column("value"), codebook),
+        _masked_texts(quarantine.get_column("reason"), codebook),
+    )
     return StagedWave(
-        respondents=respondents.select("wave", "respondent_key", "source_row", "complete", _panel_key(respondents))
-        .sort("source_row"),
+        respondents=respondents.select(
+            "wave", "respondent_key", "source_row", "complete", _panel_key(respondents)
+        ).sort("source_row"),
         responses=responses,
         quarantine=quarantine,
         open_answers=open_answers,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 from pandera.errors import SchemaErrors
 
 from pipeline.codebook import Codebook
@@ -133,8 +133,9 @@ def _failing_values(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> dict[str
             continue
         cases = cases.filter(pl.col("index").is_not_null()).select(
             pl.col("index").cast(pl.Int64), pl.col("check").cast(pl.Utf8), pl.col("failure_case").cast(pl.Utf8))
-        out[name] = cases.with_columns(pl.Series("value", values.gather(cases["index"]).to_list() if cases.height else [],
-                                                 dtype=values.dtype))
+        out[name] = cases.with_columns(
+            pl.Series("value", values.gather(cases["index"]).to_list() if cases.height else [], dtype=values.dtype)
+        )
     return out
 
 
@@ -143,8 +144,11 @@ def invalid_rows(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.Series:
     by distinct values where that is exact (`_per_value`), else by validating the whole frame."""
     if not _per_value(schema, frame) or schema.unique:
         _, rows = failing_rows(schema, frame)
-        return pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean).scatter(sorted(rows), True) if rows \
+        return (
+            pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean).scatter(sorted(rows), True)
+            if rows
             else pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean)
+        )
     mask = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
     for name, failed in _failing_values(schema, frame).items():
         col = frame.get_column(name)
@@ -170,17 +174,24 @@ def validation_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[s
     for name, failed in _failing_values(schema, frame).items():
         col = frame.get_column(name)
         for value, check, case in failed.select("value", "check", "failure_case").iter_rows():
-            row = (col.is_null() if value is None else col.eq_missing(pl.Series([value], dtype=col.dtype))).arg_true()[0]
+            row = (col.is_null() if value is None else col.eq_missing(pl.Series([value], dtype=col.dtype))).arg_true()[
+                0
+            ]
             errors.append(f"{name}: {check} failed for {case!r} (row {row})")
     if schema.unique:
         # Only rows whose key hashes to a repeated hash can be duplicates; is_duplicated() settles them.
         hashes = frame.select(pl.struct(schema.unique).hash().alias("h")).to_series()
         ordered = hashes.sort()
         repeated = ordered.filter(ordered == ordered.shift(1))
-        keys = frame.select(schema.unique).with_row_index("_row").filter(hashes.is_in(repeated.implode())) if repeated.len() \
+        keys = (
+            frame.select(schema.unique).with_row_index("_row").filter(hashes.is_in(repeated.implode()))
+            if repeated.len()
             else frame.select(schema.unique).with_row_index("_row").head(0)
+        )
         dup = keys.filter(keys.drop("_row").is_duplicated())
         for r in dup.head(LISTED_ERRORS).iter_rows(named=True):
             case = json.dumps({c: r[c] for c in schema.unique}, ensure_ascii=False, default=str)
-            errors.append(f"{', '.join(schema.unique)}: multiple_fields_uniqueness failed for {case!r} (row {r['_row']})")
+            errors.append(
+                f"{', '.join(schema.unique)}: multiple_fields_uniqueness failed for {case!r} (row {r['_row']})"
+            )
     return errors[:LISTED_ERRORS]

@@ -7,9 +7,9 @@ constants here or from the checked marts contract (IDENTIFIER).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -92,10 +92,10 @@ def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> 
     background variables) and codebook.groups (their groups, not_stated last)."""
     levels = pl.DataFrame(
         [
-            {"level": l.key, "level_order": l.order,
-             **{f"label_{k}": v for k, v in l.label.items()},
-             **{f"description_{k}": v for k, v in l.description.items()}}
-            for l in codebook.levels.values()
+            {"level": level.key, "level_order": level.order,
+             **{f"label_{k}": v for k, v in level.label.items()},
+             **{f"description_{k}": v for k, v in level.description.items()}}
+            for level in codebook.levels.values()
         ]
     )
     items = pl.DataFrame(
@@ -142,7 +142,8 @@ def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> 
                         ("groups", groups)):
         con.register("_codebook_frame", frame.to_arrow())
         try:
-            con.execute("create or replace table " + qualified("codebook." + name) + " as select * from _codebook_frame")
+            table = qualified("codebook." + name)
+            con.execute("create or replace table " + table + " as select * from _codebook_frame")
         finally:
             con.unregister("_codebook_frame")
         counts[name] = frame.height
@@ -180,7 +181,9 @@ def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> li
     """(column, DuckDB type) of a table of the open database, in column order."""
     return con.execute(
         "select column_name, data_type from information_schema.columns where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ? order by ordinal_position", [schema, table]).fetchall()
+        "and table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
 
 
 def read_marts(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] | list[str]) -> dict[str, pl.DataFrame]:

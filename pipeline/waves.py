@@ -160,14 +160,17 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         return str(value)
 
     if "wave" in raw and str(raw["wave"]) != key:
-        raise fail(f"wave: {shorten_text(repr(raw['wave']))} does not match the folder name {key!r}; rename one of them")
+        raise fail(f"wave: {shorten_text(repr(raw['wave']))} does not match the folder name {key!r}; "
+                   "rename one of them")
     invited = raw.get("invited")
     if isinstance(invited, bool) or not isinstance(invited, int) or not 0 <= invited <= MAX_INVITED:
         raise fail(f"invited: {shorten_text(repr(invited))} must be a whole number (how many were invited)")
     export = file_in_folder(raw.get("export"), "export", "export")
     tool = scalar_text(raw.get("tool", "auto"), "tool").strip().lower()
     if tool not in TOOLS and tool not in TOOL_ALIASES:
-        raise fail(f"tool: {shorten_text(repr(raw.get('tool')))} is not a known survey tool; use one of {', '.join(TOOLS)}")
+        raise fail(
+            f"tool: {shorten_text(repr(raw.get('tool')))} is not a known survey tool; use one of {', '.join(TOOLS)}"
+        )
     sheet = raw.get("sheet")
     if sheet is not None and (not isinstance(sheet, str) or not sheet.strip()):
         raise fail(f"sheet: {shorten_text(repr(sheet))} must name a sheet of the workbook")
@@ -200,29 +203,39 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     panel_id = raw.get("panel_id")
     if panel_id is not None:
         if not isinstance(panel_id, str) or not panel_id.strip():
-            raise fail(f"panel_id: {shorten_text(repr(panel_id))} must name one header of the export (the column that "
-                       "identifies the same person in every wave, e.g. the e-mail address of the invitation list)")
+            raise fail(
+                f"panel_id: {shorten_text(repr(panel_id))} must name one header of the export (the column that "
+                "identifies the same person in every wave, e.g. the e-mail address of the invitation list)"
+            )
         panel_id = normalise_text(panel_id)
         if panel_id in columns:
-            raise fail(f"panel_id: {shorten_text(repr(raw['panel_id']))} is also mapped in columns (to "
-                       f"{columns[panel_id]}); a panel id column is only read as the panel id: remove one of them")
+            raise fail(
+                f"panel_id: {shorten_text(repr(raw['panel_id']))} is also mapped in columns (to "
+                f"{columns[panel_id]}); a panel id column is only read as the panel id: remove one of them"
+            )
 
     values: dict[str, dict[str, str]] = {}
     for scale, codes in mapping("values").items():
         if not isinstance(scale, str) or (scale not in codebook.scales and scale not in codebook.background):
-            raise fail(f"values: unknown scale {shorten_text(repr(scale))}; scales are {', '.join(codebook.scales)}"
-                       + (f", background variables {', '.join(codebook.background)}" if codebook.background else ""))
+            raise fail(
+                f"values: unknown scale {shorten_text(repr(scale))}; scales are {', '.join(codebook.scales)}"
+                + (f", background variables {', '.join(codebook.background)}" if codebook.background else "")
+            )
         if codes is not None and not isinstance(codes, dict):
             raise fail(f"values: {scale}: expected a mapping (`code: category` per line), not {type(codes).__name__}")
-        categories = codebook.scales[scale].categories if scale in codebook.scales else codebook.background[scale].groups
+        categories = (
+            codebook.scales[scale].categories if scale in codebook.scales else codebook.background[scale].groups
+        )
         keys = {c.key for c in categories}
         values[scale] = {}
         for code, cat in (codes or {}).items():
             if isinstance(cat, bool) and {"yes", "no"} <= keys:  # YAML 1.1 reads an unquoted yes/no as true/false
                 cat = "yes" if cat else "no"
             if not isinstance(cat, str) or cat not in keys:
-                raise fail(f"values: {scale}: {shorten_text(repr(code))} → {shorten_text(repr(cat))} is not a category "
-                           f"({', '.join(sorted(keys))})")
+                raise fail(
+                    f"values: {scale}: {shorten_text(repr(code))} → {shorten_text(repr(cat))} is not a category "
+                    f"({', '.join(sorted(keys))})"
+                )
             values[scale][normalise_text(scalar_text(code, f"values: {scale}"))] = cat
 
     return WaveSpec(

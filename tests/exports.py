@@ -22,8 +22,8 @@ import polars as pl
 import pyreadstat
 import xlsxwriter
 import yaml
-
 from helpers import read_sample_rows
+
 from pipeline.codebook import load_codebook
 from pipeline.settings import PROJECT_ROOT
 
@@ -212,7 +212,8 @@ def write_surveyxact_xlsx(folder: Path, people: list[Respondent]) -> dict:
     var = {item: f"s_{n}" for n, item in enumerate(CLOSED + OPEN, start=1)}
     wb = xlsxwriter.Workbook(str(folder / "export.xlsx"))
     ds, lab, st = wb.add_worksheet("Dataset"), wb.add_worksheet("Labels"), wb.add_worksheet("Structure")
-    header = ["respondentid"] + [f"statoverall_{k}" for k in range(1, 6)] + [var[i] for i in CLOSED + OPEN] + ["email", "name"]
+    header = (["respondentid"] + [f"statoverall_{k}" for k in range(1, 6)] + [var[i] for i in CLOSED + OPEN]
+              + ["email", "name"])
     ds.write_row(0, 0, header)
     for n, (r, person, state) in enumerate(_surveyxact_people(people), start=1):
         ds.write_number(n, 0, 5000 + n)
@@ -249,8 +250,11 @@ def write_nettskjema(folder: Path, people: list[Respondent]) -> dict:
     header = ["$submission_id", "$created", "$answer_time_ms"] + CLOSED + [QUESTION[i] for i in OPEN]
     rows = [header]
     for n, r in enumerate(people):
-        rows.append([str(31000000 + n), r.submitted.strftime("%Y-%m-%dT%H:%M:%S"), str(120000 + n)]
-                    + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN])
+        rows.append(
+            [str(31000000 + n), r.submitted.strftime("%Y-%m-%dT%H:%M:%S"), str(120000 + n)]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+        )
     _write(folder / "nettskjema.csv", _csv_text(rows, ";", quoting=csv.QUOTE_ALL, lineterminator="\n"), "utf-8")
     return {"export": "nettskjema.csv"}
 
@@ -283,8 +287,11 @@ def write_googleforms(folder: Path, people: list[Respondent]) -> dict:
     header += [QUESTION[i] for i in OPEN]
     rows = [header]
     for r in people:
-        rows.append([r.submitted.strftime("%Y/%m/%d %-I:%M:%S %p GMT+2"), r.person.email]
-                    + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN])
+        rows.append(
+            [r.submitted.strftime("%Y/%m/%d %-I:%M:%S %p GMT+2"), r.person.email]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+        )
     _write(folder / "Samskaping (Responses) - Form responses 1.csv", _csv_text(rows, ","), "utf-8")
     return {"export": "Samskaping (Responses) - Form responses 1.csv"}
 
@@ -297,22 +304,59 @@ def write_limesurvey(folder: Path, people: list[Respondent]) -> dict:
     rows = [header]
     for n, r in enumerate(people, start=1):
         when = r.submitted.strftime("%Y-%m-%d %H:%M:%S")
-        rows.append([str(n), when, "4", "nb", str(777 + n), when, when, r.person.ip, f"tok{n:03d}"]
-                    + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN])
+        rows.append(
+            [str(n), when, "4", "nb", str(777 + n), when, when, r.person.ip, f"tok{n:03d}"]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+        )
     unfinished = [label_of(i, "not_at_all") if i in ("P1", "P2", "P3") else "" for i in CLOSED]
-    rows.append(["11", "", "1", "nb", "999", "2024-05-23 09:00:00", "2024-05-23 09:03:00", PEOPLE[10].ip, "tok011"]
-                + unfinished + ["", "", ""])
+    rows.append(
+        ["11", "", "1", "nb", "999", "2024-05-23 09:00:00", "2024-05-23 09:03:00", PEOPLE[10].ip, "tok011"]
+        + unfinished
+        + ["", "", ""]
+    )
     _write(folder / "results-survey123456.csv", _csv_text(rows, ";", quoting=csv.QUOTE_ALL), "utf-8", codecs.BOM_UTF8)
     return {"export": "results-survey123456.csv"}
 
 
-QUALTRICS_META = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
-                  "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
-                  "ExternalReference", "LocationLatitude", "LocationLongitude", "DistributionChannel", "UserLanguage"]
-QUALTRICS_TEXT = ["Start Date", "End Date", "Response Type", "IP Address", "Progress", "Duration (in seconds)",
-                  "Finished", "Recorded Date", "Response ID", "Recipient Last Name", "Recipient First Name",
-                  "Recipient Email", "External Data Reference", "Location Latitude", "Location Longitude",
-                  "Distribution Channel", "User Language"]
+QUALTRICS_META = [
+    "StartDate",
+    "EndDate",
+    "Status",
+    "IPAddress",
+    "Progress",
+    "Duration (in seconds)",
+    "Finished",
+    "RecordedDate",
+    "ResponseId",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "ExternalReference",
+    "LocationLatitude",
+    "LocationLongitude",
+    "DistributionChannel",
+    "UserLanguage",
+]
+QUALTRICS_TEXT = [
+    "Start Date",
+    "End Date",
+    "Response Type",
+    "IP Address",
+    "Progress",
+    "Duration (in seconds)",
+    "Finished",
+    "Recorded Date",
+    "Response ID",
+    "Recipient Last Name",
+    "Recipient First Name",
+    "Recipient Email",
+    "External Data Reference",
+    "Location Latitude",
+    "Location Longitude",
+    "Distribution Channel",
+    "User Language",
+]
 MATRIX = "Tenk på arbeidet ditt etter Biblioteket som samskaper"
 
 
@@ -325,36 +369,94 @@ def write_qualtrics(folder: Path, people: list[Respondent]) -> dict:
         if item.startswith("P"):
             tags.append(f"Q1_{item[1]}")
             texts.append(f"{MATRIX} - {QUESTION[item]}")
-            imports.append('{"ImportId":"QID1_%s"}' % item[1])
+            imports.append('{"ImportId":"QID1_' + item[1] + '"}')
         else:
             tags.append(f"Q{n}" + ("_TEXT" if item in OPEN else ""))
             texts.append(QUESTION[item])
-            imports.append('{"ImportId":"QID%d%s"}' % (n, "_TEXT" if item in OPEN else ""))
+            imports.append('{"ImportId":"QID' + str(n) + ("_TEXT" if item in OPEN else "") + '"}')
     rows = [tags, texts, imports]
 
     def row(status, finished, progress, when, rid, person, answers, open_texts):
-        return [when, when, status, person.ip, progress, "431", finished, when, rid, person.last, person.first,
-                person.email, f"EMP-{person.last}", "59.9127", "10.7461", "anonymous" if status == "IP Address"
-                else "preview", "NO"] + answers + open_texts
+        return (
+            [
+                when,
+                when,
+                status,
+                person.ip,
+                progress,
+                "431",
+                finished,
+                when,
+                rid,
+                person.last,
+                person.first,
+                person.email,
+                f"EMP-{person.last}",
+                "59.9127",
+                "10.7461",
+                "anonymous" if status == "IP Address" else "preview",
+                "NO",
+            ]
+            + answers
+            + open_texts
+        )
 
     preview = PEOPLE[11]
-    rows.append(row("Survey Preview", "True", "100", "2024-05-12 09:00:00", "R_preview0000001", preview,
-                    [label_of(i, "not_at_all") if CODEBOOK.items[i].scale == "degree" else label_of(i, "no")
-                     for i in CLOSED], ["", "", ""]))
+    rows.append(
+        row(
+            "Survey Preview",
+            "True",
+            "100",
+            "2024-05-12 09:00:00",
+            "R_preview0000001",
+            preview,
+            [label_of(i, "not_at_all") if CODEBOOK.items[i].scale == "degree" else label_of(i, "no") for i in CLOSED],
+            ["", "", ""],
+        )
+    )
     for n, r in enumerate(people, start=1):
         when = r.submitted.strftime("%Y-%m-%d %H:%M:%S")
-        rows.append(row("IP Address", "True", "100", when, f"R_{r.id}x7Kq{n:02d}", r.person,
-                        [r.answers[i] for i in CLOSED], [r.texts[i] for i in OPEN]))
-    rows.append(row("IP Address", "False", "35", "2024-05-23 11:00:00", "R_unfinished0001", PEOPLE[10],
-                    [label_of(i, "low") if i.startswith("P") else "" for i in CLOSED], ["", "", ""]))
+        rows.append(
+            row(
+                "IP Address",
+                "True",
+                "100",
+                when,
+                f"R_{r.id}x7Kq{n:02d}",
+                r.person,
+                [r.answers[i] for i in CLOSED],
+                [r.texts[i] for i in OPEN],
+            )
+        )
+    rows.append(
+        row(
+            "IP Address",
+            "False",
+            "35",
+            "2024-05-23 11:00:00",
+            "R_unfinished0001",
+            PEOPLE[10],
+            [label_of(i, "low") if i.startswith("P") else "" for i in CLOSED],
+            ["", "", ""],
+        )
+    )
     _write(folder / "Samskaping_May 23, 2024_11.00.csv", _csv_text(rows, ","), "utf-8", codecs.BOM_UTF8)
     return {"export": "Samskaping_May 23, 2024_11.00.csv"}
 
 
 def write_surveymonkey(folder: Path, people: list[Respondent]) -> dict:
     """Two header rows: question (once per matrix) then Response / row statement; Custom Data with e-mail."""
-    meta = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address", "Email Address", "First Name",
-            "Last Name", "Custom Data 1"]
+    meta = [
+        "Respondent ID",
+        "Collector ID",
+        "Start Date",
+        "End Date",
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Custom Data 1",
+    ]
     top, sub = list(meta), [""] * len(meta)
     for item in CLOSED:
         if item.startswith("P"):
@@ -369,21 +471,41 @@ def write_surveymonkey(folder: Path, people: list[Respondent]) -> dict:
     rows = [top, sub]
     for n, r in enumerate(people, start=1):
         when = r.submitted.strftime("%m/%d/%Y %I:%M:%S %p")
-        rows.append([str(114000000000 + n), "431000001", when, when, r.person.ip, r.person.email, r.person.first,
-                     r.person.last, f"kontakt {r.person.email}"] + [r.answers[i] for i in CLOSED]
-                    + [r.texts[i] for i in OPEN])
+        rows.append(
+            [
+                str(114000000000 + n),
+                "431000001",
+                when,
+                when,
+                r.person.ip,
+                r.person.email,
+                r.person.first,
+                r.person.last,
+                f"kontakt {r.person.email}",
+            ]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+        )
     _write(folder / "Data_All_240523.csv", _csv_text(rows, ","), "utf-8")
     return {"export": "Data_All_240523.csv"}
 
 
 # Layouts of real exports (the structure of the test fixtures that readSX, qualtRics, readspss and real
 # SurveyMonkey / Nettskjema users ship; no third-party file is copied) ---------------------------------
-SX_STRUCTURE_HEADER = ["questionName", "variableName", "questionType", "subType", "questionText", "choiceValue",
-                       "choiceText"]
+SX_STRUCTURE_HEADER = [
+    "questionName",
+    "variableName",
+    "questionType",
+    "subType",
+    "questionText",
+    "choiceValue",
+    "choiceText",
+]
 
 
-def _surveyxact_set(folder: Path, people: list[Respondent], encoding: str, delimiter: str, bom: bytes,
-                    lineterminator: str) -> dict:
+def _surveyxact_set(
+    folder: Path, people: list[Respondent], encoding: str, delimiter: str, bom: bytes, lineterminator: str
+) -> dict:
     """SurveyXact as readSX's ex_survey2 sets: dataset WITHOUT respondentid (variables s_1.., an `id` column
     holding school names, forn/ettern/email), stato_1..5 dummies last; labels.csv without a header row;
     structure.csv with SurveyXact's own header, question texts in questionText (with trailing spaces), and
@@ -393,7 +515,11 @@ def _surveyxact_set(folder: Path, people: list[Respondent], encoding: str, delim
     header = [var[i] for i in CLOSED + OPEN] + ["id", "forn", "ettern", "email"] + [f"stato_{k}" for k in range(1, 6)]
     rows = [header]
     unfinished = people[0]
-    entries = [(r, r.person, 4) for r in people] + [(None, PEOPLE[10], 2), (None, PEOPLE[11], 2), (unfinished, PEOPLE[11], 3)]
+    entries = [(r, r.person, 4) for r in people] + [
+        (None, PEOPLE[10], 2),
+        (None, PEOPLE[11], 2),
+        (unfinished, PEOPLE[11], 3),
+    ]
     for n, (r, person, state) in enumerate(entries):
         answers = [code_of(i, r.key(i), reverse=True) if r else "" for i in CLOSED]
         if state == 3:
@@ -431,10 +557,25 @@ def write_surveyxact_utf16(folder: Path, people: list[Respondent]) -> dict:
     return _surveyxact_set(folder, people, "utf-16-le", "\t", codecs.BOM_UTF16_LE, "\r\n")
 
 
-QUALTRICS_GERMAN = ["Anfangsdatum", "Enddatum", "Antworttyp", "IP-Adresse", "Aktueller Stand", "Dauer (in Sekunden)",
-                    "Beendet", "Erfassungsdatum", "Antwort-ID", "Nachname des Empfängers", "Vorname des Empfängers",
-                    "E-Mail des Empfängers", "Externe Datenreferenz", "Breitengrad des Standorts",
-                    "Längengrad des Standorts", "Verteilungskanal", "Benutzersprache"]
+QUALTRICS_GERMAN = [
+    "Anfangsdatum",
+    "Enddatum",
+    "Antworttyp",
+    "IP-Adresse",
+    "Aktueller Stand",
+    "Dauer (in Sekunden)",
+    "Beendet",
+    "Erfassungsdatum",
+    "Antwort-ID",
+    "Nachname des Empfängers",
+    "Vorname des Empfängers",
+    "E-Mail des Empfängers",
+    "Externe Datenreferenz",
+    "Breitengrad des Standorts",
+    "Längengrad des Standorts",
+    "Verteilungskanal",
+    "Benutzersprache",
+]
 
 
 def write_qualtrics_german(folder: Path, people: list[Respondent]) -> dict:
@@ -443,35 +584,63 @@ def write_qualtrics_german(folder: Path, people: list[Respondent]) -> dict:
     write_qualtrics(folder, people)
     path = folder / "Samskaping_May 23, 2024_11.00.csv"
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
-    rows[1][:len(QUALTRICS_GERMAN)] = QUALTRICS_GERMAN
+    rows[1][: len(QUALTRICS_GERMAN)] = QUALTRICS_GERMAN
     path.unlink()
     _write(folder / "sample.csv", _csv_text(rows, ",", lineterminator="\n"), "utf-8")
     return {"export": "sample.csv"}
 
 
-LEGACY_LABELS = ["ResponseID", "ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress", "Status",
-                 "StartDate", "EndDate", "Finished"]
+LEGACY_LABELS = [
+    "ResponseID",
+    "ResponseSet",
+    "Name",
+    "ExternalDataReference",
+    "EmailAddress",
+    "IPAddress",
+    "Status",
+    "StartDate",
+    "EndDate",
+    "Finished",
+]
 
 
 def write_qualtrics_legacy(folder: Path, people: list[Respondent]) -> dict:
     """As qualtRics' sample_legacy.csv: tags V1…V10 (the codebook has items V1…V6!), Q1…, then a label row; UTF-8
     BOM; every line ends with a comma; one unfinished response."""
     items = CLOSED + OPEN
-    tags = [f"V{k}" for k in range(1, 11)] + [f"Q{n}" for n in range(1, len(items) + 1)] + \
-        ["LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
-    labels = LEGACY_LABELS + [QUESTION[i] for i in items] + ["LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
+    tags = (
+        [f"V{k}" for k in range(1, 11)]
+        + [f"Q{n}" for n in range(1, len(items) + 1)]
+        + ["LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
+    )
+    labels = (
+        LEGACY_LABELS + [QUESTION[i] for i in items] + ["LocationLatitude", "LocationLongitude", "LocationAccuracy", ""]
+    )
     rows = [tags, labels]
 
     def row(rid, person, finished, when, answers, texts):
-        return [rid, "Default Response Set", person.name, "", person.email, person.ip, "0", when, when, finished] \
-            + answers + texts + ["59.9127", "10.7461", "-1", ""]
+        return (
+            [rid, "Default Response Set", person.name, "", person.email, person.ip, "0", when, when, finished]
+            + answers
+            + texts
+            + ["59.9127", "10.7461", "-1", ""]
+        )
 
     for n, r in enumerate(people, start=1):
         when = r.submitted.strftime("%Y-%m-%d %H:%M:%S")
-        rows.append(row(f"R_legacy{n:08d}", r.person, "1", when, [r.answers[i] for i in CLOSED],
-                        [r.texts[i] for i in OPEN]))
-    rows.append(row("R_legacyunfinish", PEOPLE[10], "0", "2024-05-23 11:00:00",
-                    [label_of(i, "low") if i.startswith("P") else "" for i in CLOSED], ["", "", ""]))
+        rows.append(
+            row(f"R_legacy{n:08d}", r.person, "1", when, [r.answers[i] for i in CLOSED], [r.texts[i] for i in OPEN])
+        )
+    rows.append(
+        row(
+            "R_legacyunfinish",
+            PEOPLE[10],
+            "0",
+            "2024-05-23 11:00:00",
+            [label_of(i, "low") if i.startswith("P") else "" for i in CLOSED],
+            ["", "", ""],
+        )
+    )
     _write(folder / "legacy_export.csv", _csv_text(rows, ",", lineterminator="\n"), "utf-8", codecs.BOM_UTF8)
     return {"export": "legacy_export.csv"}
 
@@ -486,18 +655,22 @@ def write_sav_user_missing(folder: Path, people: list[Respondent]) -> dict:
     names = {item: f"v{n}" for n, item in enumerate(CLOSED + OPEN, start=1)}
     data = {"respnr": [r.id for r in people], "epost": [r.person.email for r in people]}
     for item in CLOSED:
-        data[names[item]] = [float(SAV_DK if r.key(item) == "dont_know" else code_of(item, r.key(item)))
-                             for r in people]
+        data[names[item]] = [
+            float(SAV_DK if r.key(item) == "dont_know" else code_of(item, r.key(item))) for r in people
+        ]
     for item in OPEN:
         data[names[item]] = [r.texts[item] for r in people]
     value_labels = {}
     for item in CLOSED:
         labels = {float(c.code): c.label["nb"] for c in CODEBOOK.scale_of(item).categories if c.key != "dont_know"}
         value_labels[names[item]] = labels | {float(SAV_DK): "DK", float(SAV_NA): "NA"}
-    pyreadstat.write_sav(pl.DataFrame(data), str(folder / "export.sav"),
-                         column_labels={"respnr": "Respondent", **{names[i]: QUESTION[i] for i in CLOSED + OPEN}},
-                         variable_value_labels=value_labels,
-                         missing_ranges={names[i]: [{"lo": float(SAV_DK), "hi": float(SAV_NA)}] for i in CLOSED})
+    pyreadstat.write_sav(
+        pl.DataFrame(data),
+        str(folder / "export.sav"),
+        column_labels={"respnr": "Respondent", **{names[i]: QUESTION[i] for i in CLOSED + OPEN}},
+        variable_value_labels=value_labels,
+        missing_ranges={names[i]: [{"lo": float(SAV_DK), "hi": float(SAV_NA)}] for i in CLOSED},
+    )
     return {"export": "export.sav", "values": {"degree": {"DK": "dont_know"}, "yes_no": {"DK": "dont_know"}}}
 
 
@@ -505,8 +678,17 @@ def write_surveymonkey_nul(folder: Path, people: list[Respondent]) -> dict:
     """The older SurveyMonkey layout as in real files: RespondentID, CollectorID (no spaces), LastName; NUL
     placeholders under the metadata in the second header row; options padded with spaces; a checkbox
     question whose option is "ID" (once taken for the respondent id); CRLF."""
-    meta = ["RespondentID", "CollectorID", "StartDate", "EndDate", "IP Address", "Email Address", "First Name",
-            "LastName", "Custom Data"]
+    meta = [
+        "RespondentID",
+        "CollectorID",
+        "StartDate",
+        "EndDate",
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "LastName",
+        "Custom Data",
+    ]
     top, sub = list(meta), ["\x00"] * len(meta)
     for item in CLOSED:
         top.append(QUESTION[item])
@@ -519,15 +701,40 @@ def write_surveymonkey_nul(folder: Path, people: list[Respondent]) -> dict:
     rows = [top, sub]
     for n, r in enumerate(people, start=1):
         when = r.submitted.strftime("%m/%d/%Y %H:%M:%S")
-        rows.append([str(5343553400 + n), "96864758", when, when, r.person.ip, r.person.email, r.person.first,
-                     r.person.last, ""] + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN]
-                    + (["ID", ""] if n % 2 else ["", "Pass"]))
+        rows.append(
+            [
+                str(5343553400 + n),
+                "96864758",
+                when,
+                when,
+                r.person.ip,
+                r.person.email,
+                r.person.first,
+                r.person.last,
+                "",
+            ]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+            + (["ID", ""] if n % 2 else ["", "Pass"])
+        )
     _write(folder / "Sheet_1.csv", _csv_text(rows, ","), "utf-8")
     return {"export": "Sheet_1.csv"}
 
 
-NETTSKJEMA_2018 = ["NR", "E-post", "Opprettet", "Endret", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon",
-                   "Adresse", "Sted", "Postnummer"]
+NETTSKJEMA_2018 = [
+    "NR",
+    "E-post",
+    "Opprettet",
+    "Endret",
+    "Fornavn",
+    "Etternavn",
+    "Bursdag",
+    "Epost",
+    "Telefon",
+    "Adresse",
+    "Sted",
+    "Postnummer",
+]
 
 
 def write_nettskjema_2018(folder: Path, people: list[Respondent]) -> dict:
@@ -537,9 +744,25 @@ def write_nettskjema_2018(folder: Path, people: list[Respondent]) -> dict:
     rows = [header]
     for n, r in enumerate(people):
         when = r.submitted.strftime("%d.%m.%Y %H:%M")
-        rows.append([str(4100 + n), r.person.email, when, when, r.person.first, r.person.last, BIRTHDAYS[n],
-                     r.person.email, PHONES[n], STREETS[n], "Lillehammer", "2609"]
-                    + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN] + [f"00:0{n % 10}:31"])
+        rows.append(
+            [
+                str(4100 + n),
+                r.person.email,
+                when,
+                when,
+                r.person.first,
+                r.person.last,
+                BIRTHDAYS[n],
+                r.person.email,
+                PHONES[n],
+                STREETS[n],
+                "Lillehammer",
+                "2609",
+            ]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+            + [f"00:0{n % 10}:31"]
+        )
     _write(folder / "skjema_123456.txt", _csv_text(rows, "\t"), "cp1252")
     return {"export": "skjema_123456.txt"}
 
@@ -576,8 +799,9 @@ def with_answer(people: list[Respondent], index: int, item: str, value: str) -> 
     return out
 
 
-def write_wave(raw_dir: Path, key: str, kind: str, *, invited: int = 12, people: list[Respondent] | None = None,
-               **wave_yaml) -> Path:
+def write_wave(
+    raw_dir: Path, key: str, kind: str, *, invited: int = 12, people: list[Respondent] | None = None, **wave_yaml
+) -> Path:
     """A wave folder holding the `kind` export of the 10 respondents and a short wave.yaml (tool: auto)."""
     writer, _, _ = KINDS[kind]
     folder = raw_dir / key

@@ -20,8 +20,12 @@ SAMPLE_WAVE = PROJECT_ROOT / "data" / "raw" / "2024"
 def make_settings(root: Path, **overrides) -> Settings:
     """Settings for a build under root/raw → root/marts (schemas and SQL from the project). The pseudonym key
     comes from PIPELINE_PSEUDONYM_KEY, which tests/conftest.py sets to "test-key"."""
-    values = dict(raw_dir=root / "raw", marts_dir=root / "marts", pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY"),
-                  pseudonym_key_file=root / "secrets" / "pseudonym.key")
+    values = dict(
+        raw_dir=root / "raw",
+        marts_dir=root / "marts",
+        pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY"),
+        pseudonym_key_file=root / "secrets" / "pseudonym.key",
+    )
     values.update(overrides)
     (root / "raw").mkdir(parents=True, exist_ok=True)
     return Settings(**values)
@@ -43,8 +47,17 @@ def read_sample_rows() -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-def write_csv_wave(raw_dir: Path, key: str, headers: list[str], rows: list[list[str]], *, invited: int = 12,
-                   delimiter: str = ";", export: str = "export.csv", **wave_yaml) -> Path:
+def write_csv_wave(
+    raw_dir: Path,
+    key: str,
+    headers: list[str],
+    rows: list[list[str]],
+    *,
+    invited: int = 12,
+    delimiter: str = ";",
+    export: str = "export.csv",
+    **wave_yaml,
+) -> Path:
     """A wave folder with a CSV export written by the csv module and a wave.yaml."""
     folder = raw_dir / key
     folder.mkdir(parents=True, exist_ok=True)

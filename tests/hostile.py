@@ -16,17 +16,17 @@ from __future__ import annotations
 import csv
 import os
 import signal
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import polars as pl
 import pyreadstat
 import xlsxwriter
 import yaml
+from helpers import read_sample_rows
 from hypothesis import HealthCheck, settings
 
-from helpers import read_sample_rows
 from pipeline.codebook import load_codebook
 from pipeline.ingest import read_wave, stage
 from pipeline.readers import ExportError

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings, query
+
 from pipeline.settings import Settings
 
 MARTS_FOR_REPORTS = ("item_indicators", "item_distribution", "item_disclosure", "waves", "open_answers")

@@ -1,8 +1,8 @@
 """Layer 4: bad cells are quarantined and the rest still builds; a broken wave fails alone."""
 
-import polars as pl
 
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
+
 from pipeline.codebook import load_codebook
 from pipeline.settings import PROJECT_ROOT
 
@@ -28,8 +28,9 @@ def test_unknown_label_is_quarantined_and_the_rest_counts(tmp_path, capsys):
     assert bases["P1"] == 9
     assert {k: v for k, v in bases.items() if k != "P1"} == {k: 10 for k in bases if k != "P1"}
     assert query(settings, "select n_missing from item_indicators where item = 'P1'")["n_missing"][0] == 1
-    assert query(settings, "select very_high_pct, high_pct, some_pct from item_indicators where item = 'P1'").row(0) == (
-        100 * 4 / 9, 100 * 4 / 9, 100 * 1 / 9)
+    assert query(settings, "select very_high_pct, high_pct, some_pct from item_indicators where item = 'P1'").row(
+        0
+    ) == (100 * 4 / 9, 100 * 4 / 9, 100 * 1 / 9)
 
 
 def test_a_wave_with_no_mappable_header_fails_alone(tmp_path, capsys):
@@ -39,8 +40,10 @@ def test_a_wave_with_no_mappable_header_fails_alone(tmp_path, capsys):
     assert build(settings) == 1
     err = capsys.readouterr().err
     assert "wave bad: FAILED" in err
-    assert "export.csv: no header matches an item of the codebook. Map these headers in wave.yaml columns: " \
-           "'Spørsmål A', 'Spørsmål B'" in err
+    assert (
+        "export.csv: no header matches an item of the codebook. Map these headers in wave.yaml columns: "
+        "'Spørsmål A', 'Spørsmål B'" in err
+    )
     assert query(settings, "select wave, complete from waves").rows() == [("good", 10)]
 
 

@@ -13,8 +13,18 @@ import pytest
 import yaml
 
 from bench.floor import run_floor
-from bench.generate import (BAD_CODES, BAD_LABELS, EMAIL_HEADER, ID_HEADER, STATUS_COMPLETE, STATUS_HEADER,
-                            generate_wave, parse_size, size_label, wave_key)
+from bench.generate import (
+    BAD_CODES,
+    BAD_LABELS,
+    EMAIL_HEADER,
+    ID_HEADER,
+    STATUS_COMPLETE,
+    STATUS_HEADER,
+    generate_wave,
+    parse_size,
+    size_label,
+    wave_key,
+)
 from bench.pandas_baseline import item_distribution
 from bench.run import differences
 from pipeline.codebook import load_codebook
@@ -155,7 +165,8 @@ def test_sav_and_xlsx_exports_read_back_with_codes_and_labels(tmp_path):
     assert meta.column_names[4:] == list(CODEBOOK.background) + [i.code for i in CLOSED + TEXT]
     first_item = 4 + len(CODEBOOK.background)  # after the metadata and the background variables
     assert meta.column_labels[first_item] == CLOSED[0].question["nb"]
-    assert meta.variable_value_labels[CLOSED[0].code][1.0] == CODEBOOK.scale_of(CLOSED[0].code).categories[0].label["nb"]
+    first_label = CODEBOOK.scale_of(CLOSED[0].code).categories[0].label["nb"]
+    assert meta.variable_value_labels[CLOSED[0].code][1.0] == first_label
     codes = [v for i in CLOSED for v in data[i.code].dropna().tolist()]
     assert len(codes) == sav.answered_cells
     assert sum(c in BAD_CODES for c in codes) == sav.bad_cells == 3

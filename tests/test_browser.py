@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from reports_helpers import build_sample
 
 from pipeline.codebook import load_codebook
 from pipeline.settings import PROJECT_ROOT
-from reports_helpers import build_sample
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -207,6 +207,7 @@ def test_make_png_writes_a_png_of_every_table(built, chromium):
 
 def test_make_png_says_what_to_do_without_a_browser_or_marts(tmp_path, monkeypatch):
     from helpers import make_settings
+
     from pipeline.png import PngError, write_pngs
 
     settings = make_settings(tmp_path)

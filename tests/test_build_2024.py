@@ -3,16 +3,13 @@
 import json
 import subprocess
 
-import dagster as dg
 import duckdb
-import polars as pl
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings, query
-from pipeline.reproduction import compare, load_reference
-from pipeline.settings import PROJECT_ROOT
 
 from pipeline.contract import load_contract
+from pipeline.reproduction import compare, load_reference
+from pipeline.settings import PROJECT_ROOT
 
 CORE_TABLES = {"codebook_levels", "codebook_items", "codebook_categories", "responses", "waves", "item_distribution",
                "item_indicators", "indicators_personal", "indicators_institutional", "indicators_citizen",
@@ -37,16 +34,17 @@ def test_build_succeeds_and_publishes(built):
 
 def test_response_rate_is_10_of_12(built):
     settings, _ = built
-    assert query(settings, "select wave, invited, exported_rows, complete, partial, response_rate, reconstruction from waves").rows() == [
-        ("2024", 12, 10, 10, 0, pytest.approx(100 * 10 / 12), True)
-    ]
+    assert query(
+        settings, "select wave, invited, exported_rows, complete, partial, response_rate, reconstruction from waves"
+    ).rows() == [("2024", 12, 10, 10, 0, pytest.approx(100 * 10 / 12), True)]
 
 
 def test_every_published_percentage_is_reproduced(built):
     settings, _ = built
     reference = load_reference(PROJECT_ROOT / "schemas" / "published_2024.yaml")
-    compared, mismatches = compare(reference, query(settings, "select * from item_indicators"),
-                                   query(settings, "select * from waves"))
+    compared, mismatches = compare(
+        reference, query(settings, "select * from item_indicators"), query(settings, "select * from waves")
+    )
     assert compared == 37
     assert [str(m) for m in mismatches] == []
 
@@ -55,23 +53,38 @@ def test_a_changed_figure_is_reported_as_a_mismatch(built):
     settings, _ = built
     reference = load_reference(PROJECT_ROOT / "schemas" / "published_2024.yaml")
     reference["items"]["P1"]["very_high"] = 60
-    _, mismatches = compare(reference, query(settings, "select * from item_indicators"),
-                            query(settings, "select * from waves"))
+    _, mismatches = compare(
+        reference, query(settings, "select * from item_indicators"), query(settings, "select * from waves")
+    )
     assert [str(m) for m in mismatches] == ["P1 very_high: published 60, marts 50"]
 
 
 def test_distribution_of_figure_6(built):
     settings, _ = built
-    rows = query(settings, "select category, n, base_n, pct from item_distribution where item = 'I1' order by category_order").rows()
-    assert rows == [("very_high", 1, 10, 10.0), ("high", 3, 10, 30.0), ("some", 4, 10, 40.0), ("low", 2, 10, 20.0),
-                    ("not_at_all", 0, 10, 0.0), ("dont_know", 0, 10, 0.0)]
+    rows = query(
+        settings, "select category, n, base_n, pct from item_distribution where item = 'I1' order by category_order"
+    ).rows()
+    assert rows == [
+        ("very_high", 1, 10, 10.0),
+        ("high", 3, 10, 30.0),
+        ("some", 4, 10, 40.0),
+        ("low", 2, 10, 20.0),
+        ("not_at_all", 0, 10, 0.0),
+        ("dont_know", 0, 10, 0.0),
+    ]
 
 
 def test_fact_tables_hold_every_answer(built):
     settings, _ = built
-    assert query(settings, "select count(*) as n, count(distinct respondent_key) as r from responses").row(0) == (180, 10)
+    assert query(settings, "select count(*) as n, count(distinct respondent_key) as r from responses").row(0) == (
+        180,
+        10,
+    )
     assert query(settings, "select item, count(*) as n from open_answers group by item order by item").rows() == [
-        ("OC", 3), ("OI", 2), ("OP", 3)]
+        ("OC", 3),
+        ("OI", 2),
+        ("OP", 3),
+    ]
     assert query(settings, "select count(*) as n from quarantine")["n"][0] == 0
 
 
@@ -91,9 +104,17 @@ def test_respondent_ids_are_pseudonymised(built):
 def test_duckdb_cli_reads_the_published_file_and_its_comments(built):
     settings, _ = built
     result = subprocess.run(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "duckdb"), "-readonly", "-csv", str(settings.published_db), "-c",
-         "select comment from duckdb_tables() where table_name = 'waves'"],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(PROJECT_ROOT / ".venv" / "bin" / "duckdb"),
+            "-readonly",
+            "-csv",
+            str(settings.published_db),
+            "-c",
+            "select comment from duckdb_tables() where table_name = 'waves'",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "response rate" in result.stdout
@@ -105,7 +126,9 @@ def test_manifest_names_inputs_and_counts(built):
     assert manifest["inputs"][0]["wave"] == "2024"
     assert len(manifest["inputs"][0]["sha256"]) == 64
     assert manifest["tables"]["responses"] == 180
-    assert sorted(p.name for p in (settings.marts_dir / "parquet").iterdir()) == sorted(t + ".parquet" for t in MART_TABLES)
+    assert sorted(p.name for p in (settings.marts_dir / "parquet").iterdir()) == sorted(
+        t + ".parquet" for t in MART_TABLES
+    )
 
 
 def test_summary_pages_are_written(built):

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import dagster as dg
-
 from helpers import copy_sample_wave
+
 from pipeline.settings import PROJECT_ROOT, Settings
 
 
@@ -58,10 +58,21 @@ def _cli(tmp_path, *args, raw=None):
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text((PROJECT_ROOT / "pipeline" / "dagster.yaml").read_text())
-    env = {**os.environ, "PIPELINE_RAW_DIR": str(raw or tmp_path / "raw"), "PIPELINE_MARTS_DIR": str(tmp_path / "marts"),
-           "DAGSTER_HOME": str(home), "PIPELINE_PSEUDONYM_KEY": "cli-key"}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "PIPELINE_RAW_DIR": str(raw or tmp_path / "raw"),
+        "PIPELINE_MARTS_DIR": str(tmp_path / "marts"),
+        "DAGSTER_HOME": str(home),
+        "PIPELINE_PSEUDONYM_KEY": "cli-key",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_first_run_where_every_wave_fails_says_so_in_one_line_each(tmp_path):
@@ -75,9 +86,12 @@ def test_a_first_run_where_every_wave_fails_says_so_in_one_line_each(tmp_path):
         f"  wave w1: FAILED – raw__wave_export: {tmp_path / 'raw' / 'w1' / 'export.csv'}: no header matches an item of "
         "the codebook. Map these headers in wave.yaml columns: 'a', 'b' (to item codes such as P1, P2, P3, or to drop)",
         "samskabelse: 1 wave(s) failed: w1 (a wave that failed on reading keeps its earlier data; one stopped in "
-        "staging is left out until fixed)"]
+        "staging is left out until fixed)",
+    ]
     assert "Traceback" not in result.stdout + result.stderr and "Stack Trace" not in result.stdout + result.stderr
-    assert (tmp_path / "marts" / "reports" / "figures").is_dir() and (tmp_path / "marts" / "samskabelse.duckdb").is_file()
+    assert (tmp_path / "marts" / "reports" / "figures").is_dir() and (
+        tmp_path / "marts" / "samskabelse.duckdb"
+    ).is_file()
 
 
 def test_inspect_shows_how_a_wave_would_be_read_without_building(tmp_path):
@@ -94,8 +108,12 @@ def test_inspect_shows_how_a_wave_would_be_read_without_building(tmp_path):
     assert "  'id' → PERSONAL DATA (dropped)   [names an identifier]" in out
     assert "  's_1' → item P1   [question text / alias (codebook)]" in out
     start = out.index("  P1 ('s_1'), 11 answered cell(s):")  # the partial respondent's answer too
-    assert out[start + 1:start + 5] == ["    'I svært høy grad': 6 → very_high", "    'I høy grad': 4 → high",
-                                        "    'I noen grad': 1 → some", "  P2 ('s_2'), 11 answered cell(s):"]
+    assert out[start + 1 : start + 5] == [
+        "    'I svært høy grad': 6 → very_high",
+        "    'I høy grad': 4 → high",
+        "    'I noen grad': 1 → some",
+        "  P2 ('s_2'), 11 answered cell(s):",
+    ]
     assert "respondents: 11 (10 complete, 1 partial); response rate 10/12 = 83.3 %" in out
     assert out[-1] == "quarantine: 0 cell(s)"
     assert not (tmp_path / "marts").exists()
@@ -111,7 +129,9 @@ def test_inspect_of_a_wave_that_cannot_be_read_is_one_line(tmp_path):
     write_csv_wave(tmp_path / "raw", "w", ["P1"], [["1"]], colums={"x": "P2"})
     result = _cli(tmp_path, "inspect", "w")
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.startswith(f"wave w: would FAIL – {tmp_path / 'raw' / 'w' / 'wave.yaml'}: unknown key(s) 'colums'")
+    assert result.stderr.startswith(
+        f"wave w: would FAIL – {tmp_path / 'raw' / 'w' / 'wave.yaml'}: unknown key(s) 'colums'"
+    )
     assert len(result.stderr.splitlines()) == 1
 
 
@@ -119,10 +139,20 @@ def _make_run(tmp_path, raw):
     """`make run` as a user types it, into tmp_path (its own marts folder and Dagster instance)."""
     # as typed in a shell, also when the tests themselves run under `make test` (no make[1] prefix)
     outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
-    env = {**{k: v for k, v in os.environ.items() if k not in outer_make}, "PIPELINE_PSEUDONYM_KEY": "cli-key",
-           "PIPELINE_RAW_DIR": str(raw), "PIPELINE_MARTS_DIR": str(tmp_path / "marts")}
-    return subprocess.run(["make", "--no-print-directory", "run", f"DAGSTER_HOME={tmp_path / 'home'}"],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in outer_make},
+        "PIPELINE_PSEUDONYM_KEY": "cli-key",
+        "PIPELINE_RAW_DIR": str(raw),
+        "PIPELINE_MARTS_DIR": str(tmp_path / "marts"),
+    }
+    return subprocess.run(
+        ["make", "--no-print-directory", "run", f"DAGSTER_HOME={tmp_path / 'home'}"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_make_run_publishes_nothing_when_the_reproduction_check_fails_and_names_the_exit_code(tmp_path):
@@ -149,7 +179,8 @@ def test_make_run_publishes_nothing_when_the_reproduction_check_fails_and_names_
     assert second.stderr.splitlines() == [
         "  check FAILED – marts/item_indicators reproduces_published_2024: P1 very_high: published 50, marts 40",
         f"samskabelse: nothing published: {published} and the reports are as they were before this run",
-        f"make: *** [Makefile:{recipe}: run] Error 1"]
+        f"make: *** [Makefile:{recipe}: run] Error 1",
+    ]
     assert "marts published" not in second.stdout
     assert {p: p.read_bytes() for p in before} == before
 
@@ -165,12 +196,16 @@ def test_make_run_publishes_nothing_when_the_reproduction_check_fails_and_names_
 def test_inspect_says_when_make_run_would_stop_the_wave(tmp_path):
     from helpers import write_csv_wave
 
-    rows = [[school, ["I høy grad", "I liten grad", "I noen grad"][n % 3]]
-            for n, school in enumerate(["Bryne", "Sandnes"] * 3)]
+    rows = [
+        [school, ["I høy grad", "I liten grad", "I noen grad"][n % 3]]
+        for n, school in enumerate(["Bryne", "Sandnes"] * 3)
+    ]
     write_csv_wave(tmp_path / "raw", "w", ["Respondent", "P1"], rows, invited=6)
     result = _cli(tmp_path, "inspect", "w")
     assert result.returncode == 0, result.stderr
     out = result.stdout.splitlines()
     assert out[-1].startswith("make run would FAIL for this wave – w/export.csv: 6 rows share a respondent id")
-    assert "  'P1': 6 cell(s), e.g. the respondent id of this row also stands in rows 3, 5 with different answers: " \
-           "the rows count in neither. Keep one row in the export" in out
+    assert (
+        "  'P1': 6 cell(s), e.g. the respondent id of this row also stands in rows 3, 5 with different answers: "
+        "the rows count in neither. Keep one row in the export" in out
+    )

@@ -9,8 +9,8 @@ from collections import Counter
 import dagster as dg
 import duckdb
 import pytest
-
 from helpers import make_settings, read_sample_rows, write_csv_wave
+
 from pipeline import cli
 from pipeline.codebook import load_codebook
 from pipeline.fingerprints import KEY_CONSTANT, build_inputs, wave_fingerprint

@@ -16,20 +16,46 @@ def test_levels_scales_and_codes():
         ("low", 4, 2, "I liten grad"), ("not_at_all", 5, 1, "Ikke i det hele tatt"), ("dont_know", 6, None, "Vet ikke"),
     ]
     yes_no = CODEBOOK.scales["yes_no"].categories
-    assert [(c.key, c.code, c.label["nb"]) for c in yes_no] == [("yes", 1, "Ja"), ("no", 2, "Nei"), ("dont_know", 3, "Vet ikke")]
+    assert [(c.key, c.code, c.label["nb"]) for c in yes_no] == [
+        ("yes", 1, "Ja"),
+        ("no", 2, "Nei"),
+        ("dont_know", 3, "Vet ikke"),
+    ]
 
 
 def test_items_levels_and_figures():
     closed = [(i.code, i.figure, i.level, i.scale) for i in CODEBOOK.closed_items()]
-    assert [c[0] for c in closed] == ["P1", "P2", "P3", "P4", "P5", "I1", "C1", "C2", "C3", "C4", "C5", "C6",
-                                      "V1", "V2", "V3", "V4", "V5", "V6"]
+    assert [c[0] for c in closed] == [
+        "P1",
+        "P2",
+        "P3",
+        "P4",
+        "P5",
+        "I1",
+        "C1",
+        "C2",
+        "C3",
+        "C4",
+        "C5",
+        "C6",
+        "V1",
+        "V2",
+        "V3",
+        "V4",
+        "V5",
+        "V6",
+    ]
     assert [c[1] for c in closed] == [1, 2, 3, 4, 5, 6, 7, 8, None, 9, 10, 11, 12, 13, 14, 15, 16, 17]
     assert {c[0] for c in closed if c[3] == "yes_no"} == {"V4", "V5", "V6"}
-    assert [(i.code, i.level) for i in CODEBOOK.text_items()] == [("OP", "personal"), ("OI", "institutional"),
-                                                                  ("OC", "citizen")]
+    assert [(i.code, i.level) for i in CODEBOOK.text_items()] == [
+        ("OP", "personal"),
+        ("OI", "institutional"),
+        ("OC", "citizen"),
+    ]
     assert CODEBOOK.items["P4"].question["nb"] == (
         "Kompetansen og erfaringen fra Biblioteket som samskaper gjør at jeg oppmuntrer og støtter innbyggere "
-        "til selv å utvikle tiltak og aktiviteter")
+        "til selv å utvikle tiltak og aktiviteter"
+    )
 
 
 def test_label_matching_is_trimmed_and_case_insensitive():
@@ -64,8 +90,11 @@ def test_bad_item_code_is_refused(tmp_path):
 
 
 def test_one_label_meaning_two_categories_is_refused(tmp_path):
-    text = (PROJECT_ROOT / "schemas" / "codebook.yaml").read_text(encoding="utf-8").replace(
-        'da: "I høj grad"', 'da: "I svært høy grad"', 1)
+    text = (
+        (PROJECT_ROOT / "schemas" / "codebook.yaml")
+        .read_text(encoding="utf-8")
+        .replace('da: "I høj grad"', 'da: "I svært høy grad"', 1)
+    )
     with pytest.raises(CodebookError, match="both very_high and high"):
         parse_codebook(text, tmp_path / "codebook.yaml")
 

@@ -1,11 +1,10 @@
 """Layer 1: the Dagster definitions load, with the expected assets, groups, jobs and checks."""
 
 import subprocess
-import sys
 
 import dagster as dg
-
 from helpers import make_settings
+
 from pipeline.definitions import build_definitions
 from pipeline.settings import PROJECT_ROOT
 

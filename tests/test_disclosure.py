@@ -9,12 +9,12 @@ import re
 from html import unescape
 
 import pytest
+from reports_helpers import COUNTS_2024, build_sample, parse_tables, report_frames, rows_by_stub, source_notes
 
 from pipeline.codebook import load_codebook
 from pipeline.disclosure import item_views
 from pipeline.figures import item_chart, render_figures
 from pipeline.settings import PROJECT_ROOT
-from reports_helpers import COUNTS_2024, build_sample, parse_tables, report_frames, rows_by_stub, source_notes
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 DEGREE_KEYS = ["very_high", "high", "some", "low", "not_at_all", "dont_know"]
@@ -65,10 +65,14 @@ def test_tables_show_exactly_what_the_decision_shows(public, decision):
                     shown += 1
             assert row["n"] == "10"
             assert (row["headline"] == ":") == decision[(item_code, cat.key)]["headline_hidden"], item_code
-            assert (row["mean"] in (":", "–")) and (row["mean"] == ":") == decision[(item_code, cat.key)]["mean_hidden"] \
-                or row["mean"] == "–", item_code
-        assert ("»:« = skjult af hensyn til fortroligheden: antal under 3 vises ikke" in
-                " ".join(source_notes(text, table)))
+            assert (
+                (row["mean"] in (":", "–"))
+                and (row["mean"] == ":") == decision[(item_code, cat.key)]["mean_hidden"]
+                or row["mean"] == "–"
+            ), item_code
+        assert "»:« = skjult af hensyn til fortroligheden: antal under 3 vises ikke" in " ".join(
+            source_notes(text, table)
+        )
     assert (shown, hidden) == (2 * 29, 2 * 70)  # each item twice: in the items table and in its level's table
     assert "Statistisk sentralbyrå" not in (public.reports_dir / "index.html").read_text(encoding="utf-8")
 
@@ -86,8 +90,9 @@ def test_public_profile_exact_rows(public):
     # every level has an item whose top-2 share rests on a hidden count: no average is shown, none silently shrinks
     assert overview["Relevans for borgerne"] == ("6", ":", ":")
     assert all(v[0] != "0" and v[1] == ":" for v in overview.values())
-    assert ("»:« = gennemsnit og spænd skjules, når top-2-andelen for et af niveauets spørgsmål er skjult (antal "
-            "under 3).") in source_notes(text, "overview")
+    assert (
+        "»:« = gennemsnit og spænd skjules, når top-2-andelen for et af niveauets spørgsmål er skjult (antal under 3)."
+    ) in source_notes(text, "overview")
 
 
 def _svg_texts(svg: str) -> list[str]:
@@ -107,9 +112,14 @@ def test_charts_hide_exactly_what_the_tables_hide(public, decision):
             if not d["hidden"]:
                 assert label.endswith(f"({d['n']})")
     frames = report_frames(public)
-    published = {p.relative_to(public.reports_dir / "figures").as_posix(): p.read_bytes()
-                 for p in (public.reports_dir / "figures").rglob("*") if p.is_file()}
-    assert published == render_figures(CODEBOOK, "da", item_views(CODEBOOK, frames["item_disclosure"], profile="public"))
+    published = {
+        p.relative_to(public.reports_dir / "figures").as_posix(): p.read_bytes()
+        for p in (public.reports_dir / "figures").rglob("*")
+        if p.is_file()
+    }
+    assert published == render_figures(
+        CODEBOOK, "da", item_views(CODEBOOK, frames["item_disclosure"], profile="public")
+    )
     internal = item_views(CODEBOOK, frames["item_distribution"], profile="internal")
     assert len(item_chart(CODEBOOK, "da", internal[("2024", "P1")]).axes[0].patches) == 6
 
@@ -120,20 +130,18 @@ def _published_numbers(public) -> dict[str, dict[str, object]]:
     out = {}
     for item_code, row in _item_rows(public).items():
         keys = [c.key for c in CODEBOOK.scale_of(item_code).categories]
-        out[item_code] = {"n": int(row["n"]), "shown": {k: _count(row[k]) for k in keys if row[k] != ":"},
-                          "hidden": [k for k in keys if row[k] == ":"],
-                          "headline": None if row["headline"] == ":" else int(row["headline"].split(" %")[0])}
+        out[item_code] = {
+            "n": int(row["n"]),
+            "shown": {k: _count(row[k]) for k in keys if row[k] != ":"},
+            "hidden": [k for k in keys if row[k] == ":"],
+            "headline": None if row["headline"] == ":" else int(row["headline"].split(" %")[0]),
+        }
     return out
 
 
 def test_no_hidden_count_can_be_worked_out_from_what_is_published(public):
     """Brute force over every split of n minus the shown counts: each hidden count must have two possible values
     consistent with everything the pages and charts print (headline share, side totals, don't-know share)."""
-    figures = public.reports_dir / "figures" / "2024"
-    level_texts = {level: _svg_texts((figures / f"level-{level}.svg").read_text(encoding="utf-8"))
-                   for level in CODEBOOK.levels}
-    printed_shares = {level: {int(t.split(" %")[0]) for t in texts if re.fullmatch(r"\d+ %", t)}
-                      for level, texts in level_texts.items()}
     for item_code, pub in _published_numbers(public).items():
         scale = CODEBOOK.scale_of(item_code)
         headline = {c.key for c in scale.categories if c.headline}

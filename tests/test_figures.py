@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import polars as pl
+from reports_helpers import COUNTS_2024
 
 from pipeline.codebook import load_codebook
 from pipeline.disclosure import item_views
 from pipeline.figures import apart_keys, level_chart, polarity, render_figures
 from pipeline.settings import PROJECT_ROOT
-from reports_helpers import COUNTS_2024
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 

@@ -12,10 +12,10 @@ import re
 import polars as pl
 import pytest
 import yaml
+from hostile import CODEBOOK, FUZZ, HOSTILE_TEXTS, bounded, outcome, wave_settings
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from hostile import CODEBOOK, FUZZ, HOSTILE_TEXTS, bounded, outcome, wave_settings
 from pipeline.codebook import normalise_text
 from pipeline.normalise import item_candidates
 from pipeline.waves import METADATA_ROLES, TOOLS, WAVE_KEY, WaveError, WaveSpec, check_wave_key, load_wave
@@ -216,7 +216,8 @@ def tool_exports(draw):
     headers = draw(st.permutations(system + items))
     cell = st.one_of(st.sampled_from(TOOL_VALUES + HOSTILE_TEXTS), TEXT)
     rows = draw(st.lists(st.lists(cell, min_size=len(headers), max_size=len(headers)), max_size=8))
-    wave_yaml = draw(st.sampled_from(["", f"tool: {tool}\n", "tool: auto\n", "tool: generic\n", "labels: labels.csv\n"]))
+    wave_yaml = draw(st.sampled_from(["", f"tool: {tool}\n", "tool: auto\n", "tool: generic\n",
+                                      "labels: labels.csv\n"]))
     labels = draw(st.sampled_from(["", "P1;1;Ja\nstato_4;1;Gennemført\n", "x;y\n;;\n", "P1;1\n"]))
     return headers, rows, wave_yaml, labels
 
@@ -239,5 +240,9 @@ def test_random_tool_exports_give_a_staged_wave_or_one_error(tmp_path_factory, e
         assert result[1].startswith((str(folder), "w/export.csv: ")), result[1]
     else:
         _, read, staged = result  # every data row is a respondent, left out (not a response) or a duplicate
-        assert staged.respondents.height == (read.export.n_rows - sum(read.normalised.excluded_rows.values())
-                                             - staged.exact_duplicates - staged.conflicting_duplicates)
+        assert staged.respondents.height == (
+            read.export.n_rows
+            - sum(read.normalised.excluded_rows.values())
+            - staged.exact_duplicates
+            - staged.conflicting_duplicates
+        )

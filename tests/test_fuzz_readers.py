@@ -5,16 +5,16 @@ Budget: FUZZ_EXAMPLES examples per property (`make fuzz` sets 2000)."""
 from __future__ import annotations
 
 import codecs
-import io
 import csv
+import io
 
 import polars as pl
 import pytest
+from helpers import read_sample_rows
+from hostile import FUZZ, bounded, sample_csv_bytes, sample_sav, sample_xlsx
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from helpers import read_sample_rows
-from hostile import FUZZ, bounded, sample_csv_bytes, sample_sav, sample_xlsx
 from pipeline.readers import READERS, ROW, Export, ExportError, read_export
 
 pytestmark = pytest.mark.fuzz
@@ -285,10 +285,10 @@ def test_a_row_wider_than_the_header_is_named_even_with_a_giant_field(tmp_path):
                                  "or the quoting of that row"),
         (b"Respondent;Kommentar\n\x81\x8d\x8f;x\n", "line 2 holds byte 0x81, which is neither UTF-8 nor Windows-1252 "
                                                     "text; save the export as UTF-8 CSV"),
-        ("Respondent;Kommentar\nR1;blåbær og rødgrøt\nR2;æ".encode("utf-8")[:-1],
+        ("Respondent;Kommentar\nR1;blåbær og rødgrøt\nR2;æ".encode()[:-1],
          "the file ends in the middle of a character (UTF-8): it was cut short, e.g. copied before the export had "
          "finished; copy or export it again"),
-        ("Respondent;Kommentar\nR1;blåbær\n".encode("utf-8") + "R2;grønn\n".encode("cp1252"),
+        ("Respondent;Kommentar\nR1;blåbær\n".encode() + "R2;grønn\n".encode("cp1252"),
          "line 3 holds byte 0xf8, which is not UTF-8, while the rest of the file is UTF-8 (1 such byte(s)): the file "
          "is damaged or mixes encodings; export it again as UTF-8 CSV"),
     ],

@@ -21,10 +21,10 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-
-from pipeline.render import CONTROL
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
 from hostile import CODEBOOK, HOSTILE_TEXTS, sparse_file, write_bytes_wave
+
+from pipeline.render import CONTROL
 from pipeline.settings import PROJECT_ROOT
 from pipeline.waves import discover_waves, invalid_wave_folders
 
@@ -122,7 +122,8 @@ def test_nothing_of_a_failed_wave_is_written(hostile_build):
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
         for table in ("raw.waves", "raw.wave_export", "staging.respondents", "staging.quarantine"):
-            assert con.execute(f"select distinct wave from {table} order by wave").fetchall() == [(HOSTILE_WAVE,)], table
+            waves = con.execute(f"select distinct wave from {table} order by wave").fetchall()
+            assert waves == [(HOSTILE_WAVE,)], table
     finally:
         con.close()
     assert query(settings, "select wave, label from waves").rows() == [(HOSTILE_WAVE, LABEL)]
@@ -136,7 +137,8 @@ def test_folder_names_that_are_not_wave_keys_never_reach_dagster_or_the_marts(ho
     rule = "use letters, digits, '-' and '_' (at most 64, no dots or quotes)"
     assert invalid_wave_folders(raw) == {
         name: f"{raw / name}: wave folder name {name!r} is not allowed: {rule}; the folder was skipped"
-        for name in sorted(BAD_NAMES)}
+        for name in sorted(BAD_NAMES)
+    }
     for table in ("waves", "responses", "quarantine", "open_answers"):
         assert query(settings, f"select distinct wave from {table}")["wave"].to_list() == [HOSTILE_WAVE], table
 
@@ -154,8 +156,9 @@ def test_hostile_free_text_is_stored_exactly_as_text(hostile_build):
     assert sorted(stored) == expected
     assert {t for _, t in stored} == set(HOSTILE_TEXTS)
     # the formula in a closed item is quarantined as it was written, and P1 counts the other 9 answers
-    assert query(settings, "select source_row, \"column\", value from quarantine").rows() == [
-        (3, QUESTION["P1"], FORMULA)]
+    assert query(settings, 'select source_row, "column", value from quarantine').rows() == [
+        (3, QUESTION["P1"], FORMULA)
+    ]
     assert query(settings, "select n from item_indicators where item = 'P1'")["n"].to_list() == [9]
     for table in ("responses", "open_answers", "waves", "item_indicators", "codebook_items"):
         assert query(settings, f"select count(*) as n from {table}")["n"][0] > 0, table
@@ -227,12 +230,19 @@ def test_a_read_write_cli_session_on_the_published_file_does_not_fail_a_rebuild(
     the old version, a new connection sees the new one."""
     settings = hostile_build["settings"]
     write_csv_wave(settings.raw_dir, "2026", *read_sample_rows(), columns={"Tidsstempel": "submitted_at"})
-    cli = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "duckdb"), str(settings.published_db)],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)
+    cli = subprocess.Popen(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "duckdb"), str(settings.published_db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        cli.stdin.write(".mode list\n.headers off\nbegin transaction;\ncreate table scratch as select 1 as x;\n"
-                        "select 'waves:' || string_agg(wave, ',' order by wave) from waves;\n")
+        cli.stdin.write(
+            ".mode list\n.headers off\nbegin transaction;\ncreate table scratch as select 1 as x;\n"
+            "select 'waves:' || string_agg(wave, ',' order by wave) from waves;\n"
+        )
         cli.stdin.flush()
         assert read_line(cli.stdout).strip() == f"waves:{HOSTILE_WAVE}"
         with pytest.raises(duckdb.IOException, match="lock"):  # the session really holds the file

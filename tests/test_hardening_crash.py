@@ -25,11 +25,11 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings
+from waves_helpers import write_second_wave
+
 from pipeline.cli import CLI_TAG
 from pipeline.settings import PROJECT_ROOT
-from waves_helpers import write_second_wave
 
 
 def snapshot(marts: Path) -> dict[str, str]:
@@ -150,7 +150,8 @@ def test_kill_9_at_several_points_then_the_next_run_succeeds(built_once):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert consistent(marts, ["2024", "2026"])
-    assert sorted(p.name for p in (marts / ".build").iterdir()) == ["figure_cache", "reports", "run.lock", "warehouse.duckdb"]
+    assert sorted(p.name for p in (marts / ".build").iterdir()) == [
+        "figure_cache", "reports", "run.lock", "warehouse.duckdb"]
     cached = sorted(p.name for p in (marts / ".build" / "figure_cache").iterdir())
     assert cached and not [name for name in cached if name.startswith(".")]  # no temporary file left over
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 import yaml
-
 from hostile import CODEBOOK, outcome, wave_settings
+
 from pipeline.codebook import CodebookError, parse_codebook
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import connect, qualified, replace_wave, table_frame

@@ -13,8 +13,8 @@ import polars as pl
 import pyreadstat
 import pytest
 import xlsxwriter
-
 from hostile import outcome, sparse_file, wave_settings, write_bytes_wave
+
 from pipeline.ingest import export_limit
 from pipeline.readers import MAX_EXPORT_BYTES, ExportError, read_export
 
@@ -78,5 +78,8 @@ def test_the_limit_comes_from_the_settings(tmp_path):
     assert export_limit(settings) == MAX_EXPORT_BYTES == 256 * 1024 * 1024
     small = dataclasses.replace(settings, max_export_bytes=1000)
     assert export_limit(small) == 1000
-    assert outcome(small, "w") == ("error", f"{path}: the file is 1.2 KiB (1200 bytes), more than the limit of 1000 bytes "
-                                            f"(PIPELINE_MAX_EXPORT_BYTES); {ADVICE}")
+    assert outcome(small, "w") == (
+        "error",
+        f"{path}: the file is 1.2 KiB (1200 bytes), more than the limit of 1000 bytes "
+        f"(PIPELINE_MAX_EXPORT_BYTES); {ADVICE}",
+    )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 import pytest
-
 from exports import CLOSED, GRID, QUESTION, respondents, with_answer, write_wave
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
+
 from pipeline.codebook import load_codebook
 from pipeline.ingest import TooMuchQuarantined, read_wave, stage
 from pipeline.settings import PROJECT_ROOT
@@ -31,9 +31,12 @@ def test_unknown_cell_is_quarantined_with_allowed_labels_and_closest_match(tmp_p
     write_wave(settings.raw_dir, "q", "qualtrics", people=people)
     read = _read(settings, "q")
     staged = stage(read.normalised, CODEBOOK, "q/" + QUALTRICS_FILE)
-    reason = ("'I svært høg grad' is not an answer of item P1 (scale degree): allowed are I svært høy grad, "
-              "I høy grad, I noen grad, I liten grad, Ikke i det hele tatt, Vet ikke or codes 1, 2, 3, 4, 5, 6 "
-              "(codes only where the export has no labels of its own); closest: 'I svært høy grad'. Correct the cell or map the code in wave.yaml values")
+    reason = (
+        "'I svært høg grad' is not an answer of item P1 (scale degree): allowed are I svært høy grad, "
+        "I høy grad, I noen grad, I liten grad, Ikke i det hele tatt, Vet ikke or codes 1, 2, 3, 4, 5, 6 "
+        "(codes only where the export has no labels of its own); closest: 'I svært høy grad'. "
+        "Correct the cell or map the code in wave.yaml values"
+    )
     assert unknown_label_reason("I svært høg grad", "P1", CODEBOOK) == reason
     # Row 1 is Qualtrics' survey preview, so R003 is the 4th row under the three header rows.
     assert staged.quarantine.rows() == [("q", QUALTRICS_FILE, 4, "Q1_1", "I svært høg grad", reason)]
@@ -67,9 +70,17 @@ def test_exact_duplicates_collapse_conflicting_ones_count_in_neither(tmp_path):
         values = rows[row - 1]
         for col, value in zip(headers, values):
             if value and col in {QUESTION[i] for i in CODEBOOK.items}:
-                expected.append(("d", "export.csv", row, col, value,
-                                 f"the respondent id of this row also stands in row {other} with different "
-                                 "answers: the rows count in neither. Keep one row in the export"))
+                expected.append(
+                    (
+                        "d",
+                        "export.csv",
+                        row,
+                        col,
+                        value,
+                        f"the respondent id of this row also stands in row {other} with different "
+                        "answers: the rows count in neither. Keep one row in the export",
+                    )
+                )
     assert len(expected) == 2 * 19
     assert staged.quarantine.rows() == sorted(expected, key=lambda r: (r[2], r[3], r[5]))
     assert set(staged.responses["source_row"].to_list()) == {1, 2, 4, 5, 6, 7, 8, 9, 10}
@@ -94,7 +105,9 @@ def test_conflicting_duplicate_ids_in_a_tool_export(tmp_path, kind):
     assert rows == [first_row, last]
     assert staged.quarantine["reason"].unique().sort().to_list() == sorted(
         f"the respondent id of this row also stands in row {o} with different answers: the rows count in neither. "
-        "Keep one row in the export" for o in (first_row, last))
+        "Keep one row in the export"
+        for o in (first_row, last)
+    )
     assert staged.respondents.filter(staged.respondents["complete"]).height == 9
 
 
@@ -117,8 +130,9 @@ def test_header_only_export_has_no_respondent_rows(tmp_path):
     folder = write_csv_wave(settings.raw_dir, "h", headers, [])
     with pytest.raises(WaveError) as err:
         _read(settings, "h")
-    assert str(err.value) == (f"{folder / 'export.csv'}: the export has a header but no respondent rows; "
-                              "export the responses again")
+    assert str(err.value) == (
+        f"{folder / 'export.csv'}: the export has a header but no respondent rows; export the responses again"
+    )
 
 
 def test_surveyxact_export_of_invited_people_only_has_no_responses(tmp_path):
@@ -126,8 +140,10 @@ def test_surveyxact_export_of_invited_people_only_has_no_responses(tmp_path):
     folder = write_wave(settings.raw_dir, "sx", "surveyxact_csv", people=[])
     with pytest.raises(WaveError) as err:
         _read(settings, "sx")
-    assert str(err.value) == (f"{folder / 'dataset.csv'}: none of the 2 rows is a response (2 not responded); "
-                              "export the responses again (the tool's export of completed and partial responses)")
+    assert str(err.value) == (
+        f"{folder / 'dataset.csv'}: none of the 2 rows is a response (2 not responded); "
+        "export the responses again (the tool's export of completed and partial responses)"
+    )
 
 
 def test_surveyxact_codes_without_labels_table_are_refused(tmp_path):
@@ -144,20 +160,28 @@ def test_surveyxact_codes_without_labels_table_are_refused(tmp_path):
     )
     # The labels file found next to the dataset without `labels:` in wave.yaml is used too.
     write_wave(settings.raw_dir, "sx2", "surveyxact_csv")
-    (settings.raw_dir / "sx2" / "wave.yaml").write_text("label: SX\ninvited: 12\nexport: dataset.csv\n",
-                                                        encoding="utf-8")
+    (settings.raw_dir / "sx2" / "wave.yaml").write_text(
+        "label: SX\ninvited: 12\nexport: dataset.csv\n", encoding="utf-8"
+    )
     read = _read(settings, "sx2")
     assert read.normalised.notes == ("labels from labels.csv: 23 variables",)
 
 
 def test_no_header_maps_to_an_item(tmp_path):
     settings = make_settings(tmp_path)
-    folder = write_csv_wave(settings.raw_dir, "g", ["Timestamp", "Email Address", "Q1", "Q2"],
-                            [["2024/05/13 10:00:00", "a@example.org", "Ja", "Nei"]], delimiter=",")
+    folder = write_csv_wave(
+        settings.raw_dir,
+        "g",
+        ["Timestamp", "Email Address", "Q1", "Q2"],
+        [["2024/05/13 10:00:00", "a@example.org", "Ja", "Nei"]],
+        delimiter=",",
+    )
     with pytest.raises(WaveError) as err:
         _read(settings, "g")
-    assert str(err.value) == (f"{folder / 'export.csv'}: no header matches an item of the codebook. Map these "
-                              "headers in wave.yaml columns: 'Q1', 'Q2' (to item codes such as P1, P2, P3, or to drop)")
+    assert str(err.value) == (
+        f"{folder / 'export.csv'}: no header matches an item of the codebook. Map these "
+        "headers in wave.yaml columns: 'Q1', 'Q2' (to item codes such as P1, P2, P3, or to drop)"
+    )
 
 
 def _mostly_wrong_people():
@@ -205,11 +229,13 @@ def test_bad_waves_fail_alone_and_good_ones_build(tmp_path, capsys):
                     meta[m.partition] = {k: v.value for k, v in m.metadata.items()}
     err = capsys.readouterr().err
     assert code == 1
-    assert f"wave broken: FAILED" in err and f"{broken / 'export.xlsx'}: not a readable Excel workbook (" in err
+    assert "wave broken: FAILED" in err and f"{broken / 'export.xlsx'}: not a readable Excel workbook (" in err
     assert "wave wrong: FAILED" in err and f"wrong/{GOOGLE_FILE}: 150 of 188 cells (80%) would be quarantined" in err
     assert "wave good: FAILED" not in err and "wave dups: FAILED" not in err
     assert query(settings, "select wave, complete, partial from waves order by wave").rows() == [
-        ("dups", 9, 0), ("good", 10, 1)]
+        ("dups", 9, 0),
+        ("good", 10, 1),
+    ]
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
         assert con.execute("select wave from raw.waves order by wave").fetchall() == [("dups",), ("good",)]
@@ -221,6 +247,8 @@ def test_bad_waves_fail_alone_and_good_ones_build(tmp_path, capsys):
     n = dict(query(settings, "select item, n from item_indicators where wave = 'good'").rows())
     assert n["P1"] == 9 and n["P2"] == 10
     assert meta["dups"]["dups: unmapped headers"] == ["Kommune"]
-    assert ("wave dups: 1 header(s) map to nothing: 'Kommune'; map them in wave.yaml columns (to an item or to "
-            "drop) if they hold answers") in log
+    assert (
+        "wave dups: 1 header(s) map to nothing: 'Kommune'; map them in wave.yaml columns (to an item or to "
+        "drop) if they hold answers"
+    ) in log
     assert "wave dups: 1 exact duplicate row(s) collapsed" in log

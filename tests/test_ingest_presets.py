@@ -11,11 +11,10 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-
 from exports import KINDS, PERSONAL_DATA, respondents, write_wave
 from helpers import build, copy_sample_wave, make_settings, query
+
 from pipeline.codebook import load_codebook
-from pipeline.ingest import read_wave
 from pipeline.presets import detect
 from pipeline.readers import read_export
 from pipeline.settings import PROJECT_ROOT
@@ -153,10 +152,15 @@ def test_personal_data_columns_are_dropped_and_listed(built):
             "Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - ID"} <= set(dropped["surveymonkey_nul"])
     assert {"E-post", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon", "Adresse", "Sted", "Postnummer",
             "Svartid"} <= set(dropped["nettskjema_2018"])
-    assert {"IPAddress", "RecipientEmail"} <= set(dropped["qualtrics_german"]) and {"epost"} <= set(dropped["sav_user_missing"])
+    assert {"IPAddress", "RecipientEmail"} <= set(dropped["qualtrics_german"])
+    assert {"epost"} <= set(dropped["sav_user_missing"])
     # the checkbox question is also read as one column holding the chosen option(s): unmapped too
-    unmapped = {"surveymonkey_nul": ["Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - Pass",
-                                     "Hvilken legitimasjon viste du fram? (Kryss av alt som passer)"]}
+    unmapped = {
+        "surveymonkey_nul": [
+            "Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - Pass",
+            "Hvilken legitimasjon viste du fram? (Kryss av alt som passer)",
+        ]
+    }
     for wave, meta in raw_meta.items():
         assert meta[f"{wave}: unmapped headers"] == unmapped.get(wave, []), wave
 
@@ -178,8 +182,9 @@ def test_no_personal_data_in_marts_artefacts_work_db_or_event_log(built):
         tables = _all_text(con)
     finally:
         con.close()
-    assert len(tables) >= 10 and tables["main.responses"].count("\n") + 1 == \
-        (1 + len(KINDS)) * 180 + sum(PARTIAL_ANSWERS.values())
+    assert len(tables) >= 10 and tables["main.responses"].count("\n") + 1 == (1 + len(KINDS)) * 180 + sum(
+        PARTIAL_ANSWERS.values()
+    )
     for name, text in tables.items():
         scan(f"published {name}", text)
 

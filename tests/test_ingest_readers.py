@@ -99,7 +99,7 @@ def test_empty_trailing_fields_are_accepted(tmp_path):
 
 def test_bytes_that_are_no_text_are_named(tmp_path):
     path = tmp_path / "export.csv"
-    path.write_bytes("a;b\n1;ø\n".encode("utf-8") + b"2;\x81\n")
+    path.write_bytes("a;b\n1;ø\n".encode() + b"2;\x81\n")
     with pytest.raises(ExportError) as err:
         read_export(path)
     assert str(err.value) == (f"{path}: line 3 holds byte 0x81, which is neither UTF-8 nor Windows-1252 text; "

@@ -8,9 +8,9 @@ import stat
 import subprocess
 
 import pytest
-
 from exports import write_wave
 from helpers import copy_sample_wave, make_settings, read_sample_rows
+
 from pipeline.codebook import load_codebook
 from pipeline.ingest import read_wave
 from pipeline.pseudonym import pseudonym_key, respondent_pseudonym

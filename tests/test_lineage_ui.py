@@ -11,17 +11,18 @@ import time
 import dagster as dg
 import duckdb
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings
+from waves_helpers import DagsterDev
+
 from pipeline.assets import panel_report, reports, wave_reports
 from pipeline.contract import load_contract, load_staging_tables
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import table_columns
-from waves_helpers import DagsterDev
 
 GRAPH_QUERY = """
 { assetNodes { assetKey { path } dependencyKeys { path } groupName isPartitioned partitionKeys description
-    metadataEntries { label __typename ... on TableSchemaMetadataEntry { schema { columns { name type description } } } }
+    metadataEntries { label __typename
+        ... on TableSchemaMetadataEntry { schema { columns { name type description } } } }
     assetChecksOrError { ... on AssetChecks { checks { name description blocking } } } } }
 """
 TICKS_QUERY = """
@@ -52,13 +53,17 @@ def ui(tmp_path_factory):
     copy_sample_wave(settings.raw_dir)
     dev = DagsterDev(root, settings.raw_dir, settings.marts_dir)
     with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.from_config(str(dev.home)) as instance:
-        mp.setenv("PIPELINE_PSEUDONYM_KEY", "test-key")  # the key make ui gets (the module fixture runs before conftest's)
+        mp.setenv(
+            "PIPELINE_PSEUDONYM_KEY", "test-key"
+        )  # the key make ui gets (the module fixture runs before conftest's)
         assert build(settings, instance) == 0
     (settings.raw_dir / "2025").mkdir()
     tables = {}
     with duckdb.connect(str(settings.work_db), read_only=True) as con:
-        for schema, specs in (("marts", load_contract(CONTRACT, PROJECT_ROOT / "sql")),
-                              ("staging", load_staging_tables(CONTRACT))):
+        for schema, specs in (
+            ("marts", load_contract(CONTRACT, PROJECT_ROOT / "sql")),
+            ("staging", load_staging_tables(CONTRACT)),
+        ):
             tables.update({f"{schema}/{t.name}": table_columns(con, schema, t.name) for t in specs})
     with dev:
         nodes = dev.graphql(GRAPH_QUERY)["assetNodes"]
@@ -72,8 +77,15 @@ def ui(tmp_path_factory):
             time.sleep(1)
         stderr, stdout = dev.stderr, dev.log.read_text(errors="replace")
     assert dev.group_pids() == []
-    return {"nodes": {"/".join(n["assetKey"]["path"]): n for n in nodes}, "repo": repo, "tables": tables,
-            "ticks": ticks, "stderr": stderr, "stdout": stdout, "raw_dir": settings.raw_dir}
+    return {
+        "nodes": {"/".join(n["assetKey"]["path"]): n for n in nodes},
+        "repo": repo,
+        "tables": tables,
+        "ticks": ticks,
+        "stderr": stderr,
+        "stdout": stdout,
+        "raw_dir": settings.raw_dir,
+    }
 
 
 def upstream(node: dict) -> set[str]:
@@ -100,34 +112,65 @@ def test_the_graph_runs_raw_staging_marts_reports_publish_with_wave_partitions(u
     }
     assert expected <= edges, expected - edges
     assert {k.split("/")[0]: key[k]["groupName"] for k in key} == {
-        "raw": "raw", "staging": "staging", "marts": "marts", "reports": "reports", "publish": "publish"}
+        "raw": "raw",
+        "staging": "staging",
+        "marts": "marts",
+        "reports": "reports",
+        "publish": "publish",
+    }
     partitioned = sorted(k for k, n in key.items() if n["isPartitioned"])
-    assert partitioned == ["raw/wave_export", "staging/open_answers", "staging/quarantine",
-                           "staging/respondent_groups", "staging/respondents", "staging/responses"]
+    assert partitioned == [
+        "raw/wave_export",
+        "staging/open_answers",
+        "staging/quarantine",
+        "staging/respondent_groups",
+        "staging/respondents",
+        "staging/responses",
+    ]
     assert all(key[k]["partitionKeys"] == ["2024"] for k in partitioned)
 
 
 def test_each_page_depends_on_exactly_the_marts_its_code_reads_and_publishing_comes_last(ui):
     key = ui["nodes"]
     marts = lambda names: {f"marts/{n}" for n in names}  # noqa: E731
-    assert upstream(key["reports/index"]) == marts(reports.PAGE_READS["index"]) == {
-        "marts/item_disclosure", "marts/item_indicators", "marts/waves"}
+    assert (
+        upstream(key["reports/index"])
+        == marts(reports.PAGE_READS["index"])
+        == {"marts/item_disclosure", "marts/item_indicators", "marts/waves"}
+    )
     assert upstream(key["reports/figures"]) == marts(reports.PAGE_READS["figures"])
     for level in ("personal", "institutional", "citizen", "visibility"):
-        assert upstream(key[f"reports/{level}"]) == marts(reports.PAGE_READS["level"]) == {
-            "marts/item_by_group", "marts/item_disclosure", "marts/item_indicators", "marts/open_answers",
-            "marts/waves"}
-    assert upstream(key["reports/waves"]) == marts(wave_reports.READS) == {
-        "marts/item_disclosure", "marts/wave_change", "marts/waves"}
-    assert upstream(key["reports/panel"]) == marts(panel_report.READS) == {
-        "marts/panel_change", "marts/panel_retention", "marts/waves"}
+        assert (
+            upstream(key[f"reports/{level}"])
+            == marts(reports.PAGE_READS["level"])
+            == {
+                "marts/item_by_group",
+                "marts/item_disclosure",
+                "marts/item_indicators",
+                "marts/open_answers",
+                "marts/waves",
+            }
+        )
+    assert (
+        upstream(key["reports/waves"])
+        == marts(wave_reports.READS)
+        == {"marts/item_disclosure", "marts/wave_change", "marts/waves"}
+    )
+    assert (
+        upstream(key["reports/panel"])
+        == marts(panel_report.READS)
+        == {"marts/panel_change", "marts/panel_retention", "marts/waves"}
+    )
     # publishing: the DuckDB file copies every mart; the pages go public after it; nothing reads either
     all_marts = {k for k in key if k.startswith("marts/")}
     assert upstream(key["publish/samskabelse_duckdb"]) == all_marts
     report_keys = {k for k in key if k.startswith("reports/")}
     assert upstream(key["publish/reports"]) == report_keys | {"publish/samskabelse_duckdb"}
-    assert not [k for k, n in key.items() if upstream(n) & ({"publish/samskabelse_duckdb", "publish/reports"})
-                and not k.startswith("publish/")]
+    assert not [
+        k
+        for k, n in key.items()
+        if upstream(n) & ({"publish/samskabelse_duckdb", "publish/reports"}) and not k.startswith("publish/")
+    ]
     assert not [k for k, n in key.items() if upstream(n) & report_keys and k != "publish/reports"]
 
 
@@ -140,8 +183,12 @@ def test_every_staging_and_mart_table_has_a_column_schema_with_the_duckdb_types(
         assert [(c["name"], c["type"]) for c in schema] == columns, name
         assert all(c["description"] for c in schema), name
     assert len(ui["tables"]) == 22 + 5
-    responses = {c["name"]: c for c in next(e for e in key["marts/item_indicators"]["metadataEntries"]
-                                            if e["label"] == "dagster/column_schema")["schema"]["columns"]}
+    responses = {
+        c["name"]: c
+        for c in next(
+            e for e in key["marts/item_indicators"]["metadataEntries"] if e["label"] == "dagster/column_schema"
+        )["schema"]["columns"]
+    }
     assert responses["headline_pct"]["type"] == "DOUBLE"
     assert responses["headline_pct"]["description"] == "The headline share in percent."
 
@@ -149,8 +196,13 @@ def test_every_staging_and_mart_table_has_a_column_schema_with_the_duckdb_types(
 def test_descriptions_keep_their_placeholders_and_say_what_they_describe(ui):
     key, repo = ui["nodes"], ui["repo"]
     texts = {k: n["description"] for k, n in key.items()}
-    texts.update({f"check {k}:{c['name']}": c["description"] for k, n in key.items()
-                  for c in (n["assetChecksOrError"].get("checks") or [])})
+    texts.update(
+        {
+            f"check {k}:{c['name']}": c["description"]
+            for k, n in key.items()
+            for c in (n["assetChecksOrError"].get("checks") or [])
+        }
+    )
     texts.update({f"sensor {s['name']}": s["description"] for s in repo["sensors"]})
     texts.update({f"schedule {s['name']}": s["description"] for s in repo["schedules"]})
     texts.update({f"job {j['name']}": j["description"] for j in repo["jobs"] if not j["name"].startswith("__")})
@@ -165,9 +217,13 @@ def test_descriptions_keep_their_placeholders_and_say_what_they_describe(ui):
 def test_checks_are_described_and_the_reproduction_check_blocks(ui):
     checks = {(k, c["name"]): c for k, n in ui["nodes"].items() for c in (n["assetChecksOrError"].get("checks") or [])}
     assert sorted(checks) == [
-        ("marts/item_distribution", "matches_contract"), ("marts/item_distribution", "pct_sums_to_100"),
-        ("marts/item_indicators", "matches_contract"), ("marts/item_indicators", "reproduces_published_2024"),
-        ("staging/quarantine", "quarantine_below_limit"), ("staging/responses", "matches_contract")]
+        ("marts/item_distribution", "matches_contract"),
+        ("marts/item_distribution", "pct_sums_to_100"),
+        ("marts/item_indicators", "matches_contract"),
+        ("marts/item_indicators", "reproduces_published_2024"),
+        ("staging/quarantine", "quarantine_below_limit"),
+        ("staging/responses", "matches_contract"),
+    ]
     assert checks[("marts/item_indicators", "reproduces_published_2024")]["blocking"] is True
     assert checks[("staging/responses", "matches_contract")]["blocking"] is True
     assert all("Failing" in c["description"] or "fails" in c["description"] for c in checks.values())
@@ -177,12 +233,19 @@ def test_automation_is_described_and_a_quiet_tick_says_which_folder_waits(ui):
     repo = ui["repo"]
     (sensor,) = repo["sensors"]
     assert (sensor["name"], sensor["minIntervalSeconds"], sensor["sensorState"]["status"]) == (
-        "raw_folder_sensor", 15, "RUNNING")
+        "raw_folder_sensor",
+        15,
+        "RUNNING",
+    )
     assert [(s["name"], s["cronSchedule"], s["scheduleState"]["status"]) for s in repo["schedules"]] == [
-        ("daily_rebuild", "0 5 * * *", "RUNNING")]
+        ("daily_rebuild", "0 5 * * *", "RUNNING")
+    ]
     skipped = [t["skipReason"] for t in ui["ticks"] if t["status"] == "SKIPPED"]
-    assert skipped and skipped[0].endswith("wave folder 2025 waits: " + str(ui["raw_dir"] / "2025" / "wave.yaml")
-                                           + ": missing; add a wave.yaml (see README, 'Adding a wave')")
+    assert skipped and skipped[0].endswith(
+        "wave folder 2025 waits: "
+        + str(ui["raw_dir"] / "2025" / "wave.yaml")
+        + ": missing; add a wave.yaml (see README, 'Adding a wave')"
+    )
     assert "2024" not in skipped[0]  # built and unchanged: up to date, not waiting
 
 

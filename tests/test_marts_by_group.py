@@ -10,7 +10,6 @@ import shutil
 
 import dagster as dg
 import pytest
-
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
 from waves_helpers import CODEBOOK, item_column, label
 
@@ -127,18 +126,27 @@ def test_level_by_group(grouped):
 
 def test_an_unknown_group_value_is_quarantined(grouped):
     got = query(grouped, "select source_row, \"column\", value, reason from quarantine where wave = '2026'").rows()
-    assert got == [(10, "Rolle", "Sjef",
-                    "'Sjef' is not a group of role (Role): allowed are Leder, Medarbeider or codes 1, 2. The respondent "
-                    "counts as not stated; correct the cell or map it in wave.yaml values: role")]
+    assert got == [
+        (
+            10,
+            "Rolle",
+            "Sjef",
+            "'Sjef' is not a group of role (Role): allowed are Leder, Medarbeider or codes 1, 2. The respondent "
+            "counts as not stated; correct the cell or map it in wave.yaml values: role",
+        )
+    ]
 
 
 def test_level_page_shows_each_group_with_its_n(grouped):
     page = (grouped.reports_dir / "personal.html").read_text(encoding="utf-8")
     assert "<h2>Etter gruppe</h2>" in page
     assert 'id="by-group-personal-role"' in page and 'id="by-group-personal-library_size"' in page
-    table = page[page.index('id="by-group-personal-role"'):page.index('id="by-group-personal-library_size"')]
+    table = page[page.index('id="by-group-personal-role"') : page.index('id="by-group-personal-library_size"')]
     for group, n in (("Alle", 14), ("Leder", 2), ("Medarbeider", 7), ("Ikke oppgitt", 5)):
-        assert f">{group}</th>" in table and f'n" class="gt_row gt_right">{n}</td>' in table.split(f">{group}</th>", 1)[1][:400]
+        assert (
+            f">{group}</th>" in table
+            and f'n" class="gt_row gt_right">{n}</td>' in table.split(f">{group}</th>", 1)[1][:400]
+        )
     assert "57 % (" in table  # staff's top-2 share with its interval
     chart = grouped.reports_dir / "figures" / "2026" / "group-personal-role-manager.svg"
     assert chart.is_file() and "Leder" in chart.read_text(encoding="utf-8")
@@ -146,7 +154,7 @@ def test_level_page_shows_each_group_with_its_n(grouped):
 
 def test_public_page_hides_the_small_group_and_its_complement(grouped_public):
     page = (grouped_public.reports_dir / "personal.html").read_text(encoding="utf-8")
-    table = page[page.index('id="by-group-personal-role"'):page.index('id="by-group-personal-library_size"')]
+    table = page[page.index('id="by-group-personal-role"') : page.index('id="by-group-personal-library_size"')]
     for group, n in (("Alle", "14"), ("Leder", ":"), ("Medarbeider", "7"), ("Ikke oppgitt", ":")):
         after = table.split(f">{group}</th>", 1)[1][:400]
         assert f'n" class="gt_row gt_right">{n}</td>' in after, group
@@ -160,7 +168,7 @@ def test_inspect_shows_each_background_value_and_its_group(grouped):
 
     lines = inspect_wave(grouped, CODEBOOK, "2026").text.splitlines()
     start = lines.index("values per background variable (value: count → group):")
-    assert lines[start + 1:start + 7] == [
+    assert lines[start + 1 : start + 7] == [
         "  role ('Rolle'):",
         "    'Leder': 2 → manager",
         "    'Medarbeider': 6 → staff",

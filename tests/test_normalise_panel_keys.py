@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from exports import CODEBOOK, PEOPLE, write_wave
 from helpers import make_settings
+
 from pipeline.ingest import read_wave
 from pipeline.pseudonym import panel_id_text, panel_pseudonyms
 from pipeline.waves import WaveError
@@ -66,16 +66,20 @@ def test_panel_id_naming_no_header_stops_the_wave(tmp_path):
     with pytest.raises(WaveError) as err:
         read_wave(settings, CODEBOOK, "w1")
     assert str(err.value) == (
-        f"{folder / 'wave.yaml'}: panel_id: 'e-mail' matches no header of Samskaping(1-10).xlsx (did you mean 'email'?): "
+        f"{folder / 'wave.yaml'}: panel_id: 'e-mail' matches no header of Samskaping(1-10).xlsx "
+        "(did you mean 'email'?): "
         "no one could be followed across waves. Name the column that identifies the same person in every wave (as "
         "the export writes its header, case and spaces aside); `make inspect` lists the headers"
     )
 
 
-@pytest.mark.parametrize("value, message", [
-    (["Email"], "panel_id: ['Email'] must name one header of the export"),
-    ("  ", "panel_id: '  ' must name one header of the export"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (["Email"], "panel_id: ['Email'] must name one header of the export"),
+        ("  ", "panel_id: '  ' must name one header of the export"),
+    ],
+)
 def test_panel_id_must_be_one_header(tmp_path, value, message):
     settings = make_settings(tmp_path)
     write_wave(settings.raw_dir, "w1", "msforms", panel_id=value)

@@ -12,7 +12,6 @@ import shutil
 import dagster as dg
 import duckdb
 import pytest
-
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
 from waves_helpers import CODEBOOK, item_column, label
 

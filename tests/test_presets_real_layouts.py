@@ -9,9 +9,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 import yaml
-
 from exports import CLOSED, QUESTION, label_of, write_wave
 from helpers import make_settings, write_csv_wave
+
 from pipeline.codebook import load_codebook
 from pipeline.ingest import TooMuchQuarantined, read_wave, stage, unmapped_summary
 from pipeline.normalise import map_headers
@@ -271,10 +271,14 @@ def test_surveymonkey_one_column_per_option_is_read_as_one_question(tmp_path):
     # two options ticked in a one-choice question: quarantined, not counted twice
     assert staged.quarantine.select("source_row", "value").rows() == [(5, "Ja + Nei")]
 
-    (folder / "wave.yaml").write_text(f"label: sm\ninvited: 6\nexport: Sheet_1.csv\ncolumns:\n  '{question} - Ja': V4\n",
-                                      encoding="utf-8")
-    with pytest.raises(WaveError, match="is one option of the question .* which the export writes as one column "
-                                        "per option: it holds only the people who chose that option"):
+    (folder / "wave.yaml").write_text(
+        f"label: sm\ninvited: 6\nexport: Sheet_1.csv\ncolumns:\n  '{question} - Ja': V4\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        WaveError,
+        match="is one option of the question .* which the export writes as one column "
+        "per option: it holds only the people who chose that option",
+    ):
         read_wave(settings, CODEBOOK, "sm")
 
 
@@ -284,9 +288,15 @@ def test_contact_details_in_closed_items_are_masked_in_the_quarantine(tmp_path):
     rows += [["20", "7137661111"], ["21", "130.92.34.66"]]
     write_csv_wave(settings.raw_dir, "w", ["Respondent", QUESTION["V4"]], rows, invited=21)
     _, staged = _staged(settings, "w")
-    assert staged.quarantine["value"].to_list() == ["[e-post fjernet]", "[telefonnummer fjernet]", "[IP-adresse fjernet]"]
-    assert not any(secret in "".join(staged.quarantine["reason"].to_list())
-                   for secret in ("ola.nordmann", "7137661111", "130.92.34.66"))
+    assert staged.quarantine["value"].to_list() == [
+        "[e-post fjernet]",
+        "[telefonnummer fjernet]",
+        "[IP-adresse fjernet]",
+    ]
+    assert not any(
+        secret in "".join(staged.quarantine["reason"].to_list())
+        for secret in ("ola.nordmann", "7137661111", "130.92.34.66")
+    )
 
 
 def test_nul_placeholders_quoted_or_below_a_multi_line_question_are_blank(tmp_path):
@@ -300,12 +310,15 @@ def test_nul_placeholders_quoted_or_below_a_multi_line_question_are_blank(tmp_pa
 def test_a_columns_line_that_matches_no_header_stops_the_wave_and_yes_no_may_be_unquoted(tmp_path):
     settings = make_settings(tmp_path)
     folder = write_csv_wave(settings.raw_dir, "w", ["Q7", "P1"], [["1", "1"], ["2", "2"]], invited=2)
-    (folder / "wave.yaml").write_text("label: w\ninvited: 2\nexport: export.csv\ncolumns: {Q07: V4}\n"
-                                      "values: {yes_no: {1: yes, 2: no}}\n", encoding="utf-8")
+    (folder / "wave.yaml").write_text(
+        "label: w\ninvited: 2\nexport: export.csv\ncolumns: {Q07: V4}\nvalues: {yes_no: {1: yes, 2: no}}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(WaveError) as err:
         read_wave(settings, CODEBOOK, "w")
     assert str(err.value) == (
         f"{folder / 'wave.yaml'}: columns: 'q07' (did you mean 'q7'?) match(es) no header of export.csv: the mapping "
         "would be ignored. Correct the header text (as the export writes it, case and spaces aside) or remove the "
-        "line; `make inspect` lists the headers")
+        "line; `make inspect` lists the headers"
+    )
     assert load_wave(settings.raw_dir, "w", CODEBOOK).values["yes_no"] == {"1": "yes", "2": "no"}

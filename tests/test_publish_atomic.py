@@ -14,11 +14,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings, query
+from waves_helpers import write_second_wave
+
 from pipeline.cli import CLI_TAG
 from pipeline.settings import PROJECT_ROOT
-from waves_helpers import write_second_wave
 
 # Runs pipeline.cli build with one function paused (forever) right after the first call whose arguments
 # mention `match`, after writing the marker file: the test kills the process there.

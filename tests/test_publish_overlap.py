@@ -5,8 +5,8 @@ import fcntl
 import shutil
 
 import dagster as dg
-
 from helpers import build, copy_sample_wave, make_settings
+
 from pipeline.cli import BUSY, CLI_TAG
 from pipeline.definitions import build_definitions
 from pipeline.settings import PROJECT_ROOT

@@ -23,7 +23,9 @@ def test_readme_stays_an_entry_point_and_links_its_reference():
 
 def test_docs_marts_is_the_contract_as_generated():
     """`make docs` writes docs/marts.md; run it after changing schemas/marts.yaml."""
-    assert (PROJECT_ROOT / "docs" / "marts.md").read_text(encoding="utf-8") == contract_markdown(CONTRACT, load_staging_tables(PROJECT_ROOT / "schemas" / "marts.yaml"))
+    assert (PROJECT_ROOT / "docs" / "marts.md").read_text(encoding="utf-8") == contract_markdown(
+        CONTRACT, load_staging_tables(PROJECT_ROOT / "schemas" / "marts.yaml")
+    )
 
 
 def test_docs_marts_documents_every_mart_table_and_column():

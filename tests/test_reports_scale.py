@@ -7,13 +7,13 @@ import dataclasses
 
 import polars as pl
 import pytest
+from reports_helpers import parse_tables, report_frames, source_notes
 
 from pipeline.codebook import load_codebook
 from pipeline.disclosure import item_views
 from pipeline.figures import FigureCache, charts
 from pipeline.render import OPEN_ANSWERS_SHOWN, ReportData, _count, build_pages, render_reports
 from pipeline.settings import PROJECT_ROOT
-from reports_helpers import build_sample, parse_tables, report_frames, source_notes
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 FRAMES = ("item_indicators", "item_disclosure", "waves", "open_answers")

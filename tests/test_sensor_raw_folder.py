@@ -6,15 +6,15 @@ import shutil
 
 import dagster as dg
 import pytest
-
 from helpers import copy_sample_wave, make_settings, query
+from waves_helpers import SensorDriver, item_column, label, summary, write_second_wave
+
 from pipeline.cli import remove_wave
-from pipeline.schedules import SCHEDULE_NAME
 from pipeline.codebook import load_codebook
 from pipeline.fingerprints import wave_fingerprints
+from pipeline.schedules import SCHEDULE_NAME
 from pipeline.sensors import INTERVAL_SECONDS, SENSOR_NAME
 from pipeline.settings import PROJECT_ROOT
-from waves_helpers import SensorDriver, item_column, label, summary, write_second_wave
 
 UP_TO_DATE = "every wave is up to date"
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")

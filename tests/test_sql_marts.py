@@ -32,30 +32,65 @@ def marts(tmp_path):
             "reader": ["csv"], "exported_rows": [4], "asked_items": [["P1", "V4"]],
         }))
         keys = ["a" * 16, "b" * 16, "c" * 16, "d" * 16]
-        replace_wave(con, "staging.respondents", "w1", pl.DataFrame({
-            "wave": ["w1"] * 4, "respondent_key": keys, "source_row": [1, 2, 3, 4], "complete": [True, True, True, False],
-        }))
+        replace_wave(
+            con,
+            "staging.respondents",
+            "w1",
+            pl.DataFrame(
+                {
+                    "wave": ["w1"] * 4,
+                    "respondent_key": keys,
+                    "source_row": [1, 2, 3, 4],
+                    "complete": [True, True, True, False],
+                }
+            ),
+        )
         answers = [  # (respondent, item, category); r3 left P1 blank; r4 is partial
-            (0, "P1", "very_high"), (1, "P1", "dont_know"), (3, "P1", "very_high"),
-            (0, "V4", "yes"), (1, "V4", "no"), (2, "V4", "yes"),
+            (0, "P1", "very_high"),
+            (1, "P1", "dont_know"),
+            (3, "P1", "very_high"),
+            (0, "V4", "yes"),
+            (1, "V4", "no"),
+            (2, "V4", "yes"),
         ]
-        replace_wave(con, "staging.responses", "w1", pl.DataFrame({
-            "wave": ["w1"] * len(answers), "respondent_key": [keys[r] for r, _, _ in answers],
-            "source_row": [r + 1 for r, _, _ in answers], "item": [i for _, i, _ in answers],
-            "category": [c for _, _, c in answers], "complete": [r != 3 for r, _, _ in answers],
-        }))
-        params = {"z": CODEBOOK.z, "alpha": CODEBOOK.alpha, "small_n_below": CODEBOOK.small_n_below, "min_cell": 3,
-                  "min_group": 5}
+        replace_wave(
+            con,
+            "staging.responses",
+            "w1",
+            pl.DataFrame(
+                {
+                    "wave": ["w1"] * len(answers),
+                    "respondent_key": [keys[r] for r, _, _ in answers],
+                    "source_row": [r + 1 for r, _, _ in answers],
+                    "item": [i for _, i, _ in answers],
+                    "category": [c for _, _, c in answers],
+                    "complete": [r != 3 for r, _, _ in answers],
+                }
+            ),
+        )
+        params = {
+            "z": CODEBOOK.z,
+            "alpha": CODEBOOK.alpha,
+            "small_n_below": CODEBOOK.small_n_below,
+            "min_cell": 3,
+            "min_group": 5,
+        }
         for table in CONTRACT:
             build_model(con, SQL, table.name, params)
         yield con
 
 
 def test_item_distribution_has_every_category_with_zeros(marts):
-    d = query_frame(marts, "select item, category, n, base_n, pct from marts.item_distribution order by item, category_order")
+    d = query_frame(
+        marts, "select item, category, n, base_n, pct from marts.item_distribution order by item, category_order"
+    )
     assert d.filter(pl.col("item") == "P1").rows() == [
-        ("P1", "very_high", 1, 2, 50.0), ("P1", "high", 0, 2, 0.0), ("P1", "some", 0, 2, 0.0),
-        ("P1", "low", 0, 2, 0.0), ("P1", "not_at_all", 0, 2, 0.0), ("P1", "dont_know", 1, 2, 50.0),
+        ("P1", "very_high", 1, 2, 50.0),
+        ("P1", "high", 0, 2, 0.0),
+        ("P1", "some", 0, 2, 0.0),
+        ("P1", "low", 0, 2, 0.0),
+        ("P1", "not_at_all", 0, 2, 0.0),
+        ("P1", "dont_know", 1, 2, 50.0),
     ]
     v4 = d.filter(pl.col("item") == "V4")
     assert v4.select("category", "n", "base_n").rows() == [("yes", 2, 3), ("no", 1, 3), ("dont_know", 0, 3)]
@@ -84,16 +119,22 @@ def test_indicators_for_a_yes_no_item(marts):
 
 
 def test_waves_counts_complete_partial_and_rate(marts):
-    assert query_frame(marts, "select wave, invited, exported_rows, complete, partial, response_rate from marts.waves").rows() == [
-        ("w1", 5, 4, 3, 1, 60.0)
-    ]
+    assert query_frame(
+        marts, "select wave, invited, exported_rows, complete, partial, response_rate from marts.waves"
+    ).rows() == [("w1", 5, 4, 3, 1, 60.0)]
 
 
 def test_level_tables_split_item_indicators(marts):
-    counts = {t: query_frame(marts, "select count(*) as n from marts." + t)["n"][0]
-              for t in ("indicators_personal", "indicators_institutional", "indicators_citizen", "indicators_visibility")}
-    assert counts == {"indicators_personal": 1, "indicators_institutional": 0, "indicators_citizen": 0,
-                      "indicators_visibility": 1}
+    counts = {
+        t: query_frame(marts, "select count(*) as n from marts." + t)["n"][0]
+        for t in ("indicators_personal", "indicators_institutional", "indicators_citizen", "indicators_visibility")
+    }
+    assert counts == {
+        "indicators_personal": 1,
+        "indicators_institutional": 0,
+        "indicators_citizen": 0,
+        "indicators_visibility": 1,
+    }
 
 
 def test_wilson_matches_the_published_example():
@@ -115,4 +156,6 @@ def test_every_codebook_category_has_an_indicator_column():
 
 
 def test_every_level_has_its_indicator_table():
-    assert {t.name for t in CONTRACT if t.name.startswith("indicators_")} == {f"indicators_{k}" for k in CODEBOOK.levels}
+    assert {t.name for t in CONTRACT if t.name.startswith("indicators_")} == {
+        f"indicators_{k}" for k in CODEBOOK.levels
+    }

@@ -10,20 +10,18 @@ import random
 
 import polars as pl
 import pytest
-
 from helpers import make_settings, read_sample_rows, write_csv_wave
+
 from pipeline.codebook import load_codebook, normalise_text
 from pipeline.ingest import read_wave
 from pipeline.normalise import NormalisedWave
 from pipeline.presets import prepare
 from pipeline.privacy import mask_contact_details
-from pipeline.readers import read_export
 from pipeline.pseudonym import respondent_pseudonym, row_pseudonym
+from pipeline.readers import read_export
 from pipeline.settings import PROJECT_ROOT
-from pipeline.staging import (_duplicates, _empty_quarantine, _status_complete, stage_wave,
-                              unknown_label_reason)
-from pipeline.validation import (candidate_answers, failing_rows, invalid_rows, staging_responses,
-                                 validation_errors)
+from pipeline.staging import _duplicates, _empty_quarantine, _status_complete, stage_wave, unknown_label_reason
+from pipeline.validation import candidate_answers, failing_rows, invalid_rows, staging_responses, validation_errors
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 STATUSES = ["Fullført"] * 12 + ["Ufullstendig"] * 3 + ["", "Ukjent", " weird ", "test", "Ny", "completed", "Avbrutt "]
@@ -67,16 +65,26 @@ def _bad_wave(raw_dir, key: str, n: int = 600, with_id: bool = True):
 
 def _reference_stage(wave: NormalisedWave) -> dict[str, pl.DataFrame]:
     """The plain way: every cell through pandera, every open answer masked on its own, joins and sorts."""
-    cells = wave.cells.with_columns(pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "item", "category"))
+    cells = wave.cells.with_columns(
+        pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "item", "category")
+    )
     respondents, status_quarantine = _status_complete(wave.respondents, CODEBOOK)
     exact_drop, conflict, groups = _duplicates(respondents, cells)
-    reason = {r: "the respondent id of this row also stands in row" + ("s " if len(rows) > 2 else " ")
-              + ", ".join(str(x) for x in rows if x != r)
-              + " with different answers: the rows count in neither. Keep one row in the export"
-              for r, rows in groups.items()}
+    reason = {
+        r: "the respondent id of this row also stands in row"
+        + ("s " if len(rows) > 2 else " ")
+        + ", ".join(str(x) for x in rows if x != r)
+        + " with different answers: the rows count in neither. Keep one row in the export"
+        for r, rows in groups.items()
+    }
     conflict_q = cells.filter(pl.col("source_row").is_in(sorted(conflict))).select(
-        "wave", "source_file", "source_row", "column", "value",
-        pl.col("source_row").replace_strict(reason, default=None, return_dtype=pl.Utf8).alias("reason"))
+        "wave",
+        "source_file",
+        "source_row",
+        "column",
+        "value",
+        pl.col("source_row").replace_strict(reason, default=None, return_dtype=pl.Utf8).alias("reason"),
+    )
     status_quarantine = status_quarantine.filter(~pl.col("source_row").is_in(sorted(exact_drop)))
     respondents = respondents.filter(~pl.col("source_row").is_in(sorted(exact_drop | conflict)))
     cells = cells.filter(~pl.col("source_row").is_in(sorted(exact_drop | conflict)))
@@ -86,9 +94,13 @@ def _reference_stage(wave: NormalisedWave) -> dict[str, pl.DataFrame]:
     _, bad_rows = failing_rows(candidate_answers(CODEBOOK), closed.drop("_i"))
     bad = closed.filter(pl.col("_i").is_in(sorted(bad_rows)))
     label_q = pl.DataFrame(
-        [(w, f, r, c, v, unknown_label_reason(v, i, CODEBOOK)) for w, f, r, c, v, i in
-         bad.select("wave", "source_file", "source_row", "column", "value", "item").rows()],
-        schema=_empty_quarantine().schema, orient="row")
+        [
+            (w, f, r, c, v, unknown_label_reason(v, i, CODEBOOK))
+            for w, f, r, c, v, i in bad.select("wave", "source_file", "source_row", "column", "value", "item").rows()
+        ],
+        schema=_empty_quarantine().schema,
+        orient="row",
+    )
     email, phone, ip = (CODEBOOK.ui[k]["nb"] for k in ("masked_email", "masked_phone", "masked_ip"))
 
     def mask(column: str) -> pl.Expr:
@@ -96,12 +108,18 @@ def _reference_stage(wave: NormalisedWave) -> dict[str, pl.DataFrame]:
 
     schema = _empty_quarantine().schema
     return {
-        "respondents": respondents.select("wave", "respondent_key", "source_row", "complete", "panel_key").sort("source_row"),
-        "responses": closed.filter(~pl.col("_i").is_in(sorted(bad_rows))).join(complete, on="source_row", how="left")
-        .select("wave", "respondent_key", "source_row", "item", "category", "complete").sort("source_row", "item"),
-        "quarantine": pl.concat([status_quarantine, conflict_q.cast(schema), label_q]).sort("source_row", "column", "reason")
+        "respondents": respondents.select("wave", "respondent_key", "source_row", "complete", "panel_key").sort(
+            "source_row"
+        ),
+        "responses": closed.filter(~pl.col("_i").is_in(sorted(bad_rows)))
+        .join(complete, on="source_row", how="left")
+        .select("wave", "respondent_key", "source_row", "item", "category", "complete")
+        .sort("source_row", "item"),
+        "quarantine": pl.concat([status_quarantine, conflict_q.cast(schema), label_q])
+        .sort("source_row", "column", "reason")
         .with_columns(mask("value"), mask("reason")),
-        "open_answers": cells.filter(pl.col("item").is_in(texts)).join(complete, on="source_row", how="left")
+        "open_answers": cells.filter(pl.col("item").is_in(texts))
+        .join(complete, on="source_row", how="left")
         .select("wave", "item", "respondent_key", "complete", pl.col("value").alias("text"))
         .with_columns(mask("text"))
         .sort("item", "respondent_key"),
@@ -145,8 +163,10 @@ def test_bad_wave_stages_exactly_as_the_plain_way(tmp_path, with_id):
     respondents = read.normalised.respondents
     if with_id:
         ids = {r: v for r, v in zip(*_export_ids(settings.raw_dir / "bad" / "export.csv"))}
-        expected = [respondent_pseudonym(key, ids[r]) if ids[r].strip() else row_pseudonym(key, "bad", "export.csv", r)
-                    for r in respondents["source_row"].to_list()]
+        expected = [
+            respondent_pseudonym(key, ids[r]) if ids[r].strip() else row_pseudonym(key, "bad", "export.csv", r)
+            for r in respondents["source_row"].to_list()
+        ]
     else:
         expected = [row_pseudonym(key, "bad", "export.csv", r) for r in respondents["source_row"].to_list()]
     assert respondents["respondent_key"].to_list() == expected
@@ -213,17 +233,25 @@ def test_sample_wave_stages_exactly_as_the_plain_way(tmp_path):
 
 def test_invalid_rows_by_distinct_values_equals_pandera_row_by_row():
     """Bad values in every checked column (and nulls) fail the same rows as pandera over the whole frame."""
-    frame = pl.DataFrame({
-        "wave": ["w", "w", None, "w", "w", "w"],
-        "source_file": ["f"] * 6,
-        "source_row": [1, 0, 2, 3, 4, 5],
-        "respondent_key": ["0123456789abcdef", "0123456789abcdef", "0123456789abcdef", "XYZ", "0123456789abcdef",
-                           "0123456789abcdef"],
-        "column": ["c"] * 6,
-        "item": ["P1", "P1", "P1", "P1", "OP", "P2"],
-        "value": ["a"] * 6,
-        "category": ["very_high", "very_high", "high", "low", "low", None],
-    })
+    frame = pl.DataFrame(
+        {
+            "wave": ["w", "w", None, "w", "w", "w"],
+            "source_file": ["f"] * 6,
+            "source_row": [1, 0, 2, 3, 4, 5],
+            "respondent_key": [
+                "0123456789abcdef",
+                "0123456789abcdef",
+                "0123456789abcdef",
+                "XYZ",
+                "0123456789abcdef",
+                "0123456789abcdef",
+            ],
+            "column": ["c"] * 6,
+            "item": ["P1", "P1", "P1", "P1", "OP", "P2"],
+            "value": ["a"] * 6,
+            "category": ["very_high", "very_high", "high", "low", "low", None],
+        }
+    )
     _, rows = failing_rows(candidate_answers(CODEBOOK), frame)
     assert sorted(rows) == [1, 2, 3, 4, 5]
     assert invalid_rows(candidate_answers(CODEBOOK), frame).arg_true().to_list() == sorted(rows)
@@ -232,21 +260,27 @@ def test_invalid_rows_by_distinct_values_equals_pandera_row_by_row():
 
 
 def test_responses_contract_errors_name_column_value_and_row():
-    ok = pl.DataFrame({"wave": ["w"] * 3, "respondent_key": ["0123456789abcdef"] * 2 + ["fedcba9876543210"],
-                       "source_row": [1, 1, 2], "item": ["P1", "P2", "P1"], "category": ["high", "low", "high"],
-                       "complete": [True, True, False]})
+    ok = pl.DataFrame(
+        {
+            "wave": ["w"] * 3,
+            "respondent_key": ["0123456789abcdef"] * 2 + ["fedcba9876543210"],
+            "source_row": [1, 1, 2],
+            "item": ["P1", "P2", "P1"],
+            "category": ["high", "low", "high"],
+            "complete": [True, True, False],
+        }
+    )
     assert validation_errors(staging_responses(CODEBOOK), ok) == []
     held = ok.with_columns(pl.col("item").cast(pl.Enum(sorted(CODEBOOK.items))))
     assert validation_errors(staging_responses(CODEBOOK), held) == []
-    bad = pl.concat([ok, ok.head(1)]).with_columns(
-        pl.Series("category", ["high", "maybe", "high", "high"]))
+    bad = pl.concat([ok, ok.head(1)]).with_columns(pl.Series("category", ["high", "maybe", "high", "high"]))
     assert validation_errors(staging_responses(CODEBOOK), bad) == [
         "category: isin(['dont_know', 'high', 'low', 'no', 'not_at_all', 'some', 'very_high', 'yes']) failed for "
         "'maybe' (row 1)",
         "wave, respondent_key, item: multiple_fields_uniqueness failed for "
-        "'{\"wave\": \"w\", \"respondent_key\": \"0123456789abcdef\", \"item\": \"P1\"}' (row 0)",
+        '\'{"wave": "w", "respondent_key": "0123456789abcdef", "item": "P1"}\' (row 0)',
         "wave, respondent_key, item: multiple_fields_uniqueness failed for "
-        "'{\"wave\": \"w\", \"respondent_key\": \"0123456789abcdef\", \"item\": \"P1\"}' (row 3)",
+        '\'{"wave": "w", "respondent_key": "0123456789abcdef", "item": "P1"}\' (row 3)',
     ]
 
 
@@ -281,9 +315,14 @@ def test_read_back_keeps_headers_that_are_not_one_per_item(tmp_path):
     _bad_wave(settings.raw_dir, "bad", n=60)
     n = read_wave(settings, CODEBOOK, "bad").normalised
     cells = _as_text(n.cells).with_columns(
-        pl.when((pl.col("item") == "P1") & (pl.col("source_row") % 2 == 0)).then(pl.lit("Another P1 header"))
-        .otherwise(pl.col("column")).alias("column"),
-        pl.when(pl.col("source_row") == 3).then(pl.lit("other.csv")).otherwise(pl.col("source_file")).alias("source_file"),
+        pl.when((pl.col("item") == "P1") & (pl.col("source_row") % 2 == 0))
+        .then(pl.lit("Another P1 header"))
+        .otherwise(pl.col("column"))
+        .alias("column"),
+        pl.when(pl.col("source_row") == 3)
+        .then(pl.lit("other.csv"))
+        .otherwise(pl.col("source_file"))
+        .alias("source_file"),
     )
     with connect(tmp_path / "work.duckdb", settings.sql_dir) as con:
         replace_wave(con, "raw.wave_respondents", "bad", n.respondents)

@@ -4,7 +4,6 @@ import math
 
 import dagster as dg
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
 from waves_helpers import CODEBOOK, item_column, label, write_second_wave
 

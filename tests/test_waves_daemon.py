@@ -6,7 +6,6 @@ import time
 
 import dagster as dg
 import duckdb
-
 from helpers import copy_sample_wave, make_settings
 from waves_helpers import DagsterDev
 
@@ -64,8 +63,9 @@ def test_starting_the_ui_after_make_run_launches_no_run(tmp_path):
     import subprocess
     import sys
 
-    from pipeline.settings import PROJECT_ROOT
     from waves_helpers import LOCATION_QUERY
+
+    from pipeline.settings import PROJECT_ROOT
 
     settings = make_settings(tmp_path)
     copy_sample_wave(settings.raw_dir)

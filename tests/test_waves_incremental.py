@@ -6,13 +6,13 @@ import json
 import dagster as dg
 import duckdb
 import pytest
-
 from helpers import copy_sample_wave, make_settings, query
+from waves_helpers import SensorDriver, write_second_wave
+
 from pipeline.cli import QUIET
 from pipeline.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import WAVE_TABLES
-from waves_helpers import SensorDriver, write_second_wave
 
 CONTRACT = load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", PROJECT_ROOT / "sql")
 
@@ -69,7 +69,9 @@ def test_a_new_wave_runs_its_own_partition_and_the_cross_wave_marts_only(env):
     assert query(settings, "select distinct wave_from, wave_to from wave_change order by all").rows() == [
         ("2024", "2026"), ("2026", "2027")]
     # 2024 and 2026 were ingested once each, by the first tick that saw them
-    ingested = sorted(r.tags["dagster/partition"] for r in instance.get_runs(filters=dg.RunsFilter(job_name="ingest_wave")))
+    ingested = sorted(
+        r.tags["dagster/partition"] for r in instance.get_runs(filters=dg.RunsFilter(job_name="ingest_wave"))
+    )
     assert ingested == ["2024", "2026", "2027"]
 
 
@@ -80,7 +82,8 @@ def test_rerunning_a_wave_with_unchanged_input_changes_nothing(env):
     for _ in range(2):  # as `Materialize` of partition 2024 in the UI would, twice
         for job, partition in (("ingest_wave", "2024"), ("build_marts", None)):
             result = sensor.defs.resolve_job_def(job).execute_in_process(
-                instance=instance, partition_key=partition, run_config=QUIET)
+                instance=instance, partition_key=partition, run_config=QUIET
+            )
             assert result.success
     assert marts(settings) == before[0]
     assert work_tables(settings) == before[1]

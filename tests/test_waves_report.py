@@ -3,12 +3,12 @@ byte-identical pages and equal marts."""
 
 import dagster as dg
 import pytest
-
 from helpers import build, copy_sample_wave, make_settings, query
+from waves_helpers import CODEBOOK, item_column, label, write_second_wave
+
 from pipeline.assets.wave_reports import render_waves_page
 from pipeline.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
-from waves_helpers import CODEBOOK, item_column, label, write_second_wave
 
 LABEL = "<b>Runde</b> & 2026"
 

@@ -8,15 +8,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import dagster as dg
-
 from helpers import read_sample_rows, write_csv_wave
+
 from pipeline.cli import QUIET
 from pipeline.codebook import load_codebook, normalise_text
 from pipeline.definitions import build_definitions
@@ -134,7 +133,7 @@ class DagsterDev:
     def stderr(self) -> str:
         return self.err.read_text(errors="replace") if self.err.exists() else ""
 
-    def start(self, timeout: float = 240) -> "DagsterDev":
+    def start(self, timeout: float = 240) -> DagsterDev:
         with open(self.log, "wb") as log, open(self.err, "wb") as err:
             self.proc = subprocess.Popen(
                 ["make", "--no-print-directory", "ui", f"PORT={self.port}", f"DAGSTER_HOME={self.home}"],
@@ -199,7 +198,7 @@ class DagsterDev:
             time.sleep(0.2)
         assert self.group_pids() == [], "processes of dagster dev still running"
 
-    def __enter__(self) -> "DagsterDev":
+    def __enter__(self) -> DagsterDev:
         try:
             return self.start()
         except BaseException:

@@ -64,8 +64,13 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
     def marts(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
         """Run every SQL model of sql/marts/ (create or replace marts.<table>), then check the results."""
         codebook = pipeline.codebook()
-        params = {"z": codebook.z, "alpha": codebook.alpha, "small_n_below": codebook.small_n_below, "min_cell": pipeline.settings.min_cell,
-                  "min_group": pipeline.settings.min_group}
+        params = {
+            "z": codebook.z,
+            "alpha": codebook.alpha,
+            "small_n_below": codebook.small_n_below,
+            "min_cell": pipeline.settings.min_cell,
+            "min_group": pipeline.settings.min_group,
+        }
         settings = pipeline.settings
         with pipeline.work_db() as con:
             con.begin()
@@ -77,7 +82,8 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
                 if differences:
                     raise dg.Failure(
                         description=f"sql/marts/{t.name}.sql does not return what schemas/marts.yaml documents: "
-                        + "; ".join(differences) + ". Change one so they agree (make docs then renews docs/marts.md)"
+                        + "; ".join(differences)
+                        + ". Change one so they agree (make docs then renews docs/marts.md)"
                     )
                 yield dg.MaterializeResult(
                     asset_key=["marts", t.name],
@@ -89,34 +95,54 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
             waves = query_frame(con, "select * from marts.waves")
 
         errors = validation_errors(item_distribution_schema(), distribution)
-        yield dg.AssetCheckResult(asset_key=["marts", "item_distribution"], check_name="matches_contract",
-                                  passed=not errors, metadata={"failures": dg.MetadataValue.json(errors)})
-        sums = (
-            distribution.filter(pl.col("base_n") > 0).group_by("wave", "item").agg(pl.col("pct").sum().alias("total"))
-            .filter((pl.col("total") - 100).abs() > 1e-9).sort("wave", "item")
+        yield dg.AssetCheckResult(
+            asset_key=["marts", "item_distribution"],
+            check_name="matches_contract",
+            passed=not errors,
+            metadata={"failures": dg.MetadataValue.json(errors)},
         )
-        yield dg.AssetCheckResult(asset_key=["marts", "item_distribution"], check_name="pct_sums_to_100",
-                                  passed=sums.is_empty(),
-                                  metadata={"items off": dg.MetadataValue.json(sums.rows())})
+        sums = (
+            distribution.filter(pl.col("base_n") > 0)
+            .group_by("wave", "item")
+            .agg(pl.col("pct").sum().alias("total"))
+            .filter((pl.col("total") - 100).abs() > 1e-9)
+            .sort("wave", "item")
+        )
+        yield dg.AssetCheckResult(
+            asset_key=["marts", "item_distribution"],
+            check_name="pct_sums_to_100",
+            passed=sums.is_empty(),
+            metadata={"items off": dg.MetadataValue.json(sums.rows())},
+        )
         errors = validation_errors(indicators_schema(), indicators)
-        yield dg.AssetCheckResult(asset_key=["marts", "item_indicators"], check_name="matches_contract",
-                                  passed=not errors, metadata={"failures": dg.MetadataValue.json(errors)})
+        yield dg.AssetCheckResult(
+            asset_key=["marts", "item_indicators"],
+            check_name="matches_contract",
+            passed=not errors,
+            metadata={"failures": dg.MetadataValue.json(errors)},
+        )
 
         reference = load_reference(settings.schemas_dir / REFERENCE_FILE)
         wave = str(reference["wave"])
         if wave not in waves["wave"].to_list():
             yield dg.AssetCheckResult(
-                asset_key=["marts", "item_indicators"], check_name="reproduces_published_2024", passed=True,
+                asset_key=["marts", "item_indicators"],
+                check_name="reproduces_published_2024",
+                passed=True,
                 metadata={"skipped": f"wave {wave} is not among the built waves"},
             )
         else:
             compared, mismatches = compare(reference, indicators, waves)
             yield dg.AssetCheckResult(
-                asset_key=["marts", "item_indicators"], check_name="reproduces_published_2024",
-                passed=not mismatches, severity=dg.AssetCheckSeverity.ERROR,
+                asset_key=["marts", "item_indicators"],
+                check_name="reproduces_published_2024",
+                passed=not mismatches,
+                severity=dg.AssetCheckSeverity.ERROR,
                 description=None if not mismatches else "; ".join(str(m) for m in mismatches),
-                metadata={"figures compared": compared,
-                          "mismatches": dg.MetadataValue.json([str(m) for m in mismatches])},
+                metadata={
+                    "figures compared": compared,
+                    "mismatches": dg.MetadataValue.json([str(m) for m in mismatches]),
+                },
             )
 
     return marts

@@ -49,23 +49,32 @@ def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, orde
     for r in rows.iter_rows(named=True):
         hidden = profile == "public" and (r["counts_hidden"] or count_hidden(r["linked_from"], profile=profile,
                                                                                min_cell=min_cell))
-        records.append({
-            "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
-            "linked_from": count(r["linked_from"]),
-            "answered_both": SUPPRESSED if hidden else str(r["answered_both"]),
-            "retention": "–" if r["retention_pct"] is None else (SUPPRESSED if hidden else f"{r['retention_pct']:.0f} %"),
-            "left_after": SUPPRESSED if hidden else str(r["left_after"]),
-            "joined": SUPPRESSED if hidden else str(r["joined"]),
-        })
-    frame = pl.DataFrame(records, schema={k: pl.Utf8 for k in ("pair", "linked_from", "answered_both", "retention",
-                                                                "left_after", "joined")})
+        records.append(
+            {
+                "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
+                "linked_from": count(r["linked_from"]),
+                "answered_both": SUPPRESSED if hidden else str(r["answered_both"]),
+                "retention": "–"
+                if r["retention_pct"] is None
+                else (SUPPRESSED if hidden else f"{r['retention_pct']:.0f} %"),
+                "left_after": SUPPRESSED if hidden else str(r["left_after"]),
+                "joined": SUPPRESSED if hidden else str(r["joined"]),
+            }
+        )
+    frame = pl.DataFrame(
+        records,
+        schema={k: pl.Utf8 for k in ("pair", "linked_from", "answered_both", "retention", "left_after", "joined")},
+    )
     gt = (
         GT(frame, rowname_col="pair", id="panel-retention")
         .tab_header(title=ui_word(codebook, "panel_retention", lang))
-        .cols_label(linked_from=ui_word(codebook, "panel_linked_from", lang),
-                    answered_both=ui_word(codebook, "panel_answered_both", lang),
-                    retention=ui_word(codebook, "panel_retention_pct", lang),
-                    left_after=ui_word(codebook, "panel_left", lang), joined=ui_word(codebook, "panel_joined", lang))
+        .cols_label(
+            linked_from=ui_word(codebook, "panel_linked_from", lang),
+            answered_both=ui_word(codebook, "panel_answered_both", lang),
+            retention=ui_word(codebook, "panel_retention_pct", lang),
+            left_after=ui_word(codebook, "panel_left", lang),
+            joined=ui_word(codebook, "panel_joined", lang),
+        )
         .cols_align(align="right", columns=["linked_from", "answered_both", "retention", "left_after", "joined"])
     )
     if SUPPRESSED in "".join("".join(r.values()) for r in records):
@@ -76,12 +85,22 @@ def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, orde
 def hidden_in(row: dict, profile: str) -> dict[str, bool]:
     """What the public profile hides of a marts.panel_change row (the decision is the SQL's flags)."""
     public = profile == "public"
-    return {"transitions": public and row["transitions_hidden"], "movement": public and row["movement_hidden"],
-            "mean": public and row["mean_hidden"]}
+    return {
+        "transitions": public and row["transitions_hidden"],
+        "movement": public and row["movement_hidden"],
+        "mean": public and row["mean_hidden"],
+    }
 
 
-def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame, order: dict[str, int],
-                 profile: str = "internal", min_cell: int = 3) -> GT:
+def change_table(
+    codebook: Codebook,
+    lang: str,
+    level: str,
+    change: pl.DataFrame,
+    order: dict[str, int],
+    profile: str = "internal",
+    min_cell: int = 3,
+) -> GT:
     """One row group per pair of waves, one row per item of the level: pairs (n), share before → after, the
     paired difference with Newcombe's interval, moved up / same / down, and the mean change with its t
     interval; ":" where the public profile's decision (marts.panel_change) hides it."""
@@ -106,21 +125,35 @@ def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame
             elif r["mean_score_diff_ci_low"] is None:
                 mean = signed(r["mean_score_diff"], 1, lang)
             else:
-                mean = (f"{signed(r['mean_score_diff'], 1, lang)} [{signed(r['mean_score_diff_ci_low'], 1, lang)}; "
-                        f"{signed(r['mean_score_diff_ci_high'], 1, lang)}]")
-        records.append({
-            "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
-            "item": r["item"], "question": codebook.items[r["item"]].question[lang], "n_pairs": str(n),
-            "shares": shares, "diff": diff, "moved": moved, "mean": mean,
-        })
+                mean = (
+                    f"{signed(r['mean_score_diff'], 1, lang)} [{signed(r['mean_score_diff_ci_low'], 1, lang)}; "
+                    f"{signed(r['mean_score_diff_ci_high'], 1, lang)}]"
+                )
+        records.append(
+            {
+                "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
+                "item": r["item"],
+                "question": codebook.items[r["item"]].question[lang],
+                "n_pairs": str(n),
+                "shares": shares,
+                "diff": diff,
+                "moved": moved,
+                "mean": mean,
+            }
+        )
     columns = ("pair", "item", "question", "n_pairs", "shares", "diff", "moved", "mean")
     frame = pl.DataFrame(records, schema={k: pl.Utf8 for k in columns})
     gt = (
         GT(frame, rowname_col="item", groupname_col="pair", id=f"panel-{level}")
         .tab_header(title=ui_word(codebook, "panel_change", lang, level=codebook.levels[level].label[lang]))
-        .cols_label(question=ui_word(codebook, "item", lang), n_pairs=ui_word(codebook, "panel_n_pairs", lang),
-                    shares=ui_word(codebook, "panel_before_after", lang), diff=ui_word(codebook, "change_pp", lang),
-                    moved=ui_word(codebook, "panel_moved", lang), mean=ui_word(codebook, "panel_mean_diff", lang))
+        .cols_label(
+            question=ui_word(codebook, "item", lang),
+            n_pairs=ui_word(codebook, "panel_n_pairs", lang),
+            shares=ui_word(codebook, "panel_before_after", lang),
+            diff=ui_word(codebook, "change_pp", lang),
+            moved=ui_word(codebook, "panel_moved", lang),
+            mean=ui_word(codebook, "panel_mean_diff", lang),
+        )
         .tab_source_note(ui_word(codebook, "note_panel_change", lang))
         .cols_align(align="right", columns=["n_pairs", "shares", "diff", "moved", "mean"])
     )
@@ -136,8 +169,7 @@ def chart_name(wave_from: str, wave_to: str) -> str:
     return f"{CHART_FOLDER}/{wave_from}-{wave_to}.svg"
 
 
-def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: str
-                 ) -> dict[tuple[str, str], bytes]:
+def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: str) -> dict[tuple[str, str], bytes]:
     """(wave_from, wave_to) → the SVG bytes of that pair's dumbbell chart (reports/<chart_name>)."""
     out = {}
     for (wave_from, wave_to), group in sorted(change.group_by("wave_from", "wave_to"), key=lambda g: g[0]):
@@ -146,9 +178,16 @@ def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: s
     return out
 
 
-def render_panel_page(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame,
-                      change: pl.DataFrame, charts: dict[tuple[str, str], bytes] | None = None,
-                      profile: str = "internal", min_cell: int = 3) -> str:
+def render_panel_page(
+    codebook: Codebook,
+    lang: str,
+    waves: pl.DataFrame,
+    retention: pl.DataFrame,
+    change: pl.DataFrame,
+    charts: dict[tuple[str, str], bytes] | None = None,
+    profile: str = "internal",
+    min_cell: int = 3,
+) -> str:
     """The whole panel.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     order = wave_order(waves)
     body = [f'<p class="lead">{html.escape(ui_word(codebook, "panel_lead", lang))}</p>']
@@ -164,8 +203,10 @@ def render_panel_page(codebook: Codebook, lang: str, waves: pl.DataFrame, retent
         for wave_from, wave_to in sorted(charts or {}, key=lambda pair: (order.get(pair[0], len(order)), pair)):
             src = html.escape(chart_name(wave_from, wave_to), quote=True)
             alt = ui_word(codebook, "chart_panel", lang, wave_from=wave_from, wave_to=wave_to)
-            body.append(f'<figure class="chart"><a href="{src}"><img src="{src}" alt="{html.escape(alt, quote=True)}">'
-                        f"</a><figcaption>{html.escape(alt)}</figcaption></figure>")
+            body.append(
+                f'<figure class="chart"><a href="{src}"><img src="{src}" alt="{html.escape(alt, quote=True)}">'
+                f"</a><figcaption>{html.escape(alt)}</figcaption></figure>"
+            )
     return page(codebook, lang, ui_word(codebook, "panel_title", lang), "\n".join(body))
 
 
@@ -199,12 +240,18 @@ def panel_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         marts = read_marts(con, READS)
     waves, retention, change = marts["waves"].sort("wave"), marts["panel_retention"], marts["panel_change"]
     charts = panel_charts(codebook, settings.lang, change, settings.profile)
-    page_html = render_panel_page(codebook, settings.lang, waves, retention, change, charts, settings.profile,
-                                  settings.min_cell)
+    page_html = render_panel_page(
+        codebook, settings.lang, waves, retention, change, charts, settings.profile, settings.min_cell
+    )
     path = write_panel_report(settings.staged_reports_dir, page_html, charts)
     return dg.MaterializeResult(
-        metadata={"path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)), "bytes": path.stat().st_size,
-                  "language": settings.lang, "profile": settings.profile,
-                  "pairs with panel members": int(retention.filter(pl.col("answered_both") > 0).height),
-                  "items compared": int(change.height), "charts": len(charts)},
+        metadata={
+            "path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)),
+            "bytes": path.stat().st_size,
+            "language": settings.lang,
+            "profile": settings.profile,
+            "pairs with panel members": int(retention.filter(pl.col("answered_both") > 0).height),
+            "items compared": int(change.height),
+            "charts": len(charts),
+        },
     )

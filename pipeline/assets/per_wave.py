@@ -6,7 +6,7 @@ failed, records a materialization for each wave that succeeded and fails with on
 from __future__ import annotations
 
 import traceback
-from typing import Iterator
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -41,18 +41,24 @@ def outcome(
             for key, meta in per_key.items():
                 context.add_asset_metadata(meta, asset_key=key, partition_key=wave)
         for key in keys:
-            yield dg.MaterializeResult(asset_key=key, metadata={**common[key], "partitions": dg.MetadataValue.json(list(done))})
+            yield dg.MaterializeResult(
+                asset_key=key, metadata={**common[key], "partitions": dg.MetadataValue.json(list(done))}
+            )
         yield from checks
         return
     for wave, per_key in done.items():
         for key in keys:
-            yield dg.AssetMaterialization(asset_key=key, partition=wave,
-                                          metadata={**common[key], "partitions": dg.MetadataValue.json(list(done)),
-                                                    **per_key[key]})
+            yield dg.AssetMaterialization(
+                asset_key=key,
+                partition=wave,
+                metadata={**common[key], "partitions": dg.MetadataValue.json(list(done)), **per_key[key]},
+            )
     yield from checks
     waves = sorted(failed)
     raise dg.Failure(
         description="\n".join(f"wave {w}: {failed[w]}" for w in waves) if len(waves) > 1 else failed[waves[0]],
-        metadata={FAILED_WAVES: dg.MetadataValue.json({w: failed[w] for w in waves}),
-                  "succeeded": dg.MetadataValue.json(list(done))},
+        metadata={
+            FAILED_WAVES: dg.MetadataValue.json({w: failed[w] for w in waves}),
+            "succeeded": dg.MetadataValue.json(list(done)),
+        },
     )

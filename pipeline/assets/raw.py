@@ -55,7 +55,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 replace_wave(con, "staging.wave_fingerprints", wave, pl.DataFrame())
                 con.commit()
                 in_transaction = False
-            except Exception as exc:  # noqa: BLE001 – one wave's failure must not stop the others
+            except Exception as exc:
                 if in_transaction:
                     con.rollback()
                 failed[wave] = failure_text(exc, (WaveError, ExportError))
@@ -88,5 +88,10 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 context.log.info(f"wave {wave}: rows left out (not responses): {n.excluded_rows}")
             if n.unmapped_headers:
                 context.log.warning(f"wave {wave}: {unmapped_summary(n.unmapped_headers)}")
-    yield from outcome(context, [RAW], done, failed, {RAW: {"waves read": len(done), "respondents (rows kept)": respondents,
-                                                   "answer cells": cells}})
+    yield from outcome(
+        context,
+        [RAW],
+        done,
+        failed,
+        {RAW: {"waves read": len(done), "respondents (rows kept)": respondents, "answer cells": cells}},
+    )

@@ -57,22 +57,36 @@ def wave_value_maps(settings, wave: str, codebook) -> dict[str, dict[str, str]] 
 @one_run_for_many_waves(
     dg.multi_asset,
     specs=[
-        dg.AssetSpec(["staging", name], description=table.description, group_name="staging", deps=[RAW],
-                     partitions_def=wave_partitions, kinds={"duckdb", "pandera"},
-                     metadata={"dagster/column_schema": table.column_schema(), "dagster/table_name": f"staging.{name}"})
+        dg.AssetSpec(
+            ["staging", name],
+            description=table.description,
+            group_name="staging",
+            deps=[RAW],
+            partitions_def=wave_partitions,
+            kinds={"duckdb", "pandera"},
+            metadata={"dagster/column_schema": table.column_schema(), "dagster/table_name": f"staging.{name}"},
+        )
         for name, table in STAGING_TABLES.items()
     ],
     check_specs=[
-        dg.AssetCheckSpec("matches_contract", asset=["staging", "responses"], blocking=True,
-                          description="pandera: every row of staging.responses names a wave, a respondent and a codebook "
-                                      "item, with a category of the item's scale, once per respondent and item. "
-                                      "Failing means a bug in staging, not bad data: the wave named in the metadata is "
-                                      "left out of the work database, and the marts are not built."),
-        dg.AssetCheckSpec("quarantine_below_limit", asset=["staging", "quarantine"], blocking=True,
-                          description="At most 20 % of a wave's answer cells are quarantined. Failing means a wrong "
-                                      "mapping (wave.yaml columns or values, a wrong respondent or panel id): the waves "
-                                      "named in the metadata, with the reason, are left out and the marts are not "
-                                      "built; fix wave.yaml and run again."),
+        dg.AssetCheckSpec(
+            "matches_contract",
+            asset=["staging", "responses"],
+            blocking=True,
+            description="pandera: every row of staging.responses names a wave, a respondent and a codebook "
+            "item, with a category of the item's scale, once per respondent and item. "
+            "Failing means a bug in staging, not bad data: the wave named in the metadata is "
+            "left out of the work database, and the marts are not built.",
+        ),
+        dg.AssetCheckSpec(
+            "quarantine_below_limit",
+            asset=["staging", "quarantine"],
+            blocking=True,
+            description="At most 20 % of a wave's answer cells are quarantined. Failing means a wrong "
+            "mapping (wave.yaml columns or values, a wrong respondent or panel id): the waves "
+            "named in the metadata, with the reason, are left out and the marts are not "
+            "built; fix wave.yaml and run again.",
+        ),
     ],
     can_subset=False,
     name="staging_wave",
@@ -95,14 +109,18 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             try:
                 normalised = read_normalised(con, wave, codebook)
                 source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
-                staged = stage(normalised, codebook, f"{wave}/{source}", wave_value_maps(pipeline.settings, wave, codebook))
+                staged = stage(
+                    normalised, codebook, f"{wave}/{source}", wave_value_maps(pipeline.settings, wave, codebook)
+                )
                 errors = validation_errors(staging_responses(codebook), staged.responses)
                 if errors:
                     broken[wave] = errors
                     raise ValueError(f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
                 frames = {
-                    "respondents": staged.respondents, "responses": staged.responses,
-                    "quarantine": staged.quarantine, "open_answers": staged.open_answers,
+                    "respondents": staged.respondents,
+                    "responses": staged.responses,
+                    "quarantine": staged.quarantine,
+                    "open_answers": staged.open_answers,
                     "respondent_groups": staged.respondent_groups,
                 }
                 fingerprint = table_frame(con, "raw.wave_fingerprints", wave)
@@ -113,7 +131,7 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 replace_wave(con, "staging.wave_fingerprints", wave, fingerprint)
                 con.commit()
                 in_transaction = False
-            except Exception as exc:  # noqa: BLE001 – one wave's failure must not stop the others
+            except Exception as exc:
                 if in_transaction:
                     con.rollback()
                 # raw.* already holds this version of the wave: take the wave out of the work database
@@ -122,8 +140,10 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 delete_wave(con, wave)
                 if isinstance(exc, TooMuchQuarantined):
                     over_limit[wave] = str(exc)
-                failed[wave] = (failure_text(exc, (TooMuchQuarantined, ValueError))
-                                + ". The wave is left out of the marts until this is fixed.")
+                failed[wave] = (
+                    failure_text(exc, (TooMuchQuarantined, ValueError))
+                    + ". The wave is left out of the marts until this is fixed."
+                )
                 if not isinstance(exc, (TooMuchQuarantined, ValueError)):
                     context.log.error(f"wave {wave}: " + "".join(traceback.format_exception(exc)))
                 continue
@@ -137,16 +157,29 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             if fingerprint.height:
                 done[wave][dg.AssetKey(["staging", "respondents"])][INPUT_FINGERPRINT] = fingerprint["fingerprint"][0]
             shares[wave] = staged.quarantine.height / max(normalised.cells.height, 1)
-    totals = {key: {"rows (all waves of this run)": sum(int(m[key]["dagster/row_count"]) for m in done.values())}
-              for key in keys}
+    totals = {
+        key: {"rows (all waves of this run)": sum(int(m[key]["dagster/row_count"]) for m in done.values())}
+        for key in keys
+    }
     checks = [
-        dg.AssetCheckResult(asset_key=["staging", "responses"], check_name="matches_contract", passed=not broken,
-                            metadata={"waves checked": dg.MetadataValue.json(sorted(shares) + sorted(broken)),
-                                      "failures": dg.MetadataValue.json(broken)}),
-        dg.AssetCheckResult(asset_key=["staging", "quarantine"], check_name="quarantine_below_limit",
-                            passed=not over_limit,
-                            metadata={"largest share (waves staged)": max(shares.values(), default=0.0),
-                                      "share per wave": dg.MetadataValue.json(shares),
-                                      "waves over the limit": dg.MetadataValue.json(over_limit)}),
+        dg.AssetCheckResult(
+            asset_key=["staging", "responses"],
+            check_name="matches_contract",
+            passed=not broken,
+            metadata={
+                "waves checked": dg.MetadataValue.json(sorted(shares) + sorted(broken)),
+                "failures": dg.MetadataValue.json(broken),
+            },
+        ),
+        dg.AssetCheckResult(
+            asset_key=["staging", "quarantine"],
+            check_name="quarantine_below_limit",
+            passed=not over_limit,
+            metadata={
+                "largest share (waves staged)": max(shares.values(), default=0.0),
+                "share per wave": dg.MetadataValue.json(shares),
+                "waves over the limit": dg.MetadataValue.json(over_limit),
+            },
+        ),
     ]
     yield from outcome(context, keys, done, failed, totals, checks)

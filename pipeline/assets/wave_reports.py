@@ -104,13 +104,16 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
             "question": codebook.items[r["item"]].question[lang],
             "share_from": _pct_n(r["headline_pct_from"], r["n_from"], codebook, lang),
             "share_to": _pct_n(r["headline_pct_to"], r["n_to"], codebook, lang),
-            "change": diff_with_interval(r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"], lang),
+            "change": diff_with_interval(
+                r["headline_diff"], r["headline_diff_ci_low"], r["headline_diff_ci_high"], lang
+            ),
             "top3_change": diff_with_interval(r["top3_diff"], r["top3_diff_ci_low"], r["top3_diff_ci_high"], lang),
             "mean_change": "–" if r["mean_score_diff"] is None else signed(r["mean_score_diff"], 1, lang),
         }
         before, after = views.get((r["wave_from"], r["item"])), views.get((r["wave_to"], r["item"]))
-        hide = {side: v is not None and (v.n_hidden or v.headline_hidden)
-                for side, v in (("from", before), ("to", after))}
+        hide = {
+            side: v is not None and (v.n_hidden or v.headline_hidden) for side, v in (("from", before), ("to", after))
+        }
         for side in ("from", "to"):
             if hide[side]:
                 n = r[f"n_{side}"]
@@ -124,15 +127,22 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
             rec["mean_change"] = SUPPRESSED
         suppressed = suppressed or SUPPRESSED in "".join(rec.values())
         records.append(rec)
-    schema = {k: pl.Utf8 for k in ("pair", "item", "question", "share_from", "share_to", "change", "top3_change",
-                                   "mean_change")}
+    schema = {
+        k: pl.Utf8
+        for k in ("pair", "item", "question", "share_from", "share_to", "change", "top3_change", "mean_change")
+    }
     frame = pl.DataFrame(records, schema=schema)
     gt = (
         GT(frame, rowname_col="item", groupname_col="pair", id="waves-change")
         .tab_header(title=ui_word(codebook, "waves_change", lang))
-        .cols_label(question=ui_word(codebook, "item", lang), share_from=ui_word(codebook, "share_from", lang),
-                    share_to=ui_word(codebook, "share_to", lang), change=ui_word(codebook, "change_pp", lang),
-                    top3_change=ui_word(codebook, "top3_change_pp", lang), mean_change=ui_word(codebook, "mean_change", lang))
+        .cols_label(
+            question=ui_word(codebook, "item", lang),
+            share_from=ui_word(codebook, "share_from", lang),
+            share_to=ui_word(codebook, "share_to", lang),
+            change=ui_word(codebook, "change_pp", lang),
+            top3_change=ui_word(codebook, "top3_change_pp", lang),
+            mean_change=ui_word(codebook, "mean_change", lang),
+        )
         .tab_source_note(ui_word(codebook, "note_change", lang))
         .cols_align(align="right", columns=["share_from", "share_to", "change", "top3_change", "mean_change"])
     )
@@ -144,13 +154,21 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
         shared = rows.filter(pl.col("samples") == "shared").select("wave_from", "wave_to", "shared_respondents", "pair")
         for wave_from, wave_to, n, _ in shared.unique().sort("pair", descending=True).rows():
             shown = SUPPRESSED if count_hidden(n, profile=profile, min_cell=min_cell) else n
-            gt = gt.tab_source_note(ui_word(codebook, "note_panel_shared", lang, wave_from=wave_from, wave_to=wave_to,
-                                            n=shown))
+            gt = gt.tab_source_note(
+                ui_word(codebook, "note_panel_shared", lang, wave_from=wave_from, wave_to=wave_to, n=shown)
+            )
     return gt
 
 
-def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame,
-                      profile: str = "internal", min_cell: int = 3, disclosure: pl.DataFrame | None = None) -> str:
+def render_waves_page(
+    codebook: Codebook,
+    lang: str,
+    waves: pl.DataFrame,
+    change: pl.DataFrame,
+    profile: str = "internal",
+    min_cell: int = 3,
+    disclosure: pl.DataFrame | None = None,
+) -> str:
     """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps). disclosure:
     marts.item_disclosure (required in the public profile)."""
     if disclosure is None and profile == "public":
@@ -160,7 +178,7 @@ def render_waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change
     if change.height:
         body.append(change_table(codebook, lang, change, wave_order(waves), views, min_cell, profile).as_raw_html())
     else:
-        body.append(f"<p class=\"lead\">{html.escape(ui_word(codebook, 'note_single_wave', lang))}</p>")
+        body.append(f'<p class="lead">{html.escape(ui_word(codebook, "note_single_wave", lang))}</p>')
     return page(codebook, lang, ui_word(codebook, "waves_title", lang), "\n".join(body))
 
 
@@ -175,11 +193,19 @@ def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         marts = read_marts(con, READS)
     waves, change, disclosure = marts["waves"].sort("wave"), marts["wave_change"], marts["item_disclosure"]
     path = settings.staged_reports_dir / "waves.html"
-    write_if_changed(path, render_waves_page(codebook, settings.lang, waves, change, settings.profile, settings.min_cell,
-                                         disclosure).encode("utf-8"))
+    write_if_changed(
+        path,
+        render_waves_page(
+            codebook, settings.lang, waves, change, settings.profile, settings.min_cell, disclosure
+        ).encode("utf-8"),
+    )
     pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
     return dg.MaterializeResult(
-        metadata={"path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)), "bytes": path.stat().st_size,
-                  "language": settings.lang, "waves": dg.MetadataValue.json(waves["wave"].to_list()),
-                  "wave pairs": dg.MetadataValue.json(pairs)},
+        metadata={
+            "path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)),
+            "bytes": path.stat().st_size,
+            "language": settings.lang,
+            "waves": dg.MetadataValue.json(waves["wave"].to_list()),
+            "wave pairs": dg.MetadataValue.json(pairs),
+        },
     )

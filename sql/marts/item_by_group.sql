@@ -89,7 +89,7 @@ complementary as (
         join (select wave, variable from small_groups group by wave, variable
               having count(*) filter (where small) = 1) as one_hidden using (wave, variable)
         where not s.small
-    )
+    ) as ranked
     where smallest = 1
 ),
 overall as (

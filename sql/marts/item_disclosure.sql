@@ -12,8 +12,8 @@ with source as (
     select d.wave, d.level, d.item, d.item_order, d.category, d.category_order, d.n, d.base_n, d.pct,
            c.headline, c.top2, c.top3, c.score is not null as scored
     from marts.item_distribution as d
-    join codebook.items as i on i.item = d.item
-    join codebook.categories as c on c.scale = i.scale and c.category = d.category
+    join codebook.items as i on d.item = i.item
+    join codebook.categories as c on i.scale = c.scale and d.category = c.category
 ),
 
 primary_suppression as (
@@ -39,7 +39,7 @@ complementary as (
         join hidden_totals as h using (wave, item)
         where not p.small and not p.base_hidden
           and (h.small_cells = 1 or (h.small_cells > 1 and h.small_total = 0))
-    )
+    ) as ranked
     where smallest = 1
 ),
 

@@ -16,7 +16,7 @@ joined as (
     select distribution.*, items.scale, categories.score, categories.top2, categories.top3, categories.headline
     from distribution
     join items using (item)
-    join categories on categories.scale = items.scale and categories.category = distribution.category
+    join categories on items.scale = categories.scale and distribution.category = categories.category
 ),
 aggregated as (
     select wave, level, item, item_order, scale,

@@ -38,21 +38,21 @@ answers as (
     from responses
     join respondents using (wave, source_row)
     join items using (item)
-    join categories on categories.scale = items.scale and categories.category = responses.category
+    join categories on items.scale = categories.scale and responses.category = categories.category
 ),
 matched as (
     select pairs.pair_order, pairs.wave_from, pairs.wave_to, f.item,
            f.headline as headline_from, t.headline as headline_to,
            f.score as score_from, t.score as score_to
     from pairs
-    join answers as f on f.wave = pairs.wave_from
-    join answers as t on t.wave = pairs.wave_to and t.item = f.item and t.panel_key = f.panel_key
+    join answers as f on pairs.wave_from = f.wave
+    join answers as t on pairs.wave_to = t.wave and f.item = t.item and f.panel_key = t.panel_key
 ),
 asked as (
     select distinct pairs.pair_order, pairs.wave_from, pairs.wave_to, f.item
     from pairs
-    join marts.item_indicators as f on f.wave = pairs.wave_from
-    join marts.item_indicators as t on t.wave = pairs.wave_to and t.item = f.item
+    join marts.item_indicators as f on pairs.wave_from = f.wave
+    join marts.item_indicators as t on pairs.wave_to = t.wave and f.item = t.item
 ),
 counted as (
     select asked.pair_order, asked.wave_from, asked.wave_to, asked.item,

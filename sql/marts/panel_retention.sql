@@ -45,7 +45,7 @@ counted as (
                as retention_pct,
            pairs.pair_order
     from pairs
-    join waves as wf on wf.wave = pairs.wave_from
+    join waves as wf on pairs.wave_from = wf.wave
     left join linked using (pair_order)
 ),
 final as (

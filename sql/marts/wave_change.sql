@@ -31,7 +31,7 @@ top3 as (
            bool_or(categories.top3) as has_top3
     from distribution
     join items using (item)
-    join categories on categories.scale = items.scale and categories.category = distribution.category
+    join categories on items.scale = categories.scale and distribution.category = categories.category
     group by distribution.wave, distribution.item
 ),
 shares as (
@@ -49,6 +49,12 @@ wilson as (
            wilson_high(top3_n, n, $z) as top3_ci_high
     from shares
 ),
+pair_items as (
+    -- every item asked in either wave of a pair
+    select distinct pairs.pair_order, wilson.item
+    from pairs
+    join wilson on wilson.wave in (pairs.wave_from, pairs.wave_to)
+),
 paired as (
     select pairs.pair_order, pairs.wave_from, pairs.wave_to, pair_items.item,
            f.n as n_from, t.n as n_to,
@@ -60,13 +66,9 @@ paired as (
            f.top3_ci_low as tl1, f.top3_ci_high as tu1, t.top3_ci_low as tl2, t.top3_ci_high as tu2,
            f.mean_score as mean_score_from, t.mean_score as mean_score_to
     from pairs
-    join (
-        select distinct pairs.pair_order, wilson.item
-        from pairs
-        join wilson on wilson.wave in (pairs.wave_from, pairs.wave_to)
-    ) as pair_items using (pair_order)
-    left join wilson as f on f.wave = pairs.wave_from and f.item = pair_items.item
-    left join wilson as t on t.wave = pairs.wave_to and t.item = pair_items.item
+    join pair_items using (pair_order)
+    left join wilson as f on pairs.wave_from = f.wave and pair_items.item = f.item
+    left join wilson as t on pairs.wave_to = t.wave and pair_items.item = t.item
 ),
 final as (
     select paired.wave_from, paired.wave_to, items.level, paired.item, items.item_order, items.scale,
