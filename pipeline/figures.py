@@ -31,6 +31,7 @@ import json
 import os
 import tempfile
 import textwrap
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -519,6 +520,24 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+# Charts this process has drawn, by key (the key covers everything that determines the bytes): another build in
+# the same process (the test suite builds dozens of marts folders, the benchmark many waves) takes them from here
+# instead of drawing again. Bounded: the least recently used are forgotten first.
+DRAWN_IN_PROCESS: OrderedDict[str, dict[str, bytes]] = OrderedDict()
+DRAWN_IN_PROCESS_MAX = 512
+
+
+def _drawn(chart: Chart) -> dict[str, bytes]:
+    blobs = DRAWN_IN_PROCESS.get(chart.key)
+    if blobs is None:
+        blobs = _render(chart.draw(), chart.stem)
+        DRAWN_IN_PROCESS[chart.key] = blobs
+        while len(DRAWN_IN_PROCESS) > DRAWN_IN_PROCESS_MAX:
+            DRAWN_IN_PROCESS.popitem(last=False)
+    DRAWN_IN_PROCESS.move_to_end(chart.key)
+    return blobs
+
+
 class FigureCache:
     """Charts by key in a folder: <key>.svg and <key>.png. `drawn` lists the chart keys drawn (not found) in
     this build, `used` every chart key this build asked for. The same folder keeps HTML fragments
@@ -552,12 +571,13 @@ class FigureCache:
         return self.folder / f"{key}.{fmt}"
 
     def ensure(self, chart: Chart) -> dict[str, Path]:
-        """The cached files of a chart (fmt → path), drawing it first when it is not cached yet."""
+        """The cached files of a chart (fmt → path), drawing it first when it is not cached yet (or taking it
+        from what this process drew for another build)."""
         self.used.add(chart.key)
         files = {fmt: self.file(chart.key, fmt) for fmt in self.FORMATS}
         if not all(p.is_file() for p in files.values()):
             self.folder.mkdir(parents=True, exist_ok=True)
-            blobs = _render(chart.draw(), chart.stem)
+            blobs = _drawn(chart)
             # the PNG last: a chart counts as cached once both files exist
             for fmt in self.FORMATS:
                 _write_atomic(files[fmt], blobs[fmt])

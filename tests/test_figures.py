@@ -90,3 +90,20 @@ def test_each_wave_gets_its_own_charts():
                            "2024/level-personal.svg", "2025/item-P1.png", "2025/item-P1.svg",
                            "2025/level-personal.png", "2025/level-personal.svg"]
     assert out["2024/item-P1.svg"] != out["2025/item-P1.svg"]
+
+
+def test_a_chart_drawn_for_one_build_is_taken_from_memory_by_the_next_build_of_the_process(tmp_path, monkeypatch):
+    import pipeline.figures as figures
+
+    calls = []
+    real_render = figures._render
+    monkeypatch.setattr(figures, "_render", lambda *a, **k: calls.append(a[1]) or real_render(*a, **k))
+    monkeypatch.setattr(figures, "DRAWN_IN_PROCESS", figures.OrderedDict())
+    views = item_views(CODEBOOK, _distribution({"P1": COUNTS_2024["P1"]}), profile="internal", min_cell=3)
+    first = figures.figure_files(CODEBOOK, "nb", views, figures.FigureCache(tmp_path / "a"))
+    second_cache = figures.FigureCache(tmp_path / "b")
+    second = figures.figure_files(CODEBOOK, "nb", views, second_cache)
+    assert sorted(calls) == ["figure-2024-P1", "figure-2024-personal"]  # each drawn once, for the first build
+    assert {rel: p.read_bytes() for rel, p in first.items()} == {rel: p.read_bytes() for rel, p in second.items()}
+    assert len(second_cache.drawn) == 2  # new to the second folder all the same
+    assert {rel: p.read_bytes() for rel, p in second.items()} == render_figures(CODEBOOK, "nb", views)
