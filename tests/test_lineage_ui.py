@@ -53,10 +53,10 @@ def ui(tmp_path_factory):
     copy_sample_wave(settings.raw_dir)
     dev = DagsterDev(root, settings.raw_dir, settings.marts_dir)
     with pytest.MonkeyPatch.context() as mp, dg.DagsterInstance.from_config(str(dev.home)) as instance:
-        mp.setenv(
-            "PIPELINE_PSEUDONYM_KEY", "test-key"
-        )  # the key make ui gets (the module fixture runs before conftest's)
-        assert build(settings, instance) == 0
+        # the key make ui gets (this module fixture runs before conftest's, which sets it for each test)
+        mp.setenv("PIPELINE_PSEUDONYM_KEY", "test-key")
+        assert build(settings, instance) == 0  # what make run does, in this process
+        built_runs = sorted(r.run_id for r in instance.get_runs())
     (settings.raw_dir / "2025").mkdir()
     tables = {}
     with duckdb.connect(str(settings.work_db), read_only=True) as con:
@@ -76,12 +76,18 @@ def ui(tmp_path_factory):
             assert time.monotonic() < deadline, dev.stderr[-3000:]
             time.sleep(1)
         stderr, stdout = dev.stderr, dev.log.read_text(errors="replace")
+        with dg.DagsterInstance.from_config(str(dev.home)) as instance:
+            # the daily schedule (05:00 Oslo) may rightly fire while this runs; the sensor must launch nothing
+            launched = [(r.job_name, dict(r.tags)) for r in instance.get_runs()
+                        if r.run_id not in built_runs and "dagster/schedule_name" not in r.tags]
     assert dev.group_pids() == []
     return {
         "nodes": {"/".join(n["assetKey"]["path"]): n for n in nodes},
         "repo": repo,
         "tables": tables,
         "ticks": ticks,
+        "launched": launched,
+        "built_runs": built_runs,
         "stderr": stderr,
         "stdout": stdout,
         "raw_dir": settings.raw_dir,
@@ -246,7 +252,10 @@ def test_automation_is_described_and_a_quiet_tick_says_which_folder_waits(ui):
         + str(ui["raw_dir"] / "2025" / "wave.yaml")
         + ": missing; add a wave.yaml (see README, 'Adding a wave')"
     )
-    assert "2024" not in skipped[0]  # built and unchanged: up to date, not waiting
+    # starting the UI after make run launches nothing: wave 2024 is up to date (the fingerprint make run recorded)
+    assert "2024" not in skipped[0]
+    assert len(ui["built_runs"]) == 2  # ingest_wave and build_marts of the build
+    assert ui["launched"] == []
 
 
 def test_make_ui_prints_no_warning(ui):

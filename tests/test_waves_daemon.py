@@ -1,6 +1,6 @@
-"""End to end: while `dagster dev` runs (UI + daemon, as `make ui` starts it), a wave folder copied into
-the raw folder becomes published marts and report pages with no command typed: the sensor adds the partition and
-queues ingest_wave then build_marts, and the instance runs them one at a time."""
+"""End to end: while `make ui` runs (UI + daemon), a wave folder copied into the raw folder becomes published marts
+and report pages with no command typed: the sensor adds the partition and queues ingest_wave then build_marts, and
+the instance runs them one at a time. (That starting the UI after `make run` launches nothing: test_lineage_ui.)"""
 
 import time
 
@@ -50,46 +50,3 @@ def test_a_wave_dropped_in_while_the_ui_runs_is_published(tmp_path):
         # one run at a time: the marts were built after the wave was ingested
         ingest, marts = records
         assert ingest.end_time <= marts.start_time
-
-
-SENSOR_TICKS = """
-query($location: String!) { sensorOrError(sensorSelector: {repositoryLocationName: $location,
-    repositoryName: "__repository__", sensorName: "raw_folder_sensor"}) {
-  __typename ... on Sensor { sensorState { ticks(limit: 20) { status skipReason } } } } }
-"""
-
-
-def test_starting_the_ui_after_make_run_launches_no_run(tmp_path):
-    import subprocess
-    import sys
-
-    from waves_helpers import LOCATION_QUERY
-
-    from pipeline.settings import PROJECT_ROOT
-
-    settings = make_settings(tmp_path)
-    copy_sample_wave(settings.raw_dir)
-    dev = DagsterDev(tmp_path, settings.raw_dir, settings.marts_dir)
-    made = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=PROJECT_ROOT, env=dev.env,
-                          capture_output=True, text=True, timeout=300)
-    assert made.returncode == 0, made.stderr
-    with dg.DagsterInstance.from_config(str(dev.home)) as instance:
-        before = sorted(r.run_id for r in instance.get_runs())
-    assert len(before) == 2  # ingest_wave, build_marts
-    with dev:
-        location = dev.graphql(LOCATION_QUERY)["workspaceOrError"]["locationEntries"][0]["name"]
-        deadline = time.monotonic() + 240
-        while True:  # the real daemon ticks the sensor every 15 s: wait for two ticks
-            state = dev.graphql(SENSOR_TICKS, {"location": location})["sensorOrError"]["sensorState"]
-            ticks = [t for t in state["ticks"] if t["status"] in ("SKIPPED", "SUCCESS", "FAILURE")]
-            if len(ticks) >= 2:
-                break
-            assert time.monotonic() < deadline, dev.log.read_text(errors="replace")[-3000:]
-            time.sleep(2)
-        with dg.DagsterInstance.from_config(str(dev.home)) as instance:
-            # the daily schedule (05:00 Oslo) may rightly fire while this runs; the sensor must launch nothing
-            launched = [(r.job_name, dict(r.tags)) for r in instance.get_runs()
-                        if r.run_id not in before and "dagster/schedule_name" not in r.tags]
-    assert launched == []
-    assert {t["status"] for t in ticks} == {"SKIPPED"}
-    assert ticks[0]["skipReason"] == f"{settings.raw_dir}: every wave is up to date"
