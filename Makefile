@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PIPELINE_RAW_DIR ?= data/raw
 export PIPELINE_MARTS_DIR ?= data/marts
 # The Dagster instance (run history, partitions, sensor cursor) belongs to the marts folder it describes
-# (pipeline/history.py); `make run DAGSTER_HOME=…` overrides it.
+# (pipeline/defs/history.py); `make run DAGSTER_HOME=…` overrides it.
 export DAGSTER_HOME := $(abspath $(PIPELINE_MARTS_DIR))/.dagster_home
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
@@ -23,9 +23,9 @@ install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 	@$(UV) sync --locked --compile-bytecode --quiet
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: pipeline/dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: pipeline/defs/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	@cp pipeline/dagster.yaml $@
+	@cp pipeline/defs/dagster.yaml $@
 
 run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPELINE_MARTS_DIR
 	$(PY) -m pipeline.cli build
@@ -38,7 +38,7 @@ lint: install  ## ruff (Python) and sqlfluff (SQL), with the rules in pyproject.
 	.venv/bin/sqlfluff lint sql --disable-progress-bar --nocolor
 
 ui: install  ## the Dagster UI on 127.0.0.1:$(PORT) (dg dev), same instance as `make run`
-	$(PY) -m pipeline.serve dev -h 127.0.0.1 -p $(PORT)
+	$(PY) -m pipeline.defs.serve dev -h 127.0.0.1 -p $(PORT)
 
 sql: install  ## the published marts in the DuckDB CLI (read-only)
 	@.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb
@@ -50,13 +50,13 @@ remove-wave: install  ## remove a wave's rows from the marts: make remove-wave W
 	$(PY) -m pipeline.cli remove-wave $(WAVE)
 
 docs: install  ## docs/marts.md from schemas/marts.yaml (the marts contract)
-	$(PY) -m pipeline.contract
+	$(PY) -m pipeline.marts.contract
 
 bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
 	$(PY) -m bench.run
 
 png: install browser  ## PNG copies of the report tables under $(PIPELINE_MARTS_DIR)/reports/png (after make run)
-	$(PY) -m pipeline.png
+	$(PY) -m pipeline.reports.png
 
 browser:  ## install Debian chromium if missing (for make png and the browser test; needs root)
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }

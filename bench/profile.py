@@ -29,22 +29,23 @@ WATCH = [
     ("pipeline/cli.py", "_build", "whole build (after imports)"),
     ("pipeline/definitions.py", "build_definitions", "build Dagster definitions"),
     ("dagster/_core/definitions/job_definition.py", "execute_in_process", "Dagster runs (execute_in_process)"),
-    ("pipeline/readers.py", "read_export", "read the export"),
-    ("pipeline/normalise.py", "normalise_export|normalise_prepared", "normalise (headers, pseudonyms, categories)"),
-    ("pipeline/pseudonym.py", "pseudonymise|pseudonymise_many", "HMAC pseudonyms"),
-    ("pipeline/staging.py", "stage_wave", "stage (status, duplicates, quarantine)"),
-    ("pipeline/staging.py", "_status_complete", "  status per respondent"),
-    ("pipeline/validation.py", "failing_rows|invalid_rows|validation_errors", "pandera validation (all calls)"),
+    ("pipeline/ingest/readers.py", "read_export", "read the export"),
+    ("pipeline/ingest/normalise.py", "normalise_export|normalise_prepared",
+     "normalise (headers, pseudonyms, categories)"),
+    ("pipeline/ingest/pseudonym.py", "pseudonymise|pseudonymise_many", "HMAC pseudonyms"),
+    ("pipeline/staging/stage.py", "stage_wave", "stage (status, duplicates, quarantine)"),
+    ("pipeline/staging/stage.py", "_status_complete", "  status per respondent"),
+    ("pipeline/staging/validation.py", "failing_rows|invalid_rows|validation_errors", "pandera validation (all calls)"),
     ("pipeline/warehouse.py", "replace_wave", "DuckDB writes (replace_wave)"),
     ("pipeline/warehouse.py", "table_frame", "DuckDB reads (table_frame)"),
     ("pipeline/warehouse.py", "query_frame", "DuckDB reads (query_frame)"),
     ("pipeline/warehouse.py", "build_model", "SQL marts (build_model)"),
-    ("pipeline/render.py", "render_reports", "render the report pages"),
-    ("pipeline/assets/wave_reports.py", "waves_report", "render waves.html"),
-    ("pipeline/figures.py", "", "figures (any function)"),
+    ("pipeline/reports/render.py", "render_reports", "render the report pages"),
+    ("pipeline/defs/assets/wave_reports.py", "waves_report", "render waves.html"),
+    ("pipeline/reports/figures.py", "", "figures (any function)"),
     ("great_tables/", "as_raw_html", "great-tables as_raw_html"),
     ("pipeline/publish.py", "publish", "publish (DuckDB file, Parquet, manifest)"),
-    ("pipeline/metadata.py", "preview", "Dagster metadata previews"),
+    ("pipeline/defs/metadata.py", "preview", "Dagster metadata previews"),
 ]
 
 
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(marts, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", home / "dagster.yaml")
     for name in [n for n in os.environ if n.startswith("PIPELINE_")]:
         del os.environ[name]
     os.environ.update(PIPELINE_RAW_DIR=str(raw), PIPELINE_MARTS_DIR=str(marts), DAGSTER_HOME=str(home),

@@ -311,7 +311,7 @@ def warm_up(ctx: Context) -> dict[str, object]:
 def fresh_home(path: Path) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
-    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", path / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", path / "dagster.yaml")
     return path
 
 

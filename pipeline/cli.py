@@ -45,9 +45,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipeline.history import MARTS_DIR_TAG
+from pipeline.defs.history import MARTS_DIR_TAG
+from pipeline.ingest.waves import discover_waves, invalid_wave_folders
 from pipeline.settings import Settings
-from pipeline.waves import discover_waves, invalid_wave_folders
 
 CHECK_FAILED = "DagsterAssetCheckFailedError"  # a blocking check failed: named by _failed_checks, not a bug
 CHECK_FAILED_TEXT = "a blocking check failed"
@@ -79,7 +79,7 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 def _wave_failures(result: dg.ExecuteInProcessResult, waves: list[str]) -> dict[str, list[str]]:
     """wave -> messages ("<step>: <message>") of the steps that failed for it in a run over `waves`. A step that
     names its failed waves (metadata FAILED_WAVES) fails those only; any other step failure fails every wave."""
-    from pipeline.assets.per_wave import FAILED_WAVES
+    from pipeline.defs.assets.per_wave import FAILED_WAVES
 
     out: dict[str, list[str]] = {}
     for event in result.all_events:
@@ -209,7 +209,7 @@ def ingest_waves(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
                  tags: dict[str, str]) -> dict[str, list[str]]:
     """Ingest the waves in as few runs as the partition order allows; returns wave -> failure messages for the
     waves that failed (printed as they finish, in partition order)."""
-    from pipeline.assets.staging import STAGING_TABLES
+    from pipeline.defs.assets.staging import STAGING_TABLES
 
     job = defs.resolve_job_def("ingest_wave")
     order = instance.get_dynamic_partitions("wave")
@@ -273,7 +273,7 @@ def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
 def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
     """Waves whose current fingerprint equals the one stored with their staged rows in the work database."""
     from pipeline.codebook import load_codebook
-    from pipeline.fingerprints import wave_fingerprints
+    from pipeline.ingest.fingerprints import wave_fingerprints
     from pipeline.warehouse import connect, staged_fingerprints
 
     if not settings.work_db.exists():
@@ -343,8 +343,8 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
 
 def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> int:
     """Delete a wave's rows from the work database and its partition, then rebuild the marts."""
+    from pipeline.ingest.waves import WaveError, check_wave_key
     from pipeline.warehouse import connect, delete_wave
-    from pipeline.waves import WaveError, check_wave_key
 
     try:
         check_wave_key(wave)
@@ -372,9 +372,9 @@ def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> 
 def inspect(settings: Settings, wave: str) -> int:
     """Print what the build would make of one wave folder; exit 1 (one line) when it would fail to read."""
     from pipeline.codebook import load_codebook
-    from pipeline.inspect_wave import inspect_wave
-    from pipeline.readers import ExportError
-    from pipeline.waves import WaveError
+    from pipeline.ingest.inspect_wave import inspect_wave
+    from pipeline.ingest.readers import ExportError
+    from pipeline.ingest.waves import WaveError
 
     try:
         report = inspect_wave(settings, load_codebook(settings.codebook_file), wave)
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         return NOT_STARTED
     if args.command == "inspect":
         return inspect(settings, args.wave)
-    from pipeline.history import HistoryMismatch, claim
+    from pipeline.defs.history import HistoryMismatch, claim
 
     try:
         if os.environ.get("DAGSTER_HOME"):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.assets.marts import build_marts_asset
-from pipeline.assets.panel_report import panel_report
-from pipeline.assets.publish import build_publish_assets
-from pipeline.assets.raw import wave_export
-from pipeline.assets.reports import build_reports_asset
-from pipeline.assets.staging import codebook_tables, staging_wave
-from pipeline.assets.wave_reports import waves_report
 from pipeline.codebook import load_codebook
-from pipeline.contract import load_contract
-from pipeline.jobs import build_marts_job, ingest_wave_job
-from pipeline.resources import SurveyPipeline
-from pipeline.schedules import schedules
-from pipeline.sensors import sensors
+from pipeline.defs.assets.marts import build_marts_asset
+from pipeline.defs.assets.panel_report import panel_report
+from pipeline.defs.assets.publish import build_publish_assets
+from pipeline.defs.assets.raw import wave_export
+from pipeline.defs.assets.reports import build_reports_asset
+from pipeline.defs.assets.staging import codebook_tables, staging_wave
+from pipeline.defs.assets.wave_reports import waves_report
+from pipeline.defs.jobs import build_marts_job, ingest_wave_job
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.defs.schedules import schedules
+from pipeline.defs.sensors import sensors
+from pipeline.marts.contract import load_contract
 from pipeline.settings import Settings
 
 

@@ -27,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("nb", "da", "en")
 PROFILES = ("internal", "public")
-# Largest export read, in bytes (the same value as pipeline.readers.MAX_EXPORT_BYTES).
+# Largest export read, in bytes (the same value as pipeline.ingest.readers.MAX_EXPORT_BYTES).
 DEFAULT_MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 

@@ -28,10 +28,10 @@ from helpers import read_sample_rows
 from hypothesis import HealthCheck, settings
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest import read_wave, stage
-from pipeline.readers import ExportError
+from pipeline.ingest.readers import ExportError
+from pipeline.ingest.wave import read_wave, stage
+from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.waves import WaveError
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))

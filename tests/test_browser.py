@@ -190,7 +190,7 @@ def test_the_browser_check_sees_errors(browser, tmp_path):
 
 
 def test_make_png_writes_a_png_of_every_table(built, chromium):
-    from pipeline.png import write_pngs
+    from pipeline.reports.png import write_pngs
 
     before = os.environ.get("CHROME_PATH")
     written = write_pngs(built, browser=chromium)
@@ -208,7 +208,7 @@ def test_make_png_writes_a_png_of_every_table(built, chromium):
 def test_make_png_says_what_to_do_without_a_browser_or_marts(tmp_path, monkeypatch):
     from helpers import make_settings
 
-    from pipeline.png import PngError, write_pngs
+    from pipeline.reports.png import PngError, write_pngs
 
     settings = make_settings(tmp_path)
     with pytest.raises(PngError, match="build the marts first with `make run`"):

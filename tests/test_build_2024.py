@@ -7,8 +7,8 @@ import duckdb
 import pytest
 from helpers import build, copy_sample_wave, make_settings, query
 
-from pipeline.contract import load_contract
-from pipeline.reproduction import compare, load_reference
+from pipeline.marts.contract import load_contract
+from pipeline.marts.reproduction import compare, load_reference
 from pipeline.settings import PROJECT_ROOT
 
 CORE_TABLES = {"codebook_levels", "codebook_items", "codebook_categories", "responses", "waves", "item_distribution",

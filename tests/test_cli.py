@@ -15,7 +15,7 @@ def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):
     raw, marts, home = tmp_path / "in", tmp_path / "out", tmp_path / "home"
     raw.mkdir()
     home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "pipeline" / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml").read_text())
     copy_sample_wave(raw, "2024")
     env = {**os.environ, "PIPELINE_RAW_DIR": str(raw), "PIPELINE_MARTS_DIR": str(marts), "DAGSTER_HOME": str(home),
            "PIPELINE_PSEUDONYM_KEY": "cli-key"}
@@ -57,7 +57,7 @@ def test_bad_settings_are_named():
 def _cli(tmp_path, *args, raw=None):
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "pipeline" / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml").read_text())
     env = {
         **os.environ,
         "PIPELINE_RAW_DIR": str(raw or tmp_path / "raw"),

@@ -13,7 +13,7 @@ from helpers import make_settings, read_sample_rows, write_csv_wave
 
 from pipeline import cli
 from pipeline.codebook import load_codebook
-from pipeline.fingerprints import KEY_CONSTANT, build_inputs, wave_fingerprint
+from pipeline.ingest.fingerprints import KEY_CONSTANT, build_inputs, wave_fingerprint
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -248,7 +248,7 @@ def test_unreadable_fingerprints_mean_every_wave_is_ingested_again(tmp_path, cap
 
 
 def test_the_ingest_code_version_follows_the_staging_sql(tmp_path):
-    from pipeline.fingerprints import ingest_code_version
+    from pipeline.ingest.fingerprints import ingest_code_version
 
     first, second = tmp_path / "sql1", tmp_path / "sql2"
     for folder in (first, second):

@@ -12,8 +12,8 @@ import pytest
 from reports_helpers import COUNTS_2024, build_sample, parse_tables, report_frames, rows_by_stub, source_notes
 
 from pipeline.codebook import load_codebook
-from pipeline.disclosure import item_views
-from pipeline.figures import item_chart, render_figures
+from pipeline.reports.disclosure import item_views
+from pipeline.reports.figures import item_chart, render_figures
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -165,7 +165,7 @@ def test_no_hidden_count_can_be_worked_out_from_what_is_published(public):
 def test_level_charts_print_no_share_that_includes_a_hidden_count(public, decision):
     """Every "x %" in a level chart is an axis tick or a total of shown counts only (a side's share, the
     don't-know panel): a total over a hidden count is ":"."""
-    from pipeline.figures import polarity
+    from pipeline.reports.figures import polarity
 
     figures = public.reports_dir / "figures" / "2024"
     for level in CODEBOOK.levels:

@@ -1,4 +1,4 @@
-"""Charts (pipeline.figures): sides and colours from the codebook, geometry of the diverging chart, bytes."""
+"""Charts (pipeline.reports.figures): sides and colours from the codebook, geometry of the diverging chart, bytes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import polars as pl
 from reports_helpers import COUNTS_2024
 
 from pipeline.codebook import load_codebook
-from pipeline.disclosure import item_views
-from pipeline.figures import apart_keys, level_chart, polarity, render_figures
+from pipeline.reports.disclosure import item_views
+from pipeline.reports.figures import apart_keys, level_chart, polarity, render_figures
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -93,7 +93,7 @@ def test_each_wave_gets_its_own_charts():
 
 
 def test_a_chart_drawn_for_one_build_is_taken_from_memory_by_the_next_build_of_the_process(tmp_path, monkeypatch):
-    import pipeline.figures as figures
+    import pipeline.reports.figures as figures
 
     calls = []
     real_render = figures._render

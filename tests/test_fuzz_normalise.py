@@ -17,8 +17,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from pipeline.codebook import normalise_text
-from pipeline.normalise import item_candidates
-from pipeline.waves import METADATA_ROLES, TOOLS, WAVE_KEY, WaveError, WaveSpec, check_wave_key, load_wave
+from pipeline.ingest.normalise import item_candidates
+from pipeline.ingest.waves import METADATA_ROLES, TOOLS, WAVE_KEY, WaveError, WaveSpec, check_wave_key, load_wave
 
 pytestmark = pytest.mark.fuzz
 

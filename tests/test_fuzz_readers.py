@@ -15,7 +15,7 @@ from hostile import FUZZ, bounded, sample_csv_bytes, sample_sav, sample_xlsx
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pipeline.readers import READERS, ROW, Export, ExportError, read_export
+from pipeline.ingest.readers import READERS, ROW, Export, ExportError, read_export
 
 pytestmark = pytest.mark.fuzz
 

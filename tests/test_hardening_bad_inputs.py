@@ -24,9 +24,9 @@ import pytest
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
 from hostile import CODEBOOK, HOSTILE_TEXTS, sparse_file, write_bytes_wave
 
-from pipeline.render import CONTROL
+from pipeline.ingest.waves import discover_waves, invalid_wave_folders
+from pipeline.reports.render import CONTROL
 from pipeline.settings import PROJECT_ROOT
-from pipeline.waves import discover_waves, invalid_wave_folders
 
 QUESTION = {code: item.question["nb"] for code, item in CODEBOOK.items.items()}
 OPEN = [i.code for i in CODEBOOK.text_items()]

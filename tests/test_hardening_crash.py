@@ -114,7 +114,7 @@ def built_once(tmp_path):
     wave 2026 dropped in."""
     root = tmp_path
     (root / "home").mkdir()
-    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", root / "home" / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", root / "home" / "dagster.yaml")
     settings = make_settings(root, pseudonym_key="test-key")
     copy_sample_wave(settings.raw_dir)
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:

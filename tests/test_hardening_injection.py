@@ -12,9 +12,9 @@ import yaml
 from hostile import CODEBOOK, outcome, wave_settings
 
 from pipeline.codebook import CodebookError, parse_codebook
+from pipeline.ingest.waves import WaveError, check_wave_key, load_wave
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import connect, qualified, replace_wave, table_frame
-from pipeline.waves import WaveError, check_wave_key, load_wave
 
 RULE = "use letters, digits, '-' and '_' (at most 64, no dots or quotes)"
 CODEBOOK_TEXT = (PROJECT_ROOT / "schemas" / "codebook.yaml").read_text(encoding="utf-8")

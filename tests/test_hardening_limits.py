@@ -15,8 +15,8 @@ import pytest
 import xlsxwriter
 from hostile import outcome, sparse_file, wave_settings, write_bytes_wave
 
-from pipeline.ingest import export_limit
-from pipeline.readers import MAX_EXPORT_BYTES, ExportError, read_export
+from pipeline.ingest.readers import MAX_EXPORT_BYTES, ExportError, read_export
+from pipeline.ingest.wave import export_limit
 
 GIB = 1 << 30
 ADVICE = ("it was not read. Export only the survey's responses, or raise the limit if the machine has about 20 "

@@ -1,10 +1,10 @@
-"""pipeline.history: one Dagster instance per marts folder."""
+"""pipeline.defs.history: one Dagster instance per marts folder."""
 
 import shutil
 
 import pytest
 
-from pipeline.history import MARKER, HistoryMismatch, claim
+from pipeline.defs.history import MARKER, HistoryMismatch, claim
 
 
 def test_the_first_claim_records_the_marts_folder_and_the_same_folder_claims_again(tmp_path):

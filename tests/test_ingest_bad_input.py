@@ -10,10 +10,10 @@ from exports import CLOSED, GRID, QUESTION, respondents, with_answer, write_wave
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest import TooMuchQuarantined, read_wave, stage
+from pipeline.ingest.wave import TooMuchQuarantined, read_wave, stage
+from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT
-from pipeline.staging import unknown_label_reason
-from pipeline.waves import WaveError
+from pipeline.staging.stage import unknown_label_reason
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 QUALTRICS_FILE = "Samskaping_May 23, 2024_11.00.csv"
@@ -117,7 +117,7 @@ def test_a_file_that_cannot_be_read_fails_with_its_name(tmp_path):
     folder.mkdir()
     (folder / "export.xlsx").write_bytes(b"this is not a workbook")
     (folder / "wave.yaml").write_text("label: X\ninvited: 12\nexport: export.xlsx\n", encoding="utf-8")
-    from pipeline.readers import ExportError
+    from pipeline.ingest.readers import ExportError
 
     with pytest.raises(ExportError) as err:
         _read(settings, "x")

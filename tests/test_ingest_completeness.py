@@ -8,7 +8,7 @@ import yaml
 from helpers import make_settings
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest import read_wave, stage
+from pipeline.ingest.wave import read_wave, stage
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")

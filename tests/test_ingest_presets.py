@@ -15,8 +15,8 @@ from exports import KINDS, PERSONAL_DATA, respondents, write_wave
 from helpers import build, copy_sample_wave, make_settings, query
 
 from pipeline.codebook import load_codebook
-from pipeline.presets import detect
-from pipeline.readers import read_export
+from pipeline.ingest.presets import detect
+from pipeline.ingest.readers import read_export
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")

@@ -11,7 +11,7 @@ import pyreadstat
 import pytest
 import xlsxwriter
 
-from pipeline.readers import ExportError, read_export
+from pipeline.ingest.readers import ExportError, read_export
 
 HEADERS = ["Respondent", "Kompetansen, erfaringen og «samskaping»", "Kommentar"]
 ROWS = [["R1", "I svært høy grad", 'Han sa "hei", og gikk'], ["R2", "Vet ikke", "linje 1\r\nlinje 2"],

@@ -12,10 +12,10 @@ from exports import write_wave
 from helpers import copy_sample_wave, make_settings, read_sample_rows
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest import read_wave
-from pipeline.pseudonym import pseudonym_key, respondent_pseudonym
+from pipeline.ingest.pseudonym import pseudonym_key, respondent_pseudonym
+from pipeline.ingest.wave import read_wave
+from pipeline.ingest.waves import TOOLS, WaveError, load_wave
 from pipeline.settings import PROJECT_ROOT
-from pipeline.waves import TOOLS, WaveError, load_wave
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")

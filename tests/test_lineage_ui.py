@@ -14,8 +14,8 @@ import pytest
 from helpers import build, copy_sample_wave, make_settings
 from waves_helpers import DagsterDev
 
-from pipeline.assets import panel_report, reports, wave_reports
-from pipeline.contract import load_contract, load_staging_tables
+from pipeline.defs.assets import panel_report, reports, wave_reports
+from pipeline.marts.contract import load_contract, load_staging_tables
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import table_columns
 

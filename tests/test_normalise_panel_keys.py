@@ -1,4 +1,4 @@
-"""Panel keys (pipeline.normalise.panel_keys, wave.yaml panel_id): what links the same person across waves, and
+"""Panel keys (pipeline.ingest.normalise.panel_keys, wave.yaml panel_id): what links the same person across waves, and
 what never does (a tool's per-survey response ids and counters)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import yaml
 from exports import CODEBOOK, PEOPLE, write_wave
 from helpers import make_settings
 
-from pipeline.ingest import read_wave
-from pipeline.pseudonym import panel_id_text, panel_pseudonyms
-from pipeline.waves import WaveError
+from pipeline.ingest.pseudonym import panel_id_text, panel_pseudonyms
+from pipeline.ingest.wave import read_wave
+from pipeline.ingest.waves import WaveError
 
 
 def keys_of(settings, wave: str) -> tuple[list[str | None], list[str]]:

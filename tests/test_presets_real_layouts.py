@@ -13,12 +13,12 @@ from exports import CLOSED, QUESTION, label_of, write_wave
 from helpers import make_settings, write_csv_wave
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest import TooMuchQuarantined, read_wave, stage, unmapped_summary
-from pipeline.normalise import map_headers
-from pipeline.presets import _parse_structure, detect
-from pipeline.readers import ExportError, read_export
+from pipeline.ingest.normalise import map_headers
+from pipeline.ingest.presets import _parse_structure, detect
+from pipeline.ingest.readers import ExportError, read_export
+from pipeline.ingest.wave import TooMuchQuarantined, read_wave, stage, unmapped_summary
+from pipeline.ingest.waves import WaveError, WaveSpec, load_wave
 from pipeline.settings import PROJECT_ROOT
-from pipeline.waves import WaveError, WaveSpec, load_wave
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 

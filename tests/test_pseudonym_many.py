@@ -5,7 +5,7 @@ import hmac
 
 import pytest
 
-from pipeline.pseudonym import PSEUDONYM_HEX, pseudonymise, pseudonymise_many, respondent_pseudonyms
+from pipeline.ingest.pseudonym import PSEUDONYM_HEX, pseudonymise, pseudonymise_many, respondent_pseudonyms
 
 VALUES = ["id:R001", "id:", "row:2024/export.csv#7", "id:Åse Ødegård 🙂", "x" * 500]
 

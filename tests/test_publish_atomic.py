@@ -65,7 +65,7 @@ def baseline(tmp_path_factory):
     root = tmp_path_factory.mktemp("published")
     (root / "raw").mkdir()
     (root / "home").mkdir()
-    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", root / "home" / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", root / "home" / "dagster.yaml")
     copy_sample_wave(root / "raw")
     result = run_cli(root)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -191,8 +191,8 @@ def test_manifest_and_parquet_copies(tmp_path):
     import polars as pl
 
     from pipeline.codebook import load_codebook
-    from pipeline.contract import load_contract
-    from pipeline.waves import file_sha256
+    from pipeline.ingest.waves import file_sha256
+    from pipeline.marts.contract import load_contract
 
     settings = make_settings(tmp_path)
     copy_sample_wave(settings.raw_dir)

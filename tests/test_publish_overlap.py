@@ -13,7 +13,7 @@ from pipeline.settings import PROJECT_ROOT
 
 
 def test_instance_runs_one_run_at_a_time_in_submission_order(tmp_path):
-    shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1

@@ -1,14 +1,14 @@
-"""pipeline.assets.reports.PAGE_READS is what each page is made of: rendered with one mart emptied, a page changes
+"""pipeline.defs.assets.reports.PAGE_READS is what each page is made of: rendered with one mart emptied, a page changes
 only when the mart is one of its own. The Dagster deps of the pages are these tuples (tests/test_lineage_ui.py), so
 the lineage the UI draws is what the code reads."""
 
 import polars as pl
 import pytest
 
-from pipeline.assets.reports import PAGE_READS, READS
 from pipeline.codebook import load_codebook
-from pipeline.figures import FigureCache, figure_files
-from pipeline.render import ReportData, build_pages
+from pipeline.defs.assets.reports import PAGE_READS, READS
+from pipeline.reports.figures import FigureCache, figure_files
+from pipeline.reports.render import ReportData, build_pages
 from pipeline.warehouse import connect, read_marts
 
 

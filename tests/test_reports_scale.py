@@ -10,9 +10,9 @@ import pytest
 from reports_helpers import parse_tables, report_frames, source_notes
 
 from pipeline.codebook import load_codebook
-from pipeline.disclosure import item_views
-from pipeline.figures import FigureCache, charts
-from pipeline.render import OPEN_ANSWERS_SHOWN, ReportData, _count, build_pages, render_reports
+from pipeline.reports.disclosure import item_views
+from pipeline.reports.figures import FigureCache, charts
+from pipeline.reports.render import OPEN_ANSWERS_SHOWN, ReportData, _count, build_pages, render_reports
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")

@@ -3,7 +3,7 @@ environment in the run)."""
 
 from pathlib import Path
 
-from pipeline.resources import SurveyPipeline
+from pipeline.defs.resources import SurveyPipeline
 from pipeline.settings import Settings
 
 

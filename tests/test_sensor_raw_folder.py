@@ -11,9 +11,9 @@ from waves_helpers import SensorDriver, item_column, label, summary, write_secon
 
 from pipeline.cli import remove_wave
 from pipeline.codebook import load_codebook
-from pipeline.fingerprints import wave_fingerprints
-from pipeline.schedules import SCHEDULE_NAME
-from pipeline.sensors import INTERVAL_SECONDS, SENSOR_NAME
+from pipeline.defs.schedules import SCHEDULE_NAME
+from pipeline.defs.sensors import INTERVAL_SECONDS, SENSOR_NAME
+from pipeline.ingest.fingerprints import wave_fingerprints
 from pipeline.settings import PROJECT_ROOT
 
 UP_TO_DATE = "every wave is up to date"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.readers import MAX_EXPORT_BYTES
+from pipeline.ingest.readers import MAX_EXPORT_BYTES
 from pipeline.settings import DEFAULT_MAX_EXPORT_BYTES, Settings, SettingsError
 
 
@@ -31,7 +31,7 @@ def test_settings_made_in_code_leave_it_unset(tmp_path):
 
 
 def test_the_limit_reaches_the_dagster_runs(tmp_path):
-    from pipeline.resources import SurveyPipeline
+    from pipeline.defs.resources import SurveyPipeline
 
     settings = Settings.from_env({"PIPELINE_RAW_DIR": str(tmp_path / "raw"), "PIPELINE_MARTS_DIR": str(tmp_path / "m"),
                                   "PIPELINE_MAX_EXPORT_BYTES": "8589934592"})

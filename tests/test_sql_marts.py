@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from pipeline.codebook import load_codebook
-from pipeline.contract import load_contract
+from pipeline.marts.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import build_model, connect, load_codebook_tables, query_frame, replace_wave
 

@@ -13,15 +13,21 @@ import pytest
 from helpers import make_settings, read_sample_rows, write_csv_wave
 
 from pipeline.codebook import load_codebook, normalise_text
-from pipeline.ingest import read_wave
-from pipeline.normalise import NormalisedWave
-from pipeline.presets import prepare
-from pipeline.privacy import mask_contact_details
-from pipeline.pseudonym import respondent_pseudonym, row_pseudonym
-from pipeline.readers import read_export
+from pipeline.ingest.normalise import NormalisedWave
+from pipeline.ingest.presets import prepare
+from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.pseudonym import respondent_pseudonym, row_pseudonym
+from pipeline.ingest.readers import read_export
+from pipeline.ingest.wave import read_wave
 from pipeline.settings import PROJECT_ROOT
-from pipeline.staging import _duplicates, _empty_quarantine, _status_complete, stage_wave, unknown_label_reason
-from pipeline.validation import candidate_answers, failing_rows, invalid_rows, staging_responses, validation_errors
+from pipeline.staging.stage import _duplicates, _empty_quarantine, _status_complete, stage_wave, unknown_label_reason
+from pipeline.staging.validation import (
+    candidate_answers,
+    failing_rows,
+    invalid_rows,
+    staging_responses,
+    validation_errors,
+)
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 STATUSES = ["Fullført"] * 12 + ["Ufullstendig"] * 3 + ["", "Ukjent", " weird ", "test", "Ny", "completed", "Avbrutt "]
@@ -286,7 +292,7 @@ def test_responses_contract_errors_name_column_value_and_row():
 
 def test_read_back_from_the_work_database_stages_the_same(tmp_path):
     """ingest.read_normalised (batched, Enum) gives the staging step exactly the wave the raw step wrote."""
-    from pipeline.ingest import read_normalised
+    from pipeline.ingest.wave import read_normalised
     from pipeline.warehouse import connect, replace_wave, table_frame
 
     settings = make_settings(tmp_path)
@@ -308,7 +314,7 @@ def test_read_back_from_the_work_database_stages_the_same(tmp_path):
 
 def test_read_back_keeps_headers_that_are_not_one_per_item(tmp_path):
     """Cells written by other means (two headers for one item, two files) are read back as written."""
-    from pipeline.ingest import read_normalised
+    from pipeline.ingest.wave import read_normalised
     from pipeline.warehouse import connect, replace_wave
 
     settings = make_settings(tmp_path)

@@ -10,7 +10,7 @@ from helpers import copy_sample_wave, make_settings, query
 from waves_helpers import SensorDriver, write_second_wave
 
 from pipeline.cli import QUIET
-from pipeline.contract import load_contract
+from pipeline.marts.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import WAVE_TABLES
 

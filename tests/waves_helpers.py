@@ -19,8 +19,8 @@ from helpers import read_sample_rows, write_csv_wave
 from pipeline.cli import QUIET
 from pipeline.codebook import load_codebook, normalise_text
 from pipeline.definitions import build_definitions
-from pipeline.resources import SurveyPipeline
-from pipeline.sensors import SENSOR_NAME
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.defs.sensors import SENSOR_NAME
 from pipeline.settings import PROJECT_ROOT, Settings
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -116,7 +116,7 @@ class DagsterDev:
 
         self.home = root / "dagster_home"
         self.home.mkdir(parents=True, exist_ok=True)
-        shutil.copy(PROJECT_ROOT / "pipeline" / "dagster.yaml", self.home / "dagster.yaml")
+        shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", self.home / "dagster.yaml")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

@@ -4,7 +4,7 @@
 folder under PIPELINE_RAW_DIR each tick:
 
 - a wave folder is *ready* when its wave.yaml names an export file that is there; its fingerprint is the one
-  `make run` uses (pipeline.fingerprints: every file of the folder, the codebook, the ingest code, the key);
+  `make run` uses (pipeline.ingest.fingerprints: every file of the folder, the codebook, the ingest code, the key);
 - a ready wave is up to date when its fingerprint equals the one its staged rows were made from — recorded in
   the metadata of the latest `staging/respondents` materialization of its partition, whoever ran it (this sensor
   or `make run`): starting `make ui` after `make run` launches nothing;
@@ -12,7 +12,7 @@ folder under PIPELINE_RAW_DIR each tick:
   was seen on the previous tick too (an export still being copied changes between ticks, so it waits);
 - then the sensor adds the `wave` partition (new waves), requests one `ingest_wave` run per new or changed wave
   and one `build_marts` run after them. The instance runs one run at a time, in the order submitted
-  (pipeline/dagster.yaml: concurrency.runs.max_concurrent_runs 1), so the marts are built after the ingestion;
+  (pipeline/defs/dagster.yaml: concurrency.runs.max_concurrent_runs 1), so the marts are built after the ingestion;
 - a folder that disappears is reported; its rows stay in the marts until `make remove-wave WAVE=<key>`.
 
 The cursor (JSON) carries all state between ticks: `seen` (fingerprints on the last tick), `ingested`
@@ -29,12 +29,12 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from pipeline.fingerprints import INPUT_FINGERPRINT
-from pipeline.history import MARTS_DIR_TAG
-from pipeline.jobs import build_marts_job, ingest_wave_job
-from pipeline.partitions import wave_partitions
-from pipeline.resources import SurveyPipeline
-from pipeline.waves import WAVE_KEY
+from pipeline.defs.history import MARTS_DIR_TAG
+from pipeline.defs.jobs import build_marts_job, ingest_wave_job
+from pipeline.defs.partitions import wave_partitions
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.ingest.fingerprints import INPUT_FINGERPRINT
+from pipeline.ingest.waves import WAVE_KEY
 
 SENSOR_NAME = "raw_folder_sensor"
 # Seconds between ticks: a new or changed export is ingested after two ticks with the same content.
@@ -73,8 +73,8 @@ def staged_fingerprints(instance: dg.DagsterInstance, waves: list[str]) -> dict[
 
 def scan_raw_folder(raw_dir: Path, fingerprint) -> FolderScan:
     """Fingerprint every wave folder under raw_dir that is ready; say why the others are not.
-    fingerprint(wave) -> str | None: the wave's fingerprint (pipeline.fingerprints.wave_fingerprint, as `make run`
-    computes it)."""
+    fingerprint(wave) -> str | None: the wave's fingerprint (pipeline.ingest.fingerprints.wave_fingerprint, as
+    `make run` computes it)."""
     scan = FolderScan()
     if not raw_dir.is_dir():
         return scan
@@ -224,7 +224,7 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipel
     """Watches the raw folder: a new wave folder (wave.yaml + export, unchanged between two ticks) adds the
     `wave` partition and runs ingest_wave for it, then build_marts; a changed export or wave.yaml re-runs that
     wave only; a removed folder is reported (its rows stay until `make remove-wave`)."""
-    from pipeline.fingerprints import build_inputs, wave_fingerprint
+    from pipeline.ingest.fingerprints import build_inputs, wave_fingerprint
 
     settings = pipeline.settings
     raw_dir = settings.raw_dir

@@ -1,4 +1,4 @@
-"""From an `Export` to the normalised wave: the tool preset applied (pipeline.presets), headers mapped to
+"""From an `Export` to the normalised wave: the tool preset applied (pipeline.ingest.presets), headers mapped to
 items and roles, personal data dropped, respondents pseudonymised, cells matched to categories (no match
 → category null, quarantined by staging).
 
@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
-from pipeline.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prepare
-from pipeline.pseudonym import panel_pseudonyms, pseudonymise_many
-from pipeline.readers import ROW, Export, shorten
-from pipeline.waves import WaveError, WaveSpec
+from pipeline.ingest.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prepare
+from pipeline.ingest.pseudonym import panel_pseudonyms, pseudonymise_many
+from pipeline.ingest.readers import ROW, Export, shorten
+from pipeline.ingest.waves import WaveError, WaveSpec
 
 ROLE_TARGETS = ("respondent_id", "status", "submitted_at", "panel_id")
 GROUP_SCHEMA = {"wave": pl.Utf8, "source_file": pl.Utf8, "source_row": pl.Int64, "respondent_key": pl.Utf8,

@@ -1,4 +1,4 @@
-"""`make png` (python -m pipeline.png): PNG copies of every report table, via great-tables' GT.gtsave().
+"""`make png` (python -m pipeline.reports.png): PNG copies of every report table, via great-tables' GT.gtsave().
 
 Reads the published marts (<marts>/samskabelse.duckdb, read-only) and writes
 <marts>/reports/png/<table>.png for the tables of the pages (overview, items, level-<level>, open-<level>
@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from pipeline.codebook import load_codebook
-from pipeline.render import ReportData, build_tables
+from pipeline.reports.render import ReportData, build_tables
 from pipeline.settings import Settings
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -63,7 +63,7 @@ def _read(db: Path, table: str) -> pl.DataFrame:
 
 def waves_tables(settings: Settings, codebook, waves: pl.DataFrame, views) -> dict:
     """The tables of waves.html: waves-response, and waves-change when there are two waves or more."""
-    from pipeline.assets.wave_reports import change_table, response_table, wave_order
+    from pipeline.defs.assets.wave_reports import change_table, response_table, wave_order
 
     out = {"waves-response": response_table(codebook, settings.lang, waves, settings.profile, settings.min_cell)}
     change = _read(settings.published_db, "wave_change")
@@ -75,8 +75,8 @@ def waves_tables(settings: Settings, codebook, waves: pl.DataFrame, views) -> di
 
 def panel_tables(settings: Settings, codebook, waves: pl.DataFrame) -> dict:
     """The tables of panel.html: panel-retention and panel-<level>, when waves share panel members."""
-    from pipeline.assets.panel_report import change_table, retention_table
-    from pipeline.assets.wave_reports import wave_order
+    from pipeline.defs.assets.panel_report import change_table, retention_table
+    from pipeline.defs.assets.wave_reports import wave_order
 
     retention = _read(settings.published_db, "panel_retention")
     change = _read(settings.published_db, "panel_change")

@@ -125,7 +125,7 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
 
 MARTS_DOC_INTRO = """# The marts: every table of `data/marts/samskabelse.duckdb`
 
-Generated from `schemas/marts.yaml` by `make docs` (`python -m pipeline.contract`); a test checks that this file
+Generated from `schemas/marts.yaml` by `make docs` (`python -m pipeline.marts.contract`); a test checks that this file
 matches the contract. Every table and column carries the same text as a `COMMENT ON` (see them with
 `select table_name, comment from duckdb_tables()`); `data/marts/parquet/<table>.parquet` holds the same tables.
 

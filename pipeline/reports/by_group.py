@@ -17,16 +17,16 @@ import polars as pl
 from great_tables import GT
 
 from pipeline.codebook import ALL_GROUPS, Codebook
-from pipeline.disclosure import SUPPRESSED, ItemView, item_views
-from pipeline.figures import GroupViews, figure_paths, group_chart_key, group_label
-from pipeline.waves import time_order
+from pipeline.ingest.waves import time_order
+from pipeline.reports.disclosure import SUPPRESSED, ItemView, item_views
+from pipeline.reports.figures import GroupViews, figure_paths, group_chart_key, group_label
 
 if TYPE_CHECKING:
-    from pipeline.render import ReportData
+    from pipeline.reports.render import ReportData
 
 
 def newest_wave(waves: pl.DataFrame) -> str | None:
-    """The newest wave of marts.waves in time order (pipeline.waves.time_order)."""
+    """The newest wave of marts.waves in time order (pipeline.ingest.waves.time_order)."""
     ordered = time_order(dict(zip(waves["wave"].to_list(), waves["fielded"].to_list())))
     return ordered[-1] if ordered else None
 
@@ -58,7 +58,7 @@ def group_views(codebook: Codebook, rows: pl.DataFrame, *, profile: str) -> Grou
 def group_table(data: ReportData, level: str, variable: str) -> GT:
     """One level's items by one background variable (data.group_rows): a row group per item answered in the wave,
     a row per group ('all' first)."""
-    from pipeline.render import decimal_text, stacked_bar
+    from pipeline.reports.render import decimal_text, stacked_bar
 
     codebook, lang = data.codebook, data.lang
     var = codebook.background[variable]

@@ -35,7 +35,7 @@ MAX_INVITED = 2**31 - 1
 WAVE_YAML_KEYS = ("wave", "label", "fielded", "invited", "export", "tool", "sheet", "labels", "columns", "values",
                   "reconstruction", "panel_id")
 METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
-# Survey tools with a preset (pipeline.presets); `auto` recognises each from its header signature.
+# Survey tools with a preset (pipeline.ingest.presets); `auto` recognises each from its header signature.
 TOOLS = ("auto", "generic", "surveyxact", "nettskjema", "msforms", "googleforms", "limesurvey", "qualtrics",
          "surveymonkey")
 TOOL_ALIASES = {"csv": "generic", "excel": "generic", "xlsx": "generic", "spss": "generic", "sav": "generic",

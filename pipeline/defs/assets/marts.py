@@ -4,12 +4,12 @@
 import dagster as dg
 import polars as pl
 
-from pipeline.assets.staging import CODEBOOK, RAW, STAGING_TABLES
-from pipeline.contract import MartTable
-from pipeline.metadata import preview
-from pipeline.reproduction import compare, load_reference
-from pipeline.resources import SurveyPipeline
-from pipeline.validation import indicators_schema, item_distribution_schema, validation_errors
+from pipeline.defs.assets.staging import CODEBOOK, RAW, STAGING_TABLES
+from pipeline.defs.metadata import preview
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.marts.contract import MartTable
+from pipeline.marts.reproduction import compare, load_reference
+from pipeline.staging.validation import indicators_schema, item_distribution_schema, validation_errors
 from pipeline.warehouse import build_model, qualified, query_frame, table_columns
 
 REFERENCE_FILE = "published_2024.yaml"

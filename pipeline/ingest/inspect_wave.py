@@ -20,14 +20,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.ingest import TooMuchQuarantined, export_limit, stage
-from pipeline.normalise import ColumnMap, normalise_prepared
-from pipeline.presets import detect_why, prepare
-from pipeline.privacy import mask_contact_details
-from pipeline.readers import delimiter_name, read_export
+from pipeline.ingest.normalise import ColumnMap, normalise_prepared
+from pipeline.ingest.presets import detect_why, prepare
+from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.readers import delimiter_name, read_export
+from pipeline.ingest.wave import TooMuchQuarantined, export_limit, stage
+from pipeline.ingest.waves import load_wave
 from pipeline.settings import Settings
-from pipeline.staging import stage_wave, unknown_group_reason, unknown_label_reason
-from pipeline.waves import load_wave
+from pipeline.staging.stage import stage_wave, unknown_group_reason, unknown_label_reason
 
 SHOWN_CHARS = 60
 

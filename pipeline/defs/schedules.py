@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipeline.jobs import build_marts_job
+from pipeline.defs.jobs import build_marts_job
 
 SCHEDULE_NAME = "daily_rebuild"
 

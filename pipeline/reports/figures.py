@@ -44,8 +44,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from pipeline.codebook import ALL_GROUPS, NOT_STATED, Codebook, Scale
-from pipeline.disclosure import SUPPRESSED, ItemView
-from pipeline.waves import check_wave_key
+from pipeline.ingest.waves import check_wave_key
+from pipeline.reports.disclosure import SUPPRESSED, ItemView
 
 RC = {
     "svg.hashsalt": "samskabelse",
@@ -358,7 +358,7 @@ def figure_paths(wave: str, kind: str, key: str) -> dict[str, str]:
 @cache
 def figures_version() -> str:
     """What every chart's bytes depend on beyond its inputs: the source of this module and of
-    pipeline/disclosure.py (the views' computed properties), and the versions of matplotlib, Pillow (PNG
+    pipeline/reports/disclosure.py (the views' computed properties), and the versions of matplotlib, Pillow (PNG
     encoding) and numpy."""
     import numpy
     import PIL

@@ -1,6 +1,6 @@
 """Reading one wave folder end to end in memory: wave.yaml → export → tool preset → normalised → staged.
 
-Pure functions over files; the Dagster assets in pipeline.assets call these and write the results to the
+Pure functions over files; the Dagster assets in pipeline.defs.assets call these and write the results to the
 work database.
 """
 
@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.normalise import GROUP_SCHEMA, NormalisedWave, normalise_prepared
-from pipeline.presets import prepare
-from pipeline.pseudonym import pseudonym_key
-from pipeline.readers import MAX_EXPORT_BYTES, ROW, Export, read_export, shorten
+from pipeline.ingest.normalise import GROUP_SCHEMA, NormalisedWave, normalise_prepared
+from pipeline.ingest.presets import prepare
+from pipeline.ingest.pseudonym import pseudonym_key
+from pipeline.ingest.readers import MAX_EXPORT_BYTES, ROW, Export, read_export, shorten
+from pipeline.ingest.waves import WaveError, WaveSpec, file_sha256, load_wave
 from pipeline.settings import Settings
-from pipeline.staging import StagedWave, stage_wave
-from pipeline.waves import WaveError, WaveSpec, file_sha256, load_wave
+from pipeline.staging.stage import StagedWave, stage_wave
 
 # More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
 MAX_QUARANTINE_SHARE = 0.20
@@ -148,7 +148,7 @@ def read_normalised(con, wave: str, codebook: Codebook) -> NormalisedWave:
     (raw.wave_respondents, raw.wave_export), for staging. The cells are fetched in batches of
     READ_BACK_ROWS and each batch's repeated texts become pl.Enum (staging.lean_cells) at once, so the
     17 million cells of a million respondents never sit in memory as plain text columns."""
-    from pipeline.staging import lean_cells
+    from pipeline.staging.stage import lean_cells
     from pipeline.warehouse import qualified, query_frame, table_frame
 
     respondents = table_frame(con, "raw.wave_respondents", wave).sort("source_row")

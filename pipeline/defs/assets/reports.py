@@ -5,12 +5,12 @@
 import dagster as dg
 
 from pipeline.codebook import Codebook
-from pipeline.figures import FigureCache
-from pipeline.render import render_reports
-from pipeline.resources import SurveyPipeline
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.reports.figures import FigureCache
+from pipeline.reports.render import render_reports
 from pipeline.warehouse import read_marts
 
-# The marts each page is made of (pipeline.render.build_pages and the chart functions). The asset reads exactly
+# The marts each page is made of (pipeline.reports.render.build_pages and the chart functions). The asset reads exactly
 # their union and each page's Dagster deps are exactly its tuple; tests/test_reports_reads.py renders every page
 # with each mart emptied and checks that a page changes only when one of its own marts does.
 PAGE_READS: dict[str, tuple[str, ...]] = {

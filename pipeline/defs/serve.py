@@ -1,7 +1,7 @@
 """`make ui`: the Dagster UI and daemon (`dg dev`) for this project, on the instance of the marts folder.
 
-Checks first that DAGSTER_HOME belongs to PIPELINE_MARTS_DIR (pipeline.history), then starts `dg dev` with SIGINT at
-its default, so the UI stops cleanly when a script or `make ui` started in the background is interrupted or
+Checks first that DAGSTER_HOME belongs to PIPELINE_MARTS_DIR (pipeline.defs.history), then starts `dg dev` with
+SIGINT at its default, so the UI stops cleanly when a script or `make ui` started in the background is interrupted or
 terminated. VIRTUAL_ENV names the project's environment (dg warns when the active one differs)."""
 
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def main() -> None:
-    from pipeline.history import HistoryMismatch, claim
+    from pipeline.defs.history import HistoryMismatch, claim
     from pipeline.settings import Settings, SettingsError
 
     try:

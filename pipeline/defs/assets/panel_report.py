@@ -11,12 +11,12 @@ import dagster as dg
 import polars as pl
 from great_tables import GT
 
-from pipeline.assets.wave_reports import diff_with_interval, signed, wave_order
 from pipeline.codebook import Codebook
-from pipeline.disclosure import SUPPRESSED, count_hidden
-from pipeline.figures import panel_chart_svg
-from pipeline.render import page, remove_stale_tmp, ui_word, write_if_changed
-from pipeline.resources import SurveyPipeline
+from pipeline.defs.assets.wave_reports import diff_with_interval, signed, wave_order
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.reports.disclosure import SUPPRESSED, count_hidden
+from pipeline.reports.figures import panel_chart_svg
+from pipeline.reports.render import page, remove_stale_tmp, ui_word, write_if_changed
 from pipeline.warehouse import read_marts
 
 KEY = dg.AssetKey(["reports", "panel"])

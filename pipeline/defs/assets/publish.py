@@ -5,9 +5,9 @@ the pages never show numbers the published database does not hold."""
 
 import dagster as dg
 
-from pipeline.contract import MartTable
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.marts.contract import MartTable
 from pipeline.publish import publish, publish_reports
-from pipeline.resources import SurveyPipeline
 
 PUBLISHED_DB = dg.AssetKey(["publish", "samskabelse_duckdb"])
 PUBLISHED_REPORTS = dg.AssetKey(["publish", "reports"])

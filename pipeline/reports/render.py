@@ -1,5 +1,5 @@
 """great-tables summary pages: index.html (overview) and one page per effect level, with the charts of
-pipeline.figures under reports/figures/.
+pipeline.reports.figures under reports/figures/.
 
 - index.html: response per wave; the overview (one row per level: items, average top-2 share, range); every
   item as a Likert summary with a row group per level; every level's diverging chart.
@@ -10,13 +10,13 @@ pipeline.figures under reports/figures/.
   are and where all of them are; one table per wave when there are several.
 
 Every label comes from the codebook in the language of PIPELINE_LANG. In the public profile small cells are
-suppressed (pipeline.disclosure) in tables and charts alike.
+suppressed (pipeline.reports.disclosure) in tables and charts alike.
 
 Deterministic: every GT has a fixed id, rows are sorted as in the codebook (waves newest first), no
 timestamps. Text from the codebook or the data is HTML-escaped (great-tables escapes cell text; the page
 shell and the inline SVG use html.escape).
 
-At scale: charts come from a content-addressed cache (pipeline.figures.FigureCache) when render_reports gets
+At scale: charts come from a content-addressed cache (pipeline.reports.figures.FigureCache) when render_reports gets
 one, unchanged files under reports/ are not rewritten, and great-tables gets no per-cell styles (its cost
 grows with cells × styles): nowrap columns are one CSS rule per table.
 """
@@ -39,10 +39,18 @@ import great_tables
 import polars as pl
 from great_tables import GT
 
-from pipeline.by_group import group_section, group_views, newest_wave, shown_rows
 from pipeline.codebook import Codebook, Item
-from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
-from pipeline.figures import FigureCache, GroupViews, apart_keys, figure_files, figure_paths, polarity, render_figures
+from pipeline.reports.by_group import group_section, group_views, newest_wave, shown_rows
+from pipeline.reports.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
+from pipeline.reports.figures import (
+    FigureCache,
+    GroupViews,
+    apart_keys,
+    figure_files,
+    figure_paths,
+    polarity,
+    render_figures,
+)
 
 CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
@@ -54,8 +62,8 @@ div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr)
 """
 
 # E-mail addresses; phone numbers as written in Norway and Denmark (8 digits, grouped 2-2-2-2 or 3-2-3, an
-# optional +47/+45/0047 prefix) and any number starting with + and a country code (pipeline.privacy).
-from pipeline.privacy import mask_contact_details  # noqa: E402
+# optional +47/+45/0047 prefix) and any number starting with + and a country code (pipeline.ingest.privacy).
+from pipeline.ingest.privacy import mask_contact_details  # noqa: E402
 
 OPEN_ANSWERS_SHOWN = 200  # quotes shown per item and wave; all of them are in the open_answers mart
 
@@ -131,7 +139,7 @@ def page(codebook: Codebook, lang: str, title: str, body: str) -> str:
 
 @dataclass(frozen=True)
 class ReportData:
-    """The marts the pages are made of, and what of them may be shown (pipeline.disclosure)."""
+    """The marts the pages are made of, and what of them may be shown (pipeline.reports.disclosure)."""
 
     codebook: Codebook
     lang: str

@@ -10,11 +10,11 @@ import polars as pl
 from great_tables import GT
 
 from pipeline.codebook import Codebook
-from pipeline.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
-from pipeline.render import page, ui_word, write_if_changed
-from pipeline.resources import SurveyPipeline
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.ingest.waves import time_order
+from pipeline.reports.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
+from pipeline.reports.render import page, ui_word, write_if_changed
 from pipeline.warehouse import read_marts
-from pipeline.waves import time_order
 
 KEY = dg.AssetKey(["reports", "waves"])
 READS = ("item_disclosure", "wave_change", "waves")  # read through read_marts: the deps are these
@@ -40,7 +40,7 @@ def diff_with_interval(d: float | None, lo: float | None, hi: float | None, lang
 
 
 def wave_order(waves: pl.DataFrame) -> dict[str, int]:
-    """Position of each wave (marts.waves) in time, as in marts.wave_pairs (pipeline.waves.time_order)."""
+    """Position of each wave (marts.waves) in time, as in marts.wave_pairs (pipeline.ingest.waves.time_order)."""
     return {w: i for i, w in enumerate(time_order(dict(zip(waves["wave"].to_list(), waves["fielded"].to_list()))))}
 
 
@@ -88,7 +88,7 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
                  profile: str = "internal") -> GT:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
     the change with its Newcombe interval, the top-3 change and the mean-score change. `views`: what the
-    disclosure decision (marts.item_disclosure, pipeline.disclosure.item_views) lets the page show; a share it
+    disclosure decision (marts.item_disclosure, pipeline.reports.disclosure.item_views) lets the page show; a share it
     hides is ":" and so is every change computed from it."""
     views = views or {}
     rows = change.with_columns(

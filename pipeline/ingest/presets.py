@@ -27,7 +27,7 @@ tool encodes completeness in its own way, a derived status per row:
 Id scope (`Preset.id_scope`): every tool above numbers responses per survey (SurveyXact `respondentid`, Qualtrics
 `ResponseId`, SurveyMonkey `Respondent ID`, LimeSurvey `id`, Nettskjema `$submission_id`/`NR`, Microsoft Forms `ID`,
 Google Forms none; a generic export's id may be a row counter), so none links waves by itself: a panel is
-followed only through wave.yaml `panel_id` (pipeline.normalise.panel_keys).
+followed only through wave.yaml `panel_id` (pipeline.ingest.normalise.panel_keys).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
-from pipeline.readers import ROW, Export, ExportError, read_sheet_rows, read_table_rows
-from pipeline.waves import TOOL_ALIASES, TOOLS, WaveError, WaveSpec
+from pipeline.ingest.readers import ROW, Export, ExportError, read_sheet_rows, read_table_rows
+from pipeline.ingest.waves import TOOL_ALIASES, TOOLS, WaveError, WaveSpec
 
 COMPLETE, PARTIAL, NOT_RESPONDED, TEST = "complete", "partial", "not_responded", "test"
 ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")

@@ -6,15 +6,15 @@ import traceback
 import dagster as dg
 import polars as pl
 
-from pipeline.assets.per_wave import failure_text, outcome
-from pipeline.fingerprints import build_inputs, wave_fingerprint
-from pipeline.ingest import read_wave, unmapped_summary
-from pipeline.metadata import preview
-from pipeline.partitions import one_run_for_many_waves
-from pipeline.readers import ExportError
-from pipeline.resources import SurveyPipeline
+from pipeline.defs.assets.per_wave import failure_text, outcome
+from pipeline.defs.metadata import preview
+from pipeline.defs.partitions import one_run_for_many_waves
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.ingest.fingerprints import build_inputs, wave_fingerprint
+from pipeline.ingest.readers import ExportError
+from pipeline.ingest.wave import read_wave, unmapped_summary
+from pipeline.ingest.waves import WaveError
 from pipeline.warehouse import replace_wave
-from pipeline.waves import WaveError
 
 RAW = dg.AssetKey(["raw", "wave_export"])
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
-from pipeline.normalise import NormalisedWave, cell_types
-from pipeline.privacy import mask_contact_details
-from pipeline.readers import shorten
-from pipeline.validation import candidate_answers, invalid_rows
+from pipeline.ingest.normalise import NormalisedWave, cell_types
+from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.readers import shorten
+from pipeline.staging.validation import candidate_answers, invalid_rows
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
 

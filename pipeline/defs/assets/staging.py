@@ -6,15 +6,15 @@ import traceback
 
 import dagster as dg
 
-from pipeline.assets.per_wave import failure_text, outcome
-from pipeline.contract import load_staging_tables
-from pipeline.fingerprints import INPUT_FINGERPRINT
-from pipeline.ingest import TooMuchQuarantined, read_normalised, stage
-from pipeline.metadata import preview
-from pipeline.partitions import one_run_for_many_waves, wave_partitions
-from pipeline.resources import SurveyPipeline
+from pipeline.defs.assets.per_wave import failure_text, outcome
+from pipeline.defs.metadata import preview
+from pipeline.defs.partitions import one_run_for_many_waves, wave_partitions
+from pipeline.defs.resources import SurveyPipeline
+from pipeline.ingest.fingerprints import INPUT_FINGERPRINT
+from pipeline.ingest.wave import TooMuchQuarantined, read_normalised, stage
+from pipeline.marts.contract import load_staging_tables
 from pipeline.settings import PROJECT_ROOT
-from pipeline.validation import staging_responses, validation_errors
+from pipeline.staging.validation import staging_responses, validation_errors
 from pipeline.warehouse import delete_wave, load_codebook_tables, replace_wave, table_frame
 
 RAW = dg.AssetKey(["raw", "wave_export"])
@@ -46,7 +46,7 @@ def codebook_tables(pipeline: SurveyPipeline) -> dg.MaterializeResult:
 
 def wave_value_maps(settings, wave: str, codebook) -> dict[str, dict[str, str]] | None:
     """The wave.yaml `values:` maps (for quarantine reasons); None when the wave folder cannot be read now."""
-    from pipeline.waves import WaveError, load_wave
+    from pipeline.ingest.waves import WaveError, load_wave
 
     try:
         return load_wave(settings.raw_dir, wave, codebook).values

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 
 from pipeline.codebook import Codebook, load_codebook
-from pipeline.contract import MartTable, load_contract
+from pipeline.marts.contract import MartTable, load_contract
 from pipeline.settings import Settings
 from pipeline.warehouse import connect
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipeline.assets.staging import CODEBOOK
+from pipeline.defs.assets.staging import CODEBOOK
 
 ingest_wave_job = dg.define_asset_job(
     "ingest_wave",

@@ -21,17 +21,18 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline.codebook import Codebook
-from pipeline.pseudonym import pseudonym_key
+from pipeline.ingest.pseudonym import pseudonym_key
+from pipeline.ingest.waves import file_sha256
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.waves import file_sha256
 
 # Bump to re-ingest every wave once (e.g. after a change the sources below do not show).
 FINGERPRINT_VERSION = 1
 # Code whose change can change a wave's raw or staging rows.
 INGEST_SOURCES = tuple(
     f"pipeline/{name}.py"
-    for name in ("readers", "presets", "normalise", "staging", "validation", "ingest", "pseudonym", "privacy",
-                 "codebook", "waves", "warehouse", "fingerprints", "assets/raw", "assets/staging")
+    for name in ("ingest/readers", "ingest/presets", "ingest/normalise", "ingest/wave", "ingest/pseudonym",
+                 "ingest/privacy", "ingest/waves", "ingest/fingerprints", "staging/stage", "staging/validation",
+                 "codebook", "warehouse", "defs/assets/raw", "defs/assets/staging")
 )
 # Libraries that parse exports or validate cells.
 INGEST_LIBRARIES = ("polars", "pandera", "duckdb", "fastexcel", "pyreadstat", "pyyaml")
