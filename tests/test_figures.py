@@ -107,3 +107,19 @@ def test_a_chart_drawn_for_one_build_is_taken_from_memory_by_the_next_build_of_t
     assert {rel: p.read_bytes() for rel, p in first.items()} == {rel: p.read_bytes() for rel, p in second.items()}
     assert len(second_cache.drawn) == 2  # new to the second folder all the same
     assert {rel: p.read_bytes() for rel, p in second.items()} == render_figures(CODEBOOK, "nb", views)
+
+
+def test_many_charts_are_drawn_by_worker_processes_with_the_same_bytes(tmp_path, monkeypatch):
+    import pipeline.reports.figures as figures
+
+    monkeypatch.setattr(figures, "DRAWN_IN_PROCESS", figures.OrderedDict())
+    monkeypatch.setattr(figures, "PARALLEL_FROM", 4)
+    calls = []
+    real_render = figures._render
+    monkeypatch.setattr(figures, "_render", lambda *a, **k: calls.append(a[1]) or real_render(*a, **k))
+    dist = _distribution({k: COUNTS_2024[k] for k in ("P1", "P2", "C4", "V4")})
+    views = item_views(CODEBOOK, dist, profile="internal", min_cell=3)
+    drawn = figures.figure_files(CODEBOOK, "nb", views, figures.FigureCache(tmp_path))
+    assert calls == []  # nothing drawn in this process: 4 item charts and 3 level charts by the workers
+    assert len(drawn) == 2 * 7
+    assert {rel: p.read_bytes() for rel, p in drawn.items()} == render_figures(CODEBOOK, "nb", views)

@@ -24,10 +24,13 @@ atomically, and entries no build uses any more are pruned.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import tempfile
 import textwrap
@@ -412,7 +415,7 @@ class Chart:
     paths: dict[str, str]
     stem: str
     key: str
-    draw: Callable[[], Figure] = field(compare=False, repr=False)
+    draw: Callable[[], Figure] = field(compare=False, repr=False)  # picklable (a partial): drawn in a worker too
 
 
 GroupViews = dict[tuple[str, str, str], dict[str, ItemView]]  # (wave, variable, group) → item → view
@@ -446,9 +449,7 @@ def group_charts(codebook: Codebook, lang: str, group_views: GroupViews) -> list
                     figure_paths(wave, "group", key_text),
                     stem,
                     key,
-                    lambda level=level, level_views=level_views, title=title: level_chart(
-                        codebook, lang, level, level_views, title
-                    ),
+                    functools.partial(level_chart, codebook, lang, level, level_views, title),
                 )
             )
     return out
@@ -478,11 +479,8 @@ def charts(
                 continue
             stem = f"figure-{wave}-{item.code}"
             key = chart_key(codebook, lang, stem, {"kind": "item", "views": [_view_inputs(codebook, lang, view)]})
-            out.append(
-                Chart(
-                    figure_paths(wave, "item", item.code), stem, key, lambda view=view: item_chart(codebook, lang, view)
-                )
-            )
+            draw = functools.partial(item_chart, codebook, lang, view)
+            out.append(Chart(figure_paths(wave, "item", item.code), stem, key, draw))
         for level in codebook.levels:
             level_views = [views[(wave, i.code)] for i in closed if i.level == level and (wave, i.code) in views]
             if not level_views:
@@ -503,7 +501,7 @@ def charts(
                     figure_paths(wave, "level", level),
                     stem,
                     key,
-                    lambda level=level, level_views=level_views: level_chart(codebook, lang, level, level_views),
+                    functools.partial(level_chart, codebook, lang, level, level_views),
                 )
             )
     return out + group_charts(codebook, lang, group_views or {})
@@ -527,15 +525,44 @@ DRAWN_IN_PROCESS: OrderedDict[str, dict[str, bytes]] = OrderedDict()
 DRAWN_IN_PROCESS_MAX = 512
 
 
+def _remember(key: str, blobs: dict[str, bytes]) -> None:
+    DRAWN_IN_PROCESS[key] = blobs
+    DRAWN_IN_PROCESS.move_to_end(key)
+    while len(DRAWN_IN_PROCESS) > DRAWN_IN_PROCESS_MAX:
+        DRAWN_IN_PROCESS.popitem(last=False)
+
+
 def _drawn(chart: Chart) -> dict[str, bytes]:
     blobs = DRAWN_IN_PROCESS.get(chart.key)
     if blobs is None:
         blobs = _render(chart.draw(), chart.stem)
-        DRAWN_IN_PROCESS[chart.key] = blobs
-        while len(DRAWN_IN_PROCESS) > DRAWN_IN_PROCESS_MAX:
-            DRAWN_IN_PROCESS.popitem(last=False)
-    DRAWN_IN_PROCESS.move_to_end(chart.key)
+    _remember(chart.key, blobs)
     return blobs
+
+
+def _draw_in_worker(draw: Callable[[], Figure], stem: str) -> dict[str, bytes]:
+    return _render(draw(), stem)
+
+
+# Charts are drawn by a pool of worker processes (one per core) when a build has at least this many to draw: a
+# worker costs 1–3 s to start (a spawned process imports matplotlib and the main module, e.g. pipeline.cli with
+# Dagster), a chart about a quarter of a second. The sample's first build (22 charts) stays in this process.
+PARALLEL_FROM = 40
+
+
+def draw_all(charts: list[Chart]) -> None:
+    """Draw the charts not drawn by this process yet, in worker processes when there are many and more than one
+    core, and keep them in DRAWN_IN_PROCESS (the same bytes as drawing them here: a test compares)."""
+    todo = [c for c in charts if c.key not in DRAWN_IN_PROCESS]
+    todo = list({c.key: c for c in todo}.values())
+    workers = min(os.cpu_count() or 1, len(todo) // (PARALLEL_FROM // 2) or 1)
+    if len(todo) < PARALLEL_FROM or workers < 2:
+        return
+    # spawn, not fork: the build may run threads (Dagster), which a forked child would inherit half-way
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_draw_in_worker, c.draw, c.stem) for c in todo]
+        for chart, future in zip(todo, futures):
+            _remember(chart.key, future.result())
 
 
 class FigureCache:
@@ -569,6 +596,10 @@ class FigureCache:
 
     def file(self, key: str, fmt: str) -> Path:
         return self.folder / f"{key}.{fmt}"
+
+    def has(self, chart: Chart) -> bool:
+        """Both files of the chart are in the cache folder."""
+        return all(self.file(chart.key, fmt).is_file() for fmt in self.FORMATS)
 
     def ensure(self, chart: Chart) -> dict[str, Path]:
         """The cached files of a chart (fmt → path), drawing it first when it is not cached yet (or taking it
@@ -607,7 +638,9 @@ def figure_files(
     """Every chart as relative path (under reports/figures/) → its file in the cache, sorted by path; charts
     not in the cache yet are drawn."""
     out: dict[str, Path] = {}
-    for chart in charts(codebook, lang, views, group_views):
+    every = charts(codebook, lang, views, group_views)
+    draw_all([c for c in every if not cache.has(c)])
+    for chart in every:
         files = cache.ensure(chart)
         for fmt, rel in chart.paths.items():
             out[rel] = files[fmt]

@@ -242,6 +242,12 @@ def unknown_group_reason(
     )
 
 
+def _with_conflict_reason(cells: pl.DataFrame, conflict_reason: dict[int, str]) -> pl.DataFrame:
+    """Cells of conflicting duplicate rows as quarantine rows, each with its row's reason."""
+    reason = pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8)
+    return cells.select("wave", "source_file", "source_row", "column", "value", reason.alias("reason"))
+
+
 def _respondent_groups(
     groups: pl.DataFrame,
     respondents: pl.DataFrame,
@@ -263,14 +269,7 @@ def _respondent_groups(
         return pl.DataFrame(schema=out_schema), _empty_quarantine()
     groups = groups.with_columns(pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "variable"))
     conflicting = groups.filter(pl.col("source_row").is_in(sorted(conflict_reason)) & pl.col("value").is_not_null())
-    conflict_q = conflicting.select(
-        "wave",
-        "source_file",
-        "source_row",
-        "column",
-        "value",
-        pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8).alias("reason"),
-    )
+    conflict_q = _with_conflict_reason(conflicting, conflict_reason)
     kept = groups.join(
         respondents.select("source_row", "complete"), on="source_row", how="inner", maintain_order="left"
     )
@@ -352,14 +351,7 @@ def stage_wave(
         + " with different answers: the rows count in neither. Keep one row in the export"
         for r, rows in groups.items()
     }
-    conflict_quarantine = conflict_cells.select(
-        "wave",
-        "source_file",
-        "source_row",
-        "column",
-        "value",
-        pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8).alias("reason"),
-    )
+    conflict_quarantine = _with_conflict_reason(conflict_cells, conflict_reason)
     dropped = exact_drop | conflict
     status_quarantine = status_quarantine.filter(~pl.col("source_row").is_in(sorted(exact_drop)))
     if dropped:
