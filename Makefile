@@ -30,8 +30,10 @@ $(DAGSTER_HOME)/dagster.yaml: pipeline/defs/dagster.yaml
 run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPELINE_MARTS_DIR
 	$(PY) -m pipeline.cli build
 
-test: install lint  ## install, lint, then run the tests (the 15 slowest are listed at the end)
-	$(PY) -m pytest -q --durations=15
+test: install lint  ## install, lint, then run the tests on every core (the 15 slowest are listed at the end)
+# -n auto: one pytest worker per core; --dist loadscope keeps a module's tests on one worker, so a module's built
+# fixture is built once
+	$(PY) -m pytest -q -n auto --dist loadscope --durations=15
 
 lint: install  ## ruff (Python) and sqlfluff (SQL), with the rules in pyproject.toml
 	.venv/bin/ruff check pipeline tests bench
