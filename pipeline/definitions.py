@@ -15,7 +15,7 @@ from pipeline.defs.assets.wave_reports import waves_report
 from pipeline.defs.jobs import build_marts_job, ingest_wave_job
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.defs.schedules import schedules
-from pipeline.defs.sensors import sensors
+from pipeline.defs.sensors import build_sensors
 from pipeline.marts.contract import load_contract
 from pipeline.settings import Settings
 
@@ -34,7 +34,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *build_publish_assets(contract, [key for asset in reports for key in asset.keys]),
         ],
         jobs=[ingest_wave_job, build_marts_job],
-        sensors=sensors,
+        sensors=build_sensors(settings.sensor_interval),
         schedules=schedules,
         resources={"pipeline": SurveyPipeline.from_settings(settings)},
         executor=dg.in_process_executor,

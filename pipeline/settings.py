@@ -31,6 +31,11 @@ PROFILES = ("internal", "public")
 DEFAULT_MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
 
+# An export is taken once it is unchanged over two looks: shorter than this, a slow copy could be caught half-way.
+MIN_SENSOR_INTERVAL = 5
+DEFAULT_SENSOR_INTERVAL = 15
+
+
 class SettingsError(ValueError):
     """A setting has a value the pipeline cannot use."""
 
@@ -56,6 +61,7 @@ class Settings:
     profile: str = "internal"
     min_cell: int = 3
     min_group: int = 5
+    sensor_interval: int = DEFAULT_SENSOR_INTERVAL  # seconds between two looks of the sensor at the raw folder
     pseudonym_key: str | None = None
     pseudonym_key_file: Path = PROJECT_ROOT / ".secrets" / "pseudonym.key"
     # None: not given (Settings made in code); from_env always sets it (DEFAULT_MAX_EXPORT_BYTES when unset).
@@ -68,6 +74,9 @@ class Settings:
             raise SettingsError(f"PIPELINE_PROFILE={self.profile!r}: use one of {', '.join(PROFILES)}")
         if self.min_cell < 1:
             raise SettingsError(f"PIPELINE_MIN_CELL={self.min_cell}: use a whole number of at least 1")
+        if self.sensor_interval < MIN_SENSOR_INTERVAL:
+            raise SettingsError(f"PIPELINE_SENSOR_INTERVAL={self.sensor_interval}: use a whole number of seconds, "
+                                f"at least {MIN_SENSOR_INTERVAL}")
         if self.min_group < 1:
             raise SettingsError(f"PIPELINE_MIN_GROUP={self.min_group}: use a whole number of at least 1")
         if self.max_export_bytes is not None and self.max_export_bytes < 1:
@@ -86,6 +95,12 @@ class Settings:
             min_group_int = int(min_group)
         except ValueError:
             raise SettingsError(f"PIPELINE_MIN_GROUP={min_group!r}: use a whole number of at least 1") from None
+        interval = env.get("PIPELINE_SENSOR_INTERVAL", str(DEFAULT_SENSOR_INTERVAL))
+        try:
+            interval_int = int(interval)
+        except ValueError:
+            raise SettingsError(f"PIPELINE_SENSOR_INTERVAL={interval!r}: use a whole number of seconds, "
+                                f"at least {MIN_SENSOR_INTERVAL}") from None
         max_export = env.get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
         try:
             max_export_int = int(max_export) if max_export else DEFAULT_MAX_EXPORT_BYTES
@@ -100,6 +115,7 @@ class Settings:
             profile=env.get("PIPELINE_PROFILE", "internal"),
             min_cell=min_cell_int,
             min_group=min_group_int,
+            sensor_interval=interval_int,
             pseudonym_key=env.get("PIPELINE_PSEUDONYM_KEY") or None,
             pseudonym_key_file=_path(env.get("PIPELINE_PSEUDONYM_KEY_FILE", ".secrets/pseudonym.key")),
             max_export_bytes=max_export_int,

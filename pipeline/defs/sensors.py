@@ -35,10 +35,12 @@ from pipeline.defs.partitions import wave_partitions
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.ingest.fingerprints import INPUT_FINGERPRINT
 from pipeline.ingest.waves import WAVE_KEY
+from pipeline.settings import DEFAULT_SENSOR_INTERVAL
 
 SENSOR_NAME = "raw_folder_sensor"
-# Seconds between ticks: a new or changed export is ingested after two ticks with the same content.
-INTERVAL_SECONDS = 15
+# Seconds between ticks (PIPELINE_SENSOR_INTERVAL): a new or changed export is ingested after two ticks with the
+# same content.
+INTERVAL_SECONDS = DEFAULT_SENSOR_INTERVAL
 CURSOR_VERSION = 1
 TAG_PREFIX = "samskabelse/"
 
@@ -209,17 +211,6 @@ def run_requests(decision: Decision, marts_dir: str = "") -> list[dg.RunRequest]
     return requests
 
 
-@dg.sensor(
-    name=SENSOR_NAME,
-    jobs=[ingest_wave_job, build_marts_job],
-    minimum_interval_seconds=INTERVAL_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches the raw folder (`PIPELINE_RAW_DIR`) every 15 s. A new wave folder (`wave.yaml` and the "
-                "export it names, unchanged between two ticks) adds the `wave` partition, runs `ingest_wave` for it "
-                "and then `build_marts`; a changed export or `wave.yaml` re-runs that wave only; a folder that "
-                "disappears is reported (its rows stay until `make remove-wave WAVE=<key>`). A tick that starts "
-                "nothing says why in its message: every wave up to date, or which folders wait and what they need.",
-)
 def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipeline) -> dg.SensorResult:
     """Watches the raw folder: a new wave folder (wave.yaml + export, unchanged between two ticks) adds the
     `wave` partition and runs ingest_wave for it, then build_marts; a changed export or wave.yaml re-runs that
@@ -255,4 +246,18 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipel
     )
 
 
-sensors: list[dg.SensorDefinition] = [raw_folder_sensor]
+def build_sensors(interval: int = INTERVAL_SECONDS) -> list[dg.SensorDefinition]:
+    """The raw-folder sensor, looking every `interval` seconds (PIPELINE_SENSOR_INTERVAL)."""
+    sensor = dg.sensor(
+        name=SENSOR_NAME,
+        jobs=[ingest_wave_job, build_marts_job],
+        minimum_interval_seconds=interval,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Watches the raw folder (`PIPELINE_RAW_DIR`) every {interval} s. A new wave folder (`wave.yaml` "
+                    "and the export it names, unchanged between two ticks) adds the `wave` partition, runs "
+                    "`ingest_wave` for it and then `build_marts`; a changed export or `wave.yaml` re-runs that wave "
+                    "only; a folder that disappears is reported (its rows stay until `make remove-wave WAVE=<key>`). "
+                    "A tick that starts nothing says why in its message: every wave up to date, or which folders "
+                    "wait and what they need.",
+    )
+    return [sensor(raw_folder_sensor)]

@@ -1,0 +1,23 @@
+"""pipeline.settings: every PIPELINE_* variable read and checked in one place."""
+
+import pytest
+
+from pipeline.settings import Settings, SettingsError
+
+
+def test_the_sensor_interval_is_read_and_checked():
+    assert Settings.from_env({}).sensor_interval == 15
+    assert Settings.from_env({"PIPELINE_SENSOR_INTERVAL": "5"}).sensor_interval == 5
+    for value, text in (("4", "PIPELINE_SENSOR_INTERVAL=4"), ("soon", "PIPELINE_SENSOR_INTERVAL='soon'")):
+        with pytest.raises(SettingsError) as err:
+            Settings.from_env({"PIPELINE_SENSOR_INTERVAL": value})
+        assert str(err.value) == f"{text}: use a whole number of seconds, at least 5"
+
+
+def test_the_sensor_follows_the_setting():
+    from pipeline.definitions import build_definitions
+
+    settings = Settings.from_env({"PIPELINE_SENSOR_INTERVAL": "7"})
+    sensor = build_definitions(settings).get_repository_def().get_sensor_def("raw_folder_sensor")
+    assert sensor.minimum_interval_seconds == 7
+    assert sensor.description.startswith("Watches the raw folder (`PIPELINE_RAW_DIR`) every 7 s.")
