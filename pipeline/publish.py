@@ -88,16 +88,13 @@ FORMULA_PREFIX = "^[=+\\-@\t\r]"
 APOSTROPHE = sql_literal("'")
 
 
-def _parquet_select(con: duckdb.DuckDBPyConnection, table: MartTable) -> str:
-    """select of a mart for its Parquet copy: text starting like a formula gets a leading apostrophe."""
-    types = dict(con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = 'marts' and table_name = ?", [table.name],
-    ).fetchall())
+def _parquet_select(table: MartTable) -> str:
+    """select of a mart for its Parquet copy: text starting like a formula gets a leading apostrophe. The column types
+    are the contract's (the marts step has checked that the table has exactly these)."""
     columns = []
     for column in table.columns:
         name = qualified(column)
-        if types.get(column) == "VARCHAR":
+        if table.types[column] == "VARCHAR":
             columns.append("case when regexp_matches(" + name + ", " + sql_literal(FORMULA_PREFIX) + ") then "
                            + APOSTROPHE + " || " + name + " else " + name + " end as " + name)
         else:
@@ -139,7 +136,7 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
                 con.execute("comment on column " + target + "." + qualified(column) + " is " + sql_literal(text))
             counts[t.name] = scalar(con, "select count(*) from " + target)
             parquet = new_parquet / (t.name + ".parquet")
-            con.execute("copy (" + _parquet_select(con, t) + ") to " + sql_literal(str(parquet)) + " (format parquet)")
+            con.execute("copy (" + _parquet_select(t) + ") to " + sql_literal(str(parquet)) + " (format parquet)")
         con.execute("checkpoint publish_target")
         con.execute("detach publish_target")
         _fsync(new_db)

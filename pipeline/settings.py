@@ -34,6 +34,17 @@ DEFAULT_MAX_EXPORT_BYTES = 256 * 1024 * 1024
 # An export is taken once it is unchanged over two looks: shorter than this, a slow copy could be caught half-way.
 MIN_SENSOR_INTERVAL = 5
 DEFAULT_SENSOR_INTERVAL = 15
+AT_LEAST_ONE = "use a whole number of at least 1"
+SENSOR_SECONDS = f"use a whole number of seconds, at least {MIN_SENSOR_INTERVAL}"
+
+
+def _whole_number(env: dict[str, str], name: str, default: int, rule: str) -> int:
+    """A PIPELINE_* variable that must be a whole number (its range is checked in Settings.__post_init__)."""
+    text = env.get(name, str(default))
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(f"{name}={text!r}: {rule}") from None
 
 
 class SettingsError(ValueError):
@@ -73,34 +84,20 @@ class Settings:
         if self.profile not in PROFILES:
             raise SettingsError(f"PIPELINE_PROFILE={self.profile!r}: use one of {', '.join(PROFILES)}")
         if self.min_cell < 1:
-            raise SettingsError(f"PIPELINE_MIN_CELL={self.min_cell}: use a whole number of at least 1")
+            raise SettingsError(f"PIPELINE_MIN_CELL={self.min_cell}: {AT_LEAST_ONE}")
         if self.sensor_interval < MIN_SENSOR_INTERVAL:
-            raise SettingsError(f"PIPELINE_SENSOR_INTERVAL={self.sensor_interval}: use a whole number of seconds, "
-                                f"at least {MIN_SENSOR_INTERVAL}")
+            raise SettingsError(f"PIPELINE_SENSOR_INTERVAL={self.sensor_interval}: {SENSOR_SECONDS}")
         if self.min_group < 1:
-            raise SettingsError(f"PIPELINE_MIN_GROUP={self.min_group}: use a whole number of at least 1")
+            raise SettingsError(f"PIPELINE_MIN_GROUP={self.min_group}: {AT_LEAST_ONE}")
         if self.max_export_bytes is not None and self.max_export_bytes < 1:
             raise SettingsError(_max_export_message(self.max_export_bytes))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        min_cell = env.get("PIPELINE_MIN_CELL", "3")
-        try:
-            min_cell_int = int(min_cell)
-        except ValueError:
-            raise SettingsError(f"PIPELINE_MIN_CELL={min_cell!r}: use a whole number of at least 1") from None
-        min_group = env.get("PIPELINE_MIN_GROUP", "5")
-        try:
-            min_group_int = int(min_group)
-        except ValueError:
-            raise SettingsError(f"PIPELINE_MIN_GROUP={min_group!r}: use a whole number of at least 1") from None
-        interval = env.get("PIPELINE_SENSOR_INTERVAL", str(DEFAULT_SENSOR_INTERVAL))
-        try:
-            interval_int = int(interval)
-        except ValueError:
-            raise SettingsError(f"PIPELINE_SENSOR_INTERVAL={interval!r}: use a whole number of seconds, "
-                                f"at least {MIN_SENSOR_INTERVAL}") from None
+        min_cell_int = _whole_number(env, "PIPELINE_MIN_CELL", 3, AT_LEAST_ONE)
+        min_group_int = _whole_number(env, "PIPELINE_MIN_GROUP", 5, AT_LEAST_ONE)
+        interval_int = _whole_number(env, "PIPELINE_SENSOR_INTERVAL", DEFAULT_SENSOR_INTERVAL, SENSOR_SECONDS)
         max_export = env.get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
         try:
             max_export_int = int(max_export) if max_export else DEFAULT_MAX_EXPORT_BYTES

@@ -78,9 +78,15 @@ def _columns(path: Path, name: str, spec: dict) -> tuple[dict[str, str], dict[st
 
 
 @functools.lru_cache(maxsize=4)
+def _contract_yaml(path: Path) -> dict:
+    """schemas/marts.yaml parsed once per process (the marts and the staging tables are both read from it)."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=4)
 def load_staging_tables(path: Path) -> tuple[TableSpec, ...]:
     """The staging tables of the contract (`staging:`), in the order written."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = _contract_yaml(Path(path))
     return tuple(TableSpec(name, str(spec["description"]), *_columns(path, name, spec))
                  for name, spec in (raw.get("staging") or {}).items())
 
@@ -92,7 +98,7 @@ def _strip_comments(sql: str) -> str:
 @functools.lru_cache(maxsize=4)
 def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
     """Mart tables in build order (every table after the marts it reads)."""
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = _contract_yaml(Path(path))
     tables: dict[str, MartTable] = {}
     for name, spec in (raw.get("tables") or {}).items():
         if not IDENTIFIER.match(name):
