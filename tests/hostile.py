@@ -29,9 +29,10 @@ from hypothesis import HealthCheck, settings
 
 from pipeline.codebook import load_codebook
 from pipeline.ingest.readers import ExportError
-from pipeline.ingest.wave import read_wave, stage
+from pipeline.ingest.wave import read_wave
 from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.staging.stage import stage
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))

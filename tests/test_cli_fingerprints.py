@@ -254,7 +254,10 @@ def test_the_ingest_code_version_follows_the_staging_sql(tmp_path):
     for folder in (first, second):
         shutil.copytree(PROJECT_ROOT / "sql", folder)
     assert ingest_code_version(first) == ingest_code_version(second) == ingest_code_version(PROJECT_ROOT / "sql")
-    tables = second / "staging" / "_tables.sql"
-    tables.write_text(tables.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
-    ingest_code_version.cache_clear()
-    assert ingest_code_version(second) != ingest_code_version(first)
+    seen = {ingest_code_version(first)}
+    for changed in ("_tables.sql", "quarantine.sql", "decide/duplicate_suspects.sql"):
+        path = second / "staging" / changed
+        path.write_text(path.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+        ingest_code_version.cache_clear()
+        assert ingest_code_version(second) not in seen, changed
+        seen.add(ingest_code_version(second))

@@ -10,10 +10,10 @@ from exports import CLOSED, GRID, QUESTION, respondents, with_answer, write_wave
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest.wave import TooMuchQuarantined, read_wave, stage
+from pipeline.ingest.wave import read_wave
 from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT
-from pipeline.staging.stage import unknown_label_reason
+from pipeline.staging.stage import TooMuchQuarantined, stage, unknown_label_reason
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 QUALTRICS_FILE = "Samskaping_May 23, 2024_11.00.csv"

@@ -8,8 +8,9 @@ import yaml
 from helpers import make_settings
 
 from pipeline.codebook import load_codebook
-from pipeline.ingest.wave import read_wave, stage
+from pipeline.ingest.wave import read_wave
 from pipeline.settings import PROJECT_ROOT
+from pipeline.staging.stage import stage
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 

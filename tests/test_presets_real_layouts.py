@@ -16,9 +16,10 @@ from pipeline.codebook import load_codebook
 from pipeline.ingest.normalise import map_headers
 from pipeline.ingest.presets import _parse_structure, detect
 from pipeline.ingest.readers import ExportError, read_export
-from pipeline.ingest.wave import TooMuchQuarantined, read_wave, stage, unmapped_summary
+from pipeline.ingest.wave import read_wave, unmapped_summary
 from pipeline.ingest.waves import WaveError, WaveSpec, load_wave
 from pipeline.settings import PROJECT_ROOT
+from pipeline.staging.stage import TooMuchQuarantined, stage
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 

@@ -49,8 +49,8 @@ def ingest_code_version(sql_dir: Path) -> str:
     for rel in INGEST_SOURCES:
         path = PROJECT_ROOT / rel
         parts[rel] = file_sha256(path) if path.is_file() else "missing"
-    for path in sorted((sql_dir / "staging").glob("*.sql")):
-        parts["sql/staging/" + path.name] = file_sha256(path)
+    for path in sorted((sql_dir / "staging").rglob("*.sql")):
+        parts[(Path("sql") / path.relative_to(sql_dir)).as_posix()] = file_sha256(path)
     for lib in INGEST_LIBRARIES:
         try:
             parts["lib:" + lib] = metadata.version(lib)

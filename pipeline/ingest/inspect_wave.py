@@ -24,10 +24,16 @@ from pipeline.ingest.normalise import ColumnMap, normalise_prepared
 from pipeline.ingest.presets import detect_why, prepare
 from pipeline.ingest.privacy import mask_contact_details
 from pipeline.ingest.readers import delimiter_name, read_export
-from pipeline.ingest.wave import TooMuchQuarantined, export_limit, stage
+from pipeline.ingest.wave import export_limit
 from pipeline.ingest.waves import load_wave
 from pipeline.settings import Settings
-from pipeline.staging.stage import stage_wave, unknown_group_reason, unknown_label_reason
+from pipeline.staging.stage import (
+    TooMuchQuarantined,
+    check_quarantine_limit,
+    stage_wave,
+    unknown_group_reason,
+    unknown_label_reason,
+)
 
 SHOWN_CHARS = 60
 
@@ -175,7 +181,7 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
     for column, n, reason in by_column.rows():
         add(f"  {shown(column or '')}: {n} cell(s), e.g. {masked(reason)}")
     try:
-        stage(normalised, codebook, f"{wave}/{spec.export}", spec.values)
+        check_quarantine_limit(staged.result, f"{wave}/{spec.export}")
     except TooMuchQuarantined as exc:
         add("")
         add(f"make run would FAIL for this wave – {masked(str(exc))}")

@@ -1,4 +1,15 @@
-"""Staging: a normalised wave → respondents, valid responses, quarantined cells and open answers.
+"""Staging: a wave's raw rows in the work database → staging.respondents, responses, open_answers,
+respondent_groups and quarantine (`sql/staging/<table>.sql`, one file per table).
+
+The cells never leave DuckDB. Python decides from metadata only, and each decision becomes a small temporary
+table the SQL joins (queries under `sql/staging/decide/`):
+- staging_status: each distinct status → complete / partial, or unknown (a reason: quarantined, counts as partial);
+- staging_duplicates: rows that stand for one respondent (same respondent id or panel id, transitively): exact copies
+  of an earlier row are collapsed, rows with different answers are in conflict (all their cells quarantined);
+- staging_bad_values / staging_invalid_cells: pandera's candidate checks over each column's distinct values, then the
+  closed-item cells holding a failing value;
+- staging_label_reasons, staging_group_reasons: one reason per distinct bad value;
+- staging_masks: contact details masked once per distinct text that can reach a table.
 
 Nothing is dropped silently: a cell is either a response, an open answer, blank, or a quarantine row.
 """
@@ -6,35 +17,70 @@ Nothing is dropped silently: a cell is either a response, an open answer, blank,
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
-from pipeline.ingest.normalise import NormalisedWave, cell_types
+from pipeline.ingest.normalise import NormalisedWave
 from pipeline.ingest.privacy import mask_contact_details
 from pipeline.ingest.readers import shorten
-from pipeline.staging.validation import candidate_answers, invalid_rows
+from pipeline.ingest.waves import WaveError
+from pipeline.settings import PROJECT_ROOT
+from pipeline.staging.validation import candidate_answers, failing_values_in
+from pipeline.warehouse import PARAM, qualified, query_frame, read_sql, replace_wave, scalar
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
+# The staging tables, in the order they are built (the others join staging.respondents).
+STAGING_TABLES = ("respondents", "responses", "open_answers", "respondent_groups", "quarantine")
+DECISIONS = ("staging_status", "staging_duplicates", "staging_bad_values", "staging_invalid_cells",
+             "staging_label_reasons", "staging_group_reasons", "staging_masks")
+# More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
+MAX_QUARANTINE_SHARE = 0.20
+SQL_DIR = PROJECT_ROOT / "sql"
+BY_RESPONDENT_ID = "the respondent id of this row"
+BY_PANEL_ID = "the panel id of this row"
+
+
+@dataclass(frozen=True)
+class StagingResult:
+    """What staging one wave did; its rows are in the staging tables."""
+
+    rows: dict[str, int]  # staging table → the wave's rows in it
+    cells: int  # the wave's answer cells in raw.wave_export
+    exact_duplicates: int  # rows collapsed into an identical earlier row
+    conflicting_duplicates: int  # rows with a repeated respondent id or panel id and different answers
+    quarantined_by_respondent_id: int  # quarantine rows of conflicts found by the respondent id
+    quarantined_by_panel_id: int  # … by the panel id
+    first_quarantined: tuple[tuple[int, str | None, str | None], ...]  # (source_row, column, value) of the first 3
+
+    @property
+    def quarantine_share(self) -> float:
+        return self.rows["quarantine"] / self.cells if self.cells else 0.0
 
 
 @dataclass(frozen=True)
 class StagedWave:
+    """A wave staged in memory (stage_wave): the staging tables' rows as frames."""
+
     respondents: pl.DataFrame  # wave, respondent_key, source_row, complete, panel_key
     responses: pl.DataFrame  # wave, respondent_key, source_row, item, category, complete
     quarantine: pl.DataFrame  # wave, source_file, source_row, column, value, reason
     open_answers: pl.DataFrame  # wave, item, respondent_key, complete, text
     respondent_groups: pl.DataFrame  # wave, respondent_key, source_row, variable, group, complete
-    exact_duplicates: int  # rows collapsed into an identical earlier row
-    conflicting_duplicates: int  # rows with a repeated respondent id and different answers
+    result: StagingResult
 
+    @property
+    def exact_duplicates(self) -> int:
+        return self.result.exact_duplicates
 
-def _empty_quarantine() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={"wave": pl.Utf8, "source_file": pl.Utf8, "source_row": pl.Int64, "column": pl.Utf8,
-                "value": pl.Utf8, "reason": pl.Utf8}
-    )
+    @property
+    def conflicting_duplicates(self) -> int:
+        return self.result.conflicting_duplicates
 
 
 def unknown_label_reason(value: str, item: str, codebook: Codebook,
@@ -65,164 +111,6 @@ def unknown_label_reason(value: str, item: str, codebook: Codebook,
     )
 
 
-def _status_complete(respondents: pl.DataFrame, codebook: Codebook) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """complete = True unless the status column says otherwise; unknown statuses are quarantined (→ partial).
-
-    A blank status counts as complete (exports without a status column list submitted responses only);
-    `not_responded` with answers (invited, never finished) counts as partial."""
-    complete_values = sorted({normalise_text(v) for v in codebook.status_values.get("complete", ())})
-    partial_values = sorted(
-        {normalise_text(v) for v in codebook.status_values.get("partial", ())}
-        | {normalise_text(v) for v in codebook.status_values.get("not_responded", ())}
-        | {"not_responded"}
-    )
-    statuses = respondents["status"].drop_nulls().unique().to_list()
-    norm = {s: normalise_text(s) for s in statuses}
-    known = {s: (n in complete_values) for s, n in norm.items() if n in complete_values or n in partial_values}
-    respondents = respondents.with_columns(
-        pl.when(pl.col("status").is_null())
-        .then(True)
-        .otherwise(pl.col("status").replace_strict(known, default=False, return_dtype=pl.Boolean))
-        .alias("complete")
-    )
-    unknown = sorted(s for s in statuses if s not in known)
-    if not unknown:
-        return respondents, _empty_quarantine()
-    reasons = {
-        s: f"status {shorten(s)} is neither complete ({', '.join(codebook.status_values.get('complete', ()))}) "
-        f"nor partial ({', '.join(codebook.status_values.get('partial', ()))}): the row counts as partial. "
-        "Map the status in wave.yaml or correct the export"
-        for s in unknown
-    }
-    quarantine = respondents.filter(pl.col("status").is_in(unknown)).select(
-        "wave",
-        "source_file",
-        "source_row",
-        pl.col("status_column").alias("column"),
-        pl.col("status").alias("value"),
-        pl.col("status").replace_strict(reasons, return_dtype=pl.Utf8).alias("reason"),
-    )
-    return respondents, quarantine.cast(_empty_quarantine().schema)
-
-
-def _same_person_groups(respondents: pl.DataFrame) -> dict[int, tuple[int, ...]]:
-    """Rows that stand for one respondent, as groups of two or more source rows: rows share a respondent when
-    their respondent ids are equal (respondent_key) or their panel ids are (panel_key: a panel member answering
-    twice in one wave), and, transitively, through a row that shares one with each."""
-    has_panel = "panel_key" in respondents.columns
-    keys = ["respondent_key"] + (["panel_key"] if has_panel else [])
-    suspects = respondents.filter(
-        pl.any_horizontal(pl.col(k).is_not_null() & pl.col(k).is_duplicated() for k in keys)
-    ).select("source_row", *keys)
-    if suspects.is_empty():
-        return {}
-    parent: dict[int, int] = {}
-
-    def find(row: int) -> int:
-        while parent.setdefault(row, row) != row:
-            parent[row] = parent[parent[row]]
-            row = parent[row]
-        return row
-
-    for k in keys:
-        first: dict[str, int] = {}
-        for row, value in suspects.select("source_row", k).iter_rows():
-            if value is None:
-                continue
-            if value in first:
-                a, b = find(first[value]), find(row)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-            else:
-                first[value] = row
-    members: dict[int, list[int]] = {}
-    for row in suspects["source_row"].to_list():
-        members.setdefault(find(row), []).append(row)
-    return {row: tuple(sorted(rows)) for rows in members.values() if len(rows) > 1 for row in rows}
-
-
-def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int], set[int], dict[int, list[int]]]:
-    """Rows to drop as exact duplicates, rows in conflict, and for each conflicting row its group's rows.
-
-    Rows share a respondent as _same_person_groups says (same respondent id, or same panel id); they are exact
-    duplicates when their status and every (item, value) are equal."""
-    same = _same_person_groups(respondents)
-    if not same:
-        return set(), set(), {}
-    rows = sorted(same)
-    dup = (
-        respondents.filter(pl.col("source_row").is_in(rows))
-        .select("source_row", "status")
-        .with_columns(
-            pl.col("source_row")
-            .replace_strict({r: g[0] for r, g in same.items()}, return_dtype=pl.Int64)
-            .alias("group")
-        )
-    )
-    answers = (
-        cells.filter(pl.col("source_row").is_in(rows))
-        .sort("source_row", "item", "column")
-        .group_by("source_row", maintain_order=True)
-        .agg(pl.concat_str(pl.col("item"), pl.col("value"), separator="\x1f").str.join("\x1e").alias("answers"))
-    )
-    prints = dup.join(answers, on="source_row", how="left").with_columns(
-        pl.concat_str(pl.col("status").fill_null("\x00"), pl.col("answers").fill_null(""), separator="\x1d").alias("fp")
-    )
-    exact_drop: set[int] = set()
-    conflict: set[int] = set()
-    groups: dict[int, list[int]] = {}
-    summary = prints.group_by("group").agg(
-        pl.col("source_row").sort().alias("rows"), pl.col("fp").n_unique().alias("variants")
-    )
-    for group_rows, variants in summary.select("rows", "variants").iter_rows():
-        if variants == 1:
-            exact_drop.update(group_rows[1:])
-        else:
-            conflict.update(group_rows)
-            for r in group_rows:
-                groups[r] = group_rows
-    return exact_drop, conflict, groups
-
-
-def _same_panel_rows(respondents: pl.DataFrame, groups: dict[int, list[int]]) -> set[int]:
-    """Rows of conflicting groups whose respondent ids differ: they were grouped by their panel id."""
-    if not groups:
-        return set()
-    keys = dict(
-        respondents.filter(pl.col("source_row").is_in(sorted(groups)))
-        .select("source_row", "respondent_key")
-        .iter_rows()
-    )
-    return {r for r, rows in groups.items() if len({keys.get(x) for x in rows}) > 1}
-
-
-def lean_cells(cells: pl.DataFrame, codebook: Codebook) -> pl.DataFrame:
-    """Normalised cells with their repeated texts as pl.Enum (normalise.cell_types), sorted by
-    (source_row, item): cells read back from the work database arrive as plain text."""
-    headers = cells.get_column("column").unique().drop_nulls().cast(pl.Utf8).to_list() if cells.height else []
-    wave = cells.get_column("wave").cast(pl.Utf8).unique().drop_nulls().to_list()
-    files = cells.get_column("source_file").cast(pl.Utf8).unique().drop_nulls().to_list()
-    types = cell_types(codebook, "", "", headers)
-    extra_items = set(cells.get_column("item").cast(pl.Utf8).unique().drop_nulls().to_list()) - set(codebook.items)
-    types.update(
-        wave=pl.Enum(sorted(wave)),
-        source_file=pl.Enum(sorted(files)),
-        item=pl.Enum(sorted(set(codebook.items) | extra_items)),
-    )
-    cells = cells.with_columns(
-        pl.col(c).cast(pl.Utf8).cast(t) for c, t in types.items() if cells.schema[c] != t and isinstance(t, pl.Enum)
-    )
-    if (
-        cells.height
-        and not cells.select(
-            (
-                pl.col("source_row") * len(types["item"].categories) + pl.col("item").to_physical().cast(pl.Int64)
-            ).is_sorted()
-        ).item()
-    ):
-        cells = cells.sort("source_row", "item", maintain_order=True)
-    return cells
-
 
 def unknown_group_reason(
     value: str, variable: str, codebook: Codebook, value_maps: dict[str, dict[str, str]] | None = None
@@ -242,190 +130,285 @@ def unknown_group_reason(
     )
 
 
-def _with_conflict_reason(cells: pl.DataFrame, conflict_reason: dict[int, str]) -> pl.DataFrame:
-    """Cells of conflicting duplicate rows as quarantine rows, each with its row's reason."""
-    reason = pl.col("source_row").replace_strict(conflict_reason, default=None, return_dtype=pl.Utf8)
-    return cells.select("wave", "source_file", "source_row", "column", "value", reason.alias("reason"))
 
-
-def _respondent_groups(
-    groups: pl.DataFrame,
-    respondents: pl.DataFrame,
-    conflict_reason: dict[int, str],
-    codebook: Codebook,
-    value_maps: dict[str, dict[str, str]] | None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """staging.respondent_groups (the kept respondents' groups; an unknown value counts as not_stated) and the
-    quarantine rows of background cells: values matching no group, and the cells of conflicting duplicate rows."""
-    out_schema = {
-        "wave": pl.Utf8,
-        "respondent_key": pl.Utf8,
-        "source_row": pl.Int64,
-        "variable": pl.Utf8,
-        "group": pl.Utf8,
-        "complete": pl.Boolean,
-    }
-    if groups.is_empty():
-        return pl.DataFrame(schema=out_schema), _empty_quarantine()
-    groups = groups.with_columns(pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "variable"))
-    conflicting = groups.filter(pl.col("source_row").is_in(sorted(conflict_reason)) & pl.col("value").is_not_null())
-    conflict_q = _with_conflict_reason(conflicting, conflict_reason)
-    kept = groups.join(
-        respondents.select("source_row", "complete"), on="source_row", how="inner", maintain_order="left"
-    )
-    unknown = kept.filter(pl.col("group").is_null())
-    if unknown.height:
-        pairs = unknown.select("value", "variable").unique().rows()
-        reasons = pl.DataFrame(
-            {
-                "value": [v for v, _ in pairs],
-                "variable": [k for _, k in pairs],
-                "reason": [unknown_group_reason(v, k, codebook, value_maps) for v, k in pairs],
-            },
-            schema={"value": pl.Utf8, "variable": pl.Utf8, "reason": pl.Utf8},
-        )
-        unknown_q = unknown.join(reasons, on=["value", "variable"], how="left", maintain_order="left").select(
-            "wave", "source_file", "source_row", "column", "value", "reason"
-        )
-    else:
-        unknown_q = _empty_quarantine()
-    schema = _empty_quarantine().schema
-    respondent_groups = (
-        kept.select(
-            "wave",
-            "respondent_key",
-            "source_row",
-            "variable",
-            pl.col("group").fill_null(NOT_STATED),
-            "complete",
-        )
-        .cast(out_schema)
-        .sort("source_row", "variable")
-    )
-    return respondent_groups, pl.concat([conflict_q.cast(schema), unknown_q.cast(schema)], how="vertical")
-
-
-def _panel_key(respondents: pl.DataFrame) -> pl.Expr:
-    """The panel_key column (NULL for respondents read before panel keys existed)."""
-    if "panel_key" in respondents.columns:
-        return pl.col("panel_key").cast(pl.Utf8)
-    return pl.lit(None, dtype=pl.Utf8).alias("panel_key")
-
-
-def _masked_texts(texts: pl.Series, codebook: Codebook) -> pl.Series:
-    """mask_contact_details of each text, worked out once per distinct text."""
-    email, phone, ip = (codebook.ui[k]["nb"] for k in ("masked_email", "masked_phone", "masked_ip"))
-    distinct = texts.drop_nulls().unique().to_list()
-    masked = {t: mask_contact_details(t, email, phone, ip) for t in distinct}
-    changed = {t: m for t, m in masked.items() if m != t}
-    if not changed:
-        return texts
-    return texts.replace(changed)
-
-
-def _complete_of(source_rows: pl.Series, respondents: pl.DataFrame) -> pl.Series:
-    """`complete` of the respondent of each row, as a left join on source_row gives it: joining only
-    the row numbers keeps the cells' other columns out of the join."""
+def status_reason(status: str, codebook: Codebook) -> str:
     return (
-        source_rows.to_frame("source_row")
-        .join(respondents.select("source_row", "complete"), on="source_row", how="left", maintain_order="left")
-        .get_column("complete")
+        f"status {shorten(status)} is neither complete ({', '.join(codebook.status_values.get('complete', ()))}) "
+        f"nor partial ({', '.join(codebook.status_values.get('partial', ()))}): the row counts as partial. "
+        "Map the status in wave.yaml or correct the export"
     )
+
+
+def status_decisions(statuses: list[str], codebook: Codebook) -> pl.DataFrame:
+    """staging_status: each distinct status → complete (True), partial (False), or unknown (False, with the
+    reason it is quarantined for). `not_responded` with answers (invited, never finished) counts as partial; a
+    blank status (no row here) counts as complete: exports without a status column list submitted responses only."""
+    complete = {normalise_text(v) for v in codebook.status_values.get("complete", ())}
+    partial = (
+        {normalise_text(v) for v in codebook.status_values.get("partial", ())}
+        | {normalise_text(v) for v in codebook.status_values.get("not_responded", ())}
+        | {"not_responded"}
+    )
+    rows = []
+    for status in statuses:
+        norm = normalise_text(status)
+        known = norm in complete or norm in partial
+        rows.append((status, norm in complete, None if known else status_reason(status, codebook)))
+    return pl.DataFrame(rows, schema={"status": pl.Utf8, "complete": pl.Boolean, "reason": pl.Utf8}, orient="row")
+
+
+def same_person_groups(suspects: pl.DataFrame) -> dict[int, tuple[int, ...]]:
+    """Rows that stand for one respondent, as groups of two or more source rows: rows share a respondent when
+    their respondent ids are equal (respondent_key) or their panel ids are (panel_key: a panel member answering
+    twice in one wave), and, transitively, through a row that shares one with each. suspects: source_row,
+    respondent_key, panel_key of the rows whose key is on another row too."""
+    parent: dict[int, int] = {}
+
+    def find(row: int) -> int:
+        while parent.setdefault(row, row) != row:
+            parent[row] = parent[parent[row]]
+            row = parent[row]
+        return row
+
+    for key in ("respondent_key", "panel_key"):
+        first: dict[str, int] = {}
+        for row, value in suspects.select("source_row", key).iter_rows():
+            if value is None:
+                continue
+            if value in first:
+                a, b = find(first[value]), find(row)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                first[value] = row
+    members: dict[int, list[int]] = {}
+    for row in suspects["source_row"].to_list():
+        members.setdefault(find(row), []).append(row)
+    return {row: tuple(sorted(rows)) for rows in members.values() if len(rows) > 1 for row in rows}
+
+
+def duplicate_decisions(suspects: pl.DataFrame) -> pl.DataFrame:
+    """staging_duplicates (source_row, kind, reason): of each group of rows standing for one respondent, the rows
+    after the first are `exact` copies when every row has the same fingerprint (status and every answer), else every
+    row of the group is in `conflict`, with the reason naming the other rows and whether the respondent id or the
+    panel id joined them."""
+    same = same_person_groups(suspects)
+    fingerprint = dict(suspects.select("source_row", "fingerprint").iter_rows())
+    respondent = dict(suspects.select("source_row", "respondent_key").iter_rows())
+    rows = []
+    for group in sorted(set(same.values())):
+        if len({fingerprint[r] for r in group}) == 1:
+            rows += [(r, "exact", None) for r in group[1:]]
+            continue
+        by = BY_PANEL_ID if len({respondent[r] for r in group}) > 1 else BY_RESPONDENT_ID
+        for r in group:
+            others = [x for x in group if x != r]
+            rows.append((r, "conflict", f"{by} also stands in row{'s' if len(others) > 1 else ''} "
+                         f"{', '.join(map(str, others))} with different answers: the rows count in neither. Keep "
+                         "one row in the export"))
+    return pl.DataFrame(
+        sorted(rows), schema={"source_row": pl.Int64, "kind": pl.Utf8, "reason": pl.Utf8}, orient="row"
+    )
+
+
+def _masks(texts: list[str], codebook: Codebook) -> pl.DataFrame:
+    """staging_masks (text, masked): the texts mask_contact_details changes, each worked out once."""
+    email, phone, ip = (codebook.ui[k]["nb"] for k in ("masked_email", "masked_phone", "masked_ip"))
+    changed = []
+    for text in sorted(set(texts)):
+        masked = mask_contact_details(text, email, phone, ip)
+        if masked != text:
+            changed.append((text, masked))
+    return pl.DataFrame(changed, schema={"text": pl.Utf8, "masked": pl.Utf8}, orient="row")
+
+
+def _decide_sql(sql_dir: Path, name: str) -> str:
+    return (sql_dir / "staging" / "decide" / f"{name}.sql").read_text(encoding="utf-8").strip().rstrip(";")
+
+
+def _bound(select: str, params: dict[str, object]) -> dict[str, object] | None:
+    """The parameters a statement names (DuckDB refuses unused ones)."""
+    return {p: params[p] for p in sorted(set(PARAM.findall(select)))} or None
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict[str, object]) -> pl.DataFrame:
+    select = _decide_sql(sql_dir, name)
+    return pl.from_arrow(con.sql(select, params=_bound(select, params)).to_arrow_table())
+
+
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    con.register("_decision", frame.to_arrow())
+    try:
+        con.execute("create or replace temp table " + qualified(name) + " as select * from _decision")
+    finally:
+        con.unregister("_decision")
+
+
+def _drop_decisions(con: duckdb.DuckDBPyConnection) -> None:
+    for name in DECISIONS:
+        con.execute("drop table if exists temp." + qualified(name))
+
+
+def stage_in_database(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path,
+    wave: str,
+    codebook: Codebook,
+    value_maps: dict[str, dict[str, str]] | None = None,
+) -> StagingResult:
+    """Stage one wave inside the database: its raw rows (raw.wave_respondents, raw.wave_export, raw.wave_groups)
+    → the staging tables (the wave's rows replaced). Run it in the caller's transaction. value_maps: the wave's
+    wave.yaml `values:` (scale → code → category), named in quarantine reasons."""
+    params: dict[str, object] = {
+        "wave": wave,
+        "closed_items": [i.code for i in codebook.closed_items()],
+        "text_items": [i.code for i in codebook.text_items()],
+        "not_stated": NOT_STATED,
+    }
+    try:
+        statuses = status_decisions(_query(con, sql_dir, "statuses", params)["status"].to_list(), codebook)
+        _temp_table(con, "staging_status", statuses)
+        duplicates = duplicate_decisions(_query(con, sql_dir, "duplicate_suspects", params))
+        _temp_table(con, "staging_duplicates", duplicates)
+
+        closed_cells = _decide_sql(sql_dir, "closed_cells")
+        failing = failing_values_in(con, candidate_answers(codebook), closed_cells, _bound(closed_cells, params))
+        bad_values = pl.DataFrame(
+            [(column, str(v)) for column, values in sorted(failing.items()) for v, _ in values if v is not None],
+            schema={"column_name": pl.Utf8, "value": pl.Utf8},
+            orient="row",
+        )
+        _temp_table(con, "staging_bad_values", bad_values)
+        invalid = _decide_sql(sql_dir, "invalid_cells")
+        con.execute("create or replace temp table staging_invalid_cells as " + invalid, _bound(invalid, params))
+
+        labels = _query(con, sql_dir, "unknown_label_values", params)
+        label_reasons = labels.with_columns(
+            pl.Series("reason", [unknown_label_reason(v, i, codebook, value_maps) for i, v in labels.rows()],
+                      dtype=pl.Utf8)
+        )
+        _temp_table(con, "staging_label_reasons", label_reasons)
+        groups = _query(con, sql_dir, "unknown_group_values", params)
+        group_reasons = groups.with_columns(
+            pl.Series("reason", [unknown_group_reason(v, k, codebook, value_maps) for k, v in groups.rows()],
+                      dtype=pl.Utf8)
+        )
+        _temp_table(con, "staging_group_reasons", group_reasons)
+
+        texts = _query(con, sql_dir, "mask_candidates", params)["text"].drop_nulls().to_list()
+        texts += statuses["status"].to_list() + labels["value"].to_list() + groups["value"].to_list()
+        for frame in (statuses, duplicates, label_reasons, group_reasons):
+            texts += frame["reason"].drop_nulls().to_list()
+        _temp_table(con, "staging_masks", _masks(texts, codebook))
+
+        rows = {}
+        for table in STAGING_TABLES:
+            target = qualified("staging." + table)
+            select = read_sql(sql_dir, "staging", table).strip().rstrip(";")
+            con.execute("delete from " + target + " where wave = ?", [wave])
+            con.execute("insert into " + target + " by name " + select, _bound(select, params))
+            rows[table] = scalar(con, "select count(*) from " + target + " where wave = ?", [wave])
+        cells = scalar(con, "select count(*) from raw.wave_export where wave = ?", [wave])
+        by_reason = dict(
+            con.execute(
+                "select starts_with(reason, ?) as by_panel, count(*) from staging.quarantine where wave = ? and "
+                "(starts_with(reason, ?) or starts_with(reason, ?)) group by all",
+                [BY_PANEL_ID, wave, BY_RESPONDENT_ID, BY_PANEL_ID],
+            ).fetchall()
+        )
+        first = con.execute(
+            'select source_row, "column", value from staging.quarantine where wave = ? '
+            'order by source_row, "column" nulls first, reason, value nulls first limit 3',
+            [wave],
+        ).fetchall()
+    finally:
+        _drop_decisions(con)
+    kinds = duplicates["kind"].to_list()
+    return StagingResult(
+        rows=rows,
+        cells=cells,
+        exact_duplicates=kinds.count("exact"),
+        conflicting_duplicates=kinds.count("conflict"),
+        quarantined_by_respondent_id=by_reason.get(False, 0),
+        quarantined_by_panel_id=by_reason.get(True, 0),
+        first_quarantined=tuple(first),
+    )
+
+
+class TooMuchQuarantined(WaveError):
+    """More than MAX_QUARANTINE_SHARE of a wave's cells would be quarantined: the wave stops."""
+
+
+def check_quarantine_limit(result: StagingResult, export_name: str) -> None:
+    """Stop the wave (TooMuchQuarantined) when more than MAX_QUARANTINE_SHARE of its cells would be quarantined:
+    that means a wrong mapping, not bad luck. The message says which: a panel id or a respondent id that does not
+    identify a person (when their conflicts are at least half the quarantine), else headers or codes."""
+    share = result.quarantine_share
+    if share <= MAX_QUARANTINE_SHARE:
+        return
+    quarantined, duplicated = result.rows["quarantine"], result.conflicting_duplicates
+    if duplicated and result.quarantined_by_panel_id * 2 >= quarantined:
+        raise TooMuchQuarantined(
+            f"{export_name}: {duplicated} rows share a panel id with another row but differ in their answers "
+            f"({result.quarantined_by_panel_id} of the {quarantined} cells that would be quarantined): the column "
+            "named in wave.yaml panel_id probably does not identify a person (e.g. a library or a department). "
+            "Name the column that identifies each person; the wave was not updated"
+        )
+    if duplicated and result.quarantined_by_respondent_id * 2 >= quarantined:
+        raise TooMuchQuarantined(
+            f"{export_name}: {duplicated} rows share a respondent id with another row but differ in their "
+            f"answers ({result.quarantined_by_respondent_id} of the {quarantined} cells that would be quarantined): "
+            "the column read as the respondent id is probably not one (e.g. a school or a form counter). Name "
+            "the tool's respondent-id column in wave.yaml columns (`<header>: respondent_id`), or map that "
+            "column to drop; the wave was not updated"
+        )
+    examples = "; ".join(
+        f"row {row}, column {shorten(column)}: {shorten(value)}" for row, column, value in result.first_quarantined
+    )
+    raise TooMuchQuarantined(
+        f"{export_name}: {quarantined} of {result.cells} cells ({share:.0%}) would be quarantined, "
+        f"more than {MAX_QUARANTINE_SHARE:.0%}: the headers or codes are probably mapped wrongly "
+        f"(e.g. {examples}). Check wave.yaml columns/values; the wave was not updated"
+    )
+
+
+@contextmanager
+def memory_database(sql_dir: Path = SQL_DIR) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the work database's tables (sql/staging/_tables.sql)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
+        yield con
+    finally:
+        con.close()
 
 
 def stage_wave(
-    wave: NormalisedWave, codebook: Codebook, value_maps: dict[str, dict[str, str]] | None = None
+    wave: NormalisedWave,
+    codebook: Codebook,
+    value_maps: dict[str, dict[str, str]] | None = None,
+    sql_dir: Path = SQL_DIR,
 ) -> StagedWave:
-    """value_maps: the wave's wave.yaml `values:` (scale → code → category), named in quarantine reasons."""
-    respondents, status_quarantine = _status_complete(wave.respondents, codebook)
-    cells = lean_cells(wave.cells, codebook)
-    exact_drop, conflict, groups = _duplicates(respondents, cells)
+    """Stage a wave read in memory (read_wave) the way the build stages it in the work database: the same SQL, in an
+    in-memory DuckDB; for `make inspect`, the early stop of read_wave and the tests."""
+    key = wave.respondents.get_column("wave").cast(pl.Utf8)[0] if wave.respondents.height else ""
+    with memory_database(sql_dir) as con:
+        replace_wave(con, "raw.wave_respondents", key, wave.respondents)
+        replace_wave(con, "raw.wave_export", key, wave.cells)
+        replace_wave(con, "raw.wave_groups", key, wave.groups)
+        result = stage_in_database(con, sql_dir, key, codebook, value_maps)
+        # one wave in this database: its rows come back in the order they were inserted (sorted)
+        frames = {table: query_frame(con, "select * from " + qualified("staging." + table)) for table in STAGING_TABLES}
+    return StagedWave(**frames, result=result)
 
-    conflict_cells = cells.filter(pl.col("source_row").is_in(sorted(conflict)))
-    same_panel = _same_panel_rows(respondents, groups)
-    conflict_reason = {
-        r: ("the panel id" if r in same_panel else "the respondent id")
-        + " of this row also stands in row"
-        + ("s " if len(rows) > 2 else " ")
-        + ", ".join(str(x) for x in rows if x != r)
-        + " with different answers: the rows count in neither. Keep one row in the export"
-        for r, rows in groups.items()
-    }
-    conflict_quarantine = _with_conflict_reason(conflict_cells, conflict_reason)
-    dropped = exact_drop | conflict
-    status_quarantine = status_quarantine.filter(~pl.col("source_row").is_in(sorted(exact_drop)))
-    if dropped:
-        respondents = respondents.filter(~pl.col("source_row").is_in(sorted(dropped)))
-        cells = cells.filter(~pl.col("source_row").is_in(sorted(dropped)))
 
-    text_codes = [i.code for i in codebook.text_items()]
-    is_text = cells.get_column("item").is_in(text_codes)
-    # A value fails the same checks whichever row holds it: validating all cells and keeping the closed
-    # ones gives exactly the closed cells that fail (text cells fail `item`, and are not closed).
-    invalid = invalid_rows(candidate_answers(codebook), cells) & ~is_text
-    bad = cells.filter(invalid)
-    if bad.height:
-        pairs = bad.select(pl.col("value"), pl.col("item").cast(pl.Utf8)).unique().rows()
-        reasons = pl.DataFrame(
-            {
-                "value": [v for v, _ in pairs],
-                "item": [i for _, i in pairs],
-                "reason": [unknown_label_reason(v, i, codebook, value_maps) for v, i in pairs],
-            },
-            schema={"value": pl.Utf8, "item": pl.Utf8, "reason": pl.Utf8},
-        )
-        label_quarantine = (
-            bad.with_columns(pl.col("item").cast(pl.Utf8))
-            .join(
-                reasons,
-                on=["value", "item"],
-                how="left",
-                maintain_order="left",
-                nulls_equal=True,
-            )
-            .select("wave", "source_file", "source_row", "column", "value", "reason")
-        )
-    else:
-        label_quarantine = _empty_quarantine()
-    responses = cells.filter(~is_text & ~invalid).select("wave", "respondent_key", "source_row", "item", "category")
-    responses = responses.with_columns(_complete_of(responses.get_column("source_row"), respondents))
-    open_answers = cells.filter(is_text).select(
-        "wave", "item", "respondent_key", "source_row", pl.col("value").alias("text")
-    )
-    open_answers = open_answers.select(
-        "wave",
-        "item",
-        "respondent_key",
-        _complete_of(open_answers.get_column("source_row"), respondents),
-        _masked_texts(open_answers.get_column("text"), codebook),
-    ).sort(pl.col("item").cast(pl.Utf8), "respondent_key")
-    schema = _empty_quarantine().schema
-    respondent_groups, group_quarantine = _respondent_groups(
-        wave.groups, respondents, conflict_reason, codebook, value_maps
-    )
-    quarantine = pl.concat(
-        [
-            status_quarantine,
-            conflict_quarantine.cast(schema),
-            label_quarantine.cast(schema),
-            group_quarantine.cast(schema),
-        ],
-        how="vertical",
-    ).sort("source_row", "column", "reason")
-    # A cell in the wrong column may hold contact details (an e-mail, a phone number, an IP): masked here, so
-    # neither the value nor the reason quoting it reaches a table, a page or the run log.
-    quarantine = quarantine.with_columns(
-        _masked_texts(quarantine.get_column("value"), codebook),
-        _masked_texts(quarantine.get_column("reason"), codebook),
-    )
-    return StagedWave(
-        respondents=respondents.select(
-            "wave", "respondent_key", "source_row", "complete", _panel_key(respondents)
-        ).sort("source_row"),
-        responses=responses,
-        quarantine=quarantine,
-        open_answers=open_answers,
-        respondent_groups=respondent_groups,
-        exact_duplicates=len(exact_drop),
-        conflicting_duplicates=len(conflict),
-    )
+def stage(
+    wave: NormalisedWave,
+    codebook: Codebook,
+    export_name: str,
+    value_maps: dict[str, dict[str, str]] | None = None,
+) -> StagedWave:
+    """stage_wave, stopping the wave when too much of it would be quarantined (check_quarantine_limit)."""
+    staged = stage_wave(wave, codebook, value_maps)
+    check_quarantine_limit(staged.result, export_name)
+    return staged

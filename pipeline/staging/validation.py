@@ -2,11 +2,12 @@
 hard-coded. `candidate_answers` sorts cells into valid and quarantined; `staging_responses` is the
 blocking contract of the staging table; the mart schemas check the published tables.
 
-Big frames are validated by their distinct values (`invalid_rows`, `validation_errors`): every check of
-these schemas looks at one value of one column, so a row fails exactly when one of its values fails, and
-each column's distinct values are validated once (a million-respondent wave has 17 million cells but a
-few hundred distinct answers). A text column may be held as pl.Enum/pl.Categorical (the staging frames
-are): its values are validated as text. Frame-wide `unique=` is checked with polars.
+Big tables are validated by their distinct values (`failing_values_in` and `table_errors` in DuckDB,
+`validation_errors` for frames): every check of these schemas looks at one value of one column, so a row fails
+exactly when one of its values fails, and each column's distinct values are validated once (a million-respondent
+wave has 17 million cells but a few hundred distinct answers). A text column of a frame may be held as
+pl.Enum/pl.Categorical: its values are validated as text. Frame-wide `unique=` is checked with polars for frames,
+with a GROUP BY in DuckDB.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from pipeline.codebook import Codebook
+from pipeline.codebook import IDENTIFIER, Codebook
 
 PSEUDONYM = r"^[0-9a-f]{16}$"
 
@@ -139,26 +140,6 @@ def _failing_values(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> dict[str
     return out
 
 
-def invalid_rows(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.Series:
-    """A Boolean mask of the rows that fail the schema's column checks (the rows `failing_rows` returns):
-    by distinct values where that is exact (`_per_value`), else by validating the whole frame."""
-    if not _per_value(schema, frame) or schema.unique:
-        _, rows = failing_rows(schema, frame)
-        return (
-            pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean).scatter(sorted(rows), True)
-            if rows
-            else pl.Series("invalid", [False] * frame.height, dtype=pl.Boolean)
-        )
-    mask = pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True)
-    for name, failed in _failing_values(schema, frame).items():
-        col = frame.get_column(name)
-        bad = failed.get_column("value")
-        mask = mask | col.is_in(bad.drop_nulls().implode()).fill_null(False)
-        if bad.null_count():
-            mask = mask | col.is_null()
-    return mask.alias("invalid")
-
-
 def validation_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[str]:
     """Human-readable failures (at most 20), empty when the frame is valid: column, check, the failing
     value and the (first) row holding it."""
@@ -193,5 +174,67 @@ def validation_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[s
             case = json.dumps({c: r[c] for c in schema.unique}, ensure_ascii=False, default=str)
             errors.append(
                 f"{', '.join(schema.unique)}: multiple_fields_uniqueness failed for {case!r} (row {r['_row']})"
+            )
+    return errors[:LISTED_ERRORS]
+
+
+def _distinct(con, relation: str, column: str, params: dict | None) -> pl.Series:
+    """The distinct values of one column of a relation (a SELECT), sorted, NULL last."""
+    if not IDENTIFIER.match(column):
+        raise ValueError(f"not a column name: {column!r}")
+    quoted = '"' + column + '"'
+    query = "select distinct " + quoted + " from (" + relation + ") order by " + quoted + " nulls last"
+    return pl.from_arrow(con.sql(query, params=params).to_arrow_table()).get_column(column)
+
+
+def failing_values_in(con, schema: pa.DataFrameSchema, relation: str, params: dict | None = None) -> dict[str, list]:
+    """pandera's column checks over a relation in DuckDB, by each column's distinct values (never its rows):
+    column → [(failing distinct value, check)] (value None for a failing NULL). Exact for schemas whose checks each
+    look at one value of one column (see the module docstring); frame-wide checks (`unique=`) are for SQL."""
+    out = {}
+    for name, column in schema.columns.items():
+        values = _distinct(con, relation, name, params)
+        cases, rows = failing_rows(pa.DataFrameSchema({name: column}), values.to_frame())
+        if rows:
+            failed = {}
+            for index, check in cases.filter(pl.col("index").is_not_null()).select("index", "check").rows():
+                failed.setdefault(int(index), str(check))
+            out[name] = [(values[i], failed[i]) for i in sorted(failed)]
+    return out
+
+
+def table_errors(con, schema: pa.DataFrameSchema, table: str, wave: str) -> list[str]:
+    """Human-readable failures (at most 20) of one wave's rows of a table in DuckDB against a schema, empty when
+    valid: the columns (strict), each column's checks over its distinct values, and `unique=` by a GROUP BY. Each
+    failure names the column, the check, the value and the source_row(s) holding it."""
+    from pipeline.warehouse import qualified, table_columns
+
+    schema_name, table_name = table.split(".")
+    columns = [c for c, _ in table_columns(con, schema_name, table_name)]
+    if schema.strict and set(columns) != set(schema.columns):
+        return [f"{table}: columns {sorted(columns)} are not the contract's {sorted(schema.columns)}"]
+    relation = "select * from " + qualified(table) + " where wave = $wave"
+    params = {"wave": wave}
+    errors = []
+    for name, failed in failing_values_in(con, schema, relation, params).items():
+        for value, check in failed:
+            where = '"' + name + '"' + (" is null" if value is None else " = $value")
+            row = con.sql(
+                "select min(source_row) from (" + relation + ") where " + where,
+                params=params if value is None else {**params, "value": value},
+            ).fetchall()[0][0]
+            errors.append(f"{name}: {check} failed for {value!r} (source_row {row})")
+    if schema.unique:
+        keys = ", ".join('"' + c + '"' for c in schema.unique if IDENTIFIER.match(c))
+        duplicated = con.sql(
+            "select " + keys + ", list(source_row order by source_row) as source_rows from (" + relation + ") "
+            "group by " + keys + " having count(*) > 1 order by source_rows limit " + str(LISTED_ERRORS),
+            params=params,
+        ).fetchall()
+        for *key, rows in duplicated:
+            case = json.dumps(dict(zip(schema.unique, key)), ensure_ascii=False, default=str)
+            errors.append(
+                f"{', '.join(schema.unique)}: multiple_fields_uniqueness failed for {case!r} (source_rows "
+                f"{', '.join(map(str, rows))})"
             )
     return errors[:LISTED_ERRORS]

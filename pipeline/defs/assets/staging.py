@@ -11,11 +11,19 @@ from pipeline.defs.metadata import preview
 from pipeline.defs.partitions import one_run_for_many_waves, wave_partitions
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.ingest.fingerprints import INPUT_FINGERPRINT
-from pipeline.ingest.wave import TooMuchQuarantined, read_normalised, stage
 from pipeline.marts.contract import load_staging_tables
 from pipeline.settings import PROJECT_ROOT
-from pipeline.staging.validation import staging_responses, validation_errors
-from pipeline.warehouse import delete_wave, load_codebook_tables, replace_wave, table_frame
+from pipeline.staging.stage import TooMuchQuarantined, check_quarantine_limit, stage_in_database
+from pipeline.staging.validation import staging_responses, table_errors
+from pipeline.warehouse import (
+    delete_wave,
+    load_codebook_tables,
+    qualified,
+    query_frame,
+    replace_wave,
+    scalar,
+    table_frame,
+)
 
 RAW = dg.AssetKey(["raw", "wave_export"])
 CODEBOOK = dg.AssetKey(["staging", "codebook"])
@@ -92,8 +100,9 @@ def wave_value_maps(settings, wave: str, codebook) -> dict[str, dict[str, str]] 
     name="staging_wave",
 )
 def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
-    """Validate each wave's normalised cells with pandera: valid answers → staging.responses, cells that
-    match no category, unknown statuses and conflicting duplicate respondents → staging.quarantine.
+    """Stage each wave inside DuckDB (`sql/staging/<table>.sql` over raw.* and small decision tables made from
+    distinct values): valid answers → staging.responses, cells that match no category, unknown statuses and
+    conflicting duplicate respondents → staging.quarantine; pandera then checks staging.responses in the database.
     Each wave is written in one transaction with its input fingerprint (staging.wave_fingerprints); a wave that
     fails is taken out of the work database whole and named at the end, the others are kept."""
     codebook = pipeline.codebook()
@@ -107,27 +116,18 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
         for wave in context.partition_keys:
             in_transaction = False
             try:
-                normalised = read_normalised(con, wave, codebook)
-                source = normalised.respondents["source_file"][0] if normalised.respondents.height else wave
-                staged = stage(
-                    normalised, codebook, f"{wave}/{source}", wave_value_maps(pipeline.settings, wave, codebook)
+                source = scalar(con, "select min(source_file) from raw.wave_respondents where wave = ?", [wave])
+                con.begin()
+                in_transaction = True
+                staged = stage_in_database(
+                    con, pipeline.settings.sql_dir, wave, codebook, wave_value_maps(pipeline.settings, wave, codebook)
                 )
-                errors = validation_errors(staging_responses(codebook), staged.responses)
+                check_quarantine_limit(staged, f"{wave}/{source or wave}")
+                errors = table_errors(con, staging_responses(codebook), "staging.responses", wave)
                 if errors:
                     broken[wave] = errors
                     raise ValueError(f"wave {wave}: staging.responses breaks its contract: " + "; ".join(errors))
-                frames = {
-                    "respondents": staged.respondents,
-                    "responses": staged.responses,
-                    "quarantine": staged.quarantine,
-                    "open_answers": staged.open_answers,
-                    "respondent_groups": staged.respondent_groups,
-                }
                 fingerprint = table_frame(con, "raw.wave_fingerprints", wave)
-                con.begin()
-                in_transaction = True
-                for name, frame in frames.items():
-                    replace_wave(con, "staging." + name, wave, frame)
                 replace_wave(con, "staging.wave_fingerprints", wave, fingerprint)
                 con.commit()
                 in_transaction = False
@@ -150,13 +150,19 @@ def staging_wave(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             if staged.exact_duplicates:
                 context.log.warning(f"wave {wave}: {staged.exact_duplicates} exact duplicate row(s) collapsed")
             done[wave] = {
-                dg.AssetKey(["staging", name]): {"dagster/row_count": frame.height, "preview": preview(frame)}
-                for name, frame in frames.items()
+                dg.AssetKey(["staging", name]): {
+                    "dagster/row_count": staged.rows[name],
+                    "preview": preview(
+                        query_frame(con, "select * from " + qualified("staging." + name) + " where wave = ? limit 5",
+                                    [wave])
+                    ),
+                }
+                for name in STAGING_TABLES
             }
             # The record of what this wave's staged rows were made from, for the raw-folder sensor and `make run`.
             if fingerprint.height:
                 done[wave][dg.AssetKey(["staging", "respondents"])][INPUT_FINGERPRINT] = fingerprint["fingerprint"][0]
-            shares[wave] = staged.quarantine.height / max(normalised.cells.height, 1)
+            shares[wave] = staged.quarantine_share
     totals = {
         key: {"rows (all waves of this run)": sum(int(m[key]["dagster/row_count"]) for m in done.values())}
         for key in keys
