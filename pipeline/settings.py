@@ -13,6 +13,7 @@
 | PIPELINE_SCHEMAS_DIR      | schemas                      | codebook and contracts                             |
 | PIPELINE_SQL_DIR          | sql                          | SQL models                                         |
 | PIPELINE_MAX_EXPORT_BYTES | 268435456 (256 MiB)          | largest export read (file, unpacked sheet or data) |
+| PIPELINE_DUCKDB_MEMORY_MB | 1024                         | DuckDB's memory limit for the work database (MB)   |
 
 Relative paths are taken from the project root (the folder holding pyproject.toml).
 """
@@ -36,6 +37,10 @@ MIN_SENSOR_INTERVAL = 5
 DEFAULT_SENSOR_INTERVAL = 15
 AT_LEAST_ONE = "use a whole number of at least 1"
 SENSOR_SECONDS = f"use a whole number of seconds, at least {MIN_SENSOR_INTERVAL}"
+# DuckDB's memory limit for the work database: what does not fit is spilled to <marts>/.build/duckdb_tmp/.
+DEFAULT_DUCKDB_MEMORY_MB = 1024
+MIN_DUCKDB_MEMORY_MB = 256
+DUCKDB_MEGABYTES = f"use a whole number of megabytes, at least {MIN_DUCKDB_MEMORY_MB}"
 
 
 def _whole_number(env: dict[str, str], name: str, default: int, rule: str) -> int:
@@ -77,6 +82,7 @@ class Settings:
     pseudonym_key_file: Path = PROJECT_ROOT / ".secrets" / "pseudonym.key"
     # None: not given (Settings made in code); from_env always sets it (DEFAULT_MAX_EXPORT_BYTES when unset).
     max_export_bytes: int | None = None
+    duckdb_memory_mb: int = DEFAULT_DUCKDB_MEMORY_MB
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -89,6 +95,8 @@ class Settings:
             raise SettingsError(f"PIPELINE_SENSOR_INTERVAL={self.sensor_interval}: {SENSOR_SECONDS}")
         if self.min_group < 1:
             raise SettingsError(f"PIPELINE_MIN_GROUP={self.min_group}: {AT_LEAST_ONE}")
+        if self.duckdb_memory_mb < MIN_DUCKDB_MEMORY_MB:
+            raise SettingsError(f"PIPELINE_DUCKDB_MEMORY_MB={self.duckdb_memory_mb}: {DUCKDB_MEGABYTES}")
         if self.max_export_bytes is not None and self.max_export_bytes < 1:
             raise SettingsError(_max_export_message(self.max_export_bytes))
 
@@ -98,6 +106,7 @@ class Settings:
         min_cell_int = _whole_number(env, "PIPELINE_MIN_CELL", 3, AT_LEAST_ONE)
         min_group_int = _whole_number(env, "PIPELINE_MIN_GROUP", 5, AT_LEAST_ONE)
         interval_int = _whole_number(env, "PIPELINE_SENSOR_INTERVAL", DEFAULT_SENSOR_INTERVAL, SENSOR_SECONDS)
+        memory_int = _whole_number(env, "PIPELINE_DUCKDB_MEMORY_MB", DEFAULT_DUCKDB_MEMORY_MB, DUCKDB_MEGABYTES)
         max_export = env.get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
         try:
             max_export_int = int(max_export) if max_export else DEFAULT_MAX_EXPORT_BYTES
@@ -116,6 +125,7 @@ class Settings:
             pseudonym_key=env.get("PIPELINE_PSEUDONYM_KEY") or None,
             pseudonym_key_file=_path(env.get("PIPELINE_PSEUDONYM_KEY_FILE", ".secrets/pseudonym.key")),
             max_export_bytes=max_export_int,
+            duckdb_memory_mb=memory_int,
         )
 
     # Where things are written ---------------------------------------------------------------

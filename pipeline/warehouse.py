@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from pipeline.codebook import IDENTIFIER, LANGUAGES, NOT_STATED, Codebook
+from pipeline.settings import DEFAULT_DUCKDB_MEMORY_MB
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -48,9 +49,17 @@ def sql_literal(text: str) -> str:
 
 
 @contextmanager
-def connect(path: Path, sql_dir: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path, sql_dir: Path, read_only: bool = False, memory_mb: int = DEFAULT_DUCKDB_MEMORY_MB
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The work database, with DuckDB's memory limit (memory_mb; what does not fit spills to duckdb_tmp/ next to
+    the file) and, unless read-only, its schemas, tables and macros."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(
+        str(path),
+        read_only=read_only,
+        config={"memory_limit": f"{memory_mb}MB", "temp_directory": str(path.parent / "duckdb_tmp")},
+    )
     try:
         if not read_only:
             con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))

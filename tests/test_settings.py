@@ -21,3 +21,20 @@ def test_the_sensor_follows_the_setting():
     sensor = build_definitions(settings).get_repository_def().get_sensor_def("raw_folder_sensor")
     assert sensor.minimum_interval_seconds == 7
     assert sensor.description.startswith("Watches the raw folder (`PIPELINE_RAW_DIR`) every 7 s.")
+
+
+def test_the_duckdb_memory_limit_is_read_checked_and_applied(tmp_path):
+    from pipeline.warehouse import connect
+
+    assert Settings.from_env({}).duckdb_memory_mb == 1024
+    settings = Settings.from_env({"PIPELINE_DUCKDB_MEMORY_MB": "300", "PIPELINE_MARTS_DIR": str(tmp_path)})
+    assert settings.duckdb_memory_mb == 300
+    for value, text in (("255", "PIPELINE_DUCKDB_MEMORY_MB=255"), ("1GB", "PIPELINE_DUCKDB_MEMORY_MB='1GB'")):
+        with pytest.raises(SettingsError) as err:
+            Settings.from_env({"PIPELINE_DUCKDB_MEMORY_MB": value})
+        assert str(err.value) == f"{text}: use a whole number of megabytes, at least 256"
+    with connect(settings.work_db, settings.sql_dir, memory_mb=settings.duckdb_memory_mb) as con:
+        limit, temp = con.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+    assert (limit, temp) == ("286.1 MiB", str(tmp_path / ".build" / "duckdb_tmp"))

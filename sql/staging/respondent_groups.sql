@@ -25,4 +25,3 @@ final as (
 )
 
 select * from final
-order by source_row, variable

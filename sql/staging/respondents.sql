@@ -29,4 +29,3 @@ final as (
 )
 
 select * from final
-order by source_row
