@@ -70,6 +70,17 @@ def connect(
         con.close()
 
 
+@contextmanager
+def memory_database(sql_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the work database's tables (sql/staging/_tables.sql)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
+        yield con
+    finally:
+        con.close()
+
+
 def replace_wave(con: duckdb.DuckDBPyConnection, table: str, wave: str, frame: pl.DataFrame) -> None:
     """Delete the wave's rows from a per-wave table and insert the frame (idempotent)."""
     if table not in WAVE_TABLES:

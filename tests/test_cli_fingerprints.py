@@ -255,8 +255,9 @@ def test_the_ingest_code_version_follows_the_staging_sql(tmp_path):
         shutil.copytree(PROJECT_ROOT / "sql", folder)
     assert ingest_code_version(first) == ingest_code_version(second) == ingest_code_version(PROJECT_ROOT / "sql")
     seen = {ingest_code_version(first)}
-    for changed in ("_tables.sql", "quarantine.sql", "decide/duplicate_suspects.sql"):
-        path = second / "staging" / changed
+    for changed in ("staging/_tables.sql", "staging/quarantine.sql", "staging/decide/duplicate_suspects.sql",
+                    "raw/wave_export.sql"):
+        path = second / changed
         path.write_text(path.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
         ingest_code_version.cache_clear()
         assert ingest_code_version(second) not in seen, changed

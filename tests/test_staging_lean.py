@@ -343,18 +343,6 @@ def test_cells_are_the_export_cells_row_by_row(tmp_path):
     assert set(_as_text(n.cells).select("wave", "source_file").unique().rows()) == {("bad", "export.csv")}
 
 
-def test_staging_from_the_work_database_text_columns_is_the_same(tmp_path):
-    """The staging asset reads cells back from DuckDB as plain text: staged exactly as from the Enum cells."""
-    settings = make_settings(tmp_path)
-    _bad_wave(settings.raw_dir, "bad", n=300)
-    n = read_wave(settings, CODEBOOK, "bad").normalised
-    as_text = NormalisedWave(respondents=n.respondents, cells=_as_text(n.cells), columns=[])
-    _assert_same_as_reference(as_text)
-    a, b = stage_wave(n, CODEBOOK), stage_wave(as_text, CODEBOOK)
-    for name in ("respondents", "responses", "quarantine", "open_answers"):
-        assert _as_text(getattr(a, name)).rows() == _as_text(getattr(b, name)).rows()
-
-
 def test_sample_wave_stages_exactly_as_the_plain_way(tmp_path):
     from helpers import copy_sample_wave
 
@@ -412,7 +400,7 @@ def _staging_db(tmp_path, settings, n: int):
     path = tmp_path / "work.duckdb"
     with connect(path, settings.sql_dir) as con:
         replace_wave(con, "raw.wave_respondents", "bad", normalised.respondents)
-        replace_wave(con, "raw.wave_export", "bad", normalised.cells)
+        normalised.answers.write(con, settings.sql_dir)
         replace_wave(con, "raw.wave_groups", "bad", normalised.groups)
     return path, normalised
 

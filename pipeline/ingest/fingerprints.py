@@ -3,7 +3,8 @@
 - every file in the wave folder (wave.yaml, the export, a SurveyXact labels table found next to it), by name;
 - the codebook (schemas/codebook.yaml, its sha256);
 - the pseudonym key, as an HMAC of a constant (the key itself is never stored or hashed bare);
-- the ingest code: the source of the modules that read, normalise, validate and write a wave, the staging SQL,
+- the ingest code: the source of the modules that read, normalise, validate and write a wave, the raw and staging
+  SQL,
   and the versions of the libraries that parse exports (computed once per process).
 
 The staging step stores the fingerprint in staging.wave_fingerprints in the same transaction as the wave's rows;
@@ -44,12 +45,12 @@ INPUT_FINGERPRINT = "input fingerprint"
 
 @functools.cache
 def ingest_code_version(sql_dir: Path) -> str:
-    """sha256 over the ingest code, the staging SQL and the library versions (once per process and sql folder)."""
+    """sha256 over the ingest code, the raw and staging SQL and the library versions (once per process and sql folder)."""
     parts: dict[str, str] = {}
     for rel in INGEST_SOURCES:
         path = PROJECT_ROOT / rel
         parts[rel] = file_sha256(path) if path.is_file() else "missing"
-    for path in sorted((sql_dir / "staging").rglob("*.sql")):
+    for path in sorted([*(sql_dir / "raw").rglob("*.sql"), *(sql_dir / "staging").rglob("*.sql")]):
         parts[(Path("sql") / path.relative_to(sql_dir)).as_posix()] = file_sha256(path)
     for lib in INGEST_LIBRARIES:
         try:

@@ -17,8 +17,10 @@ hold no answer) are left out and counted in `excluded_rows`.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import polars as pl
 
@@ -49,10 +51,62 @@ class ColumnMap:
 
 
 @dataclass(frozen=True)
+class AnswerCells:
+    """A wave's item cells as they go to DuckDB: still wide (one column per item column of the export), with the
+    decisions made from metadata only. `write` unpivots them into raw.wave_export inside DuckDB
+    (sql/raw/wave_export.sql), so the long table of cells (17 million rows for a million respondents) never exists
+    in Python."""
+
+    wave: str
+    source_file: str
+    # source_row, respondent_key, then a0, a1, …: the item columns (sorted by item), cells trimmed, NULL where blank
+    wide: pl.DataFrame
+    columns: pl.DataFrame  # name (a0, …), header, item
+    categories: pl.DataFrame  # name, value, category: the values of closed items' columns that match a category
+
+    @property
+    def count(self) -> int:
+        """Non-blank item cells (rows of raw.wave_export)."""
+        names = self.columns.get_column("name").to_list()
+        return int(self.wide.select(pl.sum_horizontal(pl.col(n).is_not_null().sum() for n in names)).item()) \
+            if names else 0
+
+    def unmatched(self, closed_items: list[str]) -> int:
+        """Non-blank cells of closed items whose value matches no category."""
+        out = 0
+        for name, item in self.columns.select("name", "item").iter_rows():
+            if item not in closed_items:
+                continue
+            matched = self.categories.filter(pl.col("name") == name).get_column("value")
+            column = self.wide.get_column(name)
+            out += int((column.is_not_null() & ~column.is_in(matched.implode())).sum())
+        return out
+
+    def write(self, con, sql_dir: Path) -> int:
+        """Replace the wave's rows of raw.wave_export with these cells; returns the rows written."""
+        from pipeline.warehouse import read_sql
+
+        con.execute("delete from raw.wave_export where wave = ?", [self.wave])
+        if self.columns.is_empty():
+            return 0
+        views = {"answers_wide": self.wide, "answer_columns": self.columns, "answer_categories": self.categories}
+        for name, frame in views.items():
+            con.register(name, frame.to_arrow())
+        try:
+            select = read_sql(sql_dir, "raw", "wave_export").strip().rstrip(";")
+            con.execute("insert into raw.wave_export by name " + select,
+                        {"wave": self.wave, "source_file": self.source_file})
+        finally:
+            for name in views:
+                con.unregister(name)
+        return con.execute("select count(*) from raw.wave_export where wave = ?", [self.wave]).fetchall()[0][0]
+
+
+@dataclass(frozen=True)
 class NormalisedWave:
     respondents: pl.DataFrame  # wave, source_file, source_row, respondent_key, panel_key, status, status_column,
     # submitted_at
-    cells: pl.DataFrame  # wave, source_file, source_row, respondent_key, column, item, value, category (cell_types)
+    answers: AnswerCells
     columns: list[ColumnMap]
     # wave, source_file, source_row, respondent_key, column, variable, value, group: one row per respondent and
     # background variable the export holds (value NULL and group not_stated when blank; group NULL when the value
@@ -62,6 +116,18 @@ class NormalisedWave:
     exported_rows: int = 0  # data rows of the export (header rows not counted)
     excluded_rows: dict[str, int] = field(default_factory=dict)  # reason → rows left out (not responses)
     notes: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def cells(self) -> pl.DataFrame:
+        """The long table of cells as raw.wave_export holds it (wave, source_file, source_row, respondent_key,
+        column, item, value, category), sorted by (source_row, item): written by the same SQL into an in-memory
+        DuckDB. For inspecting a wave and for tests; the build writes AnswerCells straight to the work database."""
+        from pipeline.settings import PROJECT_ROOT
+        from pipeline.warehouse import memory_database, query_frame
+
+        with memory_database(PROJECT_ROOT / "sql") as con:
+            self.answers.write(con, PROJECT_ROOT / "sql")
+            return query_frame(con, "select * from raw.wave_export order by source_row, item")
 
     @property
     def unmapped_headers(self) -> list[str]:
@@ -394,14 +460,15 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         pl.lit(status_column, dtype=pl.Utf8).alias("status_column"),
         role_col("submitted_at"),
     )
-    cells = _cells(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook, export.value_labels)
+    answers = _answers(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook,
+                       export.value_labels)
     group_cols = sorted(
         (c for c in columns if c.target in codebook.background), key=lambda c: codebook.background[c.target].order
     )
     groups = _groups(frame, group_cols, spec, source_file, codebook, export.value_labels)
     return NormalisedWave(
         respondents=respondents,
-        cells=cells,
+        answers=answers,
         columns=columns,
         groups=groups,
         tool=prepared.tool,
@@ -473,94 +540,45 @@ def _groups(
     return pl.concat(parts, how="vertical").sort("source_row", "variable")
 
 
-def cell_types(codebook: Codebook, wave: str, source_file: str, headers: list[str]) -> dict[str, pl.DataType]:
-    """The dtypes of NormalisedWave.cells: the repeated texts (wave, file, header, item, category) as
-    pl.Enum with the categories in sorted order (so sorting an Enum column sorts as its text would);
-    value and respondent_key as text, source_row Int64. Written to DuckDB, an Enum is plain text again."""
-    categories = {c.key for s in codebook.scales.values() for c in s.categories}
-    return {
-        "wave": pl.Enum([wave]),
-        "source_file": pl.Enum([source_file]),
-        "source_row": pl.Int64,
-        "respondent_key": pl.Utf8,
-        "column": pl.Enum(sorted(set(headers))),
-        "item": pl.Enum(sorted(codebook.items)),
-        "value": pl.Utf8,
-        "category": pl.Enum(sorted(categories)),
-    }
-
-
 EDGE_SPACE = r"^\s|\s$"  # whitespace (as str.strip_chars() strips it) at the start or the end
-CHUNK_ROWS = 1 << 15  # respondents turned into cells at a time (bounds the memory of the reshaping)
 
 
-def _cells(
+def _answers(
     frame: pl.DataFrame,
     ordered: list[ColumnMap],
     spec: WaveSpec,
     source_file: str,
     codebook: Codebook,
     value_labels: dict[int, dict[str, str]] | None = None,
-) -> pl.DataFrame:
-    """One row per non-blank item cell, sorted by (source_row, item): the wide frame's item columns
-    (sorted by item code) stacked row by row, in chunks of CHUNK_ROWS respondents."""
-    types = cell_types(codebook, spec.key, source_file, [c.header for c in ordered])
-    if not frame[ROW].is_sorted():
-        frame = frame.sort(ROW, maintain_order=True)
-    k_items = len(ordered)
-    value_exprs, category_exprs = [], []
-    for k, col in enumerate(ordered):
-        scale = codebook.scale_of(col.target)
+) -> AnswerCells:
+    """The item columns of the wide frame (sorted by item code) as AnswerCells: each cell trimmed, and for each
+    closed item's column the category of each distinct value (by the scale's labels and codes, the tool's value labels
+    and wave.yaml `values:`)."""
+    names = [f"a{k}" for k in range(len(ordered))]
+    values, categories = [], []
+    for name, col in zip(names, ordered):
         raw = pl.col(col.name)
         # Only cells with whitespace at an end are stripped (a stripped copy of every cell costs memory).
-        values = pl.when(raw.str.contains(EDGE_SPACE)).then(raw.str.strip_chars()).otherwise(raw)
-        value_exprs.append(values.alias(f"_v{k}"))
+        values.append(pl.when(raw.str.contains(EDGE_SPACE)).then(raw.str.strip_chars()).otherwise(raw).alias(name))
+        scale = codebook.scale_of(col.target)
         if scale.is_text:
-            category_exprs.append(pl.lit(None, dtype=types["category"]).alias(f"_g{k}"))
-        else:
-            labels = (value_labels or {}).get(col.index)
-            code_of_label = {lab: code for code, lab in labels.items()} if labels else None
-            mapping = _category_map(
-                frame.get_column(col.name).drop_nulls().unique().str.strip_chars(),
-                scale.key,
-                spec,
-                codebook,
-                code_of_label,
-            )
-            mapping = {v: c for v, c in mapping.items() if c is not None}
-            category_exprs.append(
-                values.replace_strict(mapping, default=None, return_dtype=types["category"]).alias(f"_g{k}")
-            )
-    items = pl.Series([c.target for c in ordered], dtype=types["item"])
-    headers = pl.Series([c.header for c in ordered], dtype=types["column"])
-    parts = []
-    for start in range(0, frame.height, CHUNK_ROWS):
-        chunk = frame.slice(start, CHUNK_ROWS).select(ROW, "respondent_key", *value_exprs, *category_exprs)
-        # unpivot stacks column after column; sorting on (row, item position) gives row after row.
-        values = chunk.unpivot(on=[f"_v{k}" for k in range(k_items)], index=[ROW, "respondent_key"], value_name="value")
-        categories = chunk.unpivot(on=[f"_g{k}" for k in range(k_items)], index=[], value_name="category")
-        long = (
-            values.select(
-                ROW,
-                "respondent_key",
-                "value",
-                categories.get_column("category"),
-                (pl.int_range(pl.len(), dtype=pl.Int64) // chunk.height).alias("_k"),
-            )
-            .filter(pl.col("value").is_not_null())
-            .sort(pl.col(ROW) * k_items + pl.col("_k"))
+            continue
+        labels = (value_labels or {}).get(col.index)
+        code_of_label = {lab: code for code, lab in labels.items()} if labels else None
+        mapping = _category_map(
+            frame.get_column(col.name).drop_nulls().unique().str.strip_chars(), scale.key, spec, codebook,
+            code_of_label,
         )
-        k = long.get_column("_k")
-        parts.append(
-            long.select(
-                pl.lit(spec.key, dtype=types["wave"]).alias("wave"),
-                pl.lit(source_file, dtype=types["source_file"]).alias("source_file"),
-                ROW,
-                "respondent_key",
-                headers.gather(k).alias("column"),
-                items.gather(k).alias("item"),
-                "value",
-                "category",
-            )
-        )
-    return pl.concat(parts, how="vertical", rechunk=False) if parts else pl.DataFrame(schema=types)
+        categories += [(name, value, category) for value, category in sorted(mapping.items()) if category is not None]
+    return AnswerCells(
+        wave=spec.key,
+        source_file=source_file,
+        wide=frame.select(ROW, "respondent_key", *values),
+        columns=pl.DataFrame(
+            {"name": names, "header": [c.header for c in ordered], "item": [c.target for c in ordered]},
+            schema={"name": pl.Utf8, "header": pl.Utf8, "item": pl.Utf8},
+        ),
+        categories=pl.DataFrame(
+            categories, schema={"name": pl.Utf8, "value": pl.Utf8, "category": pl.Utf8}, orient="row"
+        ),
+    )

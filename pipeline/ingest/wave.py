@@ -130,8 +130,7 @@ def _stop_early_when_mostly_unmatched(
 ) -> None:
     """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage now
     (same check and message as the staging step) so the wave fails before anything of it is written."""
-    cells = normalised.cells
-    closed = [i.code for i in codebook.closed_items()]
-    unmatched = cells.select((pl.col("category").is_null() & pl.col("item").is_in(closed)).sum()).item()
-    if cells.height and unmatched / cells.height > MAX_QUARANTINE_SHARE:
+    cells = normalised.answers.count
+    unmatched = normalised.answers.unmatched([i.code for i in codebook.closed_items()])
+    if cells and unmatched / cells > MAX_QUARANTINE_SHARE:
         stage(normalised, codebook, export_name, value_maps)

@@ -17,8 +17,6 @@ Nothing is dropped silently: a cell is either a response, an open answer, blank,
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from pipeline.ingest.readers import shorten
 from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT
 from pipeline.staging.validation import candidate_answers, failing_values_in
-from pipeline.warehouse import PARAM, qualified, query_frame, read_sql, replace_wave, scalar
+from pipeline.warehouse import PARAM, memory_database, qualified, query_frame, read_sql, replace_wave, scalar
 
 QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
 # The staging tables, in the order they are built (the others join staging.respondents), and the order their rows
@@ -382,17 +380,6 @@ def check_quarantine_limit(result: StagingResult, export_name: str) -> None:
     )
 
 
-@contextmanager
-def memory_database(sql_dir: Path = SQL_DIR) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with the work database's tables (sql/staging/_tables.sql)."""
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
-        yield con
-    finally:
-        con.close()
-
-
 def stage_wave(
     wave: NormalisedWave,
     codebook: Codebook,
@@ -404,7 +391,7 @@ def stage_wave(
     key = wave.respondents.get_column("wave").cast(pl.Utf8)[0] if wave.respondents.height else ""
     with memory_database(sql_dir) as con:
         replace_wave(con, "raw.wave_respondents", key, wave.respondents)
-        replace_wave(con, "raw.wave_export", key, wave.cells)
+        wave.answers.write(con, sql_dir)
         replace_wave(con, "raw.wave_groups", key, wave.groups)
         result = stage_in_database(con, sql_dir, key, codebook, value_maps)
         frames = {

@@ -14,7 +14,7 @@ from pipeline.ingest.fingerprints import build_inputs, wave_fingerprint
 from pipeline.ingest.readers import ExportError
 from pipeline.ingest.wave import read_wave, unmapped_summary
 from pipeline.ingest.waves import WaveError
-from pipeline.warehouse import replace_wave
+from pipeline.warehouse import query_frame, replace_wave
 
 RAW = dg.AssetKey(["raw", "wave_export"])
 
@@ -23,9 +23,10 @@ RAW = dg.AssetKey(["raw", "wave_export"])
 def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
     """The wave's export file (`data/raw/<wave>/`), read and normalised: headers matched to codebook items
     and roles, personal-data columns (e-mail, name, IP) dropped, respondent ids replaced by keyed
-    pseudonyms, cells matched to answer categories, background variables (role, library size, …) matched to
-    their groups. Written to raw.waves, raw.wave_respondents, raw.wave_export and raw.wave_groups in the work
-    database, with the wave's input fingerprint (raw.wave_fingerprints).
+    pseudonyms, each distinct value matched to its answer category, background variables (role, library size, …)
+    matched to their groups. Written to raw.waves, raw.wave_respondents, raw.wave_export (the item columns handed to
+    DuckDB wide and unpivoted there by `sql/raw/wave_export.sql`) and raw.wave_groups in the work database, with
+    the wave's input fingerprint (raw.wave_fingerprints).
     One run may read many waves: each is written on its own; a wave that fails is named at the end and
     the others are kept."""
     codebook = pipeline.codebook()
@@ -46,7 +47,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 in_transaction = True
                 replace_wave(con, "raw.waves", wave, read.waves_row())
                 replace_wave(con, "raw.wave_respondents", wave, n.respondents)
-                replace_wave(con, "raw.wave_export", wave, n.cells)
+                n_cells = n.answers.write(con, settings.sql_dir)
                 replace_wave(con, "raw.wave_groups", wave, n.groups)
                 replace_wave(con, "raw.wave_fingerprints", wave,
                              pl.DataFrame({"wave": [wave], "fingerprint": [fingerprint]}) if fingerprint
@@ -63,7 +64,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                     context.log.error(f"wave {wave}: " + "".join(traceback.format_exception(exc)))
                 continue
             respondents += n.respondents.height
-            cells += n.cells.height
+            cells += n_cells
             # dagster/row_count: the export's respondents (rows kept), not the answer cells raw.wave_export holds
             meta: dict[str, object] = {"dagster/row_count": n.respondents.height}
             meta[f"{wave}: file"] = dg.MetadataValue.path(str(read.spec.export_path))
@@ -71,7 +72,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             meta[f"{wave}: rows in the export"] = read.export.n_rows
             meta[f"{wave}: respondents (rows kept)"] = n.respondents.height
             meta[f"{wave}: rows left out (not responses)"] = sum(n.excluded_rows.values())
-            meta[f"{wave}: answer cells (raw.wave_export)"] = n.cells.height
+            meta[f"{wave}: answer cells (raw.wave_export)"] = n_cells
             meta[f"{wave}: header mapping"] = dg.MetadataValue.json(
                 {c.header: c.target for c in n.columns if c.target != "personal_data"}
             )
@@ -79,7 +80,10 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             meta[f"{wave}: dropped headers (personal data / drop)"] = dg.MetadataValue.json(n.dropped_headers)
             meta[f"{wave}: read as"] = dg.MetadataValue.json(read.describe())
             meta[f"{wave}: input fingerprint"] = fingerprint or "(folder unreadable)"
-            meta["preview"] = preview(n.cells.drop("respondent_key", "value"))  # values may be free text
+            meta["preview"] = preview(  # not the values: they may be free text
+                query_frame(con, 'select wave, source_file, source_row, "column", item, category from raw.wave_export '
+                            "where wave = ? order by source_row, item limit 5", [wave])
+            )
             done[wave] = {RAW: meta}
             for note in n.notes:
                 if note.startswith("wave.yaml says"):
