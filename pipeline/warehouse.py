@@ -24,6 +24,7 @@ WAVE_TABLES = (
     "raw.waves",
     "raw.wave_respondents",
     "raw.wave_export",
+    "raw.wave_columns",
     "raw.wave_groups",
     "staging.respondents",
     "staging.respondent_groups",

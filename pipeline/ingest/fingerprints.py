@@ -45,7 +45,8 @@ INPUT_FINGERPRINT = "input fingerprint"
 
 @functools.cache
 def ingest_code_version(sql_dir: Path) -> str:
-    """sha256 over the ingest code, the raw and staging SQL and the library versions (once per process and sql folder)."""
+    """sha256 over the ingest code, the raw and staging SQL and the library versions (once per process and sql
+    folder)."""
     parts: dict[str, str] = {}
     for rel in INGEST_SOURCES:
         path = PROJECT_ROOT / rel

@@ -83,10 +83,15 @@ class AnswerCells:
         return out
 
     def write(self, con, sql_dir: Path) -> int:
-        """Replace the wave's rows of raw.wave_export with these cells; returns the rows written."""
-        from pipeline.warehouse import read_sql
+        """Replace the wave's rows of raw.wave_export (the cells) and raw.wave_columns (file and header of each
+        item's column) with these; returns the cells written."""
+        from pipeline.warehouse import read_sql, replace_wave
 
         con.execute("delete from raw.wave_export where wave = ?", [self.wave])
+        replace_wave(con, "raw.wave_columns", self.wave, self.columns.select(
+            pl.lit(self.wave).alias("wave"), pl.lit(self.source_file).alias("source_file"), "item",
+            pl.col("header").alias("column"),
+        ))
         if self.columns.is_empty():
             return 0
         views = {"answers_wide": self.wide, "answer_columns": self.columns, "answer_categories": self.categories}
@@ -94,8 +99,7 @@ class AnswerCells:
             con.register(name, frame.to_arrow())
         try:
             select = read_sql(sql_dir, "raw", "wave_export").strip().rstrip(";")
-            con.execute("insert into raw.wave_export by name " + select,
-                        {"wave": self.wave, "source_file": self.source_file})
+            con.execute("insert into raw.wave_export by name " + select, {"wave": self.wave})
         finally:
             for name in views:
                 con.unregister(name)
@@ -119,15 +123,21 @@ class NormalisedWave:
 
     @functools.cached_property
     def cells(self) -> pl.DataFrame:
-        """The long table of cells as raw.wave_export holds it (wave, source_file, source_row, respondent_key,
-        column, item, value, category), sorted by (source_row, item): written by the same SQL into an in-memory
-        DuckDB. For inspecting a wave and for tests; the build writes AnswerCells straight to the work database."""
+        """The long table of cells (wave, source_file, source_row, respondent_key, column, item, value, category),
+        sorted by (source_row, item), as raw.wave_export and raw.wave_columns hold it: written by the same SQL into an
+        in-memory DuckDB. For inspecting a wave and for tests; the build writes AnswerCells straight to the work
+        database."""
         from pipeline.settings import PROJECT_ROOT
         from pipeline.warehouse import memory_database, query_frame
 
         with memory_database(PROJECT_ROOT / "sql") as con:
             self.answers.write(con, PROJECT_ROOT / "sql")
-            return query_frame(con, "select * from raw.wave_export order by source_row, item")
+            return query_frame(
+                con,
+                'select cells.wave, columns.source_file, cells.source_row, cells.respondent_key, columns."column", '
+                "cells.item, cells.value, cells.category from raw.wave_export as cells join raw.wave_columns as "
+                "columns using (wave, item) order by cells.source_row, cells.item",
+            )
 
     @property
     def unmapped_headers(self) -> list[str]:

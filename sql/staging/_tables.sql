@@ -31,15 +31,27 @@ create table if not exists raw.wave_respondents (
     submitted_at varchar
 );
 
+-- One row per non-blank item cell (17 million for a million respondents): only what differs per cell; the file and
+-- the header of each item's column are in raw.wave_columns.
 create table if not exists raw.wave_export (
     wave varchar not null,
-    source_file varchar not null,
     source_row bigint not null,
     respondent_key varchar not null,
-    "column" varchar not null,
     item varchar not null,
     value varchar not null,
     category varchar
+);
+-- Work databases written before raw.wave_columns existed: their waves are read again (the SQL is part of every
+-- wave's fingerprint), into the narrower table.
+alter table raw.wave_export drop column if exists source_file;
+alter table raw.wave_export drop column if exists "column";
+
+-- The export's item columns of each wave: one per item, with the file and the header it was read from.
+create table if not exists raw.wave_columns (
+    wave varchar not null,
+    source_file varchar not null,
+    item varchar not null,
+    "column" varchar not null
 );
 
 -- Background variables (codebook `background:`): one row per respondent and variable the export holds; group NULL

@@ -10,8 +10,16 @@ with respondents as (
 ),
 
 cells as (
-    select * from raw.wave_export
-    where wave = $wave
+    select
+        raw_cells.wave,
+        raw_cells.source_row,
+        raw_cells.value,
+        wave_columns.source_file,
+        wave_columns."column"
+    from raw.wave_export as raw_cells
+    inner join raw.wave_columns as wave_columns
+        on raw_cells.wave = wave_columns.wave and raw_cells.item = wave_columns.item
+    where raw_cells.wave = $wave
 ),
 
 background as (

@@ -6,8 +6,7 @@ with source as (
         respondent_key,
         source_row,
         item,
-        category,
-        "column"
+        category
     from raw.wave_export
     where wave = $wave and list_contains($closed_items, item)
 ),
@@ -19,7 +18,6 @@ valid as (
         on
             source.source_row = staging_invalid_cells.source_row
             and source.item = staging_invalid_cells.item
-            and source."column" = staging_invalid_cells."column"
 ),
 
 final as (

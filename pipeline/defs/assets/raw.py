@@ -81,8 +81,8 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
             meta[f"{wave}: read as"] = dg.MetadataValue.json(read.describe())
             meta[f"{wave}: input fingerprint"] = fingerprint or "(folder unreadable)"
             meta["preview"] = preview(  # not the values: they may be free text
-                query_frame(con, 'select wave, source_file, source_row, "column", item, category from raw.wave_export '
-                            "where wave = ? order by source_row, item limit 5", [wave])
+                query_frame(con, "select wave, source_row, item, category from raw.wave_export where wave = ? "
+                            "order by source_row, item limit 5", [wave])
             )
             done[wave] = {RAW: meta}
             for note in n.notes:

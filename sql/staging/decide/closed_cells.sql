@@ -1,12 +1,13 @@
 -- The wave's cells of closed items, as the candidate checks (pandera `candidate_answers`) see them.
 select
-    wave,
-    source_file,
-    source_row,
-    respondent_key,
-    "column",
-    item,
-    value,
-    category
-from raw.wave_export
-where wave = $wave and list_contains($closed_items, item)
+    cells.wave,
+    wave_columns.source_file,
+    cells.source_row,
+    cells.respondent_key,
+    wave_columns."column",
+    cells.item,
+    cells.value,
+    cells.category
+from raw.wave_export as cells
+inner join raw.wave_columns as wave_columns on cells.wave = wave_columns.wave and cells.item = wave_columns.item
+where cells.wave = $wave and list_contains($closed_items, cells.item)

@@ -20,7 +20,7 @@ suspects as (
 answers as (
     select
         cells.source_row,
-        string_agg(cells.item || chr(31) || cells.value, chr(30) order by cells.item, cells."column") as answers
+        string_agg(cells.item || chr(31) || cells.value, chr(30) order by cells.item) as answers
     from raw.wave_export as cells
     semi join suspects on cells.source_row = suspects.source_row
     where cells.wave = $wave

@@ -8,20 +8,21 @@ with bad as (
 )
 
 select
-    wave,
-    source_file,
-    source_row,
-    "column",
-    item,
-    value
-from raw.wave_export
+    cells.wave,
+    wave_columns.source_file,
+    cells.source_row,
+    wave_columns."column",
+    cells.item,
+    cells.value
+from raw.wave_export as cells
+inner join raw.wave_columns as wave_columns on cells.wave = wave_columns.wave and cells.item = wave_columns.item
 where
-    wave = $wave
-    and list_contains($closed_items, item)
+    cells.wave = $wave
+    and list_contains($closed_items, cells.item)
     and (
-        category is null
-        or category in (select bad.value from bad where bad.column_name = 'category')
-        or item in (select bad.value from bad where bad.column_name = 'item')
-        or respondent_key in (select bad.value from bad where bad.column_name = 'respondent_key')
-        or cast(source_row as varchar) in (select bad.value from bad where bad.column_name = 'source_row')
+        cells.category is null
+        or cells.category in (select bad.value from bad where bad.column_name = 'category')
+        or cells.item in (select bad.value from bad where bad.column_name = 'item')
+        or cells.respondent_key in (select bad.value from bad where bad.column_name = 'respondent_key')
+        or cast(cells.source_row as varchar) in (select bad.value from bad where bad.column_name = 'source_row')
     )
