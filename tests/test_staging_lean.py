@@ -401,7 +401,7 @@ def _staging_db(tmp_path, settings, n: int):
     with connect(path, settings.sql_dir) as con:
         replace_wave(con, "raw.wave_respondents", "bad", normalised.respondents)
         normalised.answers.write(con, settings.sql_dir)
-        replace_wave(con, "raw.wave_groups", "bad", normalised.groups)
+        normalised.background.write(con, settings.sql_dir)
     return path, normalised
 
 

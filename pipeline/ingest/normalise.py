@@ -85,7 +85,7 @@ class AnswerCells:
     def write(self, con, sql_dir: Path) -> int:
         """Replace the wave's rows of raw.wave_export (the cells) and raw.wave_columns (file and header of each
         item's column) with these; returns the cells written."""
-        from pipeline.warehouse import read_sql, replace_wave
+        from pipeline.warehouse import replace_wave
 
         con.execute("delete from raw.wave_export where wave = ?", [self.wave])
         replace_wave(con, "raw.wave_columns", self.wave, self.columns.select(
@@ -95,15 +95,46 @@ class AnswerCells:
         if self.columns.is_empty():
             return 0
         views = {"answers_wide": self.wide, "answer_columns": self.columns, "answer_categories": self.categories}
-        for name, frame in views.items():
-            con.register(name, frame.to_arrow())
-        try:
-            select = read_sql(sql_dir, "raw", "wave_export").strip().rstrip(";")
-            con.execute("insert into raw.wave_export by name " + select, {"wave": self.wave})
-        finally:
-            for name in views:
-                con.unregister(name)
+        _insert_from_frames(con, sql_dir, "wave_export", views, {"wave": self.wave})
         return con.execute("select count(*) from raw.wave_export where wave = ?", [self.wave]).fetchall()[0][0]
+
+
+def _insert_from_frames(con, sql_dir: Path, table: str, views: dict[str, pl.DataFrame], params: dict) -> None:
+    """insert into raw.<table> the rows of sql/raw/<table>.sql, which reads the frames (registered under their names
+    for this statement only)."""
+    from pipeline.warehouse import PARAM, qualified, read_sql
+
+    for name, frame in views.items():
+        con.register(name, frame.to_arrow())
+    try:
+        select = read_sql(sql_dir, "raw", table).strip().rstrip(";")
+        used = {p: params[p] for p in sorted(set(PARAM.findall(select)))}
+        con.execute("insert into " + qualified("raw." + table) + " by name " + select, used)
+    finally:
+        for name in views:
+            con.unregister(name)
+
+
+@dataclass(frozen=True)
+class BackgroundCells:
+    """A wave's background columns (role, library size, …) as they go to DuckDB, wide, with each distinct value's
+    group decided once; `write` makes raw.wave_groups from them (sql/raw/wave_groups.sql)."""
+
+    wave: str
+    source_file: str
+    # source_row, respondent_key, then b0, b1, …: the background columns (codebook order), trimmed, NULL where blank
+    wide: pl.DataFrame
+    columns: pl.DataFrame  # name (b0, …), header, variable
+    groups: pl.DataFrame  # name, value, group: the values that match a group of the column's variable
+
+    def write(self, con, sql_dir: Path) -> None:
+        """Replace the wave's rows of raw.wave_groups."""
+        con.execute("delete from raw.wave_groups where wave = ?", [self.wave])
+        if self.columns.is_empty():
+            return
+        views = {"groups_wide": self.wide, "group_columns": self.columns, "group_values": self.groups}
+        _insert_from_frames(con, sql_dir, "wave_groups", views,
+                            {"wave": self.wave, "source_file": self.source_file, "not_stated": NOT_STATED})
 
 
 @dataclass(frozen=True)
@@ -112,10 +143,7 @@ class NormalisedWave:
     # submitted_at
     answers: AnswerCells
     columns: list[ColumnMap]
-    # wave, source_file, source_row, respondent_key, column, variable, value, group: one row per respondent and
-    # background variable the export holds (value NULL and group not_stated when blank; group NULL when the value
-    # matches no group)
-    groups: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=GROUP_SCHEMA))
+    background: BackgroundCells
     tool: str = "generic"
     exported_rows: int = 0  # data rows of the export (header rows not counted)
     excluded_rows: dict[str, int] = field(default_factory=dict)  # reason → rows left out (not responses)
@@ -138,6 +166,18 @@ class NormalisedWave:
                 "cells.item, cells.value, cells.category from raw.wave_export as cells join raw.wave_columns as "
                 "columns using (wave, item) order by cells.source_row, cells.item",
             )
+
+    @functools.cached_property
+    def groups(self) -> pl.DataFrame:
+        """raw.wave_groups of the wave (GROUP_SCHEMA: one row per respondent and background variable the export holds;
+        value NULL and group not_stated when blank, group NULL when the value matches no group), sorted by
+        (source_row, variable): written by the same SQL into an in-memory DuckDB, for inspecting a wave and tests."""
+        from pipeline.settings import PROJECT_ROOT
+        from pipeline.warehouse import memory_database, query_frame
+
+        with memory_database(PROJECT_ROOT / "sql") as con:
+            self.background.write(con, PROJECT_ROOT / "sql")
+            return query_frame(con, "select * from raw.wave_groups order by source_row, variable").cast(GROUP_SCHEMA)
 
     @property
     def unmapped_headers(self) -> list[str]:
@@ -416,24 +456,17 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     frame = frame.with_columns(status)
 
     # Rows that are not responses: previews/tests always; invited-but-never-answered when they hold no answer.
-    answered = pl.any_horizontal(pl.col(c.name).str.strip_chars().is_not_null() for c in item_cols)
+    answered = pl.any_horizontal(pl.col(c.name).is_not_null() for c in item_cols)  # trimming never makes a NULL
     status_norm = pl.col("status").str.strip_chars().str.to_lowercase()
     is_test = status_norm.is_in(_status_values(codebook, TEST, TEST))
     is_absent = status_norm.is_in(_status_values(codebook, NOT_RESPONDED, NOT_RESPONDED)) & ~answered
-    frame = frame.with_columns(
-        pl.when(is_test)
-        .then(pl.lit(TEST))
-        .when(is_absent)
-        .then(pl.lit(NOT_RESPONDED))
-        .otherwise(None)
-        .alias("_excluded")
-    )
-    excluded = {
-        reason: n for reason, n in frame.group_by("_excluded").len().drop_nulls("_excluded").sort("_excluded").rows()
-    }
+    # A separate column, not one more column of the frame: adding a column to the frame as read copies all of it.
+    reasons = frame.select(
+        pl.when(is_test).then(pl.lit(TEST)).when(is_absent).then(pl.lit(NOT_RESPONDED)).otherwise(None).alias("reason")
+    ).to_series()
+    excluded = {reason: n for reason, n in reasons.drop_nulls().value_counts().sort("reason").rows()}
     if excluded:
-        frame = frame.filter(pl.col("_excluded").is_null())
-    frame = frame.drop("_excluded")
+        frame = frame.filter(reasons.is_null())
     if frame.height == 0:
         what = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in excluded.items())
         raise WaveError(
@@ -475,12 +508,12 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
     group_cols = sorted(
         (c for c in columns if c.target in codebook.background), key=lambda c: codebook.background[c.target].order
     )
-    groups = _groups(frame, group_cols, spec, source_file, codebook, export.value_labels)
+    background = _background(frame, group_cols, spec, source_file, codebook, export.value_labels)
     return NormalisedWave(
         respondents=respondents,
         answers=answers,
         columns=columns,
-        groups=groups,
+        background=background,
         tool=prepared.tool,
         exported_rows=export.n_rows,
         excluded_rows=excluded,
@@ -505,49 +538,38 @@ def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, ke
     return ids.replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias("panel_key")
 
 
-def _groups(
+def _background(
     frame: pl.DataFrame,
     group_cols: list[ColumnMap],
     spec: WaveSpec,
     source_file: str,
     codebook: Codebook,
     value_labels: dict[int, dict[str, str]] | None = None,
-) -> pl.DataFrame:
-    """One row per respondent and background variable of the export (GROUP_SCHEMA): the cell's value and its group
-    by the variable's labels, keys and codes, or the wave.yaml `values:` map of the variable (which replaces the
-    codes); a blank cell is not_stated; a value matching no group gets group NULL (staging quarantines it)."""
-    parts = []
-    for col in group_cols:
+) -> BackgroundCells:
+    """The background columns as BackgroundCells: each cell trimmed (blank: NULL), and each distinct value's group by
+    the variable's labels, keys and codes, or the wave.yaml `values:` map of the variable (which replaces the codes)."""
+    names = [f"b{k}" for k in range(len(group_cols))]
+    values, groups = [], []
+    for name, col in zip(names, group_cols):
         var = codebook.background[col.target]
         labels = (value_labels or {}).get(col.index)
         lookup = var.group_lookup(codes=var.key not in spec.values and not labels)
         code_of_label = {lab: code for code, lab in labels.items()} if labels else None
-        values = frame.get_column(col.name).str.strip_chars()
-        mapping = _value_map(values, spec.values.get(var.key, {}), lookup, code_of_label)
-        blank = values.is_null() | (values == "")
-        parts.append(
-            pl.DataFrame(
-                {
-                    "wave": spec.key,
-                    "source_file": source_file,
-                    "source_row": frame.get_column(ROW),
-                    "respondent_key": frame.get_column("respondent_key"),
-                    "column": col.header,
-                    "variable": var.key,
-                    "value": values.zip_with(~blank, pl.Series([None] * len(values), dtype=pl.Utf8)),
-                }
-            )
-            .with_columns(
-                pl.when(pl.col("value").is_null())
-                .then(pl.lit(NOT_STATED))
-                .otherwise(pl.col("value").replace_strict(mapping, default=None, return_dtype=pl.Utf8))
-                .alias("group")
-            )
-            .cast(GROUP_SCHEMA)
-        )
-    if not parts:
-        return pl.DataFrame(schema=GROUP_SCHEMA)
-    return pl.concat(parts, how="vertical").sort("source_row", "variable")
+        trimmed = pl.col(col.name).str.strip_chars()
+        values.append(pl.when(trimmed == "").then(None).otherwise(trimmed).alias(name))
+        distinct = frame.get_column(col.name).drop_nulls().unique().str.strip_chars()
+        mapping = _value_map(distinct.filter(distinct != ""), spec.values.get(var.key, {}), lookup, code_of_label)
+        groups += [(name, value, group) for value, group in sorted(mapping.items()) if group is not None]
+    return BackgroundCells(
+        wave=spec.key,
+        source_file=source_file,
+        wide=frame.select(ROW, "respondent_key", *values),
+        columns=pl.DataFrame(
+            {"name": names, "header": [c.header for c in group_cols], "variable": [c.target for c in group_cols]},
+            schema={"name": pl.Utf8, "header": pl.Utf8, "variable": pl.Utf8},
+        ),
+        groups=pl.DataFrame(groups, schema={"name": pl.Utf8, "value": pl.Utf8, "group": pl.Utf8}, orient="row"),
+    )
 
 
 EDGE_SPACE = r"^\s|\s$"  # whitespace (as str.strip_chars() strips it) at the start or the end

@@ -290,7 +290,9 @@ def _finish(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
         kept = frame.select(pl.any_horizontal(pl.col(n).is_not_null() for n in names)).to_series()
         if not kept.all():
             frame = frame.filter(kept)
-    return frame.select(*names, ROW)
+    # One chunk per column: polars reads in ~150 chunks, and every later expression over several columns would copy
+    # them into one again (about the size of the export each time).
+    return frame.select(*names, ROW).rechunk()
 
 
 def _rows_python(text: str, delimiter: str, path: Path) -> list[list[str]]:

@@ -392,7 +392,7 @@ def stage_wave(
     with memory_database(sql_dir) as con:
         replace_wave(con, "raw.wave_respondents", key, wave.respondents)
         wave.answers.write(con, sql_dir)
-        replace_wave(con, "raw.wave_groups", key, wave.groups)
+        wave.background.write(con, sql_dir)
         result = stage_in_database(con, sql_dir, key, codebook, value_maps)
         frames = {
             table: query_frame(con, "select * from " + qualified("staging." + table) + " order by " + order)

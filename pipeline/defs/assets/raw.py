@@ -48,7 +48,7 @@ def wave_export(context: dg.AssetExecutionContext, pipeline: SurveyPipeline):
                 replace_wave(con, "raw.waves", wave, read.waves_row())
                 replace_wave(con, "raw.wave_respondents", wave, n.respondents)
                 n_cells = n.answers.write(con, settings.sql_dir)
-                replace_wave(con, "raw.wave_groups", wave, n.groups)
+                n.background.write(con, settings.sql_dir)
                 replace_wave(con, "raw.wave_fingerprints", wave,
                              pl.DataFrame({"wave": [wave], "fingerprint": [fingerprint]}) if fingerprint
                              else pl.DataFrame())
