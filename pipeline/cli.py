@@ -16,7 +16,10 @@ codebook, of the ingest code and staging SQL (with the versions of the libraries
 of the pseudonym key. Any difference, a wave that failed before, or a deleted work database (<marts>/.build/)
 re-ingests the wave. The changed waves are ingested together: one `ingest_wave` run per stretch of neighbouring
 `wave` partitions (a partition range), so 20 new waves cost one run, not 20.
---force re-ingests every wave (e.g. after changing something the fingerprint cannot see).
+When every wave is unchanged and the published files were made from exactly what the marts would be made from now
+(ingest.fingerprints.outputs_fingerprint: staged waves, SQL, schemas, code, uv.lock, output settings) and are as
+that build left them, nothing is built ("nothing changed since the last build").
+--force re-ingests every wave and rebuilds (e.g. after changing something the fingerprints cannot see).
 
 inspect WAVE: prints how the wave folder would be read (tool and why, encoding, header mapping, values per
 item and the category each becomes, quarantine, complete/partial, response rate); builds and writes nothing.
@@ -46,6 +49,7 @@ import dagster as dg
 import duckdb
 
 from pipeline.defs.history import MARTS_DIR_TAG
+from pipeline.ingest.fingerprints import outputs_fingerprint, published_is_current, record_published
 from pipeline.ingest.waves import discover_waves, invalid_wave_folders
 from pipeline.settings import Settings
 
@@ -289,11 +293,16 @@ def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
     return [w for w in waves if current[w] is not None and stored.get(w) == current[w]]
 
 
+def _outputs(settings: Settings) -> str:
+    """The fingerprint of what the marts are made from now (every wave staged in the work database)."""
+    from pipeline.warehouse import connect, staged_fingerprints
+
+    with connect(settings.work_db, settings.sql_dir, read_only=True) as con:
+        return outputs_fingerprint(settings, staged_fingerprints(con))
+
+
 def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None,
            force: bool = False) -> int:
-    from pipeline.definitions import build_definitions
-
-    defs = build_definitions(settings)
     waves_given = waves
     waves = discover_waves(settings.raw_dir) if waves is None else waves
     print(f"samskabelse: {len(waves)} wave(s) under {settings.raw_dir}: {', '.join(waves) or '(none)'}")
@@ -308,6 +317,15 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     kept = [] if force else unchanged_waves(settings, waves)
     for wave in kept:
         print(f"  wave {wave}: unchanged, kept")
+    if waves and len(kept) == len(waves) and not skipped and published_is_current(settings, _outputs(settings)):
+        print(f"samskabelse: nothing changed since the last build: {settings.published_db} and the reports in "
+              f"{settings.reports_dir} are up to date (`python -m pipeline.cli build --force` builds everything again)")
+        for line in wave_summary_lines(settings, waves):
+            print(line)
+        return OK
+    from pipeline.definitions import build_definitions  # the assets and their libraries: only for a build
+
+    defs = build_definitions(settings)
     failed = ingest_waves(settings, defs, instance, [w for w in waves if w not in kept], tags)
     result = defs.resolve_job_def("build_marts").execute_in_process(instance=instance, raise_on_error=False,
                                                                     run_config=QUIET, tags=tags)
@@ -332,6 +350,8 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
               f"{settings.published_db.name} and parquet/ are internal (every count): share the pages only")
     for line in wave_summary_lines(settings, [w for w in waves if w not in failed]):
         print(line)
+    if not (failed or skipped or checks):
+        record_published(settings, _outputs(settings))
     if skipped:
         print(f"samskabelse: {len(skipped)} folder(s) skipped (not a valid wave name), see above", file=sys.stderr)
     if failed:

@@ -75,15 +75,18 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
         assert stored == {k: wave_fingerprint(settings, k, common) for k in ("2024", "2025", "2026")}
         assert len(set(stored.values())) == 3  # the wave key is part of it
 
-        # 2. nothing changed: no ingest run, marts rebuilt
+        # 2. nothing changed: no run at all, the published files untouched
+        published = settings.published_db.stat().st_mtime_ns
         assert cli.build(settings, instance) == 0
         out = capsys.readouterr().out
         assert wave_lines(out) == [
             "wave 2024: unchanged, kept", "wave 2025: unchanged, kept", "wave 2026: unchanged, kept"]
-        assert "marts published to" in out
+        assert "samskabelse: nothing changed since the last build" in out and "marts published to" not in out
+        assert "  2025: generic (csv), 10 rows" in out  # the summary of every wave still
         assert len(ingest_runs(instance)) == 1
         assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
-        assert len(instance.get_runs(filters=dg.RunsFilter(job_name="build_marts"))) == 2
+        assert len(instance.get_runs(filters=dg.RunsFilter(job_name="build_marts"))) == 1
+        assert settings.published_db.stat().st_mtime_ns == published
 
         # 3. one export edited: exactly that wave again, one single-partition run
         def edit(headers, rows):
@@ -123,6 +126,47 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
     with dg.DagsterInstance.get() as instance:
         assert len(ingest_runs(instance)) == 1
         assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
+
+
+def test_a_build_is_skipped_only_while_nothing_it_publishes_could_differ(tmp_path, capsys):
+    """`make run` skips the whole build when the staged waves, the SQL, the schemas, the code, the locked libraries,
+    the output settings and the published files are what the last successful build left; each differing thing
+    builds again."""
+    from dataclasses import replace
+
+    from pipeline.ingest.fingerprints import PUBLISHED_RECORD
+
+    settings = make_settings(tmp_path)
+    write_wave(settings.raw_dir, "2024")
+
+    def build(s=settings) -> str:
+        assert cli.build(s, instance) == 0
+        out = capsys.readouterr().out
+        return "skipped" if "nothing changed since the last build" in out else "built"
+
+    with dg.instance_for_test() as instance:
+        assert build() == "built"
+        assert build() == "skipped"
+        english = replace(settings, lang="en")
+        assert build(english) == "built"  # the pages in another language
+        assert "Same people over time" in (settings.reports_dir / "panel.html").read_text(encoding="utf-8")
+        assert build(english) == "skipped"
+        assert build() == "built"
+        (settings.reports_dir / "index.html").unlink()
+        assert build() == "built"
+        con = duckdb.connect(str(settings.published_db))  # an analyst's read-write session
+        con.execute("create table notes as select 1 as n")
+        con.close()
+        assert build() == "built"
+        (settings.marts_dir / PUBLISHED_RECORD).write_text("{}", encoding="utf-8")
+        assert build() == "built"
+        assert build() == "skipped"
+        sql = tmp_path / "sql"
+        shutil.copytree(settings.sql_dir, sql)
+        assert build(replace(settings, sql_dir=sql)) == "skipped"  # the same SQL elsewhere
+        (sql / "marts" / "waves.sql").write_text((sql / "marts" / "waves.sql").read_text() + "\n-- edited\n")
+        assert build(replace(settings, sql_dir=sql)) == "built"
+        assert len(instance.get_runs(filters=dg.RunsFilter(job_name="build_marts"))) == 7
 
 
 def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):

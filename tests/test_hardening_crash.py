@@ -151,7 +151,7 @@ def test_kill_9_at_several_points_then_the_next_run_succeeds(built_once):
     assert result.returncode == 0, result.stdout + result.stderr
     assert consistent(marts, ["2024", "2026"])
     assert sorted(p.name for p in (marts / ".build").iterdir()) == [
-        "figure_cache", "reports", "run.lock", "warehouse.duckdb"]
+        "figure_cache", "published-from.json", "reports", "run.lock", "warehouse.duckdb"]
     cached = sorted(p.name for p in (marts / ".build" / "figure_cache").iterdir())
     assert cached and not [name for name in cached if name.startswith(".")]  # no temporary file left over
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:

@@ -98,3 +98,66 @@ def wave_fingerprint(settings: Settings, wave: str, common: dict[str, str]) -> s
 def wave_fingerprints(settings: Settings, codebook: Codebook, waves: list[str]) -> dict[str, str | None]:
     common = build_inputs(settings, codebook)
     return {wave: wave_fingerprint(settings, wave, common) for wave in waves}
+
+
+# Settings that change what the marts and pages say (the others only say where things are or how fast they go).
+OUTPUT_SETTINGS = ("lang", "profile", "min_cell", "min_group")
+# Where a successful build records what it published from (marts folder relative): `make run` then skips the whole
+# build while nothing differs.
+PUBLISHED_RECORD = Path(".build") / "published-from.json"
+
+
+def _tree_sha256(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
+    return {
+        path.relative_to(folder).as_posix(): file_sha256(path)
+        for pattern in patterns
+        for path in sorted(folder.rglob(pattern))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def outputs_fingerprint(settings: Settings, staged: dict[str, str]) -> str:
+    """sha256 over everything the published marts and pages are made from: the staged waves (wave → the input
+    fingerprint of its staged rows, every wave in the work database), every file of the SQL and schemas folders, the
+    pipeline's code, the locked library versions (uv.lock) and the settings that shape the outputs."""
+    parts = {
+        "version": FINGERPRINT_VERSION,
+        "staged": dict(sorted(staged.items())),
+        "sql": _tree_sha256(settings.sql_dir, ("*.sql",)),
+        "schemas": _tree_sha256(settings.schemas_dir, ("*",)),
+        "code": _tree_sha256(PROJECT_ROOT / "pipeline", ("*.py", "*.yaml")),
+        "lock": file_sha256(PROJECT_ROOT / "uv.lock") if (PROJECT_ROOT / "uv.lock").is_file() else "missing",
+        "settings": {name: getattr(settings, name) for name in OUTPUT_SETTINGS},
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def published_files(settings: Settings) -> dict[str, object]:
+    """The published files as the record keeps them: the DuckDB file's size and modification time (a session that
+    wrote to it changes them), the manifest's sha256, whether the index page is there."""
+    db, manifest = settings.published_db, settings.marts_dir / "manifest.json"
+    stat = db.stat() if db.is_file() else None
+    return {
+        "duckdb": [stat.st_size, stat.st_mtime_ns] if stat else None,
+        "manifest": file_sha256(manifest) if manifest.is_file() else None,
+        "index": (settings.reports_dir / "index.html").is_file(),
+    }
+
+
+def record_published(settings: Settings, fingerprint: str) -> None:
+    """After a build that published everything: what it was made from and what it left."""
+    from pipeline.reports.render import write_atomic
+
+    record = {"fingerprint": fingerprint, "files": published_files(settings)}
+    write_atomic(settings.marts_dir / PUBLISHED_RECORD, json.dumps(record, sort_keys=True) + "\n")
+
+
+def published_is_current(settings: Settings, fingerprint: str) -> bool:
+    """The published marts and pages were made from exactly these inputs and are as that build left them."""
+    path = settings.marts_dir / PUBLISHED_RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    current = published_files(settings)
+    return record == {"fingerprint": fingerprint, "files": current} and current["index"] and bool(current["duckdb"])
