@@ -37,17 +37,21 @@ sizes as (
     union all
     select wave, variable, 'all' as "group", count(*)::bigint as group_n from memberships group by wave, variable
 ),
-counts as (
+group_counts as (
     select memberships.wave, answers.item, memberships.variable, memberships."group", answers.category,
            count(*) as n
     from memberships
     join answers using (wave, source_row)
     group by all
+),
+-- A respondent is in exactly one group of each variable the export holds: the all-respondents row is the sum of the
+-- groups (one join of the answers with the memberships, not two).
+counts as (
+    select wave, item, variable, "group", category, n from group_counts
     union all
-    select memberships.wave, answers.item, memberships.variable, 'all' as "group", answers.category, count(*) as n
-    from memberships
-    join answers using (wave, source_row)
-    group by all
+    select wave, item, variable, 'all' as "group", category, sum(n)::bigint as n
+    from group_counts
+    group by wave, item, variable, category
 ),
 grid as (
     select sizes.wave, items.level, items.item, items.item_order, items.scale,
