@@ -114,7 +114,7 @@ def test_many_charts_are_drawn_by_worker_processes_with_the_same_bytes(tmp_path,
     import pipeline.reports.figures as figures
 
     monkeypatch.setattr(figures, "DRAWN_IN_PROCESS", figures.OrderedDict())
-    monkeypatch.setattr(figures, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(figures, "PARALLEL_FROM_S", 0.5)
     calls = []
     real_render = figures._render
     monkeypatch.setattr(figures, "_render", lambda *a, **k: calls.append(a[1]) or real_render(*a, **k))
@@ -122,6 +122,8 @@ def test_many_charts_are_drawn_by_worker_processes_with_the_same_bytes(tmp_path,
     views = item_views(CODEBOOK, dist, profile="internal", min_cell=3)
     drawn = figures.figure_files(CODEBOOK, "nb", views, figures.FigureCache(tmp_path))
     assert calls == []  # nothing drawn in this process: 4 item charts and 3 level charts by the workers
+    # estimated 0.8 s of drawing (0.1 s a chart, 0.025 s a row of a level chart: P1+P2, C4, V4), above the 0.5 s
+    assert sum(figures.drawing_seconds(c) for c in figures.charts(CODEBOOK, "nb", views)) == pytest.approx(0.8)
     assert len(drawn) == 2 * 7
     assert {rel: p.read_bytes() for rel, p in drawn.items()} == render_figures(CODEBOOK, "nb", views)
 
@@ -151,6 +153,9 @@ def test_one_group_chart_per_level_and_variable_not_per_group():
         "2026/group-visibility-library_size.svg", "2026/group-visibility-role.svg",
     ]
     assert len({c.key for c in charts}) == 6
+    # a row per group under the item's heading: role 1 + 4, library size 1 + 5 (the drawing time grows with them)
+    assert sorted((c.paths["svg"], c.rows) for c in charts)[:2] == [("2026/group-citizen-library_size.svg", 6),
+                                                                     ("2026/group-citizen-role.svg", 5)]
     assert {c.stem for c in charts} == {f"figure-2026-group-{c.paths['svg'][11:-4]}" for c in charts}
 
 

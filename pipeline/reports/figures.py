@@ -211,12 +211,14 @@ def diverging_chart(codebook: Codebook, lang: str, title: str, rows: list[Row]) 
         slots = [bar_slot if view is not None else 0.1 + 0.15 * (label.count("\n") + 1) for label, view in rows]
         total = sum(slots) if rows else bar_slot
         fig = Figure(figsize=(10.5, total + 1.9), layout="constrained")
-        main, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [5, 1]})
+        # not sharey: the side panel would get a tick (and a hidden label) per row too, which costs the layout time
+        main, side = fig.subplots(1, 2, gridspec_kw={"width_ratios": [5, 1]})
         ys, top = [], total
         for slot in slots:
             ys.append(top - slot / 2)
             top -= slot
         bar = 0.66 * bar_slot
+        bars: dict[str, list[tuple[float, float, float, str]]] = {"main": [], "side": []}  # y, width, left, colour
         legend: dict[str, tuple[str, str]] = {}
         max_apart = 0.0
         for i, ((_, view), y) in enumerate(zip(rows, ys)):
@@ -243,9 +245,7 @@ def diverging_chart(codebook: Codebook, lang: str, title: str, rows: list[Row]) 
                     if k not in cells:
                         continue
                     w = cells[k].pct or 0.0
-                    main.barh(
-                        y, sign * w, left=sign * x, height=bar, color=pol.colour[k], edgecolor="white", linewidth=0.6
-                    )
+                    bars["main"].append((y, sign * w, sign * x, pol.colour[k]))
                     if w >= 7:
                         main.text(
                             sign * (x + w / 2),
@@ -272,31 +272,36 @@ def diverging_chart(codebook: Codebook, lang: str, title: str, rows: list[Row]) 
             for k in order:
                 if k in cells and pol.side[k] == 0:
                     w = cells[k].pct or 0.0
-                    main.barh(y, w, left=-w / 2, height=bar, color=pol.colour[k], edgecolor="white", linewidth=0.6)
+                    bars["main"].append((y, w, -w / 2, pol.colour[k]))
                     if w >= 7:
                         main.text(0, y, f"{w:.0f}", ha="center", va="center", fontsize=8, color=TEXT)
             x = 0.0
             for k in order:
                 if k in cells and pol.side[k] is None:
                     w = cells[k].pct or 0.0
-                    side.barh(y, w, left=x, height=bar, color=pol.colour[k], edgecolor="white", linewidth=0.6)
+                    bars["side"].append((y, w, x, pol.colour[k]))
                     x += w
             hidden_apart = any(c.hidden for c in view.cells if pol.side.get(c.category) is None)
             side.text(
                 x + 2, y, SUPPRESSED if hidden_apart else f"{x:.0f} %", ha="left", va="center", fontsize=8, color=TEXT
             )
             max_apart = max(max_apart, x)
+        for ax, name in ((main, "main"), (side, "side")):  # one call per panel: a call per bar costs 1 ms each
+            if bars[name]:
+                y_, width, left, colour = zip(*bars[name])
+                ax.barh(y_, width, left=left, height=bar, color=colour, edgecolor="white", linewidth=0.6)
         main.set_yticks(ys, [label for label, _ in rows], fontsize=8)
         for tick, (_, view) in zip(main.get_yticklabels(), rows):
             if view is None:
                 tick.set_fontweight("bold")
         main.set_ylim(0, total)
+        side.set_ylim(0, total)
         main.tick_params(axis="y", length=0)
         main.axvline(0, color=TEXT, linewidth=0.8)
         main.set_xlim(-122, 122)
         main.set_xticks([-100, -50, 0, 50, 100], ["100 %", "50 %", "0", "50 %", "100 %"])
         side.set_xlim(0, max(30.0, max_apart * 1.35))
-        side.tick_params(axis="y", length=0, labelleft=False)
+        side.set_yticks([])
         side.set_xticks([])
         side.spines["bottom"].set_visible(False)
         apart_titles = [legend[k][0] for k in legend if k in apart]
@@ -463,6 +468,7 @@ class Chart:
     stem: str
     key: str
     draw: Callable[[], Figure] = field(compare=False, repr=False)  # picklable (a partial): drawn in a worker too
+    rows: int = 0  # rows of a diverging chart (the drawing time grows with them; draw_all estimates it)
 
 
 def _diverging(
@@ -471,7 +477,7 @@ def _diverging(
     """A diverging chart (level or by group) to draw: its key covers the kind, the title and every row's label and
     view, in order."""
     key = chart_key(codebook, lang, stem, {"kind": kind, "title": title, "rows": _row_inputs(codebook, lang, rows)})
-    return Chart(paths, stem, key, functools.partial(diverging_chart, codebook, lang, title, rows))
+    return Chart(paths, stem, key, functools.partial(diverging_chart, codebook, lang, title, rows), len(rows))
 
 
 GroupViews = dict[tuple[str, str, str], dict[str, ItemView]]  # (wave, variable, group) → item → view
@@ -622,19 +628,29 @@ def _draw_in_worker(draw: Callable[[], Figure], stem: str) -> dict[str, bytes]:
     return _render(draw(), stem)
 
 
-# Charts are drawn by a pool of worker processes (one per core) when a build has at least this many to draw: a
-# worker costs 1–3 s to start (a spawned process imports matplotlib and the main module, e.g. pipeline.cli with
-# Dagster), a chart about a quarter of a second. The sample's first build (22 charts) stays in this process.
-PARALLEL_FROM = 40
+# Charts are drawn by a pool of worker processes (one per core, at most one per PARALLEL_FROM_S / 2 seconds of
+# drawing) when a build has at least PARALLEL_FROM_S seconds of drawing to do: a worker costs 1–3 s to start (a
+# spawned process imports matplotlib and the main module, e.g. pipeline.cli with Dagster). The estimate
+# (drawing_seconds) comes from the benchmark machine (2 cores): about 0.1 s a chart and 0.025 s a row of a
+# diverging chart (a level by county, 6 items × (17 groups + a heading) = 108 rows: 2.5–3 s). The sample's first
+# build (22 charts, ~2.7 s) stays in this process; a generated 1k wave's (34 charts, ~17 s) goes to the workers.
+PARALLEL_FROM_S = 10.0
+
+
+def drawing_seconds(chart: Chart) -> float:
+    """A rough estimate of the time a chart takes to draw (SVG and PNG), for draw_all's choice."""
+    return 0.1 + 0.025 * chart.rows
 
 
 def draw_all(charts: list[Chart]) -> None:
-    """Draw the charts not drawn by this process yet, in worker processes when there are many and more than one
-    core, and keep them in DRAWN_IN_PROCESS (the same bytes as drawing them here: a test compares)."""
+    """Draw the charts not drawn by this process yet, in worker processes when there is much to draw and more than
+    one core (the longest first, so that the workers finish together), and keep them in DRAWN_IN_PROCESS (the same
+    bytes as drawing them here: a test compares)."""
     todo = [c for c in charts if c.key not in DRAWN_IN_PROCESS]
-    todo = list({c.key: c for c in todo}.values())
-    workers = min(os.cpu_count() or 1, len(todo) // (PARALLEL_FROM // 2) or 1)
-    if len(todo) < PARALLEL_FROM or workers < 2:
+    todo = sorted({c.key: c for c in todo}.values(), key=drawing_seconds, reverse=True)
+    seconds = sum(drawing_seconds(c) for c in todo)
+    workers = min(os.cpu_count() or 1, int(seconds // (PARALLEL_FROM_S / 2)) or 1)
+    if seconds < PARALLEL_FROM_S or workers < 2:
         return
     # spawn, not fork: the build may run threads (Dagster), which a forked child would inherit half-way
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
