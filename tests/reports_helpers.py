@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -112,3 +113,9 @@ def source_notes(text: str, table_id: str) -> list[str]:
     chunk = text[start:text.index("</table>", start)]
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
             for m in re.findall(r'<td class="gt_sourcenote[^"]*"[^>]*>(.*?)</td>', chunk, flags=re.S)]
+
+
+def svg_texts(svg: str | Path) -> list[str]:
+    """The texts of a chart's SVG (svg.fonttype none: one <text> element per line), unescaped, in drawing order."""
+    text = svg.read_text(encoding="utf-8") if isinstance(svg, Path) else svg
+    return [unescape(t).strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", text)]

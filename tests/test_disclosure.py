@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from html import unescape
 
 import pytest
-from reports_helpers import COUNTS_2024, build_sample, parse_tables, report_frames, rows_by_stub, source_notes
+from reports_helpers import (
+    COUNTS_2024,
+    build_sample,
+    parse_tables,
+    report_frames,
+    rows_by_stub,
+    source_notes,
+    svg_texts,
+)
 
 from pipeline.codebook import load_codebook
 from pipeline.reports.disclosure import item_views
@@ -95,14 +102,10 @@ def test_public_profile_exact_rows(public):
     ) in source_notes(text, "overview")
 
 
-def _svg_texts(svg: str) -> list[str]:
-    return [unescape(t).strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
-
-
 def test_charts_hide_exactly_what_the_tables_hide(public, decision):
     figures = public.reports_dir / "figures" / "2024"
     for item in CODEBOOK.closed_items():
-        texts = _svg_texts((figures / f"item-{item.code}.svg").read_text(encoding="utf-8"))
+        texts = svg_texts((figures / f"item-{item.code}.svg").read_text(encoding="utf-8"))
         keys = [c.key for c in CODEBOOK.scale_of(item.code).categories]
         labels = [t for t in texts if re.fullmatch(r"\d+ % \(\d+\)|:", t)]
         assert len(labels) == len(keys), (item.code, texts)
@@ -182,7 +185,7 @@ def test_level_charts_print_no_share_that_includes_a_hidden_count(public, decisi
                     colons += 1
                 elif cells or side is None:
                     allowed.add(round(sum(c["pct"] for c in cells)))
-        texts = _svg_texts((figures / f"level-{level}.svg").read_text(encoding="utf-8"))
+        texts = svg_texts((figures / f"level-{level}.svg").read_text(encoding="utf-8"))
         printed = [int(t.split(" %")[0]) for t in texts if re.fullmatch(r"\d+ %", t)]
         assert set(printed) <= allowed, (level, sorted(set(printed) - allowed))
         assert texts.count(":") >= colons, level

@@ -11,6 +11,7 @@ import shutil
 import dagster as dg
 import pytest
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
+from reports_helpers import svg_texts
 from waves_helpers import CODEBOOK, item_column, label
 
 # Wave 2026 (the newest): (P1, V4, role cell, library size cell)
@@ -148,8 +149,19 @@ def test_level_page_shows_each_group_with_its_n(grouped):
             and f'n" class="gt_row gt_right">{n}</td>' in table.split(f">{group}</th>", 1)[1][:400]
         )
     assert "57 % (" in table  # staff's top-2 share with its interval
-    chart = grouped.reports_dir / "figures" / "2026" / "group-personal-role-manager.svg"
-    assert chart.is_file() and "Leder" in chart.read_text(encoding="utf-8")
+    # one chart per level and variable, after the variable's table: P1 (the only personal item answered) with a row
+    # per group, in the table's order
+    role = page[page.index('id="by-group-personal-role"') :]
+    assert role.index('<img src="figures/2026/group-personal-role.svg" alt="Divergerende stolpediagram for '
+                      'Personlig nivå etter Rolle, runde 2026">') < role.index('id="by-group-personal-library_size"')
+    assert not list((grouped.reports_dir / "figures" / "2026").glob("group-*-manager.*"))  # no chart per group
+    texts = svg_texts(grouped.reports_dir / "figures" / "2026" / "group-personal-role.svg")
+    labels = [t for t in texts if t.startswith("P1")]
+    assert labels == ["P1: Kompetansen og erfaringen fra Biblioteket som", "P1 · Alle (n = 14)", "P1 · Leder (n = 2)",
+                      "P1 · Medarbeider (n = 7)", "P1 · Ikke oppgitt (n = 5)"]
+    assert texts[texts.index(labels[0]) + 1 : texts.index(labels[1])] == [
+        "samskaper gjør at det er blitt lettere for meg å", "jobbe samskapende med innbyggerne"]  # the question
+    assert "Personlig nivå etter Rolle" in texts  # the title
 
 
 def test_public_page_hides_the_small_group_and_its_complement(grouped_public):
@@ -159,7 +171,11 @@ def test_public_page_hides_the_small_group_and_its_complement(grouped_public):
         after = table.split(f">{group}</th>", 1)[1][:400]
         assert f'n" class="gt_row gt_right">{n}</td>' in after, group
     assert "100 % (" not in table and "60 % (" not in table  # the hidden groups' shares
-    assert not (grouped_public.reports_dir / "figures" / "2026" / "group-personal-role-manager.svg").exists()
+    # the chart: the shown groups only (manager is small, not_stated its complement)
+    texts = svg_texts(grouped_public.reports_dir / "figures" / "2026" / "group-personal-role.svg")
+    assert [t for t in texts if t.startswith("P1 ·")] == ["P1 · Alle (n = 14)", "P1 · Medarbeider (n = 7)"]
+    assert not [t for t in texts if "Leder" in t or "Ikke oppgitt" in t or "(n = 2)" in t or "(n = 5)" in t]
+    assert 'src="figures/2026/group-personal-role.svg"' in page
     assert "county" not in page and "Fylke" not in page  # not public (and not in these exports)
 
 

@@ -1,7 +1,7 @@
 """Breakdowns by background variable on the level pages ("By group"): for the newest wave, per level and
 background variable a great-tables Likert table (a row group per item answered in that wave, a row per group: n,
-the headline share with its Wilson interval, the distribution as a stacked bar, the mean) and a diverging chart
-per group (the facets).
+the headline share with its Wilson interval, the distribution as a stacked bar, the mean) and one diverging chart
+with the groups as rows (pipeline.reports.figures.group_charts).
 
 Everything comes from marts.item_by_group, where the disclosure decision is taken once (small groups and their
 complement, small counts and the figures built on them); here the public profile only shows what it allows, and
@@ -10,7 +10,6 @@ leaves out variables the codebook does not mark public.
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -111,28 +110,25 @@ def group_table(data: ReportData, level: str, variable: str) -> GT:
 
 
 def group_section(data: ReportData, level: str, figures) -> str:
-    """The level page's "By group" section (empty when the newest wave has no background variables). figures:
-    the chart files that exist (paths under reports/figures/)."""
+    """The level page's "By group" section (empty when the newest wave has no background variables): per variable
+    its table, then its chart (the groups as rows; none when the public profile hides every group). figures: the
+    chart files that exist (paths under reports/figures/)."""
+    from pipeline.reports.render import figure_html
+
     codebook, lang = data.codebook, data.lang
     part = data.group_rows.filter(pl.col("level") == level)
     if part.is_empty():
         return ""
     out = []
+    level_label = codebook.levels[level].label[lang]
     for variable in sorted(set(part["variable"].to_list()), key=lambda v: codebook.background[v].order):
         out.append(group_table(data, level, variable).as_raw_html())
-        groups = part.filter(pl.col("variable") == variable).unique(["group"]).sort("group_order")
-        charts = []
-        for r in groups.iter_rows(named=True):
-            path = figure_paths(r["wave"], "group", group_chart_key(level, variable, r["group"]))
-            if path["svg"] not in figures:
-                continue
-            svg = html.escape("figures/" + path["svg"], quote=True)
-            alt = data.t("chart_alt_group", level=codebook.levels[level].label[lang],
-                         variable=codebook.background[variable].label[lang], wave=r["wave"])
-            label = group_label(codebook, lang, variable, r["group"])
-            charts.append(f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)} '
-                          f'· {html.escape(label, quote=True)}"></a>'
-                          f"<figcaption>{html.escape(label)}</figcaption></figure>")
-        if charts:
-            out.append(f'<div class="charts">{"".join(charts)}</div>')
+        variable_label = codebook.background[variable].label[lang]
+        wave = part.filter(pl.col("variable") == variable)["wave"][0]
+        path = figure_paths(wave, "group", group_chart_key(level, variable))
+        if path["svg"] in figures:
+            alt = data.t("chart_alt_group", level=level_label, variable=variable_label, wave=wave)
+            caption = (f"{data.t('by_group_table', level=level_label, variable=variable_label)} · "
+                       f"{data.t('wave')} {wave}. {data.t('note_chart')}")
+            out.append(figure_html(data, path, alt, caption))
     return "\n".join(out)

@@ -4,7 +4,10 @@
   codebook's order (the report's Figures 1–17; items without a report figure get a chart too);
 - level charts: per wave and level a diverging stacked Likert chart (cf. ggstats `gglikert`): negative
   categories left of 0, positive right, a neutral middle category split across 0, and the categories
-  without a score ("don't know") apart in a panel of their own.
+  without a score ("don't know") apart in a panel of their own;
+- charts by group: per wave, level and background variable the same diverging chart with the groups as rows
+  (under each item's code and question a row per group: all respondents, the variable's groups, not stated; the
+  level pages' "by group" sections, newest wave only). A group the public profile hides has no row.
 
 Which side a category is on comes from the codebook: in a scored scale by its score against the middle of
 the scores; in an unscored scale (yes/no) headline categories are positive and the others negative. A
@@ -17,9 +20,10 @@ includes one is printed (a side's share, the "don't know" panel).
 
 Cache (FigureCache): a chart is drawn only when what determines its bytes changed. Its key is a sha256 over
 figures_version() (the source of this module and disclosure.py, the matplotlib, Pillow and numpy versions), the
-language, the chart's id, the views it draws (hidden cells included) and the codebook texts and categories it
-uses; <key>.svg / <key>.png are kept in a folder of the build area (<marts>/.build/figure_cache/), written
-atomically, and entries no build uses any more are pruned.
+language, the chart's id, the views it draws (hidden cells included), its title and row labels in their order
+(group labels and n included) and the codebook texts and categories it uses; <key>.svg / <key>.png are kept in a
+folder of the build area (<marts>/.build/figure_cache/), written atomically, and entries no build uses any more
+are pruned.
 """
 
 from __future__ import annotations
@@ -171,25 +175,58 @@ def item_chart(codebook: Codebook, lang: str, view: ItemView) -> Figure:
     return fig
 
 
-def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView], title: str | None = None) -> Figure:
-    """Diverging stacked bars of a level's items in one wave (top to bottom in the codebook's order). title: the
-    chart's title (the level's label when not given; a breakdown names its group)."""
+Row = tuple[str, ItemView | None]
+"""One row of a diverging chart: its label and the view it draws; a row without a view is a heading (in a chart by
+group, the item's code and question over its groups' rows)."""
+
+
+def item_label(codebook: Codebook, lang: str, view: ItemView) -> str:
+    """A level chart's row label: the item's code with its n, then its question wrapped."""
+    item = codebook.items[view.item]
+    n_text = SUPPRESSED if view.n_hidden else str(view.n)
+    return "\n".join([f"{item.code} (n = {n_text})", *textwrap.wrap(item.question[lang], 50)])
+
+
+def level_rows(codebook: Codebook, lang: str, views: list[ItemView]) -> list[Row]:
+    """The rows of a level chart: one per item (item_label)."""
+    return [(item_label(codebook, lang, view), view) for view in views]
+
+
+def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]) -> Figure:
+    """Diverging stacked bars of a level's items in one wave (top to bottom in the codebook's order), titled with
+    the level's label."""
+    return diverging_chart(codebook, lang, codebook.levels[level].label[lang], level_rows(codebook, lang, views))
+
+
+def diverging_chart(codebook: Codebook, lang: str, title: str, rows: list[Row]) -> Figure:
+    """Diverging stacked bars, one per row with a view (top to bottom as given): the level charts and the charts
+    by group. Every row with a view is as tall as the one with the longest label; a heading row (no view) is as
+    tall as its own label, printed in bold, with a thin line above it when rows precede it."""
     apart = apart_keys(codebook)
+    views = [view for _, view in rows if view is not None]
     suppressed_any = any(v.any_hidden for v in views)
     with matplotlib.rc_context(RC):
-        labels = []
-        for view in views:
-            item = codebook.items[view.item]
-            n_text = SUPPRESSED if view.n_hidden else str(view.n)
-            labels.append("\n".join([f"{item.code} (n = {n_text})", *textwrap.wrap(item.question[lang], 50)]))
-        lines = max((label.count("\n") + 1 for label in labels), default=1)
-        height = (0.2 + 0.15 * lines) * max(len(views), 1) + 1.9
-        fig = Figure(figsize=(10.5, height), layout="constrained")
-        main, side = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [5, 1]})
-        ys = list(range(len(views)))[::-1]
+        lines = max((label.count("\n") + 1 for label, view in rows if view is not None), default=1)
+        bar_slot = 0.2 + 0.15 * lines  # inches, as the y axis' data units
+        slots = [bar_slot if view is not None else 0.1 + 0.15 * (label.count("\n") + 1) for label, view in rows]
+        total = sum(slots) if rows else bar_slot
+        fig = Figure(figsize=(10.5, total + 1.9), layout="constrained")
+        # not sharey: the side panel would get a tick (and a hidden label) per row too, which costs the layout time
+        main, side = fig.subplots(1, 2, gridspec_kw={"width_ratios": [5, 1]})
+        ys, top = [], total
+        for slot in slots:
+            ys.append(top - slot / 2)
+            top -= slot
+        bar = 0.66 * bar_slot
+        bars: dict[str, list[tuple[float, float, float, str]]] = {"main": [], "side": []}  # y, width, left, colour
         legend: dict[str, tuple[str, str]] = {}
         max_apart = 0.0
-        for y, view in zip(ys, views):
+        for i, ((_, view), y) in enumerate(zip(rows, ys)):
+            if view is None:
+                if i:
+                    for ax in (main, side):
+                        ax.axhline(y + slots[i] / 2, color="#cbd2d9", linewidth=0.6)
+                continue
             scale = codebook.scale_of(view.item)
             pol = polarity(codebook, scale)
             for c in scale.categories:
@@ -203,14 +240,12 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
             # each side from the middle outwards; a neutral category is split across 0
             for sign in (1, -1):
                 x = neutral / 2
-                total = 0.0
+                subtotal = 0.0
                 for k in pol.outward[sign]:
                     if k not in cells:
                         continue
                     w = cells[k].pct or 0.0
-                    main.barh(
-                        y, sign * w, left=sign * x, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6
-                    )
+                    bars["main"].append((y, sign * w, sign * x, pol.colour[k]))
                     if w >= 7:
                         main.text(
                             sign * (x + w / 2),
@@ -222,12 +257,12 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
                             color="white" if _dark(pol.colour[k]) else TEXT,
                         )
                     x += w
-                    total += w
+                    subtotal += w
                 hidden_here = any(c.hidden for c in view.cells if pol.side.get(c.category) == sign)
                 main.text(
                     sign * 112,
                     y,
-                    SUPPRESSED if hidden_here else f"{total:.0f} %",
+                    SUPPRESSED if hidden_here else f"{subtotal:.0f} %",
                     ha="center",
                     va="center",
                     fontsize=8,
@@ -237,34 +272,43 @@ def level_chart(codebook: Codebook, lang: str, level: str, views: list[ItemView]
             for k in order:
                 if k in cells and pol.side[k] == 0:
                     w = cells[k].pct or 0.0
-                    main.barh(y, w, left=-w / 2, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6)
+                    bars["main"].append((y, w, -w / 2, pol.colour[k]))
                     if w >= 7:
                         main.text(0, y, f"{w:.0f}", ha="center", va="center", fontsize=8, color=TEXT)
             x = 0.0
             for k in order:
                 if k in cells and pol.side[k] is None:
                     w = cells[k].pct or 0.0
-                    side.barh(y, w, left=x, height=0.66, color=pol.colour[k], edgecolor="white", linewidth=0.6)
+                    bars["side"].append((y, w, x, pol.colour[k]))
                     x += w
             hidden_apart = any(c.hidden for c in view.cells if pol.side.get(c.category) is None)
             side.text(
                 x + 2, y, SUPPRESSED if hidden_apart else f"{x:.0f} %", ha="left", va="center", fontsize=8, color=TEXT
             )
             max_apart = max(max_apart, x)
-        main.set_yticks(ys, labels, fontsize=8)
+        for ax, name in ((main, "main"), (side, "side")):  # one call per panel: a call per bar costs 1 ms each
+            if bars[name]:
+                y_, width, left, colour = zip(*bars[name])
+                ax.barh(y_, width, left=left, height=bar, color=colour, edgecolor="white", linewidth=0.6)
+        main.set_yticks(ys, [label for label, _ in rows], fontsize=8)
+        for tick, (_, view) in zip(main.get_yticklabels(), rows):
+            if view is None:
+                tick.set_fontweight("bold")
+        main.set_ylim(0, total)
+        side.set_ylim(0, total)
         main.tick_params(axis="y", length=0)
         main.axvline(0, color=TEXT, linewidth=0.8)
         main.set_xlim(-122, 122)
         main.set_xticks([-100, -50, 0, 50, 100], ["100 %", "50 %", "0", "50 %", "100 %"])
         side.set_xlim(0, max(30.0, max_apart * 1.35))
-        side.tick_params(axis="y", length=0, labelleft=False)
+        side.set_yticks([])
         side.set_xticks([])
         side.spines["bottom"].set_visible(False)
         apart_titles = [legend[k][0] for k in legend if k in apart]
         if suppressed_any:
             apart_titles.append(SUPPRESSED)
         side.set_title(" / ".join(apart_titles), fontsize=9, color=TEXT)
-        main.set_title(title or codebook.levels[level].label[lang], loc="left", fontsize=11, color=TEXT)
+        main.set_title(title, loc="left", fontsize=11, color=TEXT)
         handles = [
             Patch(facecolor=colour, edgecolor="#9aa5b1", linewidth=0.5, label=label)
             for key, (label, colour) in legend.items()
@@ -393,6 +437,14 @@ def _view_inputs(codebook: Codebook, lang: str, view: ItemView) -> dict:
     }
 
 
+def _row_inputs(codebook: Codebook, lang: str, rows: list[Row]) -> list[dict]:
+    """A diverging chart's rows as chart_key inputs: each label (group labels and n included) in order, with its
+    view's inputs."""
+    return [
+        {"label": label, "view": None if view is None else _view_inputs(codebook, lang, view)} for label, view in rows
+    ]
+
+
 def chart_key(codebook: Codebook, lang: str, stem: str, inputs: dict) -> str:
     """sha256 (hex) of everything that determines a chart's bytes (see the module docstring)."""
     payload = {
@@ -416,42 +468,87 @@ class Chart:
     stem: str
     key: str
     draw: Callable[[], Figure] = field(compare=False, repr=False)  # picklable (a partial): drawn in a worker too
+    rows: int = 0  # rows of a diverging chart (the drawing time grows with them; draw_all estimates it)
+
+
+def _diverging(
+    codebook: Codebook, lang: str, paths: dict[str, str], stem: str, kind: str, title: str, rows: list[Row]
+) -> Chart:
+    """A diverging chart (level or by group) to draw: its key covers the kind, the title and every row's label and
+    view, in order."""
+    key = chart_key(codebook, lang, stem, {"kind": kind, "title": title, "rows": _row_inputs(codebook, lang, rows)})
+    return Chart(paths, stem, key, functools.partial(diverging_chart, codebook, lang, title, rows), len(rows))
 
 
 GroupViews = dict[tuple[str, str, str], dict[str, ItemView]]  # (wave, variable, group) → item → view
 
 
-def group_chart_key(level: str, variable: str, group: str) -> str:
-    return f"{level}-{variable}-{group}"
+def group_chart_key(level: str, variable: str) -> str:
+    return f"{level}-{variable}"
+
+
+def group_order(codebook: Codebook, variable: str) -> list[str]:
+    """A background variable's groups in the order of the pages' tables (marts group_order): the all-respondents
+    row, the codebook's groups, not_stated."""
+    groups = sorted(codebook.background[variable].groups, key=lambda g: g.order)
+    return [ALL_GROUPS, *(g.key for g in groups), NOT_STATED]
+
+
+def group_rows(
+    codebook: Codebook, lang: str, level: str, variable: str, by_group: dict[str, dict[str, ItemView]]
+) -> list[Row]:
+    """The rows of a level's chart by one variable in one wave. by_group: group → item → view. Per item of the
+    level answered in the wave (a group has an n; codebook order, as the variable's table) a heading (code and
+    question), then a row per group in group_order, labelled "<code> · <group> (n = …)". A group the public
+    profile hides for every item of the level gets no row; a view it hides otherwise is drawn as ":"
+    (diverging_chart)."""
+    items = [
+        i.code
+        for i in codebook.closed_items()
+        if i.level == level and any(i.code in views and views[i.code].n > 0 for views in by_group.values())
+    ]
+    shown = [
+        g
+        for g in group_order(codebook, variable)
+        if g in by_group and not all(by_group[g][i].n_hidden for i in items if i in by_group[g])
+    ]
+    rows: list[Row] = []
+    for code in items:
+        item_rows: list[Row] = []
+        for group in shown:
+            view = by_group[group].get(code)
+            if view is not None:
+                n_text = SUPPRESSED if view.n_hidden else str(view.n)
+                item_rows.append((f"{code} · {group_label(codebook, lang, variable, group)} (n = {n_text})", view))
+        if item_rows:
+            heading = "\n".join(textwrap.wrap(f"{code}: {codebook.items[code].question[lang]}", 50))
+            rows += [(heading, None), *item_rows]
+    return rows
 
 
 def group_charts(codebook: Codebook, lang: str, group_views: GroupViews) -> list[Chart]:
-    """Per wave, level, background variable and group a diverging chart of the level's items for that group
-    (the facets of the level pages' "by group" sections); groups the public profile hides get none."""
+    """Per wave, level and background variable one diverging chart of the level's items with the groups as rows
+    (group_rows; the level pages' "by group" sections show it under the variable's table). No chart when the public
+    profile hides every group of the variable."""
     out: list[Chart] = []
-    closed = codebook.closed_items()
-    for (wave, variable, group), views in sorted(group_views.items()):
+    by_variable: dict[tuple[str, str], dict[str, dict[str, ItemView]]] = {}
+    for (wave, variable, group), views in group_views.items():
+        by_variable.setdefault((wave, variable), {})[group] = views
+    order = sorted(by_variable, key=lambda wv: (wv[0], codebook.background[wv[1]].order, wv[1]))
+    for wave, variable in order:
         for level in codebook.levels:
-            level_views = [views[i.code] for i in closed if i.level == level and i.code in views]
-            if not level_views or all(v.n_hidden for v in level_views):
+            rows = group_rows(codebook, lang, level, variable, by_variable[(wave, variable)])
+            if not any(view is not None for _, view in rows):
                 continue
-            key_text = group_chart_key(level, variable, group)
-            stem = f"figure-{wave}-{key_text}"
-            title = f"{codebook.levels[level].label[lang]} · {group_label(codebook, lang, variable, group)}"
-            key = chart_key(
-                codebook,
+            key_text = group_chart_key(level, variable)
+            stem = f"figure-{wave}-group-{key_text}"
+            title = codebook.word(
+                "by_group_table",
                 lang,
-                stem,
-                {"kind": "group", "title": title, "views": [_view_inputs(codebook, lang, v) for v in level_views]},
+                level=codebook.levels[level].label[lang],
+                variable=codebook.background[variable].label[lang],
             )
-            out.append(
-                Chart(
-                    figure_paths(wave, "group", key_text),
-                    stem,
-                    key,
-                    functools.partial(level_chart, codebook, lang, level, level_views, title),
-                )
-            )
+            out.append(_diverging(codebook, lang, figure_paths(wave, "group", key_text), stem, "group", title, rows))
     return out
 
 
@@ -485,24 +582,11 @@ def charts(
             level_views = [views[(wave, i.code)] for i in closed if i.level == level and (wave, i.code) in views]
             if not level_views:
                 continue
-            stem = f"figure-{wave}-{level}"
-            key = chart_key(
-                codebook,
-                lang,
-                stem,
-                {
-                    "kind": "level",
-                    "level": codebook.levels[level].label[lang],
-                    "views": [_view_inputs(codebook, lang, v) for v in level_views],
-                },
-            )
+            title = codebook.levels[level].label[lang]
+            rows = level_rows(codebook, lang, level_views)
             out.append(
-                Chart(
-                    figure_paths(wave, "level", level),
-                    stem,
-                    key,
-                    functools.partial(level_chart, codebook, lang, level, level_views),
-                )
+                _diverging(codebook, lang, figure_paths(wave, "level", level), f"figure-{wave}-{level}", "level", title,
+                           rows)
             )
     return out + group_charts(codebook, lang, group_views or {})
 
@@ -544,19 +628,29 @@ def _draw_in_worker(draw: Callable[[], Figure], stem: str) -> dict[str, bytes]:
     return _render(draw(), stem)
 
 
-# Charts are drawn by a pool of worker processes (one per core) when a build has at least this many to draw: a
-# worker costs 1–3 s to start (a spawned process imports matplotlib and the main module, e.g. pipeline.cli with
-# Dagster), a chart about a quarter of a second. The sample's first build (22 charts) stays in this process.
-PARALLEL_FROM = 40
+# Charts are drawn by a pool of worker processes (one per core, at most one per PARALLEL_FROM_S / 2 seconds of
+# drawing) when a build has at least PARALLEL_FROM_S seconds of drawing to do: a worker costs 1–3 s to start (a
+# spawned process imports matplotlib and the main module, e.g. pipeline.cli with Dagster). The estimate
+# (drawing_seconds) comes from the benchmark machine (2 cores): about 0.1 s a chart and 0.025 s a row of a
+# diverging chart (a level by county, 6 items × (17 groups + a heading) = 108 rows: 2.5–3 s). The sample's first
+# build (22 charts, ~2.7 s) stays in this process; a generated 1k wave's (34 charts, ~17 s) goes to the workers.
+PARALLEL_FROM_S = 10.0
+
+
+def drawing_seconds(chart: Chart) -> float:
+    """A rough estimate of the time a chart takes to draw (SVG and PNG), for draw_all's choice."""
+    return 0.1 + 0.025 * chart.rows
 
 
 def draw_all(charts: list[Chart]) -> None:
-    """Draw the charts not drawn by this process yet, in worker processes when there are many and more than one
-    core, and keep them in DRAWN_IN_PROCESS (the same bytes as drawing them here: a test compares)."""
+    """Draw the charts not drawn by this process yet, in worker processes when there is much to draw and more than
+    one core (the longest first, so that the workers finish together), and keep them in DRAWN_IN_PROCESS (the same
+    bytes as drawing them here: a test compares)."""
     todo = [c for c in charts if c.key not in DRAWN_IN_PROCESS]
-    todo = list({c.key: c for c in todo}.values())
-    workers = min(os.cpu_count() or 1, len(todo) // (PARALLEL_FROM // 2) or 1)
-    if len(todo) < PARALLEL_FROM or workers < 2:
+    todo = sorted({c.key: c for c in todo}.values(), key=drawing_seconds, reverse=True)
+    seconds = sum(drawing_seconds(c) for c in todo)
+    workers = min(os.cpu_count() or 1, int(seconds // (PARALLEL_FROM_S / 2)) or 1)
+    if seconds < PARALLEL_FROM_S or workers < 2:
         return
     # spawn, not fork: the build may run threads (Dagster), which a forked child would inherit half-way
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:

@@ -482,7 +482,7 @@ def build_tables(data: ReportData) -> dict[str, GT]:
     return tables
 
 
-def _figure(data: ReportData, path: dict[str, str], alt: str, caption: str) -> str:
+def figure_html(data: ReportData, path: dict[str, str], alt: str, caption: str) -> str:
     svg, png = (html.escape("figures/" + path[f], quote=True) for f in ("svg", "png"))
     return (f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)}">'
             f'</a><figcaption>{html.escape(caption)} · <a href="{png}">{html.escape(data.t("png"))}</a>'
@@ -495,8 +495,8 @@ def _level_figures(data: ReportData, level: str, figures: dict[str, bytes]) -> l
     for wave in data.wave_keys:
         path = figure_paths(wave, "level", level)
         if path["svg"] in figures:
-            out.append(_figure(data, path, data.t("chart_alt_level", level=label, wave=wave),
-                               f"{label} · {data.t('wave')} {wave}. {data.t('note_chart')}"))
+            out.append(figure_html(data, path, data.t("chart_alt_level", level=label, wave=wave),
+                                   f"{label} · {data.t('wave')} {wave}. {data.t('note_chart')}"))
     return out
 
 
@@ -509,8 +509,8 @@ def _item_figures(data: ReportData, level: str, figures: dict[str, bytes]) -> li
                 continue
             number = f"{data.t('figure')} {item.figure}: " if item.figure is not None else ""
             question = item.question[data.lang]
-            out.append(_figure(data, path, data.t("chart_alt_item", question=question, wave=wave),
-                               f"{item.code} · {number}{question} · {data.t('wave')} {wave}"))
+            out.append(figure_html(data, path, data.t("chart_alt_item", question=question, wave=wave),
+                                   f"{item.code} · {number}{question} · {data.t('wave')} {wave}"))
     return out
 
 
