@@ -217,3 +217,24 @@ def test_the_build_fills_the_chart_cache_of_the_build_area(sample):
     pages = "".join((sample.reports_dir / f"{lv}.html").read_text(encoding="utf-8") for lv in CODEBOOK.levels)
     assert all(p.read_text(encoding="utf-8") in pages for p in fragments)
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]
+
+
+def test_only_the_three_newest_waves_are_drawn_and_the_pages_say_so(frames, tmp_path):
+    """Five waves: item and level charts for 2026, 2025, 2024 only; every wave stays in the tables, and the chart
+    sections say how many waves the charts show. With three waves there is no such note."""
+    five = _waves(frames, ["2022", "2023", "2024", "2025", "2026"], ITEMS)
+    _render(five, tmp_path / "five", cache_dir=FigureCache(tmp_path / "cache"))
+    drawn = sorted({p.split("/")[0] for p in _files(tmp_path / "five" / "figures")})
+    assert drawn == ["2024", "2025", "2026"]
+    assert sorted(_files(tmp_path / "five" / "figures")) == sorted(
+        f"{wave}/{kind}.{fmt}" for wave in drawn for fmt in ("png", "svg")
+        for kind in ("item-P1", "item-P2", "item-C4", "item-V4", "level-personal", "level-citizen", "level-visibility")
+    )
+    note = "Diagrammene viser de 3 nyeste rundene; alle 5 runder står i tabellene."
+    personal = (tmp_path / "five" / "personal.html").read_text(encoding="utf-8")
+    assert personal.count(note) == 2 and "figures/2023/" not in personal and "figures/2026/item-P1.svg" in personal
+    assert "Runde 2022: 10 av 12 inviterte svarte (83 %)." in personal  # every wave in the level table
+    assert (tmp_path / "five" / "index.html").read_text(encoding="utf-8").count(note) == 1
+    three = _waves(frames, ["2024", "2025", "2026"], ITEMS)
+    _render(three, tmp_path / "three")
+    assert "nyeste rundene" not in (tmp_path / "three" / "personal.html").read_text(encoding="utf-8")

@@ -137,6 +137,11 @@ def page(codebook: Codebook, lang: str, title: str, body: str) -> str:
     )
 
 
+# Item and level charts are drawn for this many waves, the newest: a chart of every wave of a long series would cost
+# minutes and read as noise; every wave's numbers are in the tables (and waves.html compares them).
+CHART_WAVES = 3
+
+
 @dataclass(frozen=True)
 class ReportData:
     """The marts the pages are made of, and what of them may be shown (pipeline.reports.disclosure)."""
@@ -171,6 +176,19 @@ class ReportData:
     def wave_keys(self) -> list[str]:
         """Waves newest first."""
         return sorted(self.waves["wave"].to_list(), reverse=True)
+
+    @cached_property
+    def chart_views(self) -> dict[tuple[str, str], ItemView]:
+        """The views drawn as item and level charts: those of the CHART_WAVES newest waves."""
+        drawn = set(self.wave_keys[:CHART_WAVES])
+        return {key: view for key, view in self.views.items() if key[0] in drawn}
+
+    def chart_waves_note(self) -> str:
+        """The note under the charts when some waves have none (empty otherwise)."""
+        total = len(self.wave_keys)
+        if total <= CHART_WAVES:
+            return ""
+        return f'<p class="lead">{html.escape(self.t("note_chart_waves", shown=CHART_WAVES, total=total))}</p>'
 
     def t(self, key: str, **fmt: object) -> str:
         return ui_word(self.codebook, key, self.lang, **fmt)
@@ -539,7 +557,7 @@ def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache |
         tables["overview"].as_raw_html(),
         f"<ul>{links}</ul>",
         _section(data.t("all_items"), tables["items"].as_raw_html()),
-        _section(data.t("chart_level"), f'<div class="charts">{"".join(level_charts)}</div>'),
+        _section(data.t("chart_level"), f'<div class="charts">{"".join(level_charts)}</div>', data.chart_waves_note()),
     ])
     pages = {"index.html": page(cb, lang, cb.title[lang], index_body)}
     for key, level in cb.levels.items():
@@ -548,8 +566,9 @@ def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache |
         body = "\n".join([
             f'<p class="lead">{html.escape(level.description[lang])}</p>',
             tables[f"level-{key}"].as_raw_html(),
-            _section(data.t("chart_level"), *_level_figures(data, key, figures)),
-            _section(data.t("figures"), f'<div class="charts">{"".join(_item_figures(data, key, figures))}</div>'),
+            _section(data.t("chart_level"), *_level_figures(data, key, figures), data.chart_waves_note()),
+            _section(data.t("figures"), f'<div class="charts">{"".join(_item_figures(data, key, figures))}</div>',
+                     data.chart_waves_note()),
             _section(data.t("open_answers"), *(open_tables
                      or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
         ])
@@ -607,9 +626,9 @@ def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.
     cache = FigureCache(cache_dir) if isinstance(cache_dir, (str, Path)) else cache_dir
     figures: dict[str, bytes] | dict[str, Path]
     if cache is None:
-        figures = render_figures(codebook, lang, data.views, data.group_views)
+        figures = render_figures(codebook, lang, data.chart_views, data.group_views)
     else:
-        figures = figure_files(codebook, lang, data.views, cache, data.group_views)
+        figures = figure_files(codebook, lang, data.chart_views, cache, data.group_views)
     pages = build_pages(data, figures, cache)
     fig_dir = out_dir / "figures"
     for rel, blob in figures.items():
