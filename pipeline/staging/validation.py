@@ -178,28 +178,45 @@ def validation_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[s
     return errors[:LISTED_ERRORS]
 
 
-def _distinct(con, relation: str, column: str, params: dict | None) -> pl.Series:
-    """The distinct values of one column of a relation (a SELECT), sorted, NULL last."""
-    if not IDENTIFIER.match(column):
-        raise ValueError(f"not a column name: {column!r}")
-    quoted = '"' + column + '"'
-    query = "select distinct " + quoted + " from (" + relation + ") order by " + quoted + " nulls last"
-    return pl.from_arrow(con.sql(query, params=params).to_arrow_table()).get_column(column)
+def _distinct_values(con, relation: str, names: list[str], params: dict | None) -> dict[str, pl.Series]:
+    """Each column's distinct values (sorted, NULL last), all in one scan of the relation (a SELECT)."""
+    for name in names:
+        if not IDENTIFIER.match(name):
+            raise ValueError(f"not a column name: {name!r}")
+    lists = ", ".join('list(distinct "' + n + '" order by "' + n + '" nulls last) as "' + n + '"' for n in names)
+    row = pl.from_arrow(con.sql("select " + lists + " from (" + relation + ")", params=params).to_arrow_table())
+    out = {}
+    for name in names:
+        column = row.get_column(name)
+        out[name] = column[0] if column[0] is not None else pl.Series(name, [], dtype=column.dtype.inner)
+    return out
 
 
 def failing_values_in(con, schema: pa.DataFrameSchema, relation: str, params: dict | None = None) -> dict[str, list]:
     """pandera's column checks over a relation in DuckDB, by each column's distinct values (never its rows):
     column → [(failing distinct value, check)] (value None for a failing NULL). Exact for schemas whose checks each
-    look at one value of one column (see the module docstring); frame-wide checks (`unique=`) are for SQL."""
-    out = {}
-    for name, column in schema.columns.items():
-        values = _distinct(con, relation, name, params)
-        cases, rows = failing_rows(pa.DataFrameSchema({name: column}), values.to_frame())
-        if rows:
-            failed = {}
-            for index, check in cases.filter(pl.col("index").is_not_null()).select("index", "check").rows():
-                failed.setdefault(int(index), str(check))
-            out[name] = [(values[i], failed[i]) for i in sorted(failed)]
+    look at one value of one column (see the module docstring); frame-wide checks (`unique=`) are for SQL. One scan
+    gets every column's distinct values; one validation checks them all (each column padded to the longest with its
+    own first value, which adds no value)."""
+    values = _distinct_values(con, relation, list(schema.columns), params)
+    longest = max((len(v) for v in values.values()), default=0)
+    if longest == 0:
+        return {}
+    padded = pl.DataFrame([
+        pl.concat([v, pl.repeat(v[0], longest - len(v), dtype=v.dtype, eager=True)]).alias(name)
+        for name, v in values.items()
+    ])
+    cases, _ = failing_rows(pa.DataFrameSchema(schema.columns), padded)
+    out: dict[str, list] = {}
+    if cases.is_empty():
+        return out
+    failed: dict[str, dict[int, str]] = {}
+    for column, check, index in cases.filter(pl.col("index").is_not_null()).select("column", "check", "index").rows():
+        row = int(index) if int(index) < len(values[column]) else 0  # a padding row repeats the first value
+        failed.setdefault(str(column), {}).setdefault(row, str(check))
+    for name in schema.columns:
+        if name in failed:
+            out[name] = [(values[name][i], failed[name][i]) for i in sorted(failed[name])]
     return out
 
 
