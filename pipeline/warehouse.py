@@ -180,9 +180,11 @@ def read_sql(sql_dir: Path, layer: str, name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def build_model(con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict[str, object]) -> int:
-    """create or replace marts.<name> from sql/marts/<name>.sql, binding the parameters it names."""
-    select = read_sql(sql_dir, "marts", name).strip().rstrip(";")
+def build_model(
+    con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict[str, object], sql_name: str | None = None
+) -> int:
+    """create or replace marts.<name> from sql/marts/<sql_name or name>.sql, binding the parameters it names."""
+    select = read_sql(sql_dir, "marts", sql_name or name).strip().rstrip(";")
     used = {p: params[p] for p in sorted(set(PARAM.findall(select)))}
     con.execute("create or replace table " + qualified("marts." + name) + " as " + select, used or None)
     return scalar(con, "select count(*) from " + qualified("marts." + name))

@@ -76,7 +76,7 @@ def marts(tmp_path):
             "min_group": 5,
         }
         for table in CONTRACT:
-            build_model(con, SQL, table.name, params)
+            build_model(con, SQL, table.name, {**params, **dict(table.params)}, table.sql_path.stem)
         yield con
 
 
@@ -159,3 +159,29 @@ def test_every_level_has_its_indicator_table():
     assert {t.name for t in CONTRACT if t.name.startswith("indicators_")} == {
         f"indicators_{k}" for k in CODEBOOK.levels
     }
+
+
+def test_a_level_added_to_the_codebook_gets_its_indicator_table(tmp_path):
+    """indicators_<level> is one table per level of the codebook, all from sql/marts/indicators_level.sql."""
+    import yaml
+
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "marts.yaml").write_text((PROJECT_ROOT / "schemas" / "marts.yaml").read_text(encoding="utf-8"))
+    codebook = yaml.safe_load((PROJECT_ROOT / "schemas" / "codebook.yaml").read_text(encoding="utf-8"))
+    codebook["levels"]["regional"] = {
+        "order": 5,
+        "label": {"nb": "Regionalt nivå", "da": "Regionalt niveau", "en": "Regional level"},
+        "description": {"nb": "Regionen.", "da": "Regionen.", "en": "Cooperation in the region."},
+    }
+    (schemas / "codebook.yaml").write_text(yaml.safe_dump(codebook, allow_unicode=True), encoding="utf-8")
+    contract = load_contract(schemas / "marts.yaml", SQL)
+    regional = next(t for t in contract if t.name == "indicators_regional")
+    assert regional.sql_path == SQL / "marts" / "indicators_level.sql" and regional.params == (("level", "regional"),)
+    assert regional.description == (
+        "Indicators of the regional level (cooperation in the region) (see item_indicators): one row per wave and "
+        "item of the level."
+    )
+    assert [t.name for t in contract if t.name.startswith("indicators_")] == [
+        "indicators_personal", "indicators_institutional", "indicators_citizen", "indicators_visibility",
+        "indicators_regional"]

@@ -55,10 +55,15 @@ class TableSpec:
         return out
 
 
+# A contract entry named with this placeholder is one table per level of the codebook, from one SQL file.
+PER_LEVEL = "<level>"
+
+
 @dataclass(frozen=True)
 class MartTable(TableSpec):
     sql_path: Path
     reads: tuple[tuple[str, str], ...]  # (schema, table) pairs the SQL reads, sorted
+    params: tuple[tuple[str, str], ...] = ()  # parameters of this table's SQL beyond the build's (the level)
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -91,6 +96,19 @@ def load_staging_tables(path: Path) -> tuple[TableSpec, ...]:
                  for name, spec in (raw.get("staging") or {}).items())
 
 
+def _levels(contract_path: Path) -> list[tuple[str, str, str]]:
+    """(key, English label, English description) of each level of the codebook next to the contract
+    (schemas/codebook.yaml), in the codebook's order, lower-cased to stand inside a sentence."""
+    from pipeline.codebook import load_codebook
+
+    codebook = load_codebook(contract_path.parent / "codebook.yaml")
+    out = []
+    for key, level in codebook.levels.items():
+        about = level.description["en"].rstrip(".")
+        out.append((key, level.label["en"].lower(), about[:1].lower() + about[1:]))
+    return out
+
+
 def _strip_comments(sql: str) -> str:
     return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
 
@@ -101,14 +119,22 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
     raw = _contract_yaml(Path(path))
     tables: dict[str, MartTable] = {}
     for name, spec in (raw.get("tables") or {}).items():
-        if not IDENTIFIER.match(name):
+        per_level = name.endswith("_" + PER_LEVEL)
+        stem = name.replace(PER_LEVEL, "level") if per_level else name
+        if not IDENTIFIER.match(stem):
             raise ContractError(f"{path}: table name {name!r} is not a valid identifier")
         columns, types = _columns(path, name, spec)
-        sql_path = Path(sql_dir) / "marts" / (name + ".sql")
+        sql_path = Path(sql_dir) / "marts" / (stem + ".sql")
         if not sql_path.is_file():
             raise ContractError(f"{path}: table {name} has no SQL model at {sql_path}")
         reads = tuple(sorted(set(REFERENCE.findall(_strip_comments(sql_path.read_text(encoding="utf-8"))))))
-        tables[name] = MartTable(name, str(spec["description"]), columns, types, sql_path, reads)
+        if not per_level:
+            tables[name] = MartTable(name, str(spec["description"]), columns, types, sql_path, reads)
+            continue
+        for key, label, about in _levels(Path(path)):
+            table = name.replace(PER_LEVEL, key)
+            description = str(spec["description"]).format(level=label, about=about)
+            tables[table] = MartTable(table, description, columns, types, sql_path, reads, (("level", key),))
     ordered: list[MartTable] = []
     done: set[str] = set()
 
@@ -160,7 +186,8 @@ def contract_markdown(contract: tuple[MartTable, ...], staging: tuple[TableSpec,
     staging tables."""
     out = [MARTS_DOC_INTRO]
     for t in contract:
-        out += _table_markdown(t, f"SQL: `sql/marts/{t.name}.sql`")
+        where = f"SQL: `sql/marts/{t.sql_path.name}`" + "".join(f", with {k} = '{v}'" for k, v in t.params)
+        out += _table_markdown(t, where)
     if staging:
         out.append(STAGING_DOC_INTRO)
         for t in staging:

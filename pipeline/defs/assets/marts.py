@@ -76,7 +76,7 @@ def build_marts_asset(contract: tuple[MartTable, ...]) -> dg.AssetsDefinition:
             con.begin()
             frames: dict[str, pl.DataFrame] = {}
             for t in contract:
-                rows = build_model(con, settings.sql_dir, t.name, params)
+                rows = build_model(con, settings.sql_dir, t.name, {**params, **dict(t.params)}, t.sql_path.stem)
                 frames[t.name] = query_frame(con, "select * from " + qualified("marts." + t.name) + " limit 5")
                 differences = t.differences(table_columns(con, "marts", t.name))
                 if differences:
