@@ -1,8 +1,8 @@
-"""The lean ingest (Enum cells, distinct-value validation, masking per distinct text,
-pseudonyms from one column) gives exactly what the plain row-by-row way gives: same cells, pseudonyms,
-quarantine rows (reasons and order), responses and open answers, on the sample wave and on a wave full
-of bad cells. The reference below is the plain way written out (pandera over every cell, one mask call per
-answer, one HMAC per row): it must never be "optimised"."""
+"""The lean ingest and staging (cells unpivoted and staged in DuckDB from decisions on distinct values: categories,
+statuses, duplicates, pandera's checks, reasons, masks; pseudonyms from one column) give exactly what the plain
+row-by-row way gives: same cells, pseudonyms, quarantine rows (reasons and order), responses and open answers, on
+the sample wave and on a wave full of bad cells. The reference below is the plain way written out in polars (pandera
+over every cell, one mask call per answer, one HMAC per row): it must never be "optimised"."""
 
 from __future__ import annotations
 
