@@ -31,6 +31,7 @@ def sample_build(tmp_path_factory):
 # pytest -n auto --dist loadscope, a module on one worker) the workers then finish together instead of one of them
 # starting a long module last.
 LONGEST_FIRST = ("test_ingest_presets.py", "test_waves_daemon.py", "test_cli_fingerprints.py", "test_cli.py",
+                 "test_cli_nothing_changed.py",
                  "test_hardening_crash.py", "test_publish_atomic.py", "test_reports.py", "test_hardening_bad_inputs.py",
                  "test_sensor_raw_folder.py", "test_marts_by_group.py", "test_lineage_ui.py")
 

@@ -1,0 +1,54 @@
+"""`python -m pipeline.cli build` builds nothing while nothing it publishes could differ
+(pipeline.ingest.fingerprints: outputs_fingerprint, published_is_current)."""
+
+import shutil
+from dataclasses import replace
+
+import dagster as dg
+import duckdb
+from helpers import make_settings, read_sample_rows, write_csv_wave
+
+from pipeline import cli
+from pipeline.ingest.fingerprints import PUBLISHED_RECORD
+
+
+def write_wave(raw, key):
+    headers, rows = read_sample_rows()
+    write_csv_wave(raw, key, headers, rows, columns={"Tidsstempel": "submitted_at"})
+
+
+def test_a_build_is_skipped_only_while_nothing_it_publishes_could_differ(tmp_path, capsys):
+    """`make run` skips the whole build when the staged waves, the SQL, the schemas, the code, the locked libraries,
+    the output settings and the published files are what the last successful build left; each differing thing
+    builds again."""
+    settings = make_settings(tmp_path)
+    write_wave(settings.raw_dir, "2024")
+
+    def build(s=settings) -> str:
+        assert cli.build(s, instance) == 0
+        out = capsys.readouterr().out
+        return "skipped" if "nothing changed since the last build" in out else "built"
+
+    with dg.instance_for_test() as instance:
+        assert build() == "built"
+        assert build() == "skipped"
+        english = replace(settings, lang="en")
+        assert build(english) == "built"  # the pages in another language
+        assert "Same people over time" in (settings.reports_dir / "panel.html").read_text(encoding="utf-8")
+        assert build(english) == "skipped"
+        assert build() == "built"
+        (settings.reports_dir / "index.html").unlink()
+        assert build() == "built"
+        con = duckdb.connect(str(settings.published_db))  # an analyst's read-write session
+        con.execute("create table notes as select 1 as n")
+        con.close()
+        assert build() == "built"
+        (settings.marts_dir / PUBLISHED_RECORD).write_text("{}", encoding="utf-8")
+        assert build() == "built"
+        assert build() == "skipped"
+        sql = tmp_path / "sql"
+        shutil.copytree(settings.sql_dir, sql)
+        assert build(replace(settings, sql_dir=sql)) == "skipped"  # the same SQL elsewhere
+        (sql / "marts" / "waves.sql").write_text((sql / "marts" / "waves.sql").read_text() + "\n-- edited\n")
+        assert build(replace(settings, sql_dir=sql)) == "built"
+        assert len(instance.get_runs(filters=dg.RunsFilter(job_name="build_marts"))) == 7
