@@ -32,7 +32,6 @@ from pipeline.settings import PROJECT_ROOT
 from pipeline.staging.validation import candidate_answers, failing_values_in
 from pipeline.warehouse import PARAM, memory_database, qualified, query_frame, read_sql, replace_wave, scalar
 
-QUARANTINE_COLUMNS = ["wave", "source_file", "source_row", "column", "value", "reason"]
 # The staging tables, in the order they are built (the others join staging.respondents), and the order their rows
 # are read back in by stage_wave. They are written unsorted (a sort of 17 million responses costs more than its
 # worth: every mart sorts its own rows), except the quarantine, which is small and read as written.
