@@ -180,13 +180,17 @@ def read_sql(sql_dir: Path, layer: str, name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def bound(sql: str, params: dict[str, object]) -> dict[str, object] | None:
+    """The parameters a statement names ($name), from params: DuckDB refuses parameters a statement does not use."""
+    return {p: params[p] for p in sorted(set(PARAM.findall(sql)))} or None
+
+
 def build_model(
     con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict[str, object], sql_name: str | None = None
 ) -> int:
     """create or replace marts.<name> from sql/marts/<sql_name or name>.sql, binding the parameters it names."""
     select = read_sql(sql_dir, "marts", sql_name or name).strip().rstrip(";")
-    used = {p: params[p] for p in sorted(set(PARAM.findall(select)))}
-    con.execute("create or replace table " + qualified("marts." + name) + " as " + select, used or None)
+    con.execute("create or replace table " + qualified("marts." + name) + " as " + select, bound(select, params))
     return scalar(con, "select count(*) from " + qualified("marts." + name))
 
 

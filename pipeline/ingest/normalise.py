@@ -102,14 +102,13 @@ class AnswerCells:
 def _insert_from_frames(con, sql_dir: Path, table: str, views: dict[str, pl.DataFrame], params: dict) -> None:
     """insert into raw.<table> the rows of sql/raw/<table>.sql, which reads the frames (registered under their names
     for this statement only)."""
-    from pipeline.warehouse import PARAM, qualified, read_sql
+    from pipeline.warehouse import bound, qualified, read_sql
 
     for name, frame in views.items():
         con.register(name, frame.to_arrow())
     try:
         select = read_sql(sql_dir, "raw", table).strip().rstrip(";")
-        used = {p: params[p] for p in sorted(set(PARAM.findall(select)))}
-        con.execute("insert into " + qualified("raw." + table) + " by name " + select, used)
+        con.execute("insert into " + qualified("raw." + table) + " by name " + select, bound(select, params))
     finally:
         for name in views:
             con.unregister(name)

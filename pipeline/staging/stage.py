@@ -30,12 +30,11 @@ from pipeline.ingest.readers import shorten
 from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT
 from pipeline.staging.validation import candidate_answers, failing_values_in
-from pipeline.warehouse import PARAM, memory_database, qualified, query_frame, read_sql, replace_wave, scalar
+from pipeline.warehouse import bound, memory_database, qualified, query_frame, read_sql, replace_wave, scalar
 
 # The staging tables, in the order they are built (the others join staging.respondents), and the order their rows
 # are read back in by stage_wave. They are written unsorted (a sort of 17 million responses costs more than its
 # worth: every mart sorts its own rows), except the quarantine, which is small and read as written.
-STAGING_TABLES = ("respondents", "responses", "open_answers", "respondent_groups", "quarantine")
 READ_BACK_ORDER = {
     "respondents": "source_row",
     "responses": "source_row, item",
@@ -43,6 +42,7 @@ READ_BACK_ORDER = {
     "respondent_groups": "source_row, variable",
     "quarantine": "rowid",
 }
+STAGING_TABLES = tuple(READ_BACK_ORDER)
 DECISIONS = ("staging_status", "staging_duplicates", "staging_bad_values", "staging_invalid_cells",
              "staging_label_reasons", "staging_group_reasons", "staging_masks")
 # More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
@@ -232,14 +232,9 @@ def _decide_sql(sql_dir: Path, name: str) -> str:
     return (sql_dir / "staging" / "decide" / f"{name}.sql").read_text(encoding="utf-8").strip().rstrip(";")
 
 
-def _bound(select: str, params: dict[str, object]) -> dict[str, object] | None:
-    """The parameters a statement names (DuckDB refuses unused ones)."""
-    return {p: params[p] for p in sorted(set(PARAM.findall(select)))} or None
-
-
 def _query(con: duckdb.DuckDBPyConnection, sql_dir: Path, name: str, params: dict[str, object]) -> pl.DataFrame:
     select = _decide_sql(sql_dir, name)
-    return pl.from_arrow(con.sql(select, params=_bound(select, params)).to_arrow_table())
+    return pl.from_arrow(con.sql(select, params=bound(select, params)).to_arrow_table())
 
 
 def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
@@ -278,7 +273,7 @@ def stage_in_database(
         _temp_table(con, "staging_duplicates", duplicates)
 
         closed_cells = _decide_sql(sql_dir, "closed_cells")
-        failing = failing_values_in(con, candidate_answers(codebook), closed_cells, _bound(closed_cells, params))
+        failing = failing_values_in(con, candidate_answers(codebook), closed_cells, bound(closed_cells, params))
         bad_values = pl.DataFrame(
             [(column, str(v)) for column, values in sorted(failing.items()) for v, _ in values if v is not None],
             schema={"column_name": pl.Utf8, "value": pl.Utf8},
@@ -286,7 +281,7 @@ def stage_in_database(
         )
         _temp_table(con, "staging_bad_values", bad_values)
         invalid = _decide_sql(sql_dir, "invalid_cells")
-        con.execute("create or replace temp table staging_invalid_cells as " + invalid, _bound(invalid, params))
+        con.execute("create or replace temp table staging_invalid_cells as " + invalid, bound(invalid, params))
 
         labels = _query(con, sql_dir, "unknown_label_values", params)
         label_reasons = labels.with_columns(
@@ -312,7 +307,7 @@ def stage_in_database(
             target = qualified("staging." + table)
             select = read_sql(sql_dir, "staging", table).strip().rstrip(";")
             con.execute("delete from " + target + " where wave = ?", [wave])
-            con.execute("insert into " + target + " by name " + select, _bound(select, params))
+            con.execute("insert into " + target + " by name " + select, bound(select, params))
             rows[table] = scalar(con, "select count(*) from " + target + " where wave = ?", [wave])
         cells = scalar(con, "select count(*) from raw.wave_export where wave = ?", [wave])
         by_reason = dict(

@@ -55,29 +55,23 @@ unknown_statuses as (
         )
 ),
 
-conflicting_cells as (
-    select
-        cells.wave,
-        cells.source_file,
-        cells.source_row,
-        cells."column",
-        cells.value,
-        conflicts.reason
-    from cells
-    inner join conflicts on cells.source_row = conflicts.source_row
+answered_cells as (
+    select wave, source_file, source_row, "column", value from cells
+    union all
+    select wave, source_file, source_row, "column", value from background
+    where value is not null
 ),
 
-conflicting_background as (
+conflicting_cells as (
     select
-        background.wave,
-        background.source_file,
-        background.source_row,
-        background."column",
-        background.value,
+        answered_cells.wave,
+        answered_cells.source_file,
+        answered_cells.source_row,
+        answered_cells."column",
+        answered_cells.value,
         conflicts.reason
-    from background
-    inner join conflicts on background.source_row = conflicts.source_row
-    where background.value is not null
+    from answered_cells
+    inner join conflicts on answered_cells.source_row = conflicts.source_row
 ),
 
 unknown_labels as (
@@ -115,8 +109,6 @@ unioned as (
     select * from unknown_statuses
     union all
     select * from conflicting_cells
-    union all
-    select * from conflicting_background
     union all
     select * from unknown_labels
     union all
