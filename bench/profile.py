@@ -41,7 +41,7 @@ WATCH = [
     ("pipeline/warehouse.py", "query_frame", "DuckDB reads (query_frame)"),
     ("pipeline/warehouse.py", "build_model", "SQL marts (build_model)"),
     ("pipeline/reports/render.py", "render_reports", "render the report pages"),
-    ("pipeline/defs/assets/wave_reports.py", "waves_report", "render waves.html"),
+    ("pipeline/reports/waves.py", "waves_page", "render waves.html"),
     ("pipeline/reports/figures.py", "", "figures (any function)"),
     ("great_tables/", "as_raw_html", "great-tables as_raw_html"),
     ("pipeline/publish.py", "publish", "publish (DuckDB file, Parquet, manifest)"),

@@ -6,12 +6,10 @@ import dagster as dg
 
 from pipeline.codebook import load_codebook
 from pipeline.defs.assets.marts import build_marts_asset
-from pipeline.defs.assets.panel_report import panel_report
 from pipeline.defs.assets.publish import build_publish_assets
 from pipeline.defs.assets.raw import wave_export
-from pipeline.defs.assets.reports import build_reports_asset
+from pipeline.defs.assets.reports import build_reports_asset, panel_report, waves_report
 from pipeline.defs.assets.staging import codebook_tables, staging_wave
-from pipeline.defs.assets.wave_reports import waves_report
 from pipeline.defs.jobs import build_marts_job, ingest_wave_job
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.defs.schedules import schedules

@@ -25,7 +25,7 @@ from helpers import build, copy_sample_wave, make_settings, query, read_sample_r
 from hostile import CODEBOOK, HOSTILE_TEXTS, sparse_file, write_bytes_wave
 
 from pipeline.ingest.waves import discover_waves, invalid_wave_folders
-from pipeline.reports.render import CONTROL
+from pipeline.reports.open_answers import CONTROL
 from pipeline.settings import PROJECT_ROOT
 
 QUESTION = {code: item.question["nb"] for code, item in CODEBOOK.items.items()}

@@ -14,7 +14,7 @@ import pytest
 from helpers import build, copy_sample_wave, make_settings
 from waves_helpers import DagsterDev
 
-from pipeline.defs.assets import panel_report, reports, wave_reports
+from pipeline.defs.assets import reports
 from pipeline.marts.contract import load_contract, load_staging_tables
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import table_columns
@@ -159,12 +159,12 @@ def test_each_page_depends_on_exactly_the_marts_its_code_reads_and_publishing_co
         )
     assert (
         upstream(key["reports/waves"])
-        == marts(wave_reports.READS)
+        == marts(reports.WAVES_READS)
         == {"marts/item_disclosure", "marts/wave_change", "marts/waves"}
     )
     assert (
         upstream(key["reports/panel"])
-        == marts(panel_report.READS)
+        == marts(reports.PANEL_READS)
         == {"marts/panel_change", "marts/panel_retention", "marts/waves"}
     )
     # publishing: the DuckDB file copies every mart; the pages go public after it; nothing reads either

@@ -11,7 +11,9 @@ import yaml
 from reports_helpers import COUNTS_2024, build_sample, parse_tables, report_frames, rows_by_stub, source_notes
 
 from pipeline.codebook import load_codebook
-from pipeline.reports.render import ReportData, build_pages, mask_contacts, render_reports
+from pipeline.reports.data import ReportData
+from pipeline.reports.open_answers import mask_contacts
+from pipeline.reports.render import build_pages, render_reports
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")

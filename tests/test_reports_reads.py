@@ -7,8 +7,9 @@ import pytest
 
 from pipeline.codebook import load_codebook
 from pipeline.defs.assets.reports import PAGE_READS, READS
+from pipeline.reports.data import ReportData
 from pipeline.reports.figures import FigureCache, figure_files
-from pipeline.reports.render import ReportData, build_pages
+from pipeline.reports.render import build_pages
 from pipeline.warehouse import connect, read_marts
 
 

@@ -10,9 +10,12 @@ import pytest
 from reports_helpers import parse_tables, report_frames, source_notes
 
 from pipeline.codebook import load_codebook
+from pipeline.reports.data import ReportData
 from pipeline.reports.disclosure import item_views
 from pipeline.reports.figures import FigureCache, charts
-from pipeline.reports.render import OPEN_ANSWERS_SHOWN, ReportData, _count, build_pages, render_reports
+from pipeline.reports.open_answers import OPEN_ANSWERS_SHOWN
+from pipeline.reports.render import build_pages, render_reports
+from pipeline.reports.tables import format_values
 from pipeline.settings import PROJECT_ROOT
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -161,7 +164,8 @@ def test_open_answers_show_the_first_200_of_each_item_and_say_how_many_there_are
         "indicators", "distribution", "waves", "open_answers"))), {})
     assert "OP: showing 200 of 250 answers (the first by pseudonym); all are in the open_answers table" in \
         english["personal.html"]
-    assert (_count(12345, "nb"), _count(12345, "en"), _count(200, "da")) == ("12\u00a0345", "12,345", "200")
+    assert [format_values([12345, 200], "integer", lang) for lang in ("nb", "da", "en")] == [
+        ["12 345", "200"], ["12.345", "200"], ["12,345", "200"]]
 
 
 def test_several_waves_get_one_open_answers_table_each_newest_first(frames):

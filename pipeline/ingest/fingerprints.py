@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline.codebook import Codebook
+from pipeline.files import write_atomic
 from pipeline.ingest.pseudonym import pseudonym_key
 from pipeline.ingest.waves import file_sha256
 from pipeline.settings import PROJECT_ROOT, Settings
@@ -146,8 +147,6 @@ def published_files(settings: Settings) -> dict[str, object]:
 
 def record_published(settings: Settings, fingerprint: str) -> None:
     """After a build that published everything: what it was made from and what it left."""
-    from pipeline.reports.render import write_atomic
-
     record = {"fingerprint": fingerprint, "files": published_files(settings)}
     write_atomic(settings.marts_dir / PUBLISHED_RECORD, json.dumps(record, sort_keys=True) + "\n")
 

@@ -36,7 +36,6 @@ import io
 import json
 import multiprocessing
 import os
-import tempfile
 import textwrap
 from collections import OrderedDict
 from collections.abc import Callable
@@ -51,6 +50,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from pipeline.codebook import ALL_GROUPS, NOT_STATED, Codebook, Scale
+from pipeline.files import write_atomic_bytes
 from pipeline.ingest.waves import check_wave_key
 from pipeline.reports.disclosure import SUPPRESSED, ItemView
 
@@ -591,15 +591,6 @@ def charts(
     return out + group_charts(codebook, lang, group_views or {})
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # Charts this process has drawn, by key (the key covers everything that determines the bytes): another build in
@@ -684,7 +675,7 @@ class FigureCache:
             pass
         text = make()
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, text.encode("utf-8"))
+        write_atomic_bytes(path, text.encode("utf-8"))
         self.fragments_made.append(key)
         return text
 
@@ -705,7 +696,7 @@ class FigureCache:
             blobs = _drawn(chart)
             # the PNG last: a chart counts as cached once both files exist
             for fmt in self.FORMATS:
-                _write_atomic(files[fmt], blobs[fmt])
+                write_atomic_bytes(files[fmt], blobs[fmt])
             self.drawn.append(chart.key)
         return files
 

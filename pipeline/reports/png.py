@@ -22,7 +22,11 @@ import duckdb
 import polars as pl
 
 from pipeline.codebook import load_codebook
-from pipeline.reports.render import ReportData, build_tables
+from pipeline.reports.data import ReportData
+from pipeline.reports.panel import panel_tables
+from pipeline.reports.render import build_tables
+from pipeline.reports.tables import to_gt
+from pipeline.reports.waves import waves_tables
 from pipeline.settings import Settings
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -61,37 +65,6 @@ def _read(db: Path, table: str) -> pl.DataFrame:
         con.close()
 
 
-def waves_tables(settings: Settings, codebook, waves: pl.DataFrame, views) -> dict:
-    """The tables of waves.html: waves-response, and waves-change when there are two waves or more."""
-    from pipeline.defs.assets.wave_reports import change_table, response_table, wave_order
-
-    out = {"waves-response": response_table(codebook, settings.lang, waves, settings.profile, settings.min_cell)}
-    change = _read(settings.published_db, "wave_change")
-    if change.height:
-        out["waves-change"] = change_table(codebook, settings.lang, change, wave_order(waves), views, settings.min_cell,
-                                           settings.profile)
-    return out
-
-
-def panel_tables(settings: Settings, codebook, waves: pl.DataFrame) -> dict:
-    """The tables of panel.html: panel-retention and panel-<level>, when waves share panel members."""
-    from pipeline.defs.assets.panel_report import change_table, retention_table
-    from pipeline.defs.assets.wave_reports import wave_order
-
-    retention = _read(settings.published_db, "panel_retention")
-    change = _read(settings.published_db, "panel_change")
-    order = wave_order(waves)
-    out = {}
-    if retention.filter(pl.col("linked_from") + pl.col("linked_to") > 0).height:
-        out["panel-retention"] = retention_table(codebook, settings.lang, retention, order, settings.profile,
-                                                 settings.min_cell)
-    for level in codebook.levels:
-        if change.filter(pl.col("level") == level).height:
-            out[f"panel-{level}"] = change_table(codebook, settings.lang, level, change, order, settings.profile,
-                                                 settings.min_cell)
-    return out
-
-
 def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path]:
     """Write reports/png/<table>.png for every table; return table id → path."""
     browser = browser or find_browser()
@@ -106,8 +79,11 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
     data = ReportData(codebook, settings.lang, tables_in["item_indicators"], tables_in["item_disclosure"],
                       tables_in["waves"], tables_in["open_answers"], settings.profile, settings.min_cell)
     tables = build_tables(data)
-    tables.update(waves_tables(settings, codebook, tables_in["waves"], data.views))
-    tables.update(panel_tables(settings, codebook, tables_in["waves"]))
+    tables.update(waves_tables(codebook, settings.lang, tables_in["waves"], _read(settings.published_db, "wave_change"),
+                               settings.profile, settings.min_cell, tables_in["item_disclosure"]))
+    tables.update(panel_tables(codebook, settings.lang, tables_in["waves"],
+                               _read(settings.published_db, "panel_retention"),
+                               _read(settings.published_db, "panel_change"), settings.profile, settings.min_cell))
     out_dir = settings.reports_dir / "png"
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -117,11 +93,11 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
     with tempfile.TemporaryDirectory(prefix="samskabelse-png-") as tmp:
         os.environ["CHROME_PATH"] = _wrapper(browser, Path(tmp)) if os.geteuid() == 0 else browser
         try:
-            for name, gt in sorted(tables.items()):
+            for name, table in sorted(tables.items()):
                 target = out_dir / f"{name}.png"
                 part = out_dir / f".{name}.part.png"
                 try:
-                    gt.gtsave(part, vwidth=VIEWPORT_WIDTH, expand=10)
+                    to_gt(table, settings.lang).gtsave(part, vwidth=VIEWPORT_WIDTH, expand=10)
                     part.chmod(0o644)
                     os.replace(part, target)
                 finally:

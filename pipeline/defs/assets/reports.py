@@ -1,13 +1,17 @@
-"""Layer `reports`: great-tables summary pages and matplotlib charts, rendered into the build area
-(`<marts>/.build/reports/`); publish/reports copies them to `<marts>/reports/` after the DuckDB file is published."""
+"""Layer `reports`: great-tables summary pages and charts, rendered into the build area (`<marts>/.build/reports/`)
+by pipeline.reports; publish/reports copies them to `<marts>/reports/` after the DuckDB file is published."""
 
 
 import dagster as dg
+import polars as pl
 
 from pipeline.codebook import Codebook
 from pipeline.defs.resources import SurveyPipeline
+from pipeline.files import write_if_changed
 from pipeline.reports.figures import FigureCache
+from pipeline.reports.panel import panel_charts, panel_page, write_panel_report
 from pipeline.reports.render import render_reports
+from pipeline.reports.waves import waves_page
 from pipeline.warehouse import read_marts
 
 # The marts each page is made of (pipeline.reports.render.build_pages and the chart functions). The asset reads exactly
@@ -78,3 +82,63 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
             )
 
     return reports
+
+
+WAVES_READS = ("item_disclosure", "wave_change", "waves")  # read through read_marts: the deps are these
+
+
+@dg.asset(key=dg.AssetKey(["reports", "waves"]), group_name="reports", kinds={"html"}, deps=mart_keys(WAVES_READS))
+def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
+    """`reports/waves.html`: response rate per wave, and per item the change in the headline share from each wave
+    to the next with Newcombe's 95 % interval (n of both waves shown), the top-3 change and the mean-score
+    change (from marts.wave_change)."""
+    settings = pipeline.settings
+    with pipeline.work_db() as con:
+        marts = read_marts(con, WAVES_READS)
+    waves, change, disclosure = marts["waves"].sort("wave"), marts["wave_change"], marts["item_disclosure"]
+    path = settings.staged_reports_dir / "waves.html"
+    text = waves_page(pipeline.codebook(), settings.lang, waves, change, settings.profile, settings.min_cell,
+                      disclosure)
+    write_if_changed(path, text.encode("utf-8"))
+    pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
+    return dg.MaterializeResult(
+        metadata={
+            "path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)),
+            "bytes": path.stat().st_size,
+            "language": settings.lang,
+            "waves": dg.MetadataValue.json(waves["wave"].to_list()),
+            "wave pairs": dg.MetadataValue.json(pairs),
+        },
+    )
+
+
+PANEL_READS = ("panel_change", "panel_retention", "waves")  # read through read_marts: the deps are these
+
+
+@dg.asset(key=dg.AssetKey(["reports", "panel"]), group_name="reports", kinds={"html", "svg"},
+          deps=mart_keys(PANEL_READS))
+def panel_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
+    """`reports/panel.html`, the same people over time: per consecutive pair of waves who answered again
+    (retention, attrition), and per level the paired change of the people who answered both waves (n pairs,
+    share before and after, the difference with Newcombe's interval for paired proportions, moved up, same or
+    down, the mean change with its t interval), with a dumbbell chart per pair (`reports/panel/`). From
+    marts.panel_retention and marts.panel_change; the public profile hides what panel_change decides."""
+    settings = pipeline.settings
+    codebook = pipeline.codebook()
+    with pipeline.work_db() as con:
+        marts = read_marts(con, PANEL_READS)
+    waves, retention, change = marts["waves"].sort("wave"), marts["panel_retention"], marts["panel_change"]
+    charts = panel_charts(codebook, settings.lang, change, settings.profile)
+    text = panel_page(codebook, settings.lang, waves, retention, change, charts, settings.profile, settings.min_cell)
+    path = write_panel_report(settings.staged_reports_dir, text, charts)
+    return dg.MaterializeResult(
+        metadata={
+            "path (after publish)": dg.MetadataValue.path(str(settings.reports_dir / path.name)),
+            "bytes": path.stat().st_size,
+            "language": settings.lang,
+            "profile": settings.profile,
+            "pairs with panel members": int(retention.filter(pl.col("answered_both") > 0).height),
+            "items compared": int(change.height),
+            "charts": len(charts),
+        },
+    )

@@ -1,0 +1,189 @@
+"""Report tables as numbers, formatted by great-tables.
+
+A `ReportTable` is what a table of the reports says, independent of where it is shown: a frame of numbers (one row
+per table row: the stub, the row group, the values), the columns as shown (label, number format, values merged into
+one cell, e.g. "5 (50 %)"), and the notes. Cells a value cannot fill say why in a text column of the frame,
+`<column>__missing`: ":" (hidden by the public profile's disclosure decision), "ikke spurt", … ; a null without one
+reads "–". `to_gt` turns it into a great-tables GT (fmt_* with the language's locale, sub_missing, cols_merge), so
+the numbers stay numbers up to the page; the document (PDF, Word, Excel) formats the same frames with the same
+formats (`format_values`, great-tables' `vals`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+from great_tables import GT, vals
+
+# great-tables locales of the report languages
+LOCALES = {"nb": "nb", "da": "da", "en": "en"}
+NOT_APPLICABLE = "–"
+MISSING_SUFFIX = "__missing"
+
+# Number formats: great-tables fmt_number/fmt_integer arguments (locale added per language).
+FORMATS: dict[str, dict[str, object]] = {
+    "integer": {"decimals": 0},  # a count: 12 345 (nb), 12.345 (da), 12,345 (en)
+    "percent": {"decimals": 0, "pattern": "{x} %"},  # a percentage 0–100: 50 %
+    "number0": {"decimals": 0},  # a percentage without its sign (an interval bound): 50
+    "decimal1": {"decimals": 1},  # a mean score: 3,5
+    "signed0": {"decimals": 0, "force_sign": True},  # a change in percentage points: +12, −3, 0
+    "signed1": {"decimals": 1, "force_sign": True},  # a change of a mean: +0,3
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as shown: the frame column of its (first) value, its label and number format, and the frame
+    columns merged into the same cell (`merge`: (column, format) pairs; `pattern` places them, {0} being this
+    column, a << >> section dropped when its value is null, as great-tables' cols_merge)."""
+
+    key: str
+    label: str
+    number: str = "text"  # text | html (the frame holds an index into ReportTable.html) | a key of FORMATS
+    merge: tuple[tuple[str, str], ...] = ()
+    pattern: str | None = None
+    align: str | None = "right"
+    spanner: str | None = None
+    nowrap: bool = False
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        return (self.key, *(c for c, _ in self.merge))
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table of the reports (see the module docstring)."""
+
+    id: str
+    title: str
+    subtitle: str | None
+    frame: pl.DataFrame
+    columns: tuple[Column, ...]
+    stub: str | None = None
+    group: str | None = None
+    notes: tuple[str, ...] = ()
+    html: tuple[str, ...] = ()  # HTML fragments the `html` columns point to (inline SVG bars)
+    font_size: str | None = None
+    row_padding: str | None = None
+    widths: tuple[tuple[str, str], ...] = ()
+
+    def missing_text(self, column: str) -> list[str | None]:
+        """Per row, the text of a null in `column` (None: the value is there)."""
+        values = self.frame.get_column(column).to_list()
+        name = column + MISSING_SUFFIX
+        why = self.frame.get_column(name).to_list() if name in self.frame.columns else [None] * len(values)
+        return [None if v is not None else (NOT_APPLICABLE if w is None else w) for v, w in zip(values, why)]
+
+
+def missing_column(column: str, texts: Sequence[str | None]) -> pl.Series:
+    """The `<column>__missing` series of a frame: per row the text shown instead of a null value."""
+    return pl.Series(column + MISSING_SUFFIX, list(texts), dtype=pl.Utf8)
+
+
+def _optional(pattern: str | None, index: int) -> bool:
+    """Whether value {index} stands in a << >> section of a cols_merge pattern."""
+    return pattern is not None and re.search(r"<<[^>]*\{" + str(index) + r"\}[^<]*>>", pattern) is not None
+
+
+def _row_indices(texts: list[str | None]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        if text is not None:
+            out.setdefault(text, []).append(i)
+    return out
+
+
+def to_gt(table: ReportTable, lang: str) -> GT:
+    """The table as a great-tables GT in the language's locale."""
+    locale = LOCALES[lang]
+    shown = [c for col in table.columns for c in col.value_columns]
+    keep = [c for c in (table.group, table.stub) if c] + shown
+    frame = table.frame.select(keep)
+    gt = GT(frame, rowname_col=table.stub, groupname_col=table.group, id=table.id)
+    gt = gt.tab_header(title=table.title, subtitle=table.subtitle)
+    labels = {col.key: col.label for col in table.columns}
+    gt = gt.cols_label(**labels)
+    for col in table.columns:
+        for name, number in ((col.key, col.number), *col.merge):
+            if number in FORMATS:
+                gt = gt.fmt_number(name, locale=locale, **FORMATS[number])
+            elif number == "html":
+                fragments = table.html
+                gt = gt.fmt(lambda i, fragments=fragments: fragments[int(i)], columns=name)
+        key_present = table.frame.get_column(col.key).is_not_null().to_list()
+        for i, name in enumerate(col.value_columns):
+            if i and _optional(col.pattern, i):
+                continue  # a << >> section: dropped with its value, never filled in
+            texts = table.missing_text(name)
+            if i:  # a merged value is filled in only beside a first value (else the cell is the first's text)
+                texts = [t if present else None for t, present in zip(texts, key_present)]
+            for text, rows in sorted(_row_indices(texts).items()):
+                gt = gt.sub_missing(columns=name, rows=rows, missing_text=text)
+    spanners: dict[str, list[str]] = {}
+    for col in table.columns:
+        if col.spanner:
+            spanners.setdefault(col.spanner, []).append(col.key)
+    for label, keys in spanners.items():
+        gt = gt.tab_spanner(label=label, columns=keys)
+    right = [c.key for c in table.columns if c.align == "right"]
+    left = [c.key for c in table.columns if c.align == "left"]
+    if right:
+        gt = gt.cols_align("right", columns=right)
+    if left:
+        gt = gt.cols_align("left", columns=left)
+    for col in table.columns:
+        if col.merge:
+            # merged where any value is there; a row without any shows the first value's missing text alone
+            values = table.frame.select(col.value_columns)
+            rows = [i for i, row in enumerate(values.iter_rows()) if any(v is not None for v in row)]
+            if rows:
+                gt = gt.cols_merge([col.key, *(c for c, _ in col.merge)], rows=rows, pattern=col.pattern)
+            else:
+                gt = gt.cols_hide([c for c, _ in col.merge])
+    nowrap = [c.key for c in table.columns if c.nowrap]
+    if nowrap:
+        gt = gt.opt_css(nowrap_css(table.id, nowrap))
+    if table.widths:
+        gt = gt.cols_width(dict(table.widths))
+    options = {k: v for k, v in (("table_font_size", table.font_size), ("data_row_padding", table.row_padding)) if v}
+    if options:
+        gt = gt.tab_options(**options)
+    for note in table.notes:
+        gt = gt.tab_source_note(note)
+    return gt
+
+
+def nowrap_css(table_id: str, columns: list[str]) -> str:
+    """One CSS rule keeping the body cells of `columns` on one line. (tab_style() on every cell did the same
+    with an inline style per cell, but great-tables matches every cell against every style: cells² work.)"""
+    selectors = ", ".join(f'#{table_id} td[headers~="{table_id}-{c}"]' for c in columns)
+    return f"{selectors} {{ white-space: nowrap; }}"
+
+
+def format_values(values: Sequence[float | int | None], number: str, lang: str) -> list[str | None]:
+    """Values formatted as to_gt formats a column of this number format (None stays None)."""
+    if number not in FORMATS:
+        return [None if v is None else str(v) for v in values]
+    out: list[str | None] = [None] * len(values)
+    present = [i for i, v in enumerate(values) if v is not None]
+    if present:
+        texts = vals.fmt_number([values[i] for i in present], locale=LOCALES[lang], **FORMATS[number])
+        for i, text in zip(present, texts):
+            out[i] = text
+    return out
+
+
+def table_frame(records: list[dict[str, object]], columns: Sequence[Column], text: Sequence[str]) -> pl.DataFrame:
+    """The frame of a ReportTable from its rows (dicts; a value left out is null): `text` names the text columns
+    beyond the shown ones (stub, row group), every shown value column is typed by its format (integer: Int64, other
+    numbers: Float64, text and html: Utf8) and gets its `<column>__missing` texts."""
+    schema: dict[str, pl.DataType] = {name: pl.Utf8 for name in text}
+    for col in columns:
+        for name, number in ((col.key, col.number), *col.merge):
+            schema[name] = pl.Int64 if number == "integer" else (pl.Float64 if number in FORMATS else pl.Utf8)
+        schema[col.key + MISSING_SUFFIX] = pl.Utf8
+    return pl.DataFrame({name: [r.get(name) for r in records] for name in schema}, schema=schema)
