@@ -52,7 +52,7 @@ remove-wave: install  ## remove a wave's rows from the marts: make remove-wave W
 	$(PY) -m pipeline.cli remove-wave $(WAVE)
 
 docs: install  ## docs/marts.md from schemas/marts.yaml (the marts contract)
-	$(PY) -m pipeline.marts.contract
+	$(PY) -m pipeline.contract
 
 bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
 	$(PY) -m bench.run

@@ -14,8 +14,10 @@ A wave is *unchanged* ("wave X: unchanged, kept") when its fingerprint equals th
 rows in the work database: the sha256 of every file in its folder (wave.yaml, export, labels table), of the
 codebook, of the ingest code and staging SQL (with the versions of the libraries that read exports), and an HMAC
 of the pseudonym key. Any difference, a wave that failed before, or a deleted work database (<marts>/.build/)
-re-ingests the wave. The changed waves are ingested together: one `ingest_wave` run per stretch of neighbouring
-`wave` partitions (a partition range), so 20 new waves cost one run, not 20.
+re-ingests the wave. The record of what each wave's staged rows were made from is the work database's
+staging.wave_fingerprints, the same record the raw-folder sensor reads. The changed waves are ingested together: one
+`ingest_wave` run per stretch of neighbouring `wave` partitions (a partition range), so 20 new waves cost one run,
+not 20; a wave that fails is named and the others are kept.
 When every wave is unchanged and the published files were made from exactly what the marts would be made from now
 (ingest.fingerprints.outputs_fingerprint: staged waves, SQL, schemas, code, uv.lock, output settings) and are as
 that build left them, nothing is built ("nothing changed since the last build").
@@ -28,7 +30,7 @@ remove-wave WAVE: after the wave's folder was moved out of PIPELINE_RAW_DIR, del
 fingerprint) from the work database and its `wave` partition, then rebuilds and publishes the marts
 (`make remove-wave WAVE=2025`).
 
-Runs never overlap: both commands refuse to start (exit code 2) while another build of the same marts
+Runs never overlap: both commands refuse to start (exit code 3) while another build of the same marts
 folder runs, or while the Dagster instance has runs queued or in progress (started by the sensor or the
 schedule under `make ui`); runs this command started and never finished (the process was killed) are
 marked failed.
@@ -81,8 +83,9 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def _wave_failures(result: dg.ExecuteInProcessResult, waves: list[str]) -> dict[str, list[str]]:
-    """wave -> messages ("<step>: <message>") of the steps that failed for it in a run over `waves`. A step that
-    names its failed waves (metadata FAILED_WAVES) fails those only; any other step failure fails every wave."""
+    """wave -> messages of the steps that failed for it in a run over `waves`. A step that names its failed waves
+    (metadata FAILED_WAVES) fails those only, with the wave's own message (file, row, column and what to do: the
+    step's name would add nothing for the user); any other step failure fails every wave, named with its step."""
     from pipeline.defs.assets.per_wave import FAILED_WAVES
 
     out: dict[str, list[str]] = {}
@@ -93,7 +96,7 @@ def _wave_failures(result: dg.ExecuteInProcessResult, waves: list[str]) -> dict[
         meta = data.user_failure_data.metadata if data.user_failure_data else {}
         if FAILED_WAVES in meta:
             for wave, text in meta[FAILED_WAVES].value.items():
-                out.setdefault(wave, []).append(f"{event.step_key}: {text}")
+                out.setdefault(wave, []).append(text)
         else:
             text = (data.user_failure_data.description if data.user_failure_data else None) or _bug_text(data.error)
             for wave in waves:
@@ -122,7 +125,7 @@ CLI_TAG = "samskabelse/cli_marts_dir"
 OK, FAILED, NOT_STARTED = 0, 1, 3
 BUSY = NOT_STARTED  # another build holds the lock, or the instance has runs in progress
 # A wave counts as ingested when its staging rows were written (staging/respondents materialized).
-STAGED = dg.AssetKey(["staging", "respondents"])
+STAGED = dg.AssetKey(["staging", "respondents"])  # pipeline.defs.assets.ingest.STAGED, without importing the assets
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
               dg.DagsterRunStatus.CANCELING]
 
@@ -209,12 +212,10 @@ def _staged_partitions(result: dg.ExecuteInProcessResult) -> set[str]:
             if e.asset_key == STAGED and e.partition is not None}
 
 
-def ingest_waves(settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str],
+def ingest_waves(defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str],
                  tags: dict[str, str]) -> dict[str, list[str]]:
-    """Ingest the waves in as few runs as the partition order allows; returns wave -> failure messages for the
-    waves that failed (printed as they finish, in partition order)."""
-    from pipeline.defs.assets.staging import STAGING_TABLES
-
+    """Ingest the waves in as few runs as the partition order allows (one per stretch of neighbouring partitions);
+    returns wave -> failure messages for the waves that failed (printed as they finish, in partition order)."""
     job = defs.resolve_job_def("ingest_wave")
     order = instance.get_dynamic_partitions("wave")
     failed: dict[str, list[str]] = {}
@@ -222,27 +223,6 @@ def ingest_waves(settings: Settings, defs: dg.Definitions, instance: dg.DagsterI
         result = _run_waves(job, instance, stretch, tags)
         problems = _wave_failures(result, stretch)
         staged = _staged_partitions(result)
-        # A wave read fine but not staged: the raw step failed for another wave of the stretch, so the staging
-        # step did not run. Stage those waves now (staging only, from the raw rows just written).
-        pending = [w for w in stretch if w not in staged and w not in problems]
-        if pending:
-            keys = [dg.AssetKey(["staging", name]) for name in STAGING_TABLES]
-            for part in _stretches(pending, order):
-                again = _run_waves(job, instance, part, tags, asset_selection=keys)
-                for wave, messages in _wave_failures(again, part).items():
-                    problems.setdefault(wave, []).extend(messages)
-                staged |= _staged_partitions(again)
-            lost = [w for w in pending if w not in staged]
-            if lost:
-                # Their new raw rows must not meet their older staging rows in the marts: take them out whole,
-                # as the staging step does for a wave it stops.
-                from pipeline.warehouse import connect, delete_wave
-
-                with connect(settings.work_db, settings.sql_dir) as con:
-                    for wave in lost:
-                        delete_wave(con, wave)
-                        problems.setdefault(wave, []).append(
-                            "read but not staged: left out of the marts until the next build")
         for wave in stretch:
             if wave in staged and wave not in problems:
                 print(f"  wave {wave}: ingested")
@@ -260,7 +240,7 @@ def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
 
     if not waves or not settings.work_db.exists():
         return []
-    with connect(settings.work_db, settings.sql_dir, read_only=True) as con:
+    with connect(settings, read_only=True) as con:
         rows = query_frame(con, read_sql(settings.sql_dir, "summaries", "wave_summary")).rows(named=True)
     out = []
     for r in rows:
@@ -275,17 +255,15 @@ def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
 
 
 def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
-    """Waves whose current fingerprint equals the one stored with their staged rows in the work database."""
+    """Waves whose current fingerprint equals the one the build record (the work database's
+    staging.wave_fingerprints) holds for their staged rows."""
     from pipeline.codebook import load_codebook
     from pipeline.ingest.fingerprints import wave_fingerprints
-    from pipeline.warehouse import connect, staged_fingerprints
+    from pipeline.warehouse import read_staged_fingerprints
 
-    if not settings.work_db.exists():
-        return []
     current = wave_fingerprints(settings, load_codebook(settings.codebook_file), waves)
     try:
-        with connect(settings.work_db, settings.sql_dir) as con:
-            stored = staged_fingerprints(con)
+        stored = read_staged_fingerprints(settings) or {}
     except duckdb.Error as exc:
         print(f"samskabelse: note – the fingerprints in {settings.work_db} could not be read "
               f"({str(exc).splitlines()[0]}): every wave is ingested again", file=sys.stderr)
@@ -295,10 +273,9 @@ def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
 
 def _outputs(settings: Settings) -> str:
     """The fingerprint of what the marts are made from now (every wave staged in the work database)."""
-    from pipeline.warehouse import connect, staged_fingerprints
+    from pipeline.warehouse import read_staged_fingerprints
 
-    with connect(settings.work_db, settings.sql_dir, read_only=True) as con:
-        return outputs_fingerprint(settings, staged_fingerprints(con))
+    return outputs_fingerprint(settings, read_staged_fingerprints(settings) or {})
 
 
 def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None,
@@ -326,7 +303,7 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     from pipeline.definitions import build_definitions  # the assets and their libraries: only for a build
 
     defs = build_definitions(settings)
-    failed = ingest_waves(settings, defs, instance, [w for w in waves if w not in kept], tags)
+    failed = ingest_waves(defs, instance, [w for w in waves if w not in kept], tags)
     result = defs.resolve_job_def("build_marts").execute_in_process(instance=instance, raise_on_error=False,
                                                                     run_config=QUIET, tags=tags)
     checks = _failed_checks(result)
@@ -378,7 +355,7 @@ def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> 
         return NOT_STARTED
     try:
         with exclusive_build(settings, instance):
-            with connect(settings.work_db, settings.sql_dir) as con:
+            with connect(settings) as con:
                 delete_wave(con, wave)
             if wave in instance.get_dynamic_partitions("wave"):
                 instance.delete_dynamic_partition("wave", wave)
@@ -392,9 +369,9 @@ def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> 
 def inspect(settings: Settings, wave: str) -> int:
     """Print what the build would make of one wave folder; exit 1 (one line) when it would fail to read."""
     from pipeline.codebook import load_codebook
-    from pipeline.ingest.inspect_wave import inspect_wave
     from pipeline.ingest.readers import ExportError
     from pipeline.ingest.waves import WaveError
+    from pipeline.staging.inspect_wave import inspect_wave
 
     try:
         report = inspect_wave(settings, load_codebook(settings.codebook_file), wave)

@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from pipeline.codebook import Codebook
+from pipeline.contract import MartTable
 from pipeline.files import remove_stale_tmp, write_atomic, write_if_changed
-from pipeline.marts.contract import MartTable
 from pipeline.settings import Settings
 from pipeline.warehouse import qualified, scalar, sql_literal
 

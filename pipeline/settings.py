@@ -20,6 +20,8 @@ Relative paths are taken from the project root (the folder holding pyproject.tom
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("nb", "da", "en")
 PROFILES = ("internal", "public")
+# The public profile's smallest count shown and smallest group shown by group (PIPELINE_MIN_CELL, PIPELINE_MIN_GROUP).
+DEFAULT_MIN_CELL = 3
+DEFAULT_MIN_GROUP = 5
 # Largest export read, in bytes (the same value as pipeline.ingest.readers.MAX_EXPORT_BYTES).
 DEFAULT_MAX_EXPORT_BYTES = 256 * 1024 * 1024
 
@@ -75,8 +80,8 @@ class Settings:
     sql_dir: Path = PROJECT_ROOT / "sql"
     lang: str = "nb"
     profile: str = "internal"
-    min_cell: int = 3
-    min_group: int = 5
+    min_cell: int = DEFAULT_MIN_CELL
+    min_group: int = DEFAULT_MIN_GROUP
     sensor_interval: int = DEFAULT_SENSOR_INTERVAL  # seconds between two looks of the sensor at the raw folder
     pseudonym_key: str | None = None
     pseudonym_key_file: Path = PROJECT_ROOT / ".secrets" / "pseudonym.key"
@@ -103,8 +108,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        min_cell_int = _whole_number(env, "PIPELINE_MIN_CELL", 3, AT_LEAST_ONE)
-        min_group_int = _whole_number(env, "PIPELINE_MIN_GROUP", 5, AT_LEAST_ONE)
+        min_cell_int = _whole_number(env, "PIPELINE_MIN_CELL", DEFAULT_MIN_CELL, AT_LEAST_ONE)
+        min_group_int = _whole_number(env, "PIPELINE_MIN_GROUP", DEFAULT_MIN_GROUP, AT_LEAST_ONE)
         interval_int = _whole_number(env, "PIPELINE_SENSOR_INTERVAL", DEFAULT_SENSOR_INTERVAL, SENSOR_SECONDS)
         memory_int = _whole_number(env, "PIPELINE_DUCKDB_MEMORY_MB", DEFAULT_DUCKDB_MEMORY_MB, DUCKDB_MEGABYTES)
         max_export = env.get("PIPELINE_MAX_EXPORT_BYTES", "").strip()
@@ -127,6 +132,22 @@ class Settings:
             max_export_bytes=max_export_int,
             duckdb_memory_mb=memory_int,
         )
+
+    # Handing the settings to Dagster ---------------------------------------------------------
+    def to_json(self) -> str:
+        """Every setting as JSON, for the Dagster resource's config; the pseudonym key never travels (from_json reads
+        it from the environment again)."""
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "pseudonym_key"}
+        return json.dumps(values, default=str, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        """The settings to_json wrote, with the pseudonym key from PIPELINE_PSEUDONYM_KEY."""
+        values = json.loads(text)
+        for f in dataclasses.fields(cls):
+            if f.name in values and values[f.name] is not None and f.type in ("Path", Path):
+                values[f.name] = Path(values[f.name])
+        return cls(**values, pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY") or None)
 
     # Where things are written ---------------------------------------------------------------
     @property

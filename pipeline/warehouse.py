@@ -1,12 +1,14 @@
 """The work database: one DuckDB file under <marts>/.build/, never the file users open.
 
-SQL is loaded from files under sql/; values are bound as parameters; table names come only from
-constants here or from the checked marts contract (IDENTIFIER).
+Its raw and staging tables are created from the one registry of tables (schemas/marts.yaml, pipeline.contract);
+SQL is loaded from files under sql/; values are bound as parameters; table names come only from the checked
+contract (IDENTIFIER).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,33 +17,14 @@ import duckdb
 import polars as pl
 
 from pipeline.codebook import IDENTIFIER, LANGUAGES, NOT_STATED, Codebook
-from pipeline.settings import DEFAULT_DUCKDB_MEMORY_MB
+from pipeline.contract import qualified, work_table_ddl, work_tables
+from pipeline.settings import Settings
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-
-# Tables written per wave, and the schema of each.
-WAVE_TABLES = (
-    "raw.waves",
-    "raw.wave_respondents",
-    "raw.wave_export",
-    "raw.wave_columns",
-    "raw.wave_groups",
-    "staging.respondents",
-    "staging.respondent_groups",
-    "staging.responses",
-    "staging.quarantine",
-    "staging.open_answers",
-    "raw.wave_fingerprints",
-    "staging.wave_fingerprints",
-)
-
-
-def qualified(name: str) -> str:
-    """A checked, quoted schema.table name."""
-    parts = name.split(".")
-    if not 1 <= len(parts) <= 2 or not all(IDENTIFIER.match(p) for p in parts):
-        raise ValueError(f"not a valid table name: {name!r}")
-    return ".".join('"' + p + '"' for p in parts)
+SCHEMAS = ("raw", "staging", "codebook", "marts")
+PER_WAVE_SCHEMAS = ("raw", "staging")
+# Another process (the raw-folder sensor reading the fingerprints, say) may hold the file for a moment: wait this long.
+LOCK_WAIT_SECONDS = 15.0
 
 
 def sql_literal(text: str) -> str:
@@ -49,22 +32,44 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def create_work_tables(con: duckdb.DuckDBPyConnection, contract_file: Path) -> None:
+    """The schemas of the work database and, from the contract, its raw and staging tables. A table whose columns
+    differ from the contract (a work database of an older version) is made anew: its waves are read again, since
+    the contract's raw and staging sections are part of every wave's fingerprint."""
+    for schema in SCHEMAS:
+        con.execute("create schema if not exists " + qualified(schema))
+    for schema, table in work_tables(contract_file):
+        existing = table_columns(con, schema, table.name)
+        if existing and existing != list(table.types.items()):
+            con.execute("drop table " + qualified(schema + "." + table.name))
+        con.execute(work_table_ddl(schema, table))
+
+
+def _open(path: Path, read_only: bool, memory_mb: int) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting up to LOCK_WAIT_SECONDS while another process holds the file."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only,
+                                  config={"memory_limit": f"{memory_mb}MB",
+                                          "temp_directory": str(path.parent / "duckdb_tmp")})
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextmanager
-def connect(
-    path: Path, sql_dir: Path, read_only: bool = False, memory_mb: int = DEFAULT_DUCKDB_MEMORY_MB
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The work database, with DuckDB's memory limit (memory_mb; what does not fit spills to duckdb_tmp/ next to
-    the file) and, unless read-only, its schemas, tables and macros."""
+def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The work database (settings.work_db), with DuckDB's memory limit (PIPELINE_DUCKDB_MEMORY_MB; what does not fit
+    spills to duckdb_tmp/ next to the file) and, unless read-only, its schemas, tables and macros."""
+    path = settings.work_db
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(
-        str(path),
-        read_only=read_only,
-        config={"memory_limit": f"{memory_mb}MB", "temp_directory": str(path.parent / "duckdb_tmp")},
-    )
+    con = _open(path, read_only, settings.duckdb_memory_mb)
     try:
         if not read_only:
-            con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
-            for macros in sorted((sql_dir / "macros").glob("*.sql")):  # e.g. wilson_low(k, n, z) for the marts
+            create_work_tables(con, settings.marts_contract_file)
+            for macros in sorted((settings.sql_dir / "macros").glob("*.sql")):  # e.g. wilson_low(k, n, z)
                 con.execute(macros.read_text(encoding="utf-8"))
         yield con
     finally:
@@ -72,19 +77,19 @@ def connect(
 
 
 @contextmanager
-def memory_database(sql_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with the work database's tables (sql/staging/_tables.sql)."""
+def memory_database(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with the work database's tables."""
     con = duckdb.connect(":memory:")
     try:
-        con.execute((sql_dir / "staging" / "_tables.sql").read_text(encoding="utf-8"))
+        create_work_tables(con, settings.marts_contract_file)
         yield con
     finally:
         con.close()
 
 
 def replace_wave(con: duckdb.DuckDBPyConnection, table: str, wave: str, frame: pl.DataFrame) -> None:
-    """Delete the wave's rows from a per-wave table and insert the frame (idempotent)."""
-    if table not in WAVE_TABLES:
+    """Delete the wave's rows from a per-wave table (raw.* or staging.*) and insert the frame (idempotent)."""
+    if table.split(".")[0] not in PER_WAVE_SCHEMAS:
         raise ValueError(f"{table} is not a per-wave table")
     target = qualified(table)
     con.execute("delete from " + target + " where wave = ?", [wave])
@@ -97,15 +102,45 @@ def replace_wave(con: duckdb.DuckDBPyConnection, table: str, wave: str, frame: p
             con.unregister("_wave_frame")
 
 
+def per_wave_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table of the work database written per wave (raw.* and staging.*), as the contract created them."""
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.columns where table_catalog = "
+        "current_database() and table_schema in ('raw', 'staging') and column_name = 'wave' order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def delete_wave(con: duckdb.DuckDBPyConnection, wave: str) -> None:
-    for table in WAVE_TABLES:
+    for table in per_wave_tables(con):
         con.execute("delete from " + qualified(table) + " where wave = ?", [wave])
 
 
 def staged_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """wave -> fingerprint of the inputs its staging rows were made from (waves staged successfully only)."""
+    """The build record: wave -> fingerprint of the inputs its staging rows were made from (waves staged
+    successfully only). `make run` and the raw-folder sensor both decide "changed wave" from it."""
     rows = con.execute("select wave, fingerprint from staging.wave_fingerprints order by wave").fetchall()
     return {wave: fingerprint for wave, fingerprint in rows}
+
+
+def read_staged_fingerprints(settings: Settings, wait: bool = True) -> dict[str, str] | None:
+    """staged_fingerprints of the work database, opened read-only; {} when there is none yet. wait=False (the sensor):
+    None at once when a build holds the file, instead of waiting for it."""
+    if not settings.work_db.exists():
+        return {}
+    try:
+        con = _open(settings.work_db, True, settings.duckdb_memory_mb) if wait else duckdb.connect(
+            str(settings.work_db), read_only=True)
+    except duckdb.IOException as exc:
+        if not wait and "lock" in str(exc).lower():
+            return None
+        raise
+    try:
+        present = con.execute("select count(*) from information_schema.tables where table_schema = 'staging' "
+                              "and table_name = 'wave_fingerprints'").fetchall()[0][0]
+        return staged_fingerprints(con) if present else {}
+    finally:
+        con.close()
 
 
 def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> dict[str, int]:

@@ -31,6 +31,16 @@ def make_settings(root: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
+# The project's schemas and SQL (for staging a wave in memory, which writes nothing)
+PROJECT_SETTINGS = Settings(raw_dir=PROJECT_ROOT / "data" / "raw", marts_dir=PROJECT_ROOT / "data" / "marts")
+
+
+def work_settings(folder: Path) -> Settings:
+    """Settings whose work database is <folder>/.build/warehouse.duckdb (schemas and SQL from the project), for tests
+    that write the work database's tables themselves."""
+    return Settings(raw_dir=folder / "raw", marts_dir=folder)
+
+
 def copy_sample_wave(raw_dir: Path, key: str = "2024") -> Path:
     target = raw_dir / key
     shutil.copytree(SAMPLE_WAVE, target)

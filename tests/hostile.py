@@ -109,7 +109,7 @@ def outcome(settings: Settings, wave: str, seconds: float = 60):
     with bounded(seconds):
         try:
             read = read_wave(settings, CODEBOOK, wave)
-            staged = stage(read.normalised, CODEBOOK, f"{wave}/{read.spec.export}")
+            staged = stage(read.normalised, CODEBOOK, settings, f"{wave}/{read.spec.export}")
         except (ExportError, WaveError) as exc:
             return ("error", str(exc))
     return ("ok", read, staged)

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from helpers import build, copy_sample_wave, make_settings, query
 
-from pipeline.marts.contract import load_contract
+from pipeline.contract import load_contract
 from pipeline.marts.reproduction import compare, load_reference
 from pipeline.settings import PROJECT_ROOT
 

@@ -83,7 +83,7 @@ def test_a_first_run_where_every_wave_fails_says_so_in_one_line_each(tmp_path):
     assert result.returncode == 1
     err = result.stderr.splitlines()
     assert err == [
-        f"  wave w1: FAILED – raw__wave_export: {tmp_path / 'raw' / 'w1' / 'export.csv'}: no header matches an item of "
+        f"  wave w1: FAILED – {tmp_path / 'raw' / 'w1' / 'export.csv'}: no header matches an item of "
         "the codebook. Map these headers in wave.yaml columns: 'a', 'b' (to item codes such as P1, P2, P3, or to drop)",
         "samskabelse: 1 wave(s) failed: w1 (a wave that failed on reading keeps its earlier data; one stopped in "
         "staging is left out until fixed)",

@@ -138,7 +138,7 @@ def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):
         captured = capsys.readouterr()
         assert wave_lines(captured.out) == ["wave a: ingested", "wave c: ingested"]
         failures = [line for line in captured.err.splitlines() if line.startswith("  wave ")]
-        assert failures == [f"  wave b: FAILED – raw__wave_export: {settings.raw_dir / 'b' / NO_HEADER}"]
+        assert failures == [f"  wave b: FAILED – {settings.raw_dir / 'b' / NO_HEADER}"]
         assert captured.err.rstrip().endswith(
             "samskabelse: 1 wave(s) failed: b (a wave that failed on reading keeps its earlier data; one stopped in "
             "staging is left out until fixed)")
@@ -158,7 +158,7 @@ def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):
         assert cli.build(settings, instance) == 1
         captured = capsys.readouterr()
         assert wave_lines(captured.out) == ["wave a: unchanged, kept", "wave c: unchanged, kept"]
-        assert "  wave b: FAILED – raw__wave_export: " in captured.err
+        assert "  wave b: FAILED – " in captured.err
 
         # fixed: ingested, alone
         write_wave(settings.raw_dir, "b")
@@ -189,7 +189,7 @@ def test_a_wave_stopped_in_staging_loses_its_fingerprint(tmp_path, capsys):
         assert wave_lines(captured.out) == ["wave a: unchanged, kept", "wave c: unchanged, kept"]
         failures = [line for line in captured.err.splitlines() if line.startswith("  wave ")]
         assert len(failures) == 1
-        assert failures[0].startswith("  wave b: FAILED – staging_wave: b/export.csv: ")
+        assert failures[0].startswith("  wave b: FAILED – b/export.csv: ")
         assert failures[0].endswith("the wave was not updated. The wave is left out of the marts until this is fixed.")
         assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("c",)]
         assert work(settings, "select wave from raw.wave_fingerprints order by wave") == [("a",), ("c",)]
@@ -258,7 +258,7 @@ def test_the_ingest_code_version_follows_the_staging_sql(tmp_path):
         shutil.copytree(PROJECT_ROOT / "sql", folder)
     assert ingest_code_version(first) == ingest_code_version(second) == ingest_code_version(PROJECT_ROOT / "sql")
     seen = {ingest_code_version(first)}
-    for changed in ("staging/_tables.sql", "staging/quarantine.sql", "staging/decide/duplicate_suspects.sql",
+    for changed in ("staging/respondents.sql", "staging/quarantine.sql", "staging/decide/duplicate_suspects.sql",
                     "raw/wave_export.sql"):
         path = second / changed
         path.write_text(path.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")

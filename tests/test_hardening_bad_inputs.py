@@ -89,7 +89,7 @@ def hostile_build(tmp_path_factory):
 def _failure(err: str, wave: str) -> str:
     lines = [line for line in err.splitlines() if line.startswith(f"  wave {wave}: FAILED – ")]
     assert len(lines) == 1, err
-    return lines[0].removeprefix(f"  wave {wave}: FAILED – raw__wave_export: ")
+    return lines[0].removeprefix(f"  wave {wave}: FAILED – ")
 
 
 def test_each_bad_wave_fails_alone_with_its_one_message(hostile_build):

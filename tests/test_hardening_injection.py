@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from helpers import work_settings
 from hostile import CODEBOOK, outcome, wave_settings
 
 from pipeline.codebook import CodebookError, parse_codebook
@@ -109,7 +110,7 @@ def test_a_hostile_wave_key_is_only_ever_a_bound_value(tmp_path):
     key = "x'; drop table raw.waves; --"
     frame = pl.DataFrame({"wave": [key, key], "respondent_key": ["a", "b"], "source_row": [1, 2],
                           "complete": [True, False]})
-    with connect(tmp_path / "work.duckdb", PROJECT_ROOT / "sql") as con:
+    with connect(work_settings(tmp_path)) as con:
         replace_wave(con, "staging.respondents", key, frame)
         replace_wave(con, "staging.respondents", "2024", frame.with_columns(pl.lit("2024").alias("wave")))
         assert table_frame(con, "staging.respondents", key).select("wave", "respondent_key").rows() == [

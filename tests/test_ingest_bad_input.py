@@ -13,7 +13,7 @@ from pipeline.codebook import load_codebook
 from pipeline.ingest.wave import read_wave
 from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT
-from pipeline.staging.stage import TooMuchQuarantined, stage, unknown_label_reason
+from pipeline.staging.stage import TooMuchQuarantined, stage, stop_when_mostly_unmatched, unknown_label_reason
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 QUALTRICS_FILE = "Samskaping_May 23, 2024_11.00.csv"
@@ -30,7 +30,7 @@ def test_unknown_cell_is_quarantined_with_allowed_labels_and_closest_match(tmp_p
     people = with_answer(respondents(), 2, "P1", "I svært høg grad")
     write_wave(settings.raw_dir, "q", "qualtrics", people=people)
     read = _read(settings, "q")
-    staged = stage(read.normalised, CODEBOOK, "q/" + QUALTRICS_FILE)
+    staged = stage(read.normalised, CODEBOOK, settings, "q/" + QUALTRICS_FILE)
     reason = (
         "'I svært høg grad' is not an answer of item P1 (scale degree): allowed are I svært høy grad, "
         "I høy grad, I noen grad, I liten grad, Ikke i det hele tatt, Vet ikke or codes 1, 2, 3, 4, 5, 6 "
@@ -62,7 +62,7 @@ def test_exact_duplicates_collapse_conflicting_ones_count_in_neither(tmp_path):
     headers, rows = _duplicate_rows()
     write_csv_wave(settings.raw_dir, "d", headers, rows)
     read = _read(settings, "d")
-    staged = stage(read.normalised, CODEBOOK, "d/export.csv")
+    staged = stage(read.normalised, CODEBOOK, settings, "d/export.csv")
     assert (staged.exact_duplicates, staged.conflicting_duplicates) == (1, 2)
     assert staged.respondents["source_row"].to_list() == [1, 2, 4, 5, 6, 7, 8, 9, 10]
     expected = []
@@ -98,7 +98,7 @@ def test_conflicting_duplicate_ids_in_a_tool_export(tmp_path, kind):
     duplicate = duplicate.replace(b",I sv\xc3\xa6rt h\xc3\xb8y grad,", b",Vet ikke,", 1)
     assert duplicate != lines[first]
     spec_export.write_bytes(b"\r\n".join(lines[:-1] + [duplicate, b""]))
-    staged = stage(_read(settings, "w").normalised, CODEBOOK, "w")
+    staged = stage(_read(settings, "w").normalised, CODEBOOK, settings, "w")
     rows = sorted(set(staged.quarantine["source_row"].to_list()))
     last = 13 if kind == "qualtrics" else 12
     first_row = 2 if kind == "qualtrics" else 1
@@ -195,8 +195,9 @@ def _mostly_wrong_people():
 def test_more_than_a_fifth_quarantined_stops_the_wave(tmp_path):
     settings = make_settings(tmp_path)
     write_wave(settings.raw_dir, "m", "googleforms", people=_mostly_wrong_people())
+    read = _read(settings, "m")
     with pytest.raises(TooMuchQuarantined) as err:
-        _read(settings, "m")
+        stop_when_mostly_unmatched(read.normalised, CODEBOOK, settings, f"m/{read.spec.export}", read.spec.values)
     columns = sorted(f"{GRID} [{QUESTION[i]}]" if i.startswith("P") else QUESTION[i] for i in DEGREE)[:3]
     examples = "; ".join(f"row 1, column {c!r}: 'Helt enig'" for c in columns)
     assert str(err.value) == (

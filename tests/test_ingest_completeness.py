@@ -22,7 +22,7 @@ def _wave(settings, key, name, rows, **spec):
         csv.writer(fh, delimiter=spec.pop("delimiter", ",")).writerows(rows)
     (folder / "wave.yaml").write_text(yaml.safe_dump({"label": key, "invited": 5, "export": name, **spec}),
                                       encoding="utf-8")
-    staged = stage(read_wave(settings, CODEBOOK, key).normalised, CODEBOOK, key)
+    staged = stage(read_wave(settings, CODEBOOK, key).normalised, CODEBOOK, settings, key)
     return read_wave(settings, CODEBOOK, key), staged
 
 

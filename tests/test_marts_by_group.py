@@ -180,7 +180,7 @@ def test_public_page_hides_the_small_group_and_its_complement(grouped_public):
 
 
 def test_inspect_shows_each_background_value_and_its_group(grouped):
-    from pipeline.ingest.inspect_wave import inspect_wave
+    from pipeline.staging.inspect_wave import inspect_wave
 
     lines = inspect_wave(grouped, CODEBOOK, "2026").text.splitlines()
     start = lines.index("values per background variable (value: count → group):")

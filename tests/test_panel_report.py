@@ -225,7 +225,7 @@ def test_no_panel_id_reaches_an_output(panel_build):
 
 
 def test_inspect_counts_panel_members_without_showing_ids(panel_build):
-    from pipeline.ingest.inspect_wave import inspect_wave
+    from pipeline.staging.inspect_wave import inspect_wave
 
     text = inspect_wave(panel_build, CODEBOOK, "2026").text
     assert "  'E-post' → role panel_id   [wave.yaml panel_id: read as a keyed pseudonym, the column itself dropped]" \

@@ -27,7 +27,7 @@ CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 def _staged(settings, wave):
     read = read_wave(settings, CODEBOOK, wave)
     spec = load_wave(settings.raw_dir, wave, CODEBOOK)
-    return read, stage(read.normalised, CODEBOOK, wave, spec.values)
+    return read, stage(read.normalised, CODEBOOK, settings, wave, spec.values)
 
 
 def _counts(staged, item, complete=True):
@@ -122,7 +122,7 @@ def test_legacy_qualtrics_tags_v1_to_v10_are_metadata_not_items(tmp_path):
     assert read.normalised.notes[0] == "legacy layout (V1…V10 tags + label row); 1 extra header row(s) read"
     assert staged.respondents["complete"].to_list().count(True) == 10 and staged.respondents.height == 11
     assert _counts(staged, "V4") == {"yes": 4, "no": 4, "dont_know": 2}
-    assert not read.normalised.cells.filter(pl.col("value").str.contains(r"^\d+\.\d+\.\d+\.\d+$")).height
+    assert not read.normalised.cells(settings).filter(pl.col("value").str.contains(r"^\d+\.\d+\.\d+\.\d+$")).height
 
 
 def test_qualtrics_label_row_in_german_is_a_header_row(tmp_path):

@@ -191,8 +191,8 @@ def test_manifest_and_parquet_copies(tmp_path):
     import polars as pl
 
     from pipeline.codebook import load_codebook
+    from pipeline.contract import load_contract
     from pipeline.ingest.waves import file_sha256
-    from pipeline.marts.contract import load_contract
 
     settings = make_settings(tmp_path)
     copy_sample_wave(settings.raw_dir)

@@ -26,7 +26,7 @@ def render(codebook, marts: dict[str, pl.DataFrame], cache: FigureCache) -> dict
 @pytest.fixture(scope="module")
 def variants(sample_build, tmp_path_factory):
     codebook = load_codebook(sample_build.codebook_file)
-    with connect(sample_build.work_db, sample_build.sql_dir, read_only=True) as con:
+    with connect(sample_build, read_only=True) as con:
         marts = read_marts(con, READS)
     cache = FigureCache(tmp_path_factory.mktemp("figure_cache"))
     full = render(codebook, marts, cache)

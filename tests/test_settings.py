@@ -33,7 +33,7 @@ def test_the_duckdb_memory_limit_is_read_checked_and_applied(tmp_path):
         with pytest.raises(SettingsError) as err:
             Settings.from_env({"PIPELINE_DUCKDB_MEMORY_MB": value})
         assert str(err.value) == f"{text}: use a whole number of megabytes, at least 256"
-    with connect(settings.work_db, settings.sql_dir, memory_mb=settings.duckdb_memory_mb) as con:
+    with connect(settings) as con:
         limit, temp = con.execute(
             "select current_setting('memory_limit'), current_setting('temp_directory')"
         ).fetchall()[0]

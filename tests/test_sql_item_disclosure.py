@@ -3,6 +3,7 @@ wave, one item at a time, counts given per category."""
 
 import polars as pl
 import pytest
+from helpers import work_settings
 
 from pipeline.codebook import load_codebook
 from pipeline.settings import PROJECT_ROOT
@@ -24,7 +25,7 @@ def decide(tmp_path, item: str, counts: list[int], min_cell: int = 3) -> pl.Data
         "category_order": list(range(1, len(keys) + 1)), "label": keys, "n": counts, "base_n": [base] * len(keys),
         "pct": [100.0 * n / base if base else None for n in counts],
     })
-    with connect(tmp_path / f"{item}-{'-'.join(map(str, counts))}.duckdb", SQL) as con:
+    with connect(work_settings(tmp_path / f"{item}-{'-'.join(map(str, counts))}")) as con:
         load_codebook_tables(con, CODEBOOK)
         con.register("distribution", distribution.to_arrow())
         con.execute("create or replace table marts.item_distribution as select * from distribution")

@@ -1,18 +1,26 @@
 """Layer 3: the SQL models on a tiny hand-made work database."""
 
+import graphlib
 import math
 
 import polars as pl
 import pytest
+from helpers import work_settings
 
 from pipeline.codebook import load_codebook
-from pipeline.marts.contract import load_contract
+from pipeline.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import build_model, connect, load_codebook_tables, query_frame, replace_wave
 
 SQL = PROJECT_ROOT / "sql"
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 CONTRACT = load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", SQL)
+
+
+def in_build_order(contract):
+    """The marts, each after the marts its SQL reads (Dagster's order in a build)."""
+    by_name = {t.name: t for t in contract}
+    return [by_name[n] for n in graphlib.TopologicalSorter({t.name: t.depends_on for t in contract}).static_order()]
 
 
 def wilson(k: int, n: int, z: float = CODEBOOK.z) -> tuple[float, float]:
@@ -25,7 +33,7 @@ def wilson(k: int, n: int, z: float = CODEBOOK.z) -> tuple[float, float]:
 @pytest.fixture
 def marts(tmp_path):
     """Wave w1: 5 invited, respondents r1–r3 complete, r4 partial; P1 and V4 asked."""
-    with connect(tmp_path / "work.duckdb", SQL) as con:
+    with connect(work_settings(tmp_path)) as con:
         load_codebook_tables(con, CODEBOOK)
         replace_wave(con, "raw.waves", "w1", pl.DataFrame({
             "wave": ["w1"], "label": ["Wave 1"], "invited": [5], "source_file": ["x.csv"], "source_sha256": ["0" * 64],
@@ -75,7 +83,7 @@ def marts(tmp_path):
             "min_cell": 3,
             "min_group": 5,
         }
-        for table in CONTRACT:
+        for table in in_build_order(CONTRACT):
             build_model(con, SQL, table.name, {**params, **dict(table.params)}, table.sql_path.stem)
         yield con
 

@@ -10,7 +10,7 @@ import random
 
 import polars as pl
 import pytest
-from helpers import make_settings, read_sample_rows, write_csv_wave
+from helpers import PROJECT_SETTINGS, make_settings, read_sample_rows, write_csv_wave
 
 from pipeline.codebook import Codebook, load_codebook, normalise_text
 from pipeline.ingest.normalise import NormalisedWave
@@ -199,7 +199,7 @@ def _duplicates(respondents: pl.DataFrame, cells: pl.DataFrame) -> tuple[set[int
 
 def _reference_stage(wave: NormalisedWave) -> dict[str, pl.DataFrame]:
     """The plain way: every cell through pandera, every open answer masked on its own, joins and sorts."""
-    cells = wave.cells.with_columns(
+    cells = wave.cells(PROJECT_SETTINGS).with_columns(
         pl.col(c).cast(pl.Utf8) for c in ("wave", "source_file", "column", "item", "category")
     )
     respondents, status_quarantine = _status_complete(wave.respondents, CODEBOOK)
@@ -265,7 +265,7 @@ def _as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _assert_same_as_reference(wave: NormalisedWave):
-    staged = stage_wave(wave, CODEBOOK)
+    staged = stage_wave(wave, CODEBOOK, PROJECT_SETTINGS)
     expected = _reference_stage(wave)
     for name, frame in expected.items():
         got = _as_text(getattr(staged, name))
@@ -304,7 +304,7 @@ def test_bad_wave_stages_exactly_as_the_plain_way(tmp_path, with_id):
         expected = [row_pseudonym(key, "bad", "export.csv", r) for r in respondents["source_row"].to_list()]
     assert respondents["respondent_key"].to_list() == expected
     cell_keys = dict(zip(respondents["source_row"].to_list(), expected))
-    cells = read.normalised.cells
+    cells = read.normalised.cells(settings)
     assert cells["respondent_key"].to_list() == [cell_keys[r] for r in cells["source_row"].to_list()]
 
 
@@ -338,9 +338,9 @@ def test_cells_are_the_export_cells_row_by_row(tmp_path):
             norm = norm[:-2] if norm.endswith(".0") and norm[:-2].isdigit() else norm
             category = None if scale.is_text else CODEBOOK.category_lookup(scale.key).get(norm)
             expected.append((row["source_row"], c.header, c.target, v, category))
-    got = _as_text(n.cells).select("source_row", "column", "item", "value", "category").rows()
+    got = _as_text(n.cells(settings)).select("source_row", "column", "item", "value", "category").rows()
     assert got == expected
-    assert set(_as_text(n.cells).select("wave", "source_file").unique().rows()) == {("bad", "export.csv")}
+    assert set(_as_text(n.cells(settings)).select("wave", "source_file").unique().rows()) == {("bad", "export.csv")}
 
 
 def test_sample_wave_stages_exactly_as_the_plain_way(tmp_path):
@@ -397,8 +397,8 @@ def _staging_db(tmp_path, settings, n: int):
 
     _bad_wave(settings.raw_dir, "bad", n=n)
     normalised = read_wave(settings, CODEBOOK, "bad").normalised
-    path = tmp_path / "work.duckdb"
-    with connect(path, settings.sql_dir) as con:
+    path = settings.work_db
+    with connect(settings) as con:
         replace_wave(con, "raw.wave_respondents", "bad", normalised.respondents)
         normalised.answers.write(con, settings.sql_dir)
         normalised.background.write(con, settings.sql_dir)
@@ -408,39 +408,41 @@ def _staging_db(tmp_path, settings, n: int):
 def test_staging_in_the_work_database_equals_staging_in_memory(tmp_path):
     """The staging step's SQL on the work database file gives the rows the in-memory staging gives, and leaves no
     decision table behind; another wave's rows are untouched."""
-    from pipeline.staging.stage import READ_BACK_ORDER, STAGING_TABLES, stage_in_database
+    from pipeline.contract import load_staging_tables
+    from pipeline.staging.stage import stage_in_database
     from pipeline.warehouse import connect, query_frame
 
     settings = make_settings(tmp_path)
     path, normalised = _staging_db(tmp_path, settings, n=300)
-    staged = stage_wave(normalised, CODEBOOK)
-    with connect(path, settings.sql_dir) as con:
+    staged = stage_wave(normalised, CODEBOOK, settings)
+    tables = {t.name: t.order for t in load_staging_tables(settings.marts_contract_file) if t.asset}
+    with connect(settings) as con:
         con.execute("insert into staging.respondents values ('other', '0123456789abcdef', 1, true, null)")
-        result = stage_in_database(con, settings.sql_dir, "bad", CODEBOOK)
-        got = {
-            t: query_frame(con, f"select * from staging.{t} where wave = 'bad' order by {READ_BACK_ORDER[t]}")
-            for t in STAGING_TABLES
-        }
+        result = stage_in_database(con, settings, "bad", CODEBOOK)
+        got = {t: query_frame(con, f"select * from staging.{t} where wave = 'bad' order by {order}")
+               for t, order in tables.items()}
         assert con.execute("select count(*) from staging.respondents where wave = 'other'").fetchall() == [(1,)]
         assert con.execute("select count(*) from duckdb_tables() where temporary").fetchall() == [(0,)]
-    for table in STAGING_TABLES:
+    for table in tables:
         assert got[table].rows() == getattr(staged, table).rows(), table
     assert result == staged.result
     assert result.rows["quarantine"] == staged.quarantine.height > 40
-    assert result.cells == normalised.cells.height
+    assert result.cells == normalised.cells(settings).height
 
 
 def test_a_broken_staging_row_fails_the_responses_contract(tmp_path):
     """pandera's contract of staging.responses, checked in the database by distinct values and a GROUP BY, names
     the column, the value and the source row."""
+    from pipeline.contract import load_staging_tables
     from pipeline.staging.stage import stage_in_database
     from pipeline.warehouse import connect
 
     settings = make_settings(tmp_path)
     path, _ = _staging_db(tmp_path, settings, n=60)
-    with connect(path, settings.sql_dir) as con:
-        stage_in_database(con, settings.sql_dir, "bad", CODEBOOK)
-        assert table_errors(con, staging_responses(CODEBOOK), "staging.responses", "bad") == []
+    responses = next(t for t in load_staging_tables(settings.marts_contract_file) if t.name == "responses")
+    with connect(settings) as con:
+        stage_in_database(con, settings, "bad", CODEBOOK)
+        assert table_errors(con, staging_responses(CODEBOOK, responses), "staging.responses", "bad") == []
         row, key = con.execute(
             "select source_row, respondent_key from staging.responses where wave = 'bad' and item = 'P1' "
             "order by source_row limit 1"
@@ -448,7 +450,7 @@ def test_a_broken_staging_row_fails_the_responses_contract(tmp_path):
         con.execute("update staging.responses set category = 'maybe' where wave = 'bad' and source_row = ? "
                     "and item = 'P2'", [row])
         con.execute("insert into staging.responses values ('bad', ?, ?, 'P1', 'high', true)", [key, row])
-        errors = table_errors(con, staging_responses(CODEBOOK), "staging.responses", "bad")
+        errors = table_errors(con, staging_responses(CODEBOOK, responses), "staging.responses", "bad")
     assert errors == [
         "category: isin(['dont_know', 'high', 'low', 'no', 'not_at_all', 'some', 'very_high', 'yes']) failed for "
         f"'maybe' (source_row {row})",

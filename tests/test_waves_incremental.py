@@ -10,9 +10,9 @@ from helpers import copy_sample_wave, make_settings, query
 from waves_helpers import SensorDriver, write_second_wave
 
 from pipeline.cli import QUIET
-from pipeline.marts.contract import load_contract
+from pipeline.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
-from pipeline.warehouse import WAVE_TABLES
+from pipeline.warehouse import per_wave_tables
 
 CONTRACT = load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", PROJECT_ROOT / "sql")
 
@@ -24,7 +24,7 @@ def marts(settings) -> dict[str, list[tuple]]:
 def work_tables(settings) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(settings.work_db), read_only=True)
     try:
-        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in WAVE_TABLES}
+        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in per_wave_tables(con)}
     finally:
         con.close()
 

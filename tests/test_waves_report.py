@@ -6,7 +6,7 @@ import pytest
 from helpers import build, copy_sample_wave, make_settings, query
 from waves_helpers import CODEBOOK, item_column, label, write_second_wave
 
-from pipeline.marts.contract import load_contract
+from pipeline.contract import load_contract
 from pipeline.reports.waves import waves_page as render_waves_page
 from pipeline.settings import PROJECT_ROOT
 

@@ -1,13 +1,14 @@
-"""Jobs: ingest one wave (raw + staging, per partition) and build everything downstream."""
+"""Jobs: ingest waves (raw + staging, per partition) and build everything downstream."""
 
 import dagster as dg
 
-from pipeline.defs.assets.staging import CODEBOOK
+from pipeline.defs.assets.marts import CODEBOOK
 
 ingest_wave_job = dg.define_asset_job(
     "ingest_wave",
     selection=dg.AssetSelection.groups("raw", "staging") - dg.AssetSelection.assets(CODEBOOK),
-    description="Read, normalise and validate one wave's export (one run per wave partition).",
+    description="Read, normalise and validate the waves of a partition or a partition range (one transaction per "
+                "wave).",
 )
 
 build_marts_job = dg.define_asset_job(

@@ -1,58 +1,35 @@
-"""The one Dagster resource: run settings (from the environment, see pipeline.settings), the codebook and
-the work database."""
+"""The one Dagster resource: the run's settings (pipeline.settings), the codebook and the work database."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from pipeline.codebook import Codebook, load_codebook
-from pipeline.marts.contract import MartTable, load_contract
+from pipeline.contract import MartTable, load_contract
 from pipeline.settings import Settings
 from pipeline.warehouse import connect
 
 
 class SurveyPipeline(dg.ConfigurableResource):
-    """Folders, language and profile of this build; opens the work database."""
+    """Folders, language and profile of this build (every PIPELINE_* setting; the pseudonym key never travels through
+    Dagster config); opens the work database once per run."""
 
-    raw_dir: str
-    marts_dir: str
-    schemas_dir: str
-    sql_dir: str
-    lang: str = "nb"
-    profile: str = "internal"
-    min_cell: int = 3
-    min_group: int = 5
-    pseudonym_key_file: str
-    max_export_bytes: int | None = None
-    duckdb_memory_mb: int = 1024
+    settings_json: str  # pipeline.settings.Settings.to_json()
+    _con: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _open: object = PrivateAttr(default=None)
 
     @classmethod
-    def from_settings(cls, s: Settings) -> SurveyPipeline:
-        return cls(
-            raw_dir=str(s.raw_dir), marts_dir=str(s.marts_dir), schemas_dir=str(s.schemas_dir),
-            sql_dir=str(s.sql_dir), lang=s.lang, profile=s.profile, min_cell=s.min_cell,
-            min_group=s.min_group, pseudonym_key_file=str(s.pseudonym_key_file), max_export_bytes=s.max_export_bytes,
-            duckdb_memory_mb=s.duckdb_memory_mb,
-        )
+    def from_settings(cls, settings: Settings) -> SurveyPipeline:
+        return cls(settings_json=settings.to_json())
 
     @property
     def settings(self) -> Settings:
-        from pathlib import Path
-
-        return Settings(
-            raw_dir=Path(self.raw_dir), marts_dir=Path(self.marts_dir), schemas_dir=Path(self.schemas_dir),
-            sql_dir=Path(self.sql_dir), lang=self.lang, profile=self.profile, min_cell=self.min_cell,
-            min_group=self.min_group,
-            # The secret never travels through Dagster config: it is read from the environment here.
-            pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY") or None,
-            pseudonym_key_file=Path(self.pseudonym_key_file), max_export_bytes=self.max_export_bytes,
-            duckdb_memory_mb=self.duckdb_memory_mb,
-        )
+        return Settings.from_json(self.settings_json)
 
     def codebook(self) -> Codebook:
         return load_codebook(self.settings.codebook_file)
@@ -61,7 +38,23 @@ class SurveyPipeline(dg.ConfigurableResource):
         return load_contract(self.settings.marts_contract_file, self.settings.sql_dir)
 
     @contextmanager
-    def work_db(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        s = self.settings
-        with connect(s.work_db, s.sql_dir, read_only=read_only, memory_mb=s.duckdb_memory_mb) as con:
-            yield con
+    def work_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The work database, opened at the first step of a run that needs it and kept open for the run's other steps
+        (the in-process executor runs them one after the other; opening it costs ~50 ms). A step that fails inside a
+        transaction leaves none open for the next."""
+        if self._con is None:
+            self._open = connect(self.settings)
+            self._con = self._open.__enter__()
+        try:
+            yield self._con
+        except BaseException:
+            try:
+                self._con.rollback()
+            except duckdb.Error:
+                pass  # no transaction was open
+            raise
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._open is not None:
+            self._open.__exit__(None, None, None)
+            self._con = self._open = None

@@ -5,9 +5,10 @@ folder under PIPELINE_RAW_DIR each tick:
 
 - a wave folder is *ready* when its wave.yaml names an export file that is there; its fingerprint is the one
   `make run` uses (pipeline.ingest.fingerprints: every file of the folder, the codebook, the ingest code, the key);
-- a ready wave is up to date when its fingerprint equals the one its staged rows were made from — recorded in
-  the metadata of the latest `staging/respondents` materialization of its partition, whoever ran it (this sensor
-  or `make run`): starting `make ui` after `make run` launches nothing;
+- a ready wave is up to date when its fingerprint equals the one its staged rows were made from — the build record
+  in the work database (staging.wave_fingerprints, the same record `make run` reads), whoever staged it (this sensor
+  or `make run`): starting `make ui` after `make run` launches nothing. While a run holds the work database the
+  tick reads no record and goes by its cursor;
 - a ready folder whose fingerprint differs from the last one ingested is run only when the same fingerprint
   was seen on the previous tick too (an export still being copied changes between ticks, so it waits);
 - then the sensor adds the `wave` partition (new waves), requests one `ingest_wave` run per new or changed wave
@@ -33,11 +34,13 @@ from pipeline.defs.history import MARTS_DIR_TAG
 from pipeline.defs.jobs import build_marts_job, ingest_wave_job
 from pipeline.defs.partitions import wave_partitions
 from pipeline.defs.resources import SurveyPipeline
-from pipeline.ingest.fingerprints import INPUT_FINGERPRINT
 from pipeline.ingest.waves import WAVE_KEY
 from pipeline.settings import DEFAULT_SENSOR_INTERVAL
+from pipeline.warehouse import read_staged_fingerprints
 
 SENSOR_NAME = "raw_folder_sensor"
+UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+              dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 # Seconds between ticks (PIPELINE_SENSOR_INTERVAL): a new or changed export is ingested after two ticks with the
 # same content.
 INTERVAL_SECONDS = DEFAULT_SENSOR_INTERVAL
@@ -55,22 +58,6 @@ class FolderScan:
     @property
     def present(self) -> set[str]:
         return set(self.ready) | set(self.waiting)
-
-
-STAGED = dg.AssetKey(["staging", "respondents"])
-
-
-def staged_fingerprints(instance: dg.DagsterInstance, waves: list[str]) -> dict[str, str]:
-    """wave -> the input fingerprint of its latest staging/respondents materialization (if it carries one)."""
-    out = {}
-    for wave in waves:
-        result = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=STAGED, asset_partitions=[wave]), limit=1)
-        if result.records:
-            value = result.records[0].asset_materialization.metadata.get(INPUT_FINGERPRINT)
-            if value is not None and isinstance(value.value, str):
-                out[wave] = value.value
-    return out
 
 
 def scan_raw_folder(raw_dir: Path, fingerprint) -> FolderScan:
@@ -223,7 +210,8 @@ def raw_folder_sensor(context: dg.SensorEvaluationContext, pipeline: SurveyPipel
     common = build_inputs(settings, pipeline.codebook())
     scan = scan_raw_folder(raw_dir, lambda wave: wave_fingerprint(settings, wave, common))
     partitions = set(context.instance.get_dynamic_partitions(wave_partitions.name))
-    staged = staged_fingerprints(context.instance, sorted(partitions & set(scan.ready)))
+    busy = context.instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED), limit=1)
+    staged = None if busy else read_staged_fingerprints(settings, wait=False)
     decision = decide(scan, cursor, partitions, staged)
     for text in decision.warnings:
         context.log.warning(text)

@@ -4,12 +4,13 @@
 - the codebook (schemas/codebook.yaml, its sha256);
 - the pseudonym key, as an HMAC of a constant (the key itself is never stored or hashed bare);
 - the ingest code: the source of the modules that read, normalise, validate and write a wave, the raw and staging
-  SQL,
-  and the versions of the libraries that parse exports (computed once per process).
+  SQL, the raw and staging sections of the contract (schemas/marts.yaml: the work database's tables), and the versions
+  of the libraries that parse exports (computed once per process).
 
-The staging step stores the fingerprint in staging.wave_fingerprints in the same transaction as the wave's rows;
-`python -m pipeline.cli build` re-ingests only waves whose fingerprint differs from the stored one (or has none:
-new, failed before, or the work database was deleted). Computing one is cheap: it hashes files.
+The ingest step stores the fingerprint in staging.wave_fingerprints in the same transaction as the wave's rows: the
+build record, which `python -m pipeline.cli build` and the raw-folder sensor both read (pipeline.warehouse.
+read_staged_fingerprints); a wave whose fingerprint differs from the stored one (or has none: new, failed before, or
+the work database was deleted) is ingested again. Computing one is cheap: it hashes files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline.codebook import Codebook
+from pipeline.contract import work_tables_sha256
 from pipeline.files import write_atomic
 from pipeline.ingest.pseudonym import pseudonym_key
 from pipeline.ingest.waves import file_sha256
@@ -34,14 +36,11 @@ INGEST_SOURCES = tuple(
     f"pipeline/{name}.py"
     for name in ("ingest/readers", "ingest/presets", "ingest/normalise", "ingest/wave", "ingest/pseudonym",
                  "ingest/privacy", "ingest/waves", "ingest/fingerprints", "staging/stage", "staging/validation",
-                 "codebook", "warehouse", "defs/assets/raw", "defs/assets/staging")
+                 "codebook", "contract", "warehouse", "defs/assets/ingest")
 )
 # Libraries that parse exports or validate cells.
 INGEST_LIBRARIES = ("polars", "pandera", "duckdb", "fastexcel", "pyreadstat", "pyyaml")
 KEY_CONSTANT = b"samskabelse wave fingerprint v1"
-# Metadata key of a staging/respondents materialization (per partition): the fingerprint of the inputs the wave's
-# staged rows were made from. Written by the staging step; the raw-folder sensor compares it with the folder.
-INPUT_FINGERPRINT = "input fingerprint"
 
 
 @functools.cache
@@ -83,6 +82,7 @@ def build_inputs(settings: Settings, codebook: Codebook) -> dict[str, str]:
         "codebook": codebook.sha256,
         "pseudonym key": key_fingerprint(settings),
         "ingest code": ingest_code_version(settings.sql_dir),
+        "work tables": work_tables_sha256(settings.marts_contract_file),
     }
 
 

@@ -17,7 +17,6 @@ hold no answer) are left out and counted in `excluded_rows`.
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from pipeline.ingest.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prep
 from pipeline.ingest.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.ingest.readers import ROW, Export, shorten
 from pipeline.ingest.waves import WaveError, WaveSpec
+from pipeline.settings import Settings
 
 ROLE_TARGETS = ("respondent_id", "status", "submitted_at", "panel_id")
 GROUP_SCHEMA = {"wave": pl.Utf8, "source_file": pl.Utf8, "source_row": pl.Int64, "respondent_key": pl.Utf8,
@@ -148,17 +148,15 @@ class NormalisedWave:
     excluded_rows: dict[str, int] = field(default_factory=dict)  # reason → rows left out (not responses)
     notes: tuple[str, ...] = ()
 
-    @functools.cached_property
-    def cells(self) -> pl.DataFrame:
+    def cells(self, settings: Settings) -> pl.DataFrame:
         """The long table of cells (wave, source_file, source_row, respondent_key, column, item, value, category),
         sorted by (source_row, item), as raw.wave_export and raw.wave_columns hold it: written by the same SQL into an
         in-memory DuckDB. For inspecting a wave and for tests; the build writes AnswerCells straight to the work
         database."""
-        from pipeline.settings import PROJECT_ROOT
         from pipeline.warehouse import memory_database, query_frame
 
-        with memory_database(PROJECT_ROOT / "sql") as con:
-            self.answers.write(con, PROJECT_ROOT / "sql")
+        with memory_database(settings) as con:
+            self.answers.write(con, settings.sql_dir)
             return query_frame(
                 con,
                 'select cells.wave, columns.source_file, cells.source_row, cells.respondent_key, columns."column", '
@@ -166,16 +164,14 @@ class NormalisedWave:
                 "columns using (wave, item) order by cells.source_row, cells.item",
             )
 
-    @functools.cached_property
-    def groups(self) -> pl.DataFrame:
+    def groups(self, settings: Settings) -> pl.DataFrame:
         """raw.wave_groups of the wave (GROUP_SCHEMA: one row per respondent and background variable the export holds;
         value NULL and group not_stated when blank, group NULL when the value matches no group), sorted by
         (source_row, variable): written by the same SQL into an in-memory DuckDB, for inspecting a wave and tests."""
-        from pipeline.settings import PROJECT_ROOT
         from pipeline.warehouse import memory_database, query_frame
 
-        with memory_database(PROJECT_ROOT / "sql") as con:
-            self.background.write(con, PROJECT_ROOT / "sql")
+        with memory_database(settings) as con:
+            self.background.write(con, settings.sql_dir)
             return query_frame(con, "select * from raw.wave_groups order by source_row, variable").cast(GROUP_SCHEMA)
 
     @property

@@ -1,4 +1,4 @@
-"""Reading one wave folder end to end in memory: wave.yaml → export → tool preset → normalised → staged.
+"""Reading one wave folder end to end in memory: wave.yaml → export → tool preset → normalised.
 
 Pure functions over files; the Dagster assets in pipeline.defs.assets call these and write the results to the
 work database.
@@ -17,7 +17,6 @@ from pipeline.ingest.pseudonym import pseudonym_key
 from pipeline.ingest.readers import MAX_EXPORT_BYTES, ROW, Export, read_export, shorten
 from pipeline.ingest.waves import WaveSpec, file_sha256, load_wave
 from pipeline.settings import Settings
-from pipeline.staging.stage import MAX_QUARANTINE_SHARE, stage
 
 
 @dataclass(frozen=True)
@@ -118,19 +117,8 @@ def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     prepared = prepare(export, spec, codebook)
     normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
-    _stop_early_when_mostly_unmatched(normalised, codebook, f"{wave}/{spec.export}", spec.values)
     kept = replace(prepared.export, frame=prepared.export.frame.select(ROW))
     return ReadWave(
         spec=spec, export=kept, normalised=normalised, sha256=file_sha256(spec.export_path), asked_items=asked
     )
 
-
-def _stop_early_when_mostly_unmatched(
-    normalised: NormalisedWave, codebook: Codebook, export_name: str, value_maps: dict[str, dict[str, str]]
-) -> None:
-    """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage now
-    (same check and message as the staging step) so the wave fails before anything of it is written."""
-    cells = normalised.answers.count
-    unmatched = normalised.answers.unmatched([i.code for i in codebook.closed_items()])
-    if cells and unmatched / cells > MAX_QUARANTINE_SHARE:
-        stage(normalised, codebook, export_name, value_maps)

@@ -18,6 +18,7 @@ from pipeline.ingest.waves import time_order
 from pipeline.reports.disclosure import ItemView, item_views
 from pipeline.reports.figures import GroupViews
 from pipeline.reports.frame import ui_word
+from pipeline.settings import DEFAULT_MIN_CELL, DEFAULT_MIN_GROUP
 
 # Item and level charts are drawn for this many waves, the newest: a chart of every wave of a long series would cost
 # minutes and read as noise; every wave's numbers are in the tables (and waves.html compares them).
@@ -65,9 +66,9 @@ class ReportData:
     waves: pl.DataFrame
     open_answers: pl.DataFrame
     profile: str = "internal"
-    min_cell: int = 3
+    min_cell: int = DEFAULT_MIN_CELL
     by_group: pl.DataFrame | None = None  # marts.item_by_group (breakdowns by background variable)
-    min_group: int = 5
+    min_group: int = DEFAULT_MIN_GROUP
 
     @cached_property
     def views(self) -> dict[tuple[str, str], ItemView]:

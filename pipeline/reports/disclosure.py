@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.codebook import Codebook
+from pipeline.settings import DEFAULT_MIN_CELL
 
 SUPPRESSED = ":"
 
@@ -48,7 +49,7 @@ class ItemView:
         return self.n_hidden or self.headline_hidden or self.mean_hidden or any(c.hidden for c in self.cells)
 
 
-def item_views(codebook: Codebook, distribution: pl.DataFrame, *, profile: str, min_cell: int = 3
+def item_views(codebook: Codebook, distribution: pl.DataFrame, *, profile: str, min_cell: int = DEFAULT_MIN_CELL
                ) -> dict[tuple[str, str], ItemView]:
     """(wave, item) → ItemView. `distribution`: marts.item_disclosure (the decision, taken once in SQL), or in
     the internal profile also marts.item_distribution. The internal profile hides nothing; the public profile

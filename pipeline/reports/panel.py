@@ -16,6 +16,7 @@ from pipeline.reports.figures import panel_chart_svg
 from pipeline.reports.frame import figure_html, page, ui_word
 from pipeline.reports.tables import Column, ReportTable, table_frame, to_gt
 from pipeline.reports.waves import signed_interval, wave_order
+from pipeline.settings import DEFAULT_MIN_CELL
 
 CHART_FOLDER = "panel"  # reports/panel/<wave_from>-<wave_to>.svg
 
@@ -31,7 +32,7 @@ def _pairs_in_order(frame: pl.DataFrame, order: dict[str, int]) -> pl.DataFrame:
 
 
 def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, order: dict[str, int],
-                    profile: str = "internal", min_cell: int = 3) -> ReportTable:
+                    profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL) -> ReportTable:
     """One row per consecutive pair of waves with panel members: answered the first wave, answered again, the
     retention, dropped out, new in the second. In the public profile a count below min_cell is ":" (as the
     response counts of waves.html); where marts.panel_retention.counts_hidden says so, answered again, dropped
@@ -82,7 +83,7 @@ def hidden_in(row: dict, profile: str) -> dict[str, bool]:
 
 
 def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame, order: dict[str, int],
-                 profile: str = "internal", min_cell: int = 3) -> ReportTable:
+                 profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL) -> ReportTable:
     """One row group per pair of waves, one row per item of the level: pairs (n), share before → after, the
     paired difference with Newcombe's interval, moved up / same / down, and the mean change with its t
     interval; ":" where the public profile's decision (marts.panel_change) hides it."""
@@ -145,8 +146,8 @@ def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: s
     return out
 
 
-def panel_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame,
-                 change: pl.DataFrame, profile: str = "internal", min_cell: int = 3) -> dict[str, ReportTable]:
+def panel_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame, change: pl.DataFrame,
+                 profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL) -> dict[str, ReportTable]:
     """The tables of panel.html by id: panel-retention (when waves share panel members) and panel-<level>."""
     order = wave_order(waves)
     out = {}
@@ -160,7 +161,7 @@ def panel_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: 
 
 def panel_page(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame, change: pl.DataFrame,
                charts: dict[tuple[str, str], bytes] | None = None, profile: str = "internal",
-               min_cell: int = 3) -> str:
+               min_cell: int = DEFAULT_MIN_CELL) -> str:
     """The whole panel.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     order = wave_order(waves)
     tables = panel_tables(codebook, lang, waves, retention, change, profile, min_cell)

@@ -29,6 +29,7 @@ from pipeline.reports.level import level_page
 from pipeline.reports.likert import items_table, level_table
 from pipeline.reports.open_answers import open_answers_tables
 from pipeline.reports.tables import ReportTable
+from pipeline.settings import DEFAULT_MIN_CELL, DEFAULT_MIN_GROUP
 
 
 def build_tables(data: ReportData) -> dict[str, ReportTable]:
@@ -53,9 +54,9 @@ def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache |
 
 def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.DataFrame,
                    distribution: pl.DataFrame, waves: pl.DataFrame, open_answers: pl.DataFrame | None = None,
-                   *, profile: str = "internal", min_cell: int = 3,
+                   *, profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL,
                    cache_dir: Path | FigureCache | None = None, by_group: pl.DataFrame | None = None,
-                   min_group: int = 5) -> dict[str, Path]:
+                   min_group: int = DEFAULT_MIN_GROUP) -> dict[str, Path]:
     """Write index.html, <level>.html and figures/; return page name → path (figures: the folder).
 
     Everything is rendered first (charts into the cache folder when `cache_dir` is given, else in memory),

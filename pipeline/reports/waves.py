@@ -13,6 +13,7 @@ from pipeline.ingest.waves import time_order
 from pipeline.reports.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
 from pipeline.reports.frame import page, ui_word
 from pipeline.reports.tables import Column, ReportTable, table_frame, to_gt
+from pipeline.settings import DEFAULT_MIN_CELL
 
 
 def wave_order(waves: pl.DataFrame) -> dict[str, int]:
@@ -27,7 +28,7 @@ def signed_interval(key: str, label: str, number: str = "signed0") -> Column:
 
 
 def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: str = "internal",
-                   min_cell: int = 3) -> ReportTable:
+                   min_cell: int = DEFAULT_MIN_CELL) -> ReportTable:
     """One row per wave in time order: label, fielded date, invited, complete, partial and the response rate. In
     the public profile a complete or partial count below min_cell is ":" (the rate with a hidden complete count)."""
     order = wave_order(waves)
@@ -63,7 +64,7 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: 
 
 
 def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int],
-                 views: dict[tuple[str, str], ItemView] | None = None, min_cell: int = 3,
+                 views: dict[tuple[str, str], ItemView] | None = None, min_cell: int = DEFAULT_MIN_CELL,
                  profile: str = "internal") -> ReportTable:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
     the change with its Newcombe interval, the top-3 change and the mean-score change. `views`: what the
@@ -130,7 +131,7 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
 
 
 def waves_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame, profile: str = "internal",
-                 min_cell: int = 3, disclosure: pl.DataFrame | None = None) -> dict[str, ReportTable]:
+                 min_cell: int = DEFAULT_MIN_CELL, disclosure: pl.DataFrame | None = None) -> dict[str, ReportTable]:
     """The tables of waves.html by id: waves-response and, with two waves or more, waves-change. disclosure:
     marts.item_disclosure (required in the public profile)."""
     if disclosure is None and profile == "public":
@@ -143,7 +144,7 @@ def waves_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.
 
 
 def waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame, profile: str = "internal",
-               min_cell: int = 3, disclosure: pl.DataFrame | None = None) -> str:
+               min_cell: int = DEFAULT_MIN_CELL, disclosure: pl.DataFrame | None = None) -> str:
     """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     tables = waves_tables(codebook, lang, waves, change, profile, min_cell, disclosure)
     body = [to_gt(t, lang).as_raw_html() for t in tables.values()]

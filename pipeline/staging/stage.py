@@ -24,30 +24,19 @@ import duckdb
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
+from pipeline.contract import load_staging_tables
 from pipeline.ingest.normalise import NormalisedWave
 from pipeline.ingest.privacy import mask_contact_details
 from pipeline.ingest.readers import shorten
 from pipeline.ingest.waves import WaveError
-from pipeline.settings import PROJECT_ROOT
+from pipeline.settings import Settings
 from pipeline.staging.validation import candidate_answers, failing_values_in
 from pipeline.warehouse import bound, memory_database, qualified, query_frame, read_sql, replace_wave, scalar
 
-# The staging tables, in the order they are built (the others join staging.respondents), and the order their rows
-# are read back in by stage_wave. They are written unsorted (a sort of 17 million responses costs more than its
-# worth: every mart sorts its own rows), except the quarantine, which is small and read as written.
-READ_BACK_ORDER = {
-    "respondents": "source_row",
-    "responses": "source_row, item",
-    "open_answers": "item, respondent_key",
-    "respondent_groups": "source_row, variable",
-    "quarantine": "rowid",
-}
-STAGING_TABLES = tuple(READ_BACK_ORDER)
 DECISIONS = ("staging_status", "staging_duplicates", "staging_bad_values", "staging_invalid_cells",
              "staging_label_reasons", "staging_group_reasons", "staging_masks")
 # More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
 MAX_QUARANTINE_SHARE = 0.20
-SQL_DIR = PROJECT_ROOT / "sql"
 BY_RESPONDENT_ID = "the respondent id of this row"
 BY_PANEL_ID = "the panel id of this row"
 
@@ -252,14 +241,16 @@ def _drop_decisions(con: duckdb.DuckDBPyConnection) -> None:
 
 def stage_in_database(
     con: duckdb.DuckDBPyConnection,
-    sql_dir: Path,
+    settings: Settings,
     wave: str,
     codebook: Codebook,
     value_maps: dict[str, dict[str, str]] | None = None,
 ) -> StagingResult:
     """Stage one wave inside the database: its raw rows (raw.wave_respondents, raw.wave_export, raw.wave_groups)
-    → the staging tables (the wave's rows replaced). Run it in the caller's transaction. value_maps: the wave's
-    wave.yaml `values:` (scale → code → category), named in quarantine reasons."""
+    → the staging tables of the contract that have SQL of their own (sql/staging/<table>.sql), in the contract's
+    order (the wave's rows replaced). Run it in the caller's transaction. value_maps: the wave's wave.yaml `values:`
+    (scale → code → category), named in quarantine reasons."""
+    sql_dir = settings.sql_dir
     params: dict[str, object] = {
         "wave": wave,
         "closed_items": [i.code for i in codebook.closed_items()],
@@ -303,7 +294,7 @@ def stage_in_database(
         _temp_table(con, "staging_masks", _masks(texts, codebook))
 
         rows = {}
-        for table in STAGING_TABLES:
+        for table in staged_tables(settings):
             target = qualified("staging." + table)
             select = read_sql(sql_dir, "staging", table).strip().rstrip(";")
             con.execute("delete from " + target + " where wave = ?", [wave])
@@ -335,6 +326,11 @@ def stage_in_database(
         quarantined_by_panel_id=by_reason.get(True, 0),
         first_quarantined=tuple(first),
     )
+
+
+def staged_tables(settings: Settings) -> tuple[str, ...]:
+    """The staging tables the staging SQL builds (every staging table of the contract that is an asset), in order."""
+    return tuple(t.name for t in load_staging_tables(settings.marts_contract_file) if t.asset)
 
 
 class TooMuchQuarantined(WaveError):
@@ -377,20 +373,21 @@ def check_quarantine_limit(result: StagingResult, export_name: str) -> None:
 def stage_wave(
     wave: NormalisedWave,
     codebook: Codebook,
+    settings: Settings,
     value_maps: dict[str, dict[str, str]] | None = None,
-    sql_dir: Path = SQL_DIR,
 ) -> StagedWave:
     """Stage a wave read in memory (read_wave) the way the build stages it in the work database: the same SQL, in an
-    in-memory DuckDB; for `make inspect`, the early stop of read_wave and the tests."""
+    in-memory DuckDB; for `make inspect`, the early stop of the ingest step and the tests."""
     key = wave.respondents.get_column("wave").cast(pl.Utf8)[0] if wave.respondents.height else ""
-    with memory_database(sql_dir) as con:
+    order = {t.name: t.order for t in load_staging_tables(settings.marts_contract_file) if t.asset}
+    with memory_database(settings) as con:
         replace_wave(con, "raw.wave_respondents", key, wave.respondents)
-        wave.answers.write(con, sql_dir)
-        wave.background.write(con, sql_dir)
-        result = stage_in_database(con, sql_dir, key, codebook, value_maps)
+        wave.answers.write(con, settings.sql_dir)
+        wave.background.write(con, settings.sql_dir)
+        result = stage_in_database(con, settings, key, codebook, value_maps)
         frames = {
-            table: query_frame(con, "select * from " + qualified("staging." + table) + " order by " + order)
-            for table, order in READ_BACK_ORDER.items()
+            table: query_frame(con, "select * from " + qualified("staging." + table) + " order by " + by)
+            for table, by in order.items()
         }
     return StagedWave(**frames, result=result)
 
@@ -398,10 +395,23 @@ def stage_wave(
 def stage(
     wave: NormalisedWave,
     codebook: Codebook,
+    settings: Settings,
     export_name: str,
     value_maps: dict[str, dict[str, str]] | None = None,
 ) -> StagedWave:
     """stage_wave, stopping the wave when too much of it would be quarantined (check_quarantine_limit)."""
-    staged = stage_wave(wave, codebook, value_maps)
+    staged = stage_wave(wave, codebook, settings, value_maps)
     check_quarantine_limit(staged.result, export_name)
     return staged
+
+
+def stop_when_mostly_unmatched(
+    normalised: NormalisedWave, codebook: Codebook, settings: Settings, export_name: str,
+    value_maps: dict[str, dict[str, str]],
+) -> None:
+    """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage in memory now
+    (same check and message as the staging step) so the wave fails before anything of it is written."""
+    cells = normalised.answers.count
+    unmatched = normalised.answers.unmatched([i.code for i in codebook.closed_items()])
+    if cells and unmatched / cells > MAX_QUARANTINE_SHARE:
+        stage(normalised, codebook, settings, export_name, value_maps)

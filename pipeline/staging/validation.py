@@ -1,6 +1,6 @@
-"""pandera (polars backend) schemas, built from the codebook so allowed items and categories are never
-hard-coded. `candidate_answers` sorts cells into valid and quarantined; `staging_responses` is the
-blocking contract of the staging table; the mart schemas check the published tables.
+"""pandera (polars backend) schemas, built from the codebook (and the contract's columns) so allowed items and
+categories are never hard-coded. `candidate_answers` sorts cells into valid and quarantined; `staging_responses` is
+the blocking contract of the staging table (the marts' schemas are in pipeline.marts.checks).
 
 Big tables are validated by their distinct values (`failing_values_in` and `table_errors` in DuckDB,
 `validation_errors` for frames): every check of these schemas looks at one value of one column, so a row fails
@@ -19,6 +19,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from pipeline.codebook import IDENTIFIER, Codebook
+from pipeline.contract import TableSpec
 
 PSEUDONYM = r"^[0-9a-f]{16}$"
 
@@ -42,51 +43,27 @@ def candidate_answers(codebook: Codebook) -> pa.DataFrameSchema:
     )
 
 
-def staging_responses(codebook: Codebook) -> pa.DataFrameSchema:
-    """The contract of staging.responses: one valid answer per wave, respondent and closed item."""
+# pandera dtypes of the contract's DuckDB types (pipeline.contract.TYPE)
+DTYPES = {"VARCHAR": pl.Utf8, "BIGINT": pl.Int64, "INTEGER": pl.Int32, "DOUBLE": pl.Float64, "BOOLEAN": pl.Boolean,
+          "DATE": pl.Date}
+
+
+def staging_responses(codebook: Codebook, table: TableSpec) -> pa.DataFrameSchema:
+    """The contract of staging.responses: its columns and types from schemas/marts.yaml (`table`), one valid answer
+    per wave, respondent and closed item (the contract's `unique`), with the codebook's items and categories."""
     categories = sorted({c.key for s in codebook.scales.values() for c in s.categories})
+    checks = {
+        "respondent_key": [pa.Check.str_matches(PSEUDONYM)],
+        "source_row": [pa.Check.ge(1)],
+        "item": [pa.Check.isin([i.code for i in codebook.closed_items()])],
+        "category": [pa.Check.isin(categories)],
+    }
     return pa.DataFrameSchema(
-        {
-            "wave": pa.Column(pl.Utf8),
-            "respondent_key": pa.Column(pl.Utf8, pa.Check.str_matches(PSEUDONYM)),
-            "source_row": pa.Column(pl.Int64, pa.Check.ge(1)),
-            "item": pa.Column(pl.Utf8, pa.Check.isin([i.code for i in codebook.closed_items()])),
-            "category": pa.Column(pl.Utf8, pa.Check.isin(categories)),
-            "complete": pa.Column(pl.Boolean),
-        },
+        {name: pa.Column(DTYPES[kind], checks.get(name, []), nullable=name not in table.required)
+         for name, kind in table.types.items()},
         strict=True,
-        unique=["wave", "respondent_key", "item"],
-        name="staging_responses",
-    )
-
-
-def item_distribution_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema(
-        {
-            "n": pa.Column(pl.Int64, pa.Check.ge(0)),
-            "base_n": pa.Column(pl.Int64, pa.Check.ge(0)),
-            "pct": pa.Column(pl.Float64, pa.Check.in_range(0, 100), nullable=True),
-        },
-        unique=["wave", "item", "category"],
-        name="item_distribution",
-    )
-
-
-def indicators_schema() -> pa.DataFrameSchema:
-    pct = pa.Column(pl.Float64, pa.Check.in_range(0, 100), nullable=True)
-    return pa.DataFrameSchema(
-        {
-            "n": pa.Column(pl.Int64, pa.Check.ge(0)),
-            "n_missing": pa.Column(pl.Int64, pa.Check.ge(0)),
-            "headline_pct": pct,
-            "ci_low": pct,
-            "ci_high": pct,
-            "top2_pct": pct,
-            "top3_pct": pct,
-            "mean_score": pa.Column(pl.Float64, pa.Check.in_range(1, 5), nullable=True),
-        },
-        unique=["wave", "item"],
-        name="item_indicators",
+        unique=list(table.unique) or None,
+        name="staging_" + table.name,
     )
 
 

@@ -5,8 +5,8 @@ the pages never show numbers the published database does not hold."""
 
 import dagster as dg
 
+from pipeline.contract import MartTable
 from pipeline.defs.resources import SurveyPipeline
-from pipeline.marts.contract import MartTable
 from pipeline.publish import publish, publish_reports
 
 PUBLISHED_DB = dg.AssetKey(["publish", "samskabelse_duckdb"])

@@ -96,7 +96,7 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
     tool, why = detect_why(export, spec)
     prepared = prepare(export, spec, codebook)
     normalised = normalise_prepared(prepared, spec, codebook, secrets.token_bytes(32))
-    staged = stage_wave(normalised, codebook, spec.values)
+    staged = stage_wave(normalised, codebook, settings, spec.values)
 
     out: list[str] = []
     add = out.append
@@ -127,7 +127,7 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
 
     add("")
     add("values per item (value: count → category):")
-    cells = normalised.cells.with_columns(pl.col("item").cast(pl.Utf8), pl.col("category").cast(pl.Utf8))
+    cells = normalised.cells(settings).with_columns(pl.col("item").cast(pl.Utf8), pl.col("category").cast(pl.Utf8))
     quarantined_values = staged.quarantine
     for item in codebook.items.values():
         of_item = cells.filter(pl.col("item") == item.code)
@@ -146,11 +146,12 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
                 "QUARANTINE: " + masked(unknown_label_reason(value, item.code, codebook, spec.values))
             add(f"    {shown(value)}: {n} → {target}")
 
-    if normalised.groups.height:
+    groups = normalised.groups(settings)
+    if groups.height:
         add("")
         add("values per background variable (value: count → group):")
         for variable in codebook.background:
-            of_var = normalised.groups.filter(pl.col("variable") == variable)
+            of_var = groups.filter(pl.col("variable") == variable)
             if of_var.is_empty():
                 continue
             add(f"  {variable} ({shown(of_var['column'][0])}):")
