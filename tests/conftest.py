@@ -27,15 +27,8 @@ def sample_build(tmp_path_factory):
     return build_sample(tmp_path_factory.mktemp("sample_build"))
 
 
-# Modules that take longest (make test's --durations), started first: with one worker per core (make test runs
-# pytest -n auto --dist loadscope, a module on one worker) the workers then finish together instead of one of them
-# starting a long module last.
-LONGEST_FIRST = ("test_ingest_presets.py", "test_waves_daemon.py", "test_cli_fingerprints.py", "test_cli.py",
-                 "test_cli_nothing_changed.py",
-                 "test_hardening_crash.py", "test_publish_atomic.py", "test_reports.py", "test_hardening_bad_inputs.py",
-                 "test_sensor_raw_folder.py", "test_marts_by_group.py", "test_lineage_ui.py")
-
-
 def pytest_collection_modifyitems(config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the order within a module stays
+    """Modules marked `build` (they run whole builds, 15–80 s each) are started first: with one worker per core (make
+    test runs pytest -n auto --dist loadscope, a module on one worker) the workers then finish together instead of one
+    of them starting a long module last. Stable: the order within a module stays."""
+    items.sort(key=lambda item: item.get_closest_marker("build") is None)

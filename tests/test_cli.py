@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import dagster as dg
+import pytest
 from helpers import copy_sample_wave
 
 from pipeline.settings import PROJECT_ROOT, Settings
+
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 
 def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):

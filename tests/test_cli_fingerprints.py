@@ -16,6 +16,8 @@ from pipeline.codebook import load_codebook
 from pipeline.ingest.fingerprints import KEY_CONSTANT, build_inputs, wave_fingerprint
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 P1 = CODEBOOK.items["P1"].question["nb"]
 HIGH = next(c.label["nb"] for c in CODEBOOK.scales["degree"].categories if c.key == "high")

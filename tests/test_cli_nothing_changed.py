@@ -6,10 +6,13 @@ from dataclasses import replace
 
 import dagster as dg
 import duckdb
+import pytest
 from helpers import make_settings, read_sample_rows, write_csv_wave
 
 from pipeline import cli
 from pipeline.ingest.fingerprints import PUBLISHED_RECORD
+
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 
 def write_wave(raw, key):

@@ -20,6 +20,8 @@ from waves_helpers import write_second_wave
 from pipeline.cli import CLI_TAG
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 # Runs pipeline.cli build with one function paused (forever) right after the first call whose arguments
 # mention `match`, after writing the marker file: the test kills the process there.
 PAUSED_BUILD = textwrap.dedent('''

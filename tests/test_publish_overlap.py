@@ -5,11 +5,14 @@ import fcntl
 import shutil
 
 import dagster as dg
+import pytest
 from helpers import build, copy_sample_wave, make_settings
 
 from pipeline.cli import BUSY, CLI_TAG
 from pipeline.definitions import build_definitions
 from pipeline.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 
 def test_instance_runs_one_run_at_a_time_in_submission_order(tmp_path):

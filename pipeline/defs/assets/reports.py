@@ -15,7 +15,7 @@ from pipeline.reports.waves import waves_page
 from pipeline.warehouse import read_marts
 
 # The marts each page is made of (pipeline.reports.render.build_pages and the chart functions). The asset reads exactly
-# their union and each page's Dagster deps are exactly its tuple; tests/test_reports_reads.py renders every page
+# their union and each page's Dagster deps are exactly its tuple; tests/defs/test_report_reads.py renders every page
 # with each mart emptied and checks that a page changes only when one of its own marts does.
 PAGE_READS: dict[str, tuple[str, ...]] = {
     "index": ("item_disclosure", "item_indicators", "waves"),

@@ -7,6 +7,8 @@ import pytest
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
 from waves_helpers import CODEBOOK, item_column, label, write_second_wave
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 Z = CODEBOOK.z
 
 

@@ -23,6 +23,8 @@ from pipeline.reports.disclosure import item_views
 from pipeline.reports.figures import item_chart, render_figures
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 DEGREE_KEYS = ["very_high", "high", "some", "low", "not_at_all", "dont_know"]
 YES_NO_KEYS = ["yes", "no", "dont_know"]

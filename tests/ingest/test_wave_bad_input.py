@@ -15,6 +15,8 @@ from pipeline.ingest.waves import WaveError
 from pipeline.settings import PROJECT_ROOT
 from pipeline.staging.stage import TooMuchQuarantined, stage, stop_when_mostly_unmatched, unknown_label_reason
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 QUALTRICS_FILE = "Samskaping_May 23, 2024_11.00.csv"
 GOOGLE_FILE = "Samskaping (Responses) - Form responses 1.csv"

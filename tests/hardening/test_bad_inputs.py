@@ -28,6 +28,8 @@ from pipeline.ingest.waves import discover_waves, invalid_wave_folders
 from pipeline.reports.open_answers import CONTROL
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 QUESTION = {code: item.question["nb"] for code, item in CODEBOOK.items.items()}
 OPEN = [i.code for i in CODEBOOK.text_items()]
 FORMULA = "=cmd|' /C calc'!A0"

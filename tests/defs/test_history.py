@@ -6,6 +6,8 @@ import pytest
 
 from pipeline.defs.history import MARKER, HistoryMismatch, claim
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 
 def test_the_first_claim_records_the_marts_folder_and_the_same_folder_claims_again(tmp_path):
     claim(tmp_path / "home", tmp_path / "marts")

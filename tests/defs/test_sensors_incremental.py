@@ -14,6 +14,8 @@ from pipeline.contract import load_contract
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import per_wave_tables
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CONTRACT = load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", PROJECT_ROOT / "sql")
 
 

@@ -19,6 +19,8 @@ from pipeline.ingest.presets import detect
 from pipeline.ingest.readers import read_export
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 BASE = "2024"
 # rows of each export under its header rows; respondents counted complete / partial

@@ -16,6 +16,8 @@ from pipeline.defs.sensors import INTERVAL_SECONDS, SENSOR_NAME
 from pipeline.ingest.fingerprints import wave_fingerprints
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 UP_TO_DATE = "every wave is up to date"
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 

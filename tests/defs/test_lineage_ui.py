@@ -19,6 +19,8 @@ from pipeline.defs.assets import reports
 from pipeline.settings import PROJECT_ROOT
 from pipeline.warehouse import table_columns
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 GRAPH_QUERY = """
 { assetNodes { assetKey { path } dependencyKeys { path } groupName isPartitioned partitionKeys description
     metadataEntries { label __typename

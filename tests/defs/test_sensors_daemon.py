@@ -6,8 +6,11 @@ import time
 
 import dagster as dg
 import duckdb
+import pytest
 from helpers import copy_sample_wave, make_settings
 from waves_helpers import DagsterDev
+
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 
 def published_waves(path) -> list[str]:

@@ -21,6 +21,8 @@ from reports_helpers import build_sample
 from pipeline.codebook import load_codebook
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 CHROMIUM = Path("/usr/bin/chromium")
 WIDTH = 1400

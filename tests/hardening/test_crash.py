@@ -31,6 +31,8 @@ from waves_helpers import write_second_wave
 from pipeline.cli import CLI_TAG
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 
 def snapshot(marts: Path) -> dict[str, str]:
     files = [marts / "samskabelse.duckdb", marts / "manifest.json", *sorted((marts / "parquet").glob("*"))]

@@ -11,6 +11,8 @@ from pipeline.contract import load_contract
 from pipeline.marts.reproduction import compare, load_reference
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CORE_TABLES = {"codebook_levels", "codebook_items", "codebook_categories", "responses", "waves", "item_distribution",
                "item_indicators", "indicators_personal", "indicators_institutional", "indicators_citizen",
                "indicators_visibility", "quarantine", "open_answers"}

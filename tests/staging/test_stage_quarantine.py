@@ -1,10 +1,13 @@
 """Layer 4: bad cells are quarantined and the rest still builds; a broken wave fails alone."""
 
 
+import pytest
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
 
 from pipeline.codebook import load_codebook
 from pipeline.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 P1 = CODEBOOK.items["P1"].question["nb"]

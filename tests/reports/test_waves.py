@@ -10,6 +10,8 @@ from pipeline.contract import load_contract
 from pipeline.reports.waves import waves_page as render_waves_page
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 LABEL = "<b>Runde</b> & 2026"
 
 

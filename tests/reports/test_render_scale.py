@@ -18,6 +18,8 @@ from pipeline.reports.render import build_pages, render_reports
 from pipeline.reports.tables import format_values
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 FRAMES = ("item_indicators", "item_disclosure", "waves", "open_answers")
 ITEMS = ["P1", "P2", "C4", "V4"]  # 4 item charts + 3 level charts (personal, citizen, visibility) per wave

@@ -1,5 +1,5 @@
 """pipeline.defs.assets.reports.PAGE_READS is what each page is made of: rendered with one mart emptied, a page changes
-only when the mart is one of its own. The Dagster deps of the pages are these tuples (tests/test_lineage_ui.py), so
+only when the mart is one of its own. The Dagster deps of the pages are these tuples (tests/defs/test_lineage_ui.py), so
 the lineage the UI draws is what the code reads."""
 
 import polars as pl
@@ -11,6 +11,8 @@ from pipeline.reports.data import ReportData
 from pipeline.reports.figures import FigureCache, figure_files
 from pipeline.reports.render import build_pages
 from pipeline.warehouse import connect, read_marts
+
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 
 def render(codebook, marts: dict[str, pl.DataFrame], cache: FigureCache) -> dict[str, bytes]:
@@ -49,7 +51,7 @@ def test_a_page_does_not_change_when_a_mart_it_does_not_read_is_emptied(variants
 def test_each_kind_of_page_changes_when_a_mart_it_reads_is_emptied(variants):
     _, marts, full, emptied = variants
     # The sample has no background variables: item_by_group is empty, and the figures read the waves only to pick
-    # the newest wave's group charts (tests/test_marts_by_group.py draws those).
+    # the newest wave's group charts (tests/marts/test_sql_item_by_group.py draws those).
     assert marts["item_by_group"].is_empty()
     exempt = {("waves", "figures")}
     unchanged = {(name, k) for k, names in PAGE_READS.items() for name in names

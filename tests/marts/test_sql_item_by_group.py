@@ -14,6 +14,8 @@ from helpers import build, make_settings, query, read_sample_rows, write_csv_wav
 from reports_helpers import svg_texts
 from waves_helpers import CODEBOOK, item_column, label
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 # Wave 2026 (the newest): (P1, V4, role cell, library size cell)
 WAVE_2026 = [
     ("very_high", "yes", "Leder", "1"), ("high", "no", "Leder", "2"),

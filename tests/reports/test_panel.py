@@ -15,6 +15,8 @@ import pytest
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
 from waves_helpers import CODEBOOK, item_column, label
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 Z = CODEBOOK.z
 EMAIL = "E-post"
 

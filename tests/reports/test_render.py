@@ -16,6 +16,8 @@ from pipeline.reports.open_answers import mask_contacts
 from pipeline.reports.render import build_pages, render_reports
 from pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
+
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 LEVELS = list(CODEBOOK.levels)
 
