@@ -35,8 +35,9 @@ test: install lint  ## install, lint, then run the tests on every core (the 15 s
 # fixture is built once
 	$(PY) -m pytest -q -n auto --dist loadscope --durations=15
 
-lint: install  ## ruff (Python) and sqlfluff (SQL), with the rules in pyproject.toml
+lint: install  ## ruff (lint and format) and sqlfluff (SQL), with the rules in pyproject.toml
 	.venv/bin/ruff check pipeline tests bench
+	.venv/bin/ruff format --check pipeline tests bench
 	.venv/bin/sqlfluff lint sql --disable-progress-bar --nocolor
 
 ui: install  ## the Dagster UI on 127.0.0.1:$(PORT) (dg dev), same instance as `make run`

@@ -88,17 +88,26 @@ def parameters(raw_dir: Path, out: Path) -> dict[str, object]:
     files = sorted(str(p) for p in raw_dir.glob("*/export.csv"))
     if not files:
         raise SystemExit(f"{raw_dir}: no */export.csv to read")
-    items = [{"header": i.question["nb"], "item": i.code, "item_order": i.order, "level": i.level, "scale": i.scale}
-             for i in codebook.closed_items()]
+    items = [
+        {"header": i.question["nb"], "item": i.code, "item_order": i.order, "level": i.level, "scale": i.scale}
+        for i in codebook.closed_items()
+    ]
     categories = []
     for scale in {i.scale for i in codebook.closed_items()}:
         for c in codebook.scales[scale].categories:
             for text in sorted({normalise_text(t) for t in (*c.label.values(), str(c.code), c.key)}):
-                categories.append({"scale": scale, "text": text, "category": c.key, "category_order": c.order,
-                                   "label": c.label["nb"]})
+                categories.append(
+                    {"scale": scale, "text": text, "category": c.key, "category_order": c.order, "label": c.label["nb"]}
+                )
     complete = sorted({normalise_text(v) for v in codebook.status_values.get("complete", ())})
-    return {"files": files, "headers": [i["header"] for i in items], "items": items, "categories": categories,
-            "complete": complete, "out": str(out)}
+    return {
+        "files": files,
+        "headers": [i["header"] for i in items],
+        "items": items,
+        "categories": categories,
+        "complete": complete,
+        "out": str(out),
+    }
 
 
 def run_floor(raw_dir: Path, out: Path, threads: int | None = None) -> None:
@@ -112,8 +121,9 @@ def run_floor(raw_dir: Path, out: Path, threads: int | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.floor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("out", type=Path, help="Parquet file for item_distribution")
     args = parser.parse_args(argv)

@@ -63,17 +63,34 @@ BAD_LABELS = ("Kanskje", "I veldig høy grad", "7", "Ja, delvis", "??", "n/a")  
 BAD_CODES = (7, 8, 0)  # no code of any scale
 
 TEXT_OPENINGS = (
-    "Vi har startet", "Biblioteket har fått til", "Kollegaene mine har tatt i bruk", "Det har blitt lettere med",
-    "Vi samarbeider nå om", "Innbyggerne foreslo", "Kommunen ba oss om", "Jeg har selv laget",
+    "Vi har startet",
+    "Biblioteket har fått til",
+    "Kollegaene mine har tatt i bruk",
+    "Det har blitt lettere med",
+    "Vi samarbeider nå om",
+    "Innbyggerne foreslo",
+    "Kommunen ba oss om",
+    "Jeg har selv laget",
 )
 TEXT_THINGS = (
-    "språkkafé", "lesesirkler for unge", "et verksted for reparasjon", "kulturkaffe på lørdager",
-    "et lokalhistorisk arkiv", "digital hjelp for eldre", "en festival med lag og foreninger", "bokprat i parken",
+    "språkkafé",
+    "lesesirkler for unge",
+    "et verksted for reparasjon",
+    "kulturkaffe på lørdager",
+    "et lokalhistorisk arkiv",
+    "digital hjelp for eldre",
+    "en festival med lag og foreninger",
+    "bokprat i parken",
 )
 TEXT_ENDINGS = (
-    ".", " – og det fortsetter.", "; flere vil være med.", ", men det tar tid.",
-    ". Vi kaller det \"åpent bibliotek\".", " <b>sammen</b> med frivillige & lag.",
-    ".\nNeste år vil vi gjøre mer.", " (ca. 20 deltakere hver gang).",
+    ".",
+    " – og det fortsetter.",
+    "; flere vil være med.",
+    ", men det tar tid.",
+    '. Vi kaller det "åpent bibliotek".',
+    " <b>sammen</b> med frivillige & lag.",
+    ".\nNeste år vil vi gjøre mer.",
+    " (ca. 20 deltakere hver gang).",
 )
 
 
@@ -136,8 +153,12 @@ def _probabilities(rng: np.random.Generator, scale_key: str, n_categories: int) 
 def _text_pool(rng: np.random.Generator, size: int = 64) -> list[str]:
     pool = []
     for _ in range(size):
-        pool.append(TEXT_OPENINGS[rng.integers(len(TEXT_OPENINGS))] + " "
-                    + TEXT_THINGS[rng.integers(len(TEXT_THINGS))] + TEXT_ENDINGS[rng.integers(len(TEXT_ENDINGS))])
+        pool.append(
+            TEXT_OPENINGS[rng.integers(len(TEXT_OPENINGS))]
+            + " "
+            + TEXT_THINGS[rng.integers(len(TEXT_THINGS))]
+            + TEXT_ENDINGS[rng.integers(len(TEXT_ENDINGS))]
+        )
     return pool
 
 
@@ -150,9 +171,17 @@ def _layout(codebook: Codebook):
     return closed, text
 
 
-def generate_wave(raw_dir: Path, key: str, respondents: int, *, seed: int = 6, fmt: str = "csv",
-                  values: str = "labels", codebook: Codebook | None = None,
-                  fielded: dt.date = dt.date(2024, 5, 13)) -> SyntheticWave:
+def generate_wave(
+    raw_dir: Path,
+    key: str,
+    respondents: int,
+    *,
+    seed: int = 6,
+    fmt: str = "csv",
+    values: str = "labels",
+    codebook: Codebook | None = None,
+    fielded: dt.date = dt.date(2024, 5, 13),
+) -> SyntheticWave:
     """Write raw_dir/<key>/{wave.yaml, export.<fmt>} and return what it holds."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -207,8 +236,9 @@ def generate_wave(raw_dir: Path, key: str, respondents: int, *, seed: int = 6, f
     folder = raw_dir / key
     folder.mkdir(parents=True, exist_ok=True)
     export = folder / f"export.{fmt}"
-    frame = _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded,
-                   background)
+    frame = _frame(
+        codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded, background
+    )
     if fmt == "csv":
         frame.write_csv(export, separator=";", quote_style="necessary")
     elif fmt == "xlsx":
@@ -221,15 +251,26 @@ def generate_wave(raw_dir: Path, key: str, respondents: int, *, seed: int = 6, f
     dont_know = sum(int((answers[i.code] == len(codebook.scale_of(i.code).categories) - 1).sum()) for i in closed)
     n_cells = len(closed) * n
     return SyntheticWave(
-        key=key, folder=folder, export=export, format=fmt, seed=seed, respondents=n,
-        complete=int(complete.sum()), partial=int((~complete).sum()), answered_cells=len(answered),
-        blank_cells=n_cells - len(answered), dont_know_cells=dont_know, bad_cells=n_bad,
-        open_answers=sum(int((t >= 0).sum()) for t in texts.values()), expected_distribution=distribution,
+        key=key,
+        folder=folder,
+        export=export,
+        format=fmt,
+        seed=seed,
+        respondents=n,
+        complete=int(complete.sum()),
+        partial=int((~complete).sum()),
+        answered_cells=len(answered),
+        blank_cells=n_cells - len(answered),
+        dont_know_cells=dont_know,
+        bad_cells=n_bad,
+        open_answers=sum(int((t >= 0).sum()) for t in texts.values()),
+        expected_distribution=distribution,
     )
 
 
-def expected_distribution(codebook: Codebook, key: str, closed, answers: dict[str, np.ndarray],
-                          complete: np.ndarray) -> pl.DataFrame:
+def expected_distribution(
+    codebook: Codebook, key: str, closed, answers: dict[str, np.ndarray], complete: np.ndarray
+) -> pl.DataFrame:
     """Per closed item and category: count among complete respondents' valid answers, the base and pct."""
     rows = []
     for item in closed:
@@ -238,16 +279,34 @@ def expected_distribution(codebook: Codebook, key: str, closed, answers: dict[st
         counts = np.bincount(idx[(idx >= 0) & (idx < len(cats))], minlength=len(cats))
         base = int(counts.sum())
         for c, count in zip(cats, counts):
-            rows.append({"wave": key, "item": item.code, "category": c.key, "n": int(count), "base_n": base,
-                         "pct": 100.0 * int(count) / base if base else None})
-    return pl.DataFrame(rows, schema={"wave": pl.Utf8, "item": pl.Utf8, "category": pl.Utf8, "n": pl.Int64,
-                                      "base_n": pl.Int64, "pct": pl.Float64})
+            rows.append(
+                {
+                    "wave": key,
+                    "item": item.code,
+                    "category": c.key,
+                    "n": int(count),
+                    "base_n": base,
+                    "pct": 100.0 * int(count) / base if base else None,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "wave": pl.Utf8,
+            "item": pl.Utf8,
+            "category": pl.Utf8,
+            "n": pl.Int64,
+            "base_n": pl.Int64,
+            "pct": pl.Float64,
+        },
+    )
 
 
-def _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded,
-           background=None):
+def _frame(
+    codebook, key, n, complete, seconds, answers, texts, pool, closed, text_items, values, fielded, background=None
+):
     start = dt.datetime.combine(fielded, dt.time(8, 0))
-    ids = (pl.lit(f"SYN-{key}-") + pl.int_range(1, n + 1, eager=True).cast(pl.Utf8).str.zfill(7))
+    ids = pl.lit(f"SYN-{key}-") + pl.int_range(1, n + 1, eager=True).cast(pl.Utf8).str.zfill(7)
     base = pl.DataFrame({"_i": np.arange(1, n + 1), "_s": seconds, "_c": complete})
     base = base.with_columns(
         ids.alias(ID_HEADER),
@@ -259,8 +318,11 @@ def _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, te
     for variable, picks in (background or {}).items():
         var = codebook.background[variable]
         words = [str(g.code) if values == "codes" else g.label["nb"] for g in var.groups]
-        item_columns.append(pl.Series(var.question["nb"], picks).replace_strict(dict(enumerate(words)), default=None,
-                                                                                 return_dtype=pl.Utf8))
+        item_columns.append(
+            pl.Series(var.question["nb"], picks).replace_strict(
+                dict(enumerate(words)), default=None, return_dtype=pl.Utf8
+            )
+        )
     for item in closed:
         cats = codebook.scale_of(item.code).categories
         if values == "codes":
@@ -269,11 +331,16 @@ def _frame(codebook, key, n, complete, seconds, answers, texts, pool, closed, te
             words = [c.label["nb"] for c in cats] + list(BAD_LABELS)
         mapping = dict(enumerate(words))
         item_columns.append(
-            pl.Series(item.question["nb"], answers[item.code]).replace_strict(mapping, default=None,
-                                                                                return_dtype=pl.Utf8))
+            pl.Series(item.question["nb"], answers[item.code]).replace_strict(
+                mapping, default=None, return_dtype=pl.Utf8
+            )
+        )
     for item in text_items:
-        item_columns.append(pl.Series(item.question["nb"], texts[item.code]).replace_strict(
-            dict(enumerate(pool)), default=None, return_dtype=pl.Utf8))
+        item_columns.append(
+            pl.Series(item.question["nb"], texts[item.code]).replace_strict(
+                dict(enumerate(pool)), default=None, return_dtype=pl.Utf8
+            )
+        )
     return base.select(ID_HEADER, STATUS_HEADER, TIME_HEADER, EMAIL_HEADER).with_columns(item_columns)
 
 
@@ -314,8 +381,7 @@ def _write_sav(path: Path, codebook: Codebook, frame: pl.DataFrame, closed, text
             data[name] = col.cast(pl.Float64).to_numpy()
             value_labels[name] = {float(c.code): c.label["nb"] for c in codebook.scale_of(name).categories}
     df = pd.DataFrame(data)
-    pyreadstat.write_sav(df, str(path), column_labels=[h for h in frame.columns],
-                         variable_value_labels=value_labels)
+    pyreadstat.write_sav(df, str(path), column_labels=[h for h in frame.columns], variable_value_labels=value_labels)
 
 
 def _write_wave_yaml(folder: Path, key: str, n: int, seed: int, fmt: str, export: str, fielded: dt.date) -> None:
@@ -327,23 +393,37 @@ def _write_wave_yaml(folder: Path, key: str, n: int, seed: int, fmt: str, export
         "export": export,
         "tool": "auto",
     }
-    text = ("# SYNTHETIC: made up by bench/generate.py (seeded random answers) for the benchmark.\n"
-            "# It is not survey data; never copy it into data/raw.\n")
-    (folder / "wave.yaml").write_text(text + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False),
-                                      encoding="utf-8")
+    text = (
+        "# SYNTHETIC: made up by bench/generate.py (seeded random answers) for the benchmark.\n"
+        "# It is not survey data; never copy it into data/raw.\n"
+    )
+    (folder / "wave.yaml").write_text(
+        text + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
 
 
-def generate_waves(raw_dir: Path, respondents: int, waves: int, *, seed: int = 6, fmt: str = "csv",
-                   values: str = "labels", first: int = 1) -> list[SyntheticWave]:
+def generate_waves(
+    raw_dir: Path,
+    respondents: int,
+    waves: int,
+    *,
+    seed: int = 6,
+    fmt: str = "csv",
+    values: str = "labels",
+    first: int = 1,
+) -> list[SyntheticWave]:
     """Waves synthetic-<first>…synthetic-<first+waves-1>, each with `respondents` rows."""
     codebook = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
-    return [generate_wave(raw_dir, wave_key(i), respondents, seed=seed, fmt=fmt, values=values, codebook=codebook)
-            for i in range(first, first + waves)]
+    return [
+        generate_wave(raw_dir, wave_key(i), respondents, seed=seed, fmt=fmt, values=values, codebook=codebook)
+        for i in range(first, first + waves)
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.generate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("raw_dir", type=Path, help="folder to write the wave folders into")
     parser.add_argument("--respondents", default="1k", help="respondents per wave: 50, 1k, 100k, 1M (default 1k)")
     parser.add_argument("--waves", type=int, default=1)
@@ -352,11 +432,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--values", choices=VALUES, default="labels", help="cells as nb labels or numeric codes")
     parser.add_argument("--seed", type=int, default=6)
     args = parser.parse_args(argv)
-    made = generate_waves(args.raw_dir, parse_size(args.respondents), args.waves, seed=args.seed, fmt=args.format,
-                          values=args.values, first=args.first)
+    made = generate_waves(
+        args.raw_dir,
+        parse_size(args.respondents),
+        args.waves,
+        seed=args.seed,
+        fmt=args.format,
+        values=args.values,
+        first=args.first,
+    )
     for w in made:
-        print(f"{w.export}: {w.respondents} respondents ({w.complete} complete), {w.answered_cells} answered "
-              f"closed cells, {w.blank_cells} blank, {w.bad_cells} bad, {w.open_answers} open answers")
+        print(
+            f"{w.export}: {w.respondents} respondents ({w.complete} complete), {w.answered_cells} answered "
+            f"closed cells, {w.blank_cells} blank, {w.bad_cells} bad, {w.open_answers} open answers"
+        )
     return 0
 
 

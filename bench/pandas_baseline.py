@@ -30,8 +30,9 @@ def item_distribution(raw_dir: Path) -> pd.DataFrame:
     lookups = {}
     for item in closed:
         scale = codebook.scale_of(item.code)
-        lookups[item.code] = {normalise_text(t): c.key for c in scale.categories
-                              for t in (*c.label.values(), str(c.code), c.key)}
+        lookups[item.code] = {
+            normalise_text(t): c.key for c in scale.categories for t in (*c.label.values(), str(c.code), c.key)
+        }
     rows = []
     files = sorted(raw_dir.glob("*/export.csv"))
     if not files:
@@ -52,16 +53,30 @@ def item_distribution(raw_dir: Path) -> pd.DataFrame:
             base = int(sum(int(counts.get(c.key, 0)) for c in categories))
             for c in categories:
                 n = int(counts.get(c.key, 0))
-                rows.append({"wave": wave, "level": item.level, "item": item.code, "item_order": item.order,
-                             "category": c.key, "category_order": c.order, "label": c.label["nb"], "n": n,
-                             "base_n": base, "pct": 100.0 * n / base if base else None})
+                rows.append(
+                    {
+                        "wave": wave,
+                        "level": item.level,
+                        "item": item.code,
+                        "item_order": item.order,
+                        "category": c.key,
+                        "category_order": c.order,
+                        "label": c.label["nb"],
+                        "n": n,
+                        "base_n": base,
+                        "pct": 100.0 * n / base if base else None,
+                    }
+                )
     out = pd.DataFrame(rows)
     return out.sort_values(["wave", "item_order", "category_order"], kind="stable").reset_index(drop=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.pandas_baseline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.pandas_baseline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("raw_dir", type=Path)
     parser.add_argument("out", type=Path, help="Parquet file for item_distribution")
     args = parser.parse_args(argv)

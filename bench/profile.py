@@ -30,12 +30,18 @@ WATCH = [
     ("pipeline/definitions.py", "build_definitions", "build Dagster definitions"),
     ("dagster/_core/definitions/job_definition.py", "execute_in_process", "Dagster runs (execute_in_process)"),
     ("pipeline/ingest/readers.py", "read_export", "read the export"),
-    ("pipeline/ingest/normalise.py", "normalise_export|normalise_prepared",
-     "normalise (headers, pseudonyms, categories)"),
+    (
+        "pipeline/ingest/normalise.py",
+        "normalise_export|normalise_prepared",
+        "normalise (headers, pseudonyms, categories)",
+    ),
     ("pipeline/ingest/pseudonym.py", "pseudonymise|pseudonymise_many", "HMAC pseudonyms"),
     ("pipeline/staging/stage.py", "stage_in_database", "stage in DuckDB (decisions + sql/staging)"),
-    ("pipeline/staging/validation.py", "failing_rows|failing_values_in|table_errors|validation_errors",
-     "pandera validation (all calls)"),
+    (
+        "pipeline/staging/validation.py",
+        "failing_rows|failing_values_in|table_errors|validation_errors",
+        "pandera validation (all calls)",
+    ),
     ("pipeline/warehouse.py", "replace_wave", "DuckDB writes (replace_wave)"),
     ("pipeline/warehouse.py", "table_frame", "DuckDB reads (table_frame)"),
     ("pipeline/warehouse.py", "query_frame", "DuckDB reads (query_frame)"),
@@ -62,8 +68,9 @@ def _cumulative(stats: pstats.Stats, fragment: str, func: str) -> tuple[float, i
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.profile", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--raw", type=Path, help="a raw folder to build (default: one fresh synthetic wave)")
     parser.add_argument("--respondents", default="100k", help="size of the synthetic wave (default 100k)")
     parser.add_argument("--seed", type=int, default=6)
@@ -88,8 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copy(PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml", home / "dagster.yaml")
     for name in [n for n in os.environ if n.startswith("PIPELINE_")]:
         del os.environ[name]
-    os.environ.update(PIPELINE_RAW_DIR=str(raw), PIPELINE_MARTS_DIR=str(marts), DAGSTER_HOME=str(home),
-                      PIPELINE_PSEUDONYM_KEY="bench-not-a-secret")
+    os.environ.update(
+        PIPELINE_RAW_DIR=str(raw),
+        PIPELINE_MARTS_DIR=str(marts),
+        DAGSTER_HOME=str(home),
+        PIPELINE_PSEUDONYM_KEY="bench-not-a-secret",
+    )
 
     t0 = time.perf_counter()
     import dagster  # noqa: F401

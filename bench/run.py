@@ -91,12 +91,19 @@ class Measurement:
     rss_samples: list[tuple[float, float]] = field(default_factory=list)  # (epoch seconds, MB), every 0.25 s
 
     def as_dict(self) -> dict[str, object]:
-        return {"status": self.status, "wall_s": round(self.wall_s, 3), "cpu_s": round(self.cpu_s, 3),
-                "peak_rss_mb": round(self.peak_rss_mb, 1), "group_peak_mb": round(self.group_peak_mb, 1),
-                "returncode": self.returncode,
-                "load_before": round(self.load_before, 2), "log": self.log,
-                "phases": {k: round(v, 3) for k, v in self.phases.items()},
-                "phase_peak_rss_mb": {k: round(v) for k, v in self.phase_peak_rss_mb.items()}, "note": self.note}
+        return {
+            "status": self.status,
+            "wall_s": round(self.wall_s, 3),
+            "cpu_s": round(self.cpu_s, 3),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "group_peak_mb": round(self.group_peak_mb, 1),
+            "returncode": self.returncode,
+            "load_before": round(self.load_before, 2),
+            "log": self.log,
+            "phases": {k: round(v, 3) for k, v in self.phases.items()},
+            "phase_peak_rss_mb": {k: round(v) for k, v in self.phase_peak_rss_mb.items()},
+            "note": self.note,
+        }
 
 
 # A tiny launcher between the harness and each measured program. A child forked straight from the harness
@@ -157,8 +164,14 @@ def measure(cmd: list[str], env: dict[str, str], log_path: Path, timeout_s: floa
     cpu_seen = 0.0
     start = time.perf_counter()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-S", "-c", LAUNCHER, str(result_path), *cmd], env=env,
-                                cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER, str(result_path), *cmd],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     status = None
     next_check = 0.0
     while True:
@@ -570,8 +583,11 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
 
     def wall(m: dict | None, limit: float, label: str) -> None:
         ok = bool(m) and m["status"] == "ok"
-        add(label, f"{m['wall_s']:.1f} s" if ok else (m["status"] if m else None),
-            (m["wall_s"] <= limit) if ok else (False if m else None))
+        add(
+            label,
+            f"{m['wall_s']:.1f} s" if ok else (m["status"] if m else None),
+            (m["wall_s"] <= limit) if ok else (False if m else None),
+        )
 
     if marg.get("pipeline") and marg.get("floor"):
         ratio = marg.get("pipeline/floor")
@@ -584,8 +600,11 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
         add(f"marginal cost ≤ {TARGET_MARGINAL_VS_FLOOR:g}× the floor's", None, None)
     if marg.get("pipeline") and marg.get("pandas"):
         p, q = marg["pipeline"]["marginal_s"], marg["pandas"]["marginal_s"]
-        add(f"marginal cost below {TARGET_MARGINAL_VS_PANDAS:g}× pandas'", f"{p:.1f} s vs {q:.1f} s",
-            p < TARGET_MARGINAL_VS_PANDAS * q)
+        add(
+            f"marginal cost below {TARGET_MARGINAL_VS_PANDAS:g}× pandas'",
+            f"{p:.1f} s vs {q:.1f} s",
+            p < TARGET_MARGINAL_VS_PANDAS * q,
+        )
     else:
         add(f"marginal cost below {TARGET_MARGINAL_VS_PANDAS:g}× pandas'", None, None)
     big = by.get("a-1M", {}).get("pipeline")
@@ -603,8 +622,11 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
         )
     sample = by.get("sample", {})
     wall(sample.get("cold"), TARGET_SAMPLE_COLD_S, f"make run on the sample, cold ≤ {TARGET_SAMPLE_COLD_S:g} s")
-    wall(sample.get("pipeline"), TARGET_SAMPLE_UNCHANGED_S,
-         f"make run on the sample, nothing changed ≤ {TARGET_SAMPLE_UNCHANGED_S:g} s")
+    wall(
+        sample.get("pipeline"),
+        TARGET_SAMPLE_UNCHANGED_S,
+        f"make run on the sample, nothing changed ≤ {TARGET_SAMPLE_UNCHANGED_S:g} s",
+    )
     wall(by.get("b", {}).get("pipeline"), TARGET_B_S, f"b: 100 waves × 1k from scratch ≤ {TARGET_B_S:g} s")
     one = by.get("a-1k", {}).get("pipeline")
     inc = by.get("c", {}).get("pipeline")

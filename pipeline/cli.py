@@ -67,8 +67,12 @@ def _bug_text(err) -> str:
         return CHECK_FAILED_TEXT
     while err.cause is not None:
         err = err.cause
-    return ("unexpected error (a bug, please report it with this trace): " + err.message.strip() + "\n"
-            + "".join(err.stack).rstrip())
+    return (
+        "unexpected error (a bug, please report it with this trace): "
+        + err.message.strip()
+        + "\n"
+        + "".join(err.stack).rstrip()
+    )
 
 
 def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -126,8 +130,12 @@ OK, FAILED, NOT_STARTED = 0, 1, 3
 BUSY = NOT_STARTED  # another build holds the lock, or the instance has runs in progress
 # A wave counts as ingested when its staging rows were written (staging/respondents materialized).
 STAGED = dg.AssetKey(["staging", "respondents"])  # pipeline.defs.assets.ingest.STAGED, without importing the assets
-UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
-              dg.DagsterRunStatus.CANCELING]
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 class Busy(RuntimeError):
@@ -143,20 +151,25 @@ def exclusive_build(settings: Settings, instance: dg.DagsterInstance) -> Iterato
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Busy(f"another `python -m pipeline.cli` (make run / make remove-wave) is building into "
-                       f"{settings.marts_dir}; wait until it has finished, then run again") from None
+            raise Busy(
+                f"another `python -m pipeline.cli` (make run / make remove-wave) is building into "
+                f"{settings.marts_dir}; wait until it has finished, then run again"
+            ) from None
         try:
             unfinished = instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED))
             for run in unfinished:
                 if run.tags.get(CLI_TAG) == str(settings.marts_dir):
                     instance.report_run_failed(
-                        run, "the `python -m pipeline.cli` process running this ended before it finished (killed?)")
+                        run, "the `python -m pipeline.cli` process running this ended before it finished (killed?)"
+                    )
             others = sorted((r for r in unfinished if CLI_TAG not in r.tags), key=lambda r: r.run_id)
             if others:
                 listed = ", ".join(f"{r.job_name} {r.run_id[:8]} ({r.status.value.lower()})" for r in others)
-                raise Busy(f"the Dagster instance ({instance.root_directory}) has {len(others)} run(s) queued or "
-                           f"in progress: {listed}. Wait for them (Dagster UI, Runs) or terminate them there, "
-                           "then run again")
+                raise Busy(
+                    f"the Dagster instance ({instance.root_directory}) has {len(others)} run(s) queued or "
+                    f"in progress: {listed}. Wait for them (Dagster UI, Runs) or terminate them there, "
+                    "then run again"
+                )
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -173,8 +186,7 @@ def _publish_notes(result: dg.ExecuteInProcessResult) -> list[str]:
     return notes
 
 
-def build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None,
-          force: bool = False) -> int:
+def build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None, force: bool = False) -> int:
     try:
         with exclusive_build(settings, instance):
             return _build(settings, instance, waves, force=force)
@@ -196,24 +208,40 @@ def _stretches(waves: list[str], order: list[str]) -> list[list[str]]:
     return out
 
 
-def _run_waves(job: dg.JobDefinition, instance: dg.DagsterInstance, waves: list[str], tags: dict[str, str],
-               asset_selection: list[dg.AssetKey] | None = None) -> dg.ExecuteInProcessResult:
+def _run_waves(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    waves: list[str],
+    tags: dict[str, str],
+    asset_selection: list[dg.AssetKey] | None = None,
+) -> dg.ExecuteInProcessResult:
     """One run of `job` over neighbouring wave partitions (a single partition or a partition range)."""
     if len(waves) == 1:
-        return job.execute_in_process(instance=instance, partition_key=waves[0], raise_on_error=False,
-                                      run_config=QUIET, tags=tags, asset_selection=asset_selection)
+        return job.execute_in_process(
+            instance=instance,
+            partition_key=waves[0],
+            raise_on_error=False,
+            run_config=QUIET,
+            tags=tags,
+            asset_selection=asset_selection,
+        )
     tags = {**tags, "dagster/asset_partition_range_start": waves[0], "dagster/asset_partition_range_end": waves[-1]}
-    return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET, tags=tags,
-                                  asset_selection=asset_selection)
+    return job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET, tags=tags, asset_selection=asset_selection
+    )
 
 
 def _staged_partitions(result: dg.ExecuteInProcessResult) -> set[str]:
-    return {e.partition for e in result.get_asset_materialization_events()
-            if e.asset_key == STAGED and e.partition is not None}
+    return {
+        e.partition
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == STAGED and e.partition is not None
+    }
 
 
-def ingest_waves(defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str],
-                 tags: dict[str, str]) -> dict[str, list[str]]:
+def ingest_waves(
+    defs: dg.Definitions, instance: dg.DagsterInstance, waves: list[str], tags: dict[str, str]
+) -> dict[str, list[str]]:
     """Ingest the waves in as few runs as the partition order allows (one per stretch of neighbouring partitions);
     returns wave -> failure messages for the waves that failed (printed as they finish, in partition order)."""
     job = defs.resolve_job_def("ingest_wave")
@@ -248,9 +276,11 @@ def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
             continue
         fmt, _, tool = r["reader"].partition("/")
         where = " (table quarantine, or `make inspect WAVE=" + r["wave"] + "`)" if r["quarantined_cells"] else ""
-        out.append(f"  {r['wave']}: {tool} ({fmt}), {r['exported_rows']} rows, {r['complete']} complete / "
-                   f"{r['partial']} partial, {r['quarantined_cells']} quarantined cell(s){where}, "
-                   f"{r['unmapped_headers']} unmapped header(s)")
+        out.append(
+            f"  {r['wave']}: {tool} ({fmt}), {r['exported_rows']} rows, {r['complete']} complete / "
+            f"{r['partial']} partial, {r['quarantined_cells']} quarantined cell(s){where}, "
+            f"{r['unmapped_headers']} unmapped header(s)"
+        )
     return ["samskabelse: waves in the marts:", *out] if out else []
 
 
@@ -265,8 +295,11 @@ def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
     try:
         stored = read_staged_fingerprints(settings) or {}
     except duckdb.Error as exc:
-        print(f"samskabelse: note – the fingerprints in {settings.work_db} could not be read "
-              f"({str(exc).splitlines()[0]}): every wave is ingested again", file=sys.stderr)
+        print(
+            f"samskabelse: note – the fingerprints in {settings.work_db} could not be read "
+            f"({str(exc).splitlines()[0]}): every wave is ingested again",
+            file=sys.stderr,
+        )
         return []
     return [w for w in waves if current[w] is not None and stored.get(w) == current[w]]
 
@@ -278,8 +311,9 @@ def _outputs(settings: Settings) -> str:
     return outputs_fingerprint(settings, read_staged_fingerprints(settings) or {})
 
 
-def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None,
-           force: bool = False) -> int:
+def _build(
+    settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None, force: bool = False
+) -> int:
     waves_given = waves
     waves = discover_waves(settings.raw_dir) if waves is None else waves
     print(f"samskabelse: {len(waves)} wave(s) under {settings.raw_dir}: {', '.join(waves) or '(none)'}")
@@ -295,8 +329,10 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     for wave in kept:
         print(f"  wave {wave}: unchanged, kept")
     if waves and len(kept) == len(waves) and not skipped and published_is_current(settings, _outputs(settings)):
-        print(f"samskabelse: nothing changed since the last build: {settings.published_db} and the reports in "
-              f"{settings.reports_dir} are up to date (`python -m pipeline.cli build --force` builds everything again)")
+        print(
+            f"samskabelse: nothing changed since the last build: {settings.published_db} and the reports in "
+            f"{settings.reports_dir} are up to date (`python -m pipeline.cli build --force` builds everything again)"
+        )
         for line in wave_summary_lines(settings, waves):
             print(line)
         return OK
@@ -304,8 +340,9 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
 
     defs = build_definitions(settings)
     failed = ingest_waves(defs, instance, [w for w in waves if w not in kept], tags)
-    result = defs.resolve_job_def("build_marts").execute_in_process(instance=instance, raise_on_error=False,
-                                                                    run_config=QUIET, tags=tags)
+    result = defs.resolve_job_def("build_marts").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
+    )
     checks = _failed_checks(result)
     if not result.success:
         for msg in _failure_messages(result):
@@ -313,8 +350,10 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
                 print(f"  marts: FAILED – {msg}", file=sys.stderr)
         for msg in checks:
             print(f"  check FAILED – {msg}", file=sys.stderr)
-        print(f"samskabelse: nothing published: {settings.published_db} and the reports are as they were before "
-              "this run", file=sys.stderr)
+        print(
+            f"samskabelse: nothing published: {settings.published_db} and the reports are as they were before this run",
+            file=sys.stderr,
+        )
         return FAILED
     for msg in checks:
         print(f"  check FAILED – {msg}", file=sys.stderr)
@@ -323,8 +362,10 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
         print(f"samskabelse: note – {note}")
     print(f"samskabelse: reports in {settings.reports_dir / 'index.html'}")
     if settings.profile == "public":
-        print(f"samskabelse: note – profile public: the pages under {settings.reports_dir} hide small counts; "
-              f"{settings.published_db.name} and parquet/ are internal (every count): share the pages only")
+        print(
+            f"samskabelse: note – profile public: the pages under {settings.reports_dir} hide small counts; "
+            f"{settings.published_db.name} and parquet/ are internal (every count): share the pages only"
+        )
     for line in wave_summary_lines(settings, [w for w in waves if w not in failed]):
         print(line)
     if not (failed or skipped or checks):
@@ -332,9 +373,11 @@ def _build(settings: Settings, instance: dg.DagsterInstance, waves: list[str] | 
     if skipped:
         print(f"samskabelse: {len(skipped)} folder(s) skipped (not a valid wave name), see above", file=sys.stderr)
     if failed:
-        print(f"samskabelse: {len(failed)} wave(s) failed: {', '.join(sorted(failed))} "
-              "(a wave that failed on reading keeps its earlier data; one stopped in staging is left out until fixed)",
-              file=sys.stderr)
+        print(
+            f"samskabelse: {len(failed)} wave(s) failed: {', '.join(sorted(failed))} "
+            "(a wave that failed on reading keeps its earlier data; one stopped in staging is left out until fixed)",
+            file=sys.stderr,
+        )
     return FAILED if failed or skipped or checks else OK
 
 
@@ -350,8 +393,11 @@ def remove_wave(settings: Settings, instance: dg.DagsterInstance, wave: str) -> 
         return NOT_STARTED
     folder = settings.raw_dir / wave
     if folder.exists():
-        print(f"samskabelse: not started: {folder} is still there; move it out of {settings.raw_dir} first (the "
-              f"sensor and `make run` would ingest it again), then run remove-wave {wave} again", file=sys.stderr)
+        print(
+            f"samskabelse: not started: {folder} is still there; move it out of {settings.raw_dir} first (the "
+            f"sensor and `make run` would ingest it again), then run remove-wave {wave} again",
+            file=sys.stderr,
+        )
         return NOT_STARTED
     try:
         with exclusive_build(settings, instance):
@@ -384,16 +430,21 @@ def inspect(settings: Settings, wave: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
-    parser = argparse.ArgumentParser(prog="python -m pipeline.cli", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     bp = sub.add_parser("build", help="ingest the changed waves and build marts, reports and the published database")
-    bp.add_argument("--force", action="store_true",
-                    help="re-ingest every wave, even those whose fingerprint is unchanged")
+    bp.add_argument(
+        "--force", action="store_true", help="re-ingest every wave, even those whose fingerprint is unchanged"
+    )
     rm = sub.add_parser("remove-wave", help="remove a wave's rows from the marts (after deleting its folder)")
     rm.add_argument("wave")
-    ip = sub.add_parser("inspect", help="show how a wave folder would be read (tool, headers, values, "
-                                        "quarantine, response rate) without building anything")
+    ip = sub.add_parser(
+        "inspect",
+        help="show how a wave folder would be read (tool, headers, values, "
+        "quarantine, response rate) without building anything",
+    )
     ip.add_argument("wave")
     args = parser.parse_args(argv)  # a wrong command line: argparse's usage message, exit code 2
     from pipeline.settings import SettingsError

@@ -71,6 +71,7 @@ ALL_GROUPS = "all"  # the all-respondents row of a breakdown
 class Background:
     """A background variable (role, library size, …): who answered, for breakdowns by group. Its groups are
     Category objects (key, order, code, label; no score or headline); NOT_STATED follows them."""
+
     key: str
     order: int
     label: dict[str, str]
@@ -286,10 +287,16 @@ def parse_codebook(text: str, path: Path) -> Codebook:
             _check_identifier(gkey, f"background {key} group")
             if gkey in (NOT_STATED, ALL_GROUPS):
                 raise CodebookError(f"codebook: background {key}: group {gkey!r} is reserved (added by the pipeline)")
-            group = Category(key=gkey, order=gorder, code=int(_require(gspec, "code", f"group {key}.{gkey}")),
-                             score=None, top2=False, top3=False, headline=False,
-                             label=_labels(_require(gspec, "label", f"group {key}.{gkey}"),
-                                           f"group {key}.{gkey} label"))
+            group = Category(
+                key=gkey,
+                order=gorder,
+                code=int(_require(gspec, "code", f"group {key}.{gkey}")),
+                score=None,
+                top2=False,
+                top3=False,
+                headline=False,
+                label=_labels(_require(gspec, "label", f"group {key}.{gkey}"), f"group {key}.{gkey} label"),
+            )
             for word in (gkey, str(group.code), *group.label.values()):
                 norm = normalise_text(word)
                 if index.get(norm, gkey) != gkey:

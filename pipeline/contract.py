@@ -48,8 +48,9 @@ class TableSpec:
         """The columns as Dagster's table schema (shown as the asset's Columns table)."""
         import dagster as dg
 
-        return dg.TableSchema(columns=[dg.TableColumn(name=c, type=self.types[c], description=d)
-                                       for c, d in self.columns.items()])
+        return dg.TableSchema(
+            columns=[dg.TableColumn(name=c, type=self.types[c], description=d) for c, d in self.columns.items()]
+        )
 
     def differences(self, actual: list[tuple[str, str]]) -> list[str]:
         """What a DuckDB table's (column, type) list has that the contract does not say, and the reverse."""
@@ -117,8 +118,18 @@ def _work_table(path: Path, section: str, name: str, spec: dict) -> TableSpec:
             if not isinstance(value["default"], (bool, int)):
                 raise ContractError(f"{path}: {section}.{name}.{column}: a default is true, false or a whole number")
             defaults.append((column, value["default"]))
-    return TableSpec(name, str(spec["description"]), columns, types, frozenset(required), key, order,
-                     bool(spec.get("asset", True)), unique, tuple(defaults))
+    return TableSpec(
+        name,
+        str(spec["description"]),
+        columns,
+        types,
+        frozenset(required),
+        key,
+        order,
+        bool(spec.get("asset", True)),
+        unique,
+        tuple(defaults),
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -157,8 +168,14 @@ def qualified(name: str) -> str:
 def work_table_ddl(schema: str, table: TableSpec) -> str:
     """create table if not exists <schema>.<table> (…) from the contract (identifiers checked, types from TYPE)."""
     defaults = {c: str(v).lower() for c, v in table.defaults}  # true, false or a whole number (checked on loading)
-    columns = [qualified(c) + " " + t + (" not null" if c in table.required else "")
-               + (" default " + defaults[c] if c in defaults else "") for c, t in table.types.items()]
+    columns = [
+        qualified(c)
+        + " "
+        + t
+        + (" not null" if c in table.required else "")
+        + (" default " + defaults[c] if c in defaults else "")
+        for c, t in table.types.items()
+    ]
     if table.key:
         columns.append("primary key (" + ", ".join(qualified(c) for c in table.key) + ")")
     return "create table if not exists " + qualified(schema + "." + table.name) + " (" + ", ".join(columns) + ")"
@@ -204,14 +221,27 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
             raise ContractError(f"{path}: table {name} has no SQL model at {sql_path}")
         reads = tuple(sorted(set(REFERENCE.findall(_strip_comments(sql_path.read_text(encoding="utf-8"))))))
         if not per_level:
-            tables[name] = MartTable(name=name, description=str(spec["description"]), columns=columns, types=types,
-                                     sql_path=sql_path, reads=reads)
+            tables[name] = MartTable(
+                name=name,
+                description=str(spec["description"]),
+                columns=columns,
+                types=types,
+                sql_path=sql_path,
+                reads=reads,
+            )
             continue
         for key, label, about in _levels(Path(path)):
             table = name.replace(PER_LEVEL, key)
             description = str(spec["description"]).format(level=label, about=about)
-            tables[table] = MartTable(name=table, description=description, columns=columns, types=types,
-                                      sql_path=sql_path, reads=reads, params=(("level", key),))
+            tables[table] = MartTable(
+                name=table,
+                description=description,
+                columns=columns,
+                types=types,
+                sql_path=sql_path,
+                reads=reads,
+                params=(("level", key),),
+            )
     for table in tables.values():
         for dep in table.depends_on:
             if dep not in tables:
@@ -250,8 +280,9 @@ Not published: each wave's export as read, written per wave by the raw step; sta
 """
 
 
-def contract_markdown(contract: tuple[MartTable, ...], staging: tuple[TableSpec, ...] = (),
-                      raw: tuple[TableSpec, ...] = ()) -> str:
+def contract_markdown(
+    contract: tuple[MartTable, ...], staging: tuple[TableSpec, ...] = (), raw: tuple[TableSpec, ...] = ()
+) -> str:
     """docs/marts.md: the contract as Markdown, one section per table (in build order) with its columns, then the
     staging and raw tables."""
     out = [MARTS_DOC_INTRO]
@@ -278,8 +309,10 @@ def main() -> int:
     contract_file = settings.marts_contract_file
     contract = load_contract(contract_file, settings.sql_dir)
     path = PROJECT_ROOT / "docs" / "marts.md"
-    path.write_text(contract_markdown(contract, load_staging_tables(contract_file), load_raw_tables(contract_file)),
-                    encoding="utf-8")
+    path.write_text(
+        contract_markdown(contract, load_staging_tables(contract_file), load_raw_tables(contract_file)),
+        encoding="utf-8",
+    )
     print(f"wrote {path}: {len(contract)} tables")
     return 0
 

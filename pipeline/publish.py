@@ -77,10 +77,12 @@ def _swap_parquet(new_dir: Path, live_dir: Path, names: set[str]) -> None:
 
 
 # What the published database and Parquet copies are, whatever the profile: the pages are what may be shared.
-INTERNAL_NOTE = ("internal: samskabelse.duckdb and parquet/ hold every count, unsuppressed, and the row-level "
-                 "tables (responses, open_answers, quarantine) in every profile; PIPELINE_PROFILE=public changes the "
-                 "pages and charts under reports/ only, as marts.item_disclosure decides. Share reports/, never "
-                 "these files")
+INTERNAL_NOTE = (
+    "internal: samskabelse.duckdb and parquet/ hold every count, unsuppressed, and the row-level "
+    "tables (responses, open_answers, quarantine) in every profile; PIPELINE_PROFILE=public changes the "
+    "pages and charts under reports/ only, as marts.item_disclosure decides. Share reports/, never "
+    "these files"
+)
 
 
 # Text that a spreadsheet would run as a formula (OWASP "CSV injection"): neutralised in the Parquet copies only.
@@ -95,8 +97,20 @@ def _parquet_select(table: MartTable) -> str:
     for column in table.columns:
         name = qualified(column)
         if table.types[column] == "VARCHAR":
-            columns.append("case when regexp_matches(" + name + ", " + sql_literal(FORMULA_PREFIX) + ") then "
-                           + APOSTROPHE + " || " + name + " else " + name + " end as " + name)
+            columns.append(
+                "case when regexp_matches("
+                + name
+                + ", "
+                + sql_literal(FORMULA_PREFIX)
+                + ") then "
+                + APOSTROPHE
+                + " || "
+                + name
+                + " else "
+                + name
+                + " end as "
+                + name
+            )
         else:
             columns.append(name)
     return "select " + ", ".join(columns) + " from " + qualified("marts." + table.name)
@@ -113,8 +127,9 @@ def _open_elsewhere(path: Path) -> bool:
     return False
 
 
-def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[MartTable, ...],
-            codebook: Codebook) -> dict[str, object]:
+def publish(
+    con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[MartTable, ...], codebook: Codebook
+) -> dict[str, object]:
     """Publish every mart table; return the manifest written next to it."""
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     remove_stale(settings.build_dir)
@@ -125,8 +140,13 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
     new_parquet.mkdir(parents=True)
     counts: dict[str, int] = {}
     try:
-        con.execute("attach " + sql_literal(str(new_db)) + " as publish_target (storage_version "
-                    + sql_literal(PUBLISHED_STORAGE_VERSION) + ")")
+        con.execute(
+            "attach "
+            + sql_literal(str(new_db))
+            + " as publish_target (storage_version "
+            + sql_literal(PUBLISHED_STORAGE_VERSION)
+            + ")"
+        )
         for t in contract:
             source = qualified("marts." + t.name)
             target = qualified("publish_target." + t.name)
@@ -154,8 +174,10 @@ def publish(con: duckdb.DuckDBPyConnection, settings: Settings, contract: tuple[
         settings.marts_dir.mkdir(parents=True, exist_ok=True)
         notes = []
         if _open_elsewhere(settings.published_db):
-            notes.append(f"{settings.published_db} is open in another DuckDB session: the new version is published, "
-                         "and that session still sees the old version until it reconnects")
+            notes.append(
+                f"{settings.published_db} is open in another DuckDB session: the new version is published, "
+                "and that session still sees the old version until it reconnects"
+            )
         os.replace(new_db, settings.published_db)
         _swap_parquet(new_parquet, settings.marts_dir / "parquet", {t.name + ".parquet" for t in contract})
         write_atomic(settings.marts_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")

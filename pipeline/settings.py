@@ -68,8 +68,10 @@ def _path(value: str) -> Path:
 
 def _max_export_message(value: object) -> str:
     text = repr(value) if isinstance(value, str) else repr(str(value))
-    return (f"PIPELINE_MAX_EXPORT_BYTES={text}: use a whole number of bytes, e.g. {DEFAULT_MAX_EXPORT_BYTES} "
-            "(the default, 256 MiB)")
+    return (
+        f"PIPELINE_MAX_EXPORT_BYTES={text}: use a whole number of bytes, e.g. {DEFAULT_MAX_EXPORT_BYTES} "
+        "(the default, 256 MiB)"
+    )
 
 
 @dataclass(frozen=True)

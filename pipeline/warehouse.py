@@ -50,9 +50,11 @@ def _open(path: Path, read_only: bool, memory_mb: int) -> duckdb.DuckDBPyConnect
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only,
-                                  config={"memory_limit": f"{memory_mb}MB",
-                                          "temp_directory": str(path.parent / "duckdb_tmp")})
+            return duckdb.connect(
+                str(path),
+                read_only=read_only,
+                config={"memory_limit": f"{memory_mb}MB", "temp_directory": str(path.parent / "duckdb_tmp")},
+            )
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
@@ -129,15 +131,20 @@ def read_staged_fingerprints(settings: Settings, wait: bool = True) -> dict[str,
     if not settings.work_db.exists():
         return {}
     try:
-        con = _open(settings.work_db, True, settings.duckdb_memory_mb) if wait else duckdb.connect(
-            str(settings.work_db), read_only=True)
+        con = (
+            _open(settings.work_db, True, settings.duckdb_memory_mb)
+            if wait
+            else duckdb.connect(str(settings.work_db), read_only=True)
+        )
     except duckdb.IOException as exc:
         if not wait and "lock" in str(exc).lower():
             return None
         raise
     try:
-        present = con.execute("select count(*) from information_schema.tables where table_schema = 'staging' "
-                              "and table_name = 'wave_fingerprints'").fetchall()[0][0]
+        present = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'staging' "
+            "and table_name = 'wave_fingerprints'"
+        ).fetchall()[0][0]
         return staged_fingerprints(con) if present else {}
     finally:
         con.close()
@@ -148,54 +155,104 @@ def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> 
     background variables) and codebook.groups (their groups, not_stated last)."""
     levels = pl.DataFrame(
         [
-            {"level": level.key, "level_order": level.order,
-             **{f"label_{k}": v for k, v in level.label.items()},
-             **{f"description_{k}": v for k, v in level.description.items()}}
+            {
+                "level": level.key,
+                "level_order": level.order,
+                **{f"label_{k}": v for k, v in level.label.items()},
+                **{f"description_{k}": v for k, v in level.description.items()},
+            }
             for level in codebook.levels.values()
         ]
     )
     items = pl.DataFrame(
         [
-            {"item": i.code, "item_order": i.order, "level": i.level, "scale": i.scale, "figure": i.figure,
-             **{f"question_{k}": v for k, v in i.question.items()}}
+            {
+                "item": i.code,
+                "item_order": i.order,
+                "level": i.level,
+                "scale": i.scale,
+                "figure": i.figure,
+                **{f"question_{k}": v for k, v in i.question.items()},
+            }
             for i in codebook.items.values()
         ],
         schema_overrides={"figure": pl.Int64},
     )
     categories = pl.DataFrame(
         [
-            {"scale": s.key, "category": c.key, "category_order": c.order, "code": c.code, "score": c.score,
-             "top2": c.top2, "top3": c.top3, "headline": c.headline,
-             **{f"label_{k}": v for k, v in c.label.items()}}
-            for s in codebook.scales.values() for c in s.categories
+            {
+                "scale": s.key,
+                "category": c.key,
+                "category_order": c.order,
+                "code": c.code,
+                "score": c.score,
+                "top2": c.top2,
+                "top3": c.top3,
+                "headline": c.headline,
+                **{f"label_{k}": v for k, v in c.label.items()},
+            }
+            for s in codebook.scales.values()
+            for c in s.categories
         ],
         schema_overrides={"score": pl.Int64},
     )
     background = pl.DataFrame(
         [
-            {"variable": v.key, "variable_order": v.order, "public": v.public,
-             **{f"label_{k}": t for k, t in v.label.items()}, **{f"question_{k}": t for k, t in v.question.items()}}
+            {
+                "variable": v.key,
+                "variable_order": v.order,
+                "public": v.public,
+                **{f"label_{k}": t for k, t in v.label.items()},
+                **{f"question_{k}": t for k, t in v.question.items()},
+            }
             for v in codebook.background.values()
         ],
-        schema={"variable": pl.Utf8, "variable_order": pl.Int64, "public": pl.Boolean,
-                **{f"label_{k}": pl.Utf8 for k in LANGUAGES}, **{f"question_{k}": pl.Utf8 for k in LANGUAGES}},
+        schema={
+            "variable": pl.Utf8,
+            "variable_order": pl.Int64,
+            "public": pl.Boolean,
+            **{f"label_{k}": pl.Utf8 for k in LANGUAGES},
+            **{f"question_{k}": pl.Utf8 for k in LANGUAGES},
+        },
     )
     groups = pl.DataFrame(
         [
-            {"variable": v.key, "group": g.key, "group_order": g.order, "code": g.code,
-             **{f"label_{k}": t for k, t in g.label.items()}}
-            for v in codebook.background.values() for g in v.groups
-        ] + [
-            {"variable": v.key, "group": NOT_STATED, "group_order": len(v.groups) + 1, "code": None,
-             **{f"label_{k}": codebook.ui["group_not_stated"][k] for k in LANGUAGES}}
+            {
+                "variable": v.key,
+                "group": g.key,
+                "group_order": g.order,
+                "code": g.code,
+                **{f"label_{k}": t for k, t in g.label.items()},
+            }
+            for v in codebook.background.values()
+            for g in v.groups
+        ]
+        + [
+            {
+                "variable": v.key,
+                "group": NOT_STATED,
+                "group_order": len(v.groups) + 1,
+                "code": None,
+                **{f"label_{k}": codebook.ui["group_not_stated"][k] for k in LANGUAGES},
+            }
             for v in codebook.background.values()
         ],
-        schema={"variable": pl.Utf8, "group": pl.Utf8, "group_order": pl.Int64, "code": pl.Int64,
-                **{f"label_{k}": pl.Utf8 for k in LANGUAGES}},
+        schema={
+            "variable": pl.Utf8,
+            "group": pl.Utf8,
+            "group_order": pl.Int64,
+            "code": pl.Int64,
+            **{f"label_{k}": pl.Utf8 for k in LANGUAGES},
+        },
     )
     counts = {}
-    for name, frame in (("levels", levels), ("items", items), ("categories", categories), ("background", background),
-                        ("groups", groups)):
+    for name, frame in (
+        ("levels", levels),
+        ("items", items),
+        ("categories", categories),
+        ("background", background),
+        ("groups", groups),
+    ):
         con.register("_codebook_frame", frame.to_arrow())
         try:
             table = qualified("codebook." + name)

@@ -31,9 +31,7 @@ CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 CLOSED = [i.code for i in CODEBOOK.closed_items()]
 OPEN = [i.code for i in CODEBOOK.text_items()]
 QUESTION = {code: item.question["nb"] for code, item in CODEBOOK.items.items()}
-KEY_OF_LABEL = {
-    item: {c.label["nb"]: c.key for c in CODEBOOK.scale_of(item).categories} for item in CLOSED
-}
+KEY_OF_LABEL = {item: {c.label["nb"]: c.key for c in CODEBOOK.scale_of(item).categories} for item in CLOSED}
 
 
 @dataclass(frozen=True)
@@ -69,8 +67,15 @@ PHONES = [f"9{41 + n:02d}{37 * n + 1000:04d}0"[:8] for n in range(len(PEOPLE))]
 STREETS = [f"Lauvåsvegen {11 + 7 * n} B" for n in range(len(PEOPLE))]
 BIRTHDAYS = [f"19{61 + n}-0{1 + n % 9}-1{n % 10}" for n in range(len(PEOPLE))]
 SCHOOLS = ["Bryne vidaregåande skule", "Sandnes bibliotek og kulturhus", "Lillehammer folkebibliotek"]
-PERSONAL_DATA = sorted({p.email for p in PEOPLE} | {p.name for p in PEOPLE} | {p.last for p in PEOPLE}
-                       | {p.ip for p in PEOPLE} | set(PHONES) | set(STREETS) | set(BIRTHDAYS))
+PERSONAL_DATA = sorted(
+    {p.email for p in PEOPLE}
+    | {p.name for p in PEOPLE}
+    | {p.last for p in PEOPLE}
+    | {p.ip for p in PEOPLE}
+    | set(PHONES)
+    | set(STREETS)
+    | set(BIRTHDAYS)
+)
 
 
 @dataclass(frozen=True)
@@ -91,13 +96,16 @@ def respondents() -> list[Respondent]:
     col = {h: i for i, h in enumerate(headers)}
     out = []
     for n, row in enumerate(rows):
-        out.append(Respondent(
-            id=row[col["Respondent"]], status=row[col["Status"]],
-            submitted=dt.datetime.strptime(row[col["Tidsstempel"]], "%Y-%m-%d %H:%M"),
-            answers={item: row[col[QUESTION[item]]] for item in CLOSED},
-            texts={item: row[col[QUESTION[item]]] for item in OPEN},
-            person=PEOPLE[n],
-        ))
+        out.append(
+            Respondent(
+                id=row[col["Respondent"]],
+                status=row[col["Status"]],
+                submitted=dt.datetime.strptime(row[col["Tidsstempel"]], "%Y-%m-%d %H:%M"),
+                answers={item: row[col[QUESTION[item]]] for item in CLOSED},
+                texts={item: row[col[QUESTION[item]]] for item in OPEN},
+                person=PEOPLE[n],
+            )
+        )
     assert len(out) == 10
     return out
 
@@ -117,8 +125,9 @@ def label_of(item: str, key: str, lang: str = "nb") -> str:
 
 
 # Writers ------------------------------------------------------------------------------------------
-def _csv_text(rows: list[list[object]], delimiter: str, quoting: int = csv.QUOTE_MINIMAL,
-              lineterminator: str = "\r\n") -> str:
+def _csv_text(
+    rows: list[list[object]], delimiter: str, quoting: int = csv.QUOTE_MINIMAL, lineterminator: str = "\r\n"
+) -> str:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, delimiter=delimiter, quoting=quoting, lineterminator=lineterminator)
     writer.writerows([["" if v is None else v for v in row] for row in rows])
@@ -133,8 +142,11 @@ def _generic_rows(people: list[Respondent]) -> list[list[object]]:
     header = ["Respondent", "Status", "Tidsstempel", "E-post", "Navn"] + [QUESTION[i] for i in CLOSED + OPEN]
     rows = [header]
     for r in people:
-        rows.append([r.id, r.status, r.submitted.strftime("%Y-%m-%d %H:%M"), r.person.email, r.person.name]
-                    + [r.answers[i] for i in CLOSED] + [r.texts[i] for i in OPEN])
+        rows.append(
+            [r.id, r.status, r.submitted.strftime("%Y-%m-%d %H:%M"), r.person.email, r.person.name]
+            + [r.answers[i] for i in CLOSED]
+            + [r.texts[i] for i in OPEN]
+        )
     return rows
 
 
@@ -165,16 +177,21 @@ def write_xlsx(folder: Path, people: list[Respondent]) -> dict:
 def write_sav(folder: Path, people: list[Respondent]) -> dict:
     """SPSS: variables q01.. whose variable labels are the question texts; codes with value labels."""
     names = {item: f"q{n:02d}" for n, item in enumerate(CLOSED + OPEN, start=1)}
-    data = {"respondent": [r.id for r in people], "status": [r.status for r in people],
-            "epost": [r.person.email for r in people], "navn": [r.person.name for r in people]}
+    data = {
+        "respondent": [r.id for r in people],
+        "status": [r.status for r in people],
+        "epost": [r.person.email for r in people],
+        "navn": [r.person.name for r in people],
+    }
     for item in CLOSED:
         data[names[item]] = [float(code_of(item, r.key(item))) for r in people]
     for item in OPEN:
         data[names[item]] = [r.texts[item] for r in people]
     labels = {names[i]: QUESTION[i] for i in CLOSED + OPEN}
     value_labels = {names[i]: {float(c.code): c.label["nb"] for c in CODEBOOK.scale_of(i).categories} for i in CLOSED}
-    pyreadstat.write_sav(pl.DataFrame(data), str(folder / "export.sav"), column_labels=labels,
-                         variable_value_labels=value_labels)
+    pyreadstat.write_sav(
+        pl.DataFrame(data), str(folder / "export.sav"), column_labels=labels, variable_value_labels=value_labels
+    )
     return {"export": "export.sav"}
 
 
@@ -212,8 +229,12 @@ def write_surveyxact_xlsx(folder: Path, people: list[Respondent]) -> dict:
     var = {item: f"s_{n}" for n, item in enumerate(CLOSED + OPEN, start=1)}
     wb = xlsxwriter.Workbook(str(folder / "export.xlsx"))
     ds, lab, st = wb.add_worksheet("Dataset"), wb.add_worksheet("Labels"), wb.add_worksheet("Structure")
-    header = (["respondentid"] + [f"statoverall_{k}" for k in range(1, 6)] + [var[i] for i in CLOSED + OPEN]
-              + ["email", "name"])
+    header = (
+        ["respondentid"]
+        + [f"statoverall_{k}" for k in range(1, 6)]
+        + [var[i] for i in CLOSED + OPEN]
+        + ["email", "name"]
+    )
     ds.write_row(0, 0, header)
     for n, (r, person, state) in enumerate(_surveyxact_people(people), start=1):
         ds.write_number(n, 0, 5000 + n)

@@ -36,10 +36,19 @@ from pipeline.staging.stage import stage
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, derandomize="FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large, HealthCheck.large_base_example],
-                print_blob=True)
+FUZZ = settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+    print_blob=True,
+)
 
 HOSTILE_TEXTS = [
     "<script>alert('samskabelse')</script>",
@@ -64,6 +73,7 @@ class Hang(AssertionError):
 @contextmanager
 def bounded(seconds: float) -> Iterator[None]:
     """Raise Hang inside the block when it runs longer than seconds (SIGALRM; main thread only)."""
+
     def on_alarm(signum, frame):
         raise Hang(f"still running after {seconds} s: a hang")
 
@@ -78,8 +88,12 @@ def bounded(seconds: float) -> Iterator[None]:
 
 def wave_settings(root: Path) -> Settings:
     (root / "raw").mkdir(parents=True, exist_ok=True)
-    return Settings(raw_dir=root / "raw", marts_dir=root / "marts", pseudonym_key="test-key",
-                    pseudonym_key_file=root / "secrets" / "pseudonym.key")
+    return Settings(
+        raw_dir=root / "raw",
+        marts_dir=root / "marts",
+        pseudonym_key="test-key",
+        pseudonym_key_file=root / "secrets" / "pseudonym.key",
+    )
 
 
 def write_wave_yaml(folder: Path, export: str, **extra) -> None:

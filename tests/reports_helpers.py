@@ -17,11 +17,24 @@ MARTS_FOR_REPORTS = ("item_indicators", "item_distribution", "item_disclosure", 
 
 # Wave 2024 (data/raw/2024/export.csv): counts per item in the codebook's category order, 10 complete answers.
 COUNTS_2024 = {
-    "P1": [5, 4, 1, 0, 0, 0], "P2": [5, 4, 1, 0, 0, 0], "P3": [0, 3, 6, 1, 0, 0], "P4": [0, 5, 5, 0, 0, 0],
-    "P5": [3, 4, 3, 0, 0, 0], "I1": [1, 3, 4, 2, 0, 0], "C1": [1, 1, 6, 2, 0, 0], "C2": [2, 4, 4, 0, 0, 0],
-    "C3": [1, 2, 6, 1, 0, 0], "C4": [1, 3, 3, 2, 0, 1], "C5": [1, 2, 3, 2, 2, 0], "C6": [0, 2, 3, 2, 3, 0],
-    "V1": [2, 4, 3, 1, 0, 0], "V2": [3, 3, 3, 0, 0, 1], "V3": [1, 2, 6, 1, 0, 0],
-    "V4": [4, 4, 2], "V5": [3, 6, 1], "V6": [3, 5, 2],
+    "P1": [5, 4, 1, 0, 0, 0],
+    "P2": [5, 4, 1, 0, 0, 0],
+    "P3": [0, 3, 6, 1, 0, 0],
+    "P4": [0, 5, 5, 0, 0, 0],
+    "P5": [3, 4, 3, 0, 0, 0],
+    "I1": [1, 3, 4, 2, 0, 0],
+    "C1": [1, 1, 6, 2, 0, 0],
+    "C2": [2, 4, 4, 0, 0, 0],
+    "C3": [1, 2, 6, 1, 0, 0],
+    "C4": [1, 3, 3, 2, 0, 1],
+    "C5": [1, 2, 3, 2, 2, 0],
+    "C6": [0, 2, 3, 2, 3, 0],
+    "V1": [2, 4, 3, 1, 0, 0],
+    "V2": [3, 3, 3, 0, 0, 1],
+    "V3": [1, 2, 6, 1, 0, 0],
+    "V4": [4, 4, 2],
+    "V5": [3, 6, 1],
+    "V6": [3, 5, 2],
 }
 
 
@@ -110,9 +123,11 @@ def rows_by_stub(text: str, table_id: str) -> dict[str, dict[str, str]]:
 def source_notes(text: str, table_id: str) -> list[str]:
     """The source notes of one table, as text."""
     start = text.index(f'<div id="{table_id}"')
-    chunk = text[start:text.index("</table>", start)]
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
-            for m in re.findall(r'<td class="gt_sourcenote[^"]*"[^>]*>(.*?)</td>', chunk, flags=re.S)]
+    chunk = text[start : text.index("</table>", start)]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m)).strip()
+        for m in re.findall(r'<td class="gt_sourcenote[^"]*"[^>]*>(.*?)</td>', chunk, flags=re.S)
+    ]
 
 
 def svg_texts(svg: str | Path) -> list[str]:

@@ -20,14 +20,27 @@ def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text((PROJECT_ROOT / "pipeline" / "defs" / "dagster.yaml").read_text())
     copy_sample_wave(raw, "2024")
-    env = {**os.environ, "PIPELINE_RAW_DIR": str(raw), "PIPELINE_MARTS_DIR": str(marts), "DAGSTER_HOME": str(home),
-           "PIPELINE_PSEUDONYM_KEY": "cli-key"}
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=PROJECT_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "PIPELINE_RAW_DIR": str(raw),
+        "PIPELINE_MARTS_DIR": str(marts),
+        "DAGSTER_HOME": str(home),
+        "PIPELINE_PSEUDONYM_KEY": "cli-key",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 wave(s) under " + str(raw) + ": 2024" in result.stdout
-    assert result.stdout.splitlines()[-2:] == ["samskabelse: waves in the marts:", (
-        "  2024: generic (csv), 10 rows, 10 complete / 0 partial, 0 quarantined cell(s), 0 unmapped header(s)")]
+    assert result.stdout.splitlines()[-2:] == [
+        "samskabelse: waves in the marts:",
+        ("  2024: generic (csv), 10 rows, 10 complete / 0 partial, 0 quarantined cell(s), 0 unmapped header(s)"),
+    ]
     assert (marts / "samskabelse.duckdb").is_file()
     assert (marts / "reports" / "index.html").is_file()
     assert not (PROJECT_ROOT / "data" / "marts" / ".build" / "never").exists()
@@ -39,8 +52,15 @@ def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):
 
 
 def test_settings_come_from_the_environment(tmp_path):
-    s = Settings.from_env({"PIPELINE_RAW_DIR": str(tmp_path / "r"), "PIPELINE_MARTS_DIR": "elsewhere/marts",
-                           "PIPELINE_LANG": "da", "PIPELINE_PROFILE": "public", "PIPELINE_MIN_CELL": "5"})
+    s = Settings.from_env(
+        {
+            "PIPELINE_RAW_DIR": str(tmp_path / "r"),
+            "PIPELINE_MARTS_DIR": "elsewhere/marts",
+            "PIPELINE_LANG": "da",
+            "PIPELINE_PROFILE": "public",
+            "PIPELINE_MIN_CELL": "5",
+        }
+    )
     assert s.raw_dir == tmp_path / "r"
     assert s.marts_dir == PROJECT_ROOT / "elsewhere" / "marts"
     assert s.published_db == PROJECT_ROOT / "elsewhere" / "marts" / "samskabelse.duckdb"

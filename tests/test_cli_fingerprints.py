@@ -23,8 +23,10 @@ P1 = CODEBOOK.items["P1"].question["nb"]
 HIGH = next(c.label["nb"] for c in CODEBOOK.scales["degree"].categories if c.key == "high")
 STAGED = dg.AssetKey(["staging", "respondents"])
 RAW = dg.AssetKey(["raw", "wave_export"])
-NO_HEADER = ("export.csv: no header matches an item of the codebook. Map these headers in wave.yaml columns: "
-             "'Spørsmål A', 'Spørsmål B' (to item codes such as P1, P2, P3, or to drop)")
+NO_HEADER = (
+    "export.csv: no header matches an item of the codebook. Map these headers in wave.yaml columns: "
+    "'Spørsmål A', 'Spørsmål B' (to item codes such as P1, P2, P3, or to drop)"
+)
 
 
 def write_wave(raw, key, edit=None):
@@ -65,11 +67,16 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
         # 1. from scratch: the three waves in one partition-range run
         assert cli.build(settings, instance) == 0
         assert wave_lines(capsys.readouterr().out) == [
-            "wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
+            "wave 2024: ingested",
+            "wave 2025: ingested",
+            "wave 2026: ingested",
+        ]
         runs = ingest_runs(instance)
         assert len(runs) == 1
-        assert (runs[0].tags["dagster/asset_partition_range_start"],
-                runs[0].tags["dagster/asset_partition_range_end"]) == ("2024", "2026")
+        assert (
+            runs[0].tags["dagster/asset_partition_range_start"],
+            runs[0].tags["dagster/asset_partition_range_end"],
+        ) == ("2024", "2026")
         assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
         assert materialized(instance, RAW) == {"2024": 1, "2025": 1, "2026": 1}
         stored = dict(work(settings, "select wave, fingerprint from staging.wave_fingerprints"))
@@ -82,7 +89,10 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
         assert cli.build(settings, instance) == 0
         out = capsys.readouterr().out
         assert wave_lines(out) == [
-            "wave 2024: unchanged, kept", "wave 2025: unchanged, kept", "wave 2026: unchanged, kept"]
+            "wave 2024: unchanged, kept",
+            "wave 2025: unchanged, kept",
+            "wave 2026: unchanged, kept",
+        ]
         assert "samskabelse: nothing changed since the last build" in out and "marts published to" not in out
         assert "  2025: generic (csv), 10 rows" in out  # the summary of every wave still
         assert len(ingest_runs(instance)) == 1
@@ -97,12 +107,16 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
         write_wave(settings.raw_dir, "2025", edit)
         assert cli.build(settings, instance) == 0
         assert wave_lines(capsys.readouterr().out) == [
-            "wave 2024: unchanged, kept", "wave 2026: unchanged, kept", "wave 2025: ingested"]
+            "wave 2024: unchanged, kept",
+            "wave 2026: unchanged, kept",
+            "wave 2025: ingested",
+        ]
         runs = ingest_runs(instance)
         assert len(runs) == 2 and runs[-1].tags["dagster/partition"] == "2025"
         assert materialized(instance) == {"2024": 1, "2025": 2, "2026": 1}
-        assert work(settings, "select wave, category from staging.responses where source_row = 3 and item = 'P1' "
-                              "order by wave") == [("2024", "very_high"), ("2025", "high"), ("2026", "very_high")]
+        assert work(
+            settings, "select wave, category from staging.responses where source_row = 3 and item = 'P1' order by wave"
+        ) == [("2024", "very_high"), ("2025", "high"), ("2026", "very_high")]
         assert dict(work(settings, "select wave, fingerprint from staging.wave_fingerprints"))["2025"] != stored["2025"]
 
         # 4. the work database deleted: every wave again
@@ -110,7 +124,10 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
             path.unlink()
         assert cli.build(settings, instance) == 0
         assert wave_lines(capsys.readouterr().out) == [
-            "wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
+            "wave 2024: ingested",
+            "wave 2025: ingested",
+            "wave 2026: ingested",
+        ]
         assert len(ingest_runs(instance)) == 3
         assert materialized(instance) == {"2024": 2, "2025": 3, "2026": 2}
 
@@ -121,10 +138,12 @@ def test_only_changed_waves_are_ingested_in_one_run(tmp_path, capsys, monkeypatc
     # (the fingerprints live in the work database, so this other instance keeps the waves too)
     assert cli.main(["build"]) == 0
     assert wave_lines(capsys.readouterr().out) == [
-        "wave 2024: unchanged, kept", "wave 2025: unchanged, kept", "wave 2026: unchanged, kept"]
+        "wave 2024: unchanged, kept",
+        "wave 2025: unchanged, kept",
+        "wave 2026: unchanged, kept",
+    ]
     assert cli.main(["build", "--force"]) == 0
-    assert wave_lines(capsys.readouterr().out) == [
-        "wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
+    assert wave_lines(capsys.readouterr().out) == ["wave 2024: ingested", "wave 2025: ingested", "wave 2026: ingested"]
     with dg.DagsterInstance.get() as instance:
         assert len(ingest_runs(instance)) == 1
         assert materialized(instance) == {"2024": 1, "2025": 1, "2026": 1}
@@ -143,7 +162,8 @@ def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):
         assert failures == [f"  wave b: FAILED – {settings.raw_dir / 'b' / NO_HEADER}"]
         assert captured.err.rstrip().endswith(
             "samskabelse: 1 wave(s) failed: b (a wave that failed on reading keeps its earlier data; one stopped in "
-            "staging is left out until fixed)")
+            "staging is left out until fixed)"
+        )
         assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("c",)]
         assert work(settings, "select distinct wave from staging.responses order by wave") == [("a",), ("c",)]
         assert work(settings, "select wave from raw.waves order by wave") == [("a",), ("c",)]
@@ -166,7 +186,10 @@ def test_a_failing_wave_among_three_leaves_the_others_staged(tmp_path, capsys):
         write_wave(settings.raw_dir, "b")
         assert cli.build(settings, instance) == 0
         assert wave_lines(capsys.readouterr().out) == [
-            "wave a: unchanged, kept", "wave c: unchanged, kept", "wave b: ingested"]
+            "wave a: unchanged, kept",
+            "wave c: unchanged, kept",
+            "wave b: ingested",
+        ]
         assert work(settings, "select wave from staging.wave_fingerprints order by wave") == [("a",), ("b",), ("c",)]
 
 
@@ -260,8 +283,12 @@ def test_the_ingest_code_version_follows_the_staging_sql(tmp_path):
         shutil.copytree(PROJECT_ROOT / "sql", folder)
     assert ingest_code_version(first) == ingest_code_version(second) == ingest_code_version(PROJECT_ROOT / "sql")
     seen = {ingest_code_version(first)}
-    for changed in ("staging/respondents.sql", "staging/quarantine.sql", "staging/decide/duplicate_suspects.sql",
-                    "raw/wave_export.sql"):
+    for changed in (
+        "staging/respondents.sql",
+        "staging/quarantine.sql",
+        "staging/decide/duplicate_suspects.sql",
+        "raw/wave_export.sql",
+    ):
         path = second / changed
         path.write_text(path.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
         ingest_code_version.cache_clear()

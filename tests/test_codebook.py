@@ -12,8 +12,12 @@ def test_levels_scales_and_codes():
     assert list(CODEBOOK.levels) == ["personal", "institutional", "citizen", "visibility"]
     degree = CODEBOOK.scales["degree"].categories
     assert [(c.key, c.code, c.score, c.label["nb"]) for c in degree] == [
-        ("very_high", 1, 5, "I svært høy grad"), ("high", 2, 4, "I høy grad"), ("some", 3, 3, "I noen grad"),
-        ("low", 4, 2, "I liten grad"), ("not_at_all", 5, 1, "Ikke i det hele tatt"), ("dont_know", 6, None, "Vet ikke"),
+        ("very_high", 1, 5, "I svært høy grad"),
+        ("high", 2, 4, "I høy grad"),
+        ("some", 3, 3, "I noen grad"),
+        ("low", 4, 2, "I liten grad"),
+        ("not_at_all", 5, 1, "Ikke i det hele tatt"),
+        ("dont_know", 6, None, "Vet ikke"),
     ]
     yes_no = CODEBOOK.scales["yes_no"].categories
     assert [(c.key, c.code, c.label["nb"]) for c in yes_no] == [

@@ -13,14 +13,36 @@ def test_definitions_have_every_layer(tmp_path):
     defs = build_definitions(make_settings(tmp_path))
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"raw/wave_export", "staging/codebook", "staging/responses", "staging/quarantine",
-            "staging/respondents", "staging/open_answers"} <= keys
-    for table in ("responses", "waves", "item_distribution", "item_indicators", "indicators_personal",
-                  "indicators_institutional", "indicators_citizen", "indicators_visibility", "quarantine",
-                  "open_answers"):
+    assert {
+        "raw/wave_export",
+        "staging/codebook",
+        "staging/responses",
+        "staging/quarantine",
+        "staging/respondents",
+        "staging/open_answers",
+    } <= keys
+    for table in (
+        "responses",
+        "waves",
+        "item_distribution",
+        "item_indicators",
+        "indicators_personal",
+        "indicators_institutional",
+        "indicators_citizen",
+        "indicators_visibility",
+        "quarantine",
+        "open_answers",
+    ):
         assert f"marts/{table}" in keys
-    assert {"reports/index", "reports/personal", "reports/institutional", "reports/citizen",
-            "reports/visibility", "publish/samskabelse_duckdb", "publish/reports"} <= keys
+    assert {
+        "reports/index",
+        "reports/personal",
+        "reports/institutional",
+        "reports/citizen",
+        "reports/visibility",
+        "publish/samskabelse_duckdb",
+        "publish/reports",
+    } <= keys
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["raw/wave_export"] == "raw"
     assert groups["staging/responses"] == "staging"
@@ -39,8 +61,13 @@ def test_lineage_follows_the_sql(tmp_path):
     assert parents("marts/indicators_citizen") == {"marts/item_indicators"}
     assert "marts/item_distribution" in parents("marts/item_indicators")
     # a page's parents are the marts its code reads, not the level's indicators view (that one is for analysts)
-    assert parents("reports/visibility") == {"marts/item_by_group", "marts/item_disclosure", "marts/item_indicators",
-                                             "marts/open_answers", "marts/waves"}
+    assert parents("reports/visibility") == {
+        "marts/item_by_group",
+        "marts/item_disclosure",
+        "marts/item_indicators",
+        "marts/open_answers",
+        "marts/waves",
+    }
     assert parents("publish/reports") >= {"publish/samskabelse_duckdb", "reports/index", "reports/waves"}
 
 
@@ -53,6 +80,9 @@ def test_every_asset_has_a_description(tmp_path):
 def test_workspace_validates():
     result = subprocess.run(
         [str(PROJECT_ROOT / ".venv" / "bin" / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.build  # runs whole builds: such modules start first (c
 
 # Runs pipeline.cli build with one function paused (forever) right after the first call whose arguments
 # mention `match`, after writing the marker file: the test kills the process there.
-PAUSED_BUILD = textwrap.dedent('''
+PAUSED_BUILD = textwrap.dedent("""
     import importlib, sys, time
     module, name, match, marker = sys.argv[1:5]
     mod = importlib.import_module(module)
@@ -40,7 +40,7 @@ PAUSED_BUILD = textwrap.dedent('''
     setattr(mod, name, paused)
     from pipeline.cli import main
     sys.exit(main(["build"]))
-''')
+""")
 
 
 def snapshot(marts: Path) -> dict[str, str]:
@@ -50,14 +50,25 @@ def snapshot(marts: Path) -> dict[str, str]:
 
 
 def cli_env(root: Path) -> dict[str, str]:
-    return {**os.environ, "PIPELINE_RAW_DIR": str(root / "raw"), "PIPELINE_MARTS_DIR": str(root / "marts"),
-            "DAGSTER_HOME": str(root / "home"), "PIPELINE_PSEUDONYM_KEY": "test-key",
-            "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key")}
+    return {
+        **os.environ,
+        "PIPELINE_RAW_DIR": str(root / "raw"),
+        "PIPELINE_MARTS_DIR": str(root / "marts"),
+        "DAGSTER_HOME": str(root / "home"),
+        "PIPELINE_PSEUDONYM_KEY": "test-key",
+        "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
+    }
 
 
 def run_cli(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=PROJECT_ROOT, env=cli_env(root),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        cwd=PROJECT_ROOT,
+        env=cli_env(root),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +109,14 @@ def test_killed_run_leaves_the_published_files_byte_identical(published, module,
     marker = published / "paused"
     script = published / "paused_build.py"
     script.write_text(PAUSED_BUILD, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), module, name, match, str(marker)], cwd=PROJECT_ROOT,
-                            env=cli_env(published), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), module, name, match, str(marker)],
+        cwd=PROJECT_ROOT,
+        env=cli_env(published),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while not marker.exists():
@@ -139,7 +155,7 @@ def query_waves(marts: Path) -> list[str]:
         con.close()
 
 
-READER = textwrap.dedent('''
+READER = textwrap.dedent("""
     import sys, duckdb
     con = duckdb.connect(sys.argv[1], read_only=True)
     def waves():
@@ -148,16 +164,22 @@ READER = textwrap.dedent('''
     sys.stdin.readline()
     print(waves(), flush=True)
     con.close()
-''')
+""")
 
 
 def test_a_reader_holding_the_published_file_never_blocks_a_rebuild(published):
     """Another process holds a read-only connection to samskabelse.duckdb during the whole rebuild: the rebuild
     succeeds, the reader keeps reading the database as it was, new connections see the new one."""
     marts = published / "marts"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(marts / "samskabelse.duckdb")], cwd=PROJECT_ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(marts / "samskabelse.duckdb")],
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         assert reader.stdout.readline().strip() == "2024"
         result = run_cli(published)
@@ -182,8 +204,9 @@ def test_failed_run_leaves_the_published_files_byte_identical(tmp_path):
         assert build(settings, instance) == 0
         before = snapshot(settings.marts_dir)
         write_second_wave(settings.raw_dir, "2026")
-        (sql / "marts" / "wave_change.sql").write_text("select 1 / 0 as wave_from from marts.waves where error('boom')",
-                                                       encoding="utf-8")
+        (sql / "marts" / "wave_change.sql").write_text(
+            "select 1 / 0 as wave_from from marts.waves where error('boom')", encoding="utf-8"
+        )
         assert build(settings, instance) == 1
     assert snapshot(settings.marts_dir) == before
     assert query(settings, "select wave from waves")["wave"].to_list() == ["2024"]
@@ -208,7 +231,8 @@ def test_manifest_and_parquet_copies(tmp_path):
     assert manifest["codebook_sha256"] == load_codebook(settings.codebook_file).sha256
     assert manifest["inputs"] == [
         {"wave": w, "file": "export.csv", "sha256": file_sha256(settings.raw_dir / w / "export.csv")}
-        for w in ("2024", "2026")]
+        for w in ("2024", "2026")
+    ]
     counts = {t.name: query(settings, f'select count(*) from "{t.name}"').item() for t in contract}
     assert manifest["tables"] == counts
     assert counts["wave_change"] == 18 and counts["waves"] == 2
@@ -217,7 +241,8 @@ def test_manifest_and_parquet_copies(tmp_path):
     built = dt.datetime.fromisoformat(manifest["built_at"]).timestamp()
     assert started - 1 <= built <= time.time() + 1
     assert sorted(p.name for p in (settings.marts_dir / "parquet").iterdir()) == sorted(
-        t.name + ".parquet" for t in contract)
+        t.name + ".parquet" for t in contract
+    )
     for t in contract:
         from_parquet = pl.read_parquet(settings.marts_dir / "parquet" / f"{t.name}.parquet")
         from_db = query(settings, f'select * from "{t.name}"')

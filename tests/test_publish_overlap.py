@@ -33,8 +33,10 @@ def test_a_second_cli_build_of_the_same_marts_refuses(tmp_path, capsys):
         assert build(settings, instance) == BUSY
         assert instance.get_runs() == []
     err = capsys.readouterr().err
-    assert err == (f"samskabelse: not started: another `python -m pipeline.cli` (make run / make remove-wave) is "
-                   f"building into {settings.marts_dir}; wait until it has finished, then run again\n")
+    assert err == (
+        f"samskabelse: not started: another `python -m pipeline.cli` (make run / make remove-wave) is "
+        f"building into {settings.marts_dir}; wait until it has finished, then run again\n"
+    )
     assert not settings.published_db.exists()
 
 
@@ -43,8 +45,9 @@ def test_cli_refuses_while_the_daemon_has_a_run_in_progress(tmp_path, capsys):
     copy_sample_wave(settings.raw_dir)
     job = build_definitions(settings).resolve_job_def("build_marts")
     with dg.instance_for_test() as instance:
-        running = instance.create_run_for_job(job_def=job, status=dg.DagsterRunStatus.STARTED,
-                                              tags={"dagster/sensor_name": "raw_folder_sensor"})
+        running = instance.create_run_for_job(
+            job_def=job, status=dg.DagsterRunStatus.STARTED, tags={"dagster/sensor_name": "raw_folder_sensor"}
+        )
         assert build(settings, instance) == BUSY
         err = capsys.readouterr().err
         assert f"has 1 run(s) queued or in progress: build_marts {running.run_id[:8]} (started)" in err
@@ -60,10 +63,12 @@ def test_runs_of_a_killed_cli_build_are_marked_failed(tmp_path):
     copy_sample_wave(settings.raw_dir)
     job = build_definitions(settings).resolve_job_def("build_marts")
     with dg.instance_for_test() as instance:
-        stale = instance.create_run_for_job(job_def=job, status=dg.DagsterRunStatus.STARTED,
-                                            tags={CLI_TAG: str(settings.marts_dir)})
-        other = instance.create_run_for_job(job_def=job, status=dg.DagsterRunStatus.STARTED,
-                                            tags={CLI_TAG: str(tmp_path / "elsewhere")})
+        stale = instance.create_run_for_job(
+            job_def=job, status=dg.DagsterRunStatus.STARTED, tags={CLI_TAG: str(settings.marts_dir)}
+        )
+        other = instance.create_run_for_job(
+            job_def=job, status=dg.DagsterRunStatus.STARTED, tags={CLI_TAG: str(tmp_path / "elsewhere")}
+        )
         assert build(settings, instance) == 0
         assert instance.get_run_by_id(stale.run_id).status == dg.DagsterRunStatus.FAILURE
         # a cli build of another marts folder is not this command's business

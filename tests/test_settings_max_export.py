@@ -20,8 +20,9 @@ def test_the_limit_comes_from_the_environment():
 def test_a_bad_limit_is_named(bad):
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"PIPELINE_MAX_EXPORT_BYTES": bad})
-    assert str(err.value) == (f"PIPELINE_MAX_EXPORT_BYTES={bad!r}: use a whole number of bytes, e.g. 268435456 "
-                              "(the default, 256 MiB)")
+    assert str(err.value) == (
+        f"PIPELINE_MAX_EXPORT_BYTES={bad!r}: use a whole number of bytes, e.g. 268435456 (the default, 256 MiB)"
+    )
 
 
 def test_settings_made_in_code_leave_it_unset(tmp_path):
@@ -33,6 +34,11 @@ def test_settings_made_in_code_leave_it_unset(tmp_path):
 def test_the_limit_reaches_the_dagster_runs(tmp_path):
     from pipeline.defs.resources import SurveyPipeline
 
-    settings = Settings.from_env({"PIPELINE_RAW_DIR": str(tmp_path / "raw"), "PIPELINE_MARTS_DIR": str(tmp_path / "m"),
-                                  "PIPELINE_MAX_EXPORT_BYTES": "8589934592"})
+    settings = Settings.from_env(
+        {
+            "PIPELINE_RAW_DIR": str(tmp_path / "raw"),
+            "PIPELINE_MARTS_DIR": str(tmp_path / "m"),
+            "PIPELINE_MAX_EXPORT_BYTES": "8589934592",
+        }
+    )
     assert SurveyPipeline.from_settings(settings).settings.max_export_bytes == 8 * 2**30

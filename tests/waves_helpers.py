@@ -60,8 +60,13 @@ class SensorDriver:
             job = self.defs.resolve_job_def(request.job_name)
             tags = {k: v for k, v in request.tags.items() if not k.startswith("dagster/partition")}
             tags["dagster/run_key"] = request.run_key
-            result = job.execute_in_process(instance=self.instance, partition_key=request.partition_key,
-                                            tags=tags, run_config=QUIET, raise_on_error=False)
+            result = job.execute_in_process(
+                instance=self.instance,
+                partition_key=request.partition_key,
+                tags=tags,
+                run_config=QUIET,
+                raise_on_error=False,
+            )
             results.append((request, result))
         return results
 
@@ -80,15 +85,17 @@ def summary(data) -> list[tuple[str, str | None]]:
     return [(r.job_name, r.partition_key) for r in data.run_requests]
 
 
-def write_second_wave(raw_dir: Path, key: str = "2026", *, invited: int = 14, fielded: str = "2026-05-04",
-                      change=None) -> Path:
+def write_second_wave(
+    raw_dir: Path, key: str = "2026", *, invited: int = 14, fielded: str = "2026-05-04", change=None
+) -> Path:
     """A later wave: the sample answers, changed by `change(headers, rows)` when given."""
     headers, rows = read_sample_rows()
     rows = [list(r) for r in rows]
     if change is not None:
         change(headers, rows)
-    return write_csv_wave(raw_dir, key, headers, rows, invited=invited, fielded=fielded,
-                          columns={"Tidsstempel": "submitted_at"})
+    return write_csv_wave(
+        raw_dir, key, headers, rows, invited=invited, fielded=fielded, columns={"Tidsstempel": "submitted_at"}
+    )
 
 
 def item_column(headers: list[str], item: str) -> int:
@@ -121,10 +128,14 @@ class DagsterDev:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         make_vars = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
-        self.env = {**{k: v for k, v in os.environ.items() if k not in make_vars},
-                    "DAGSTER_HOME": str(self.home), "PIPELINE_RAW_DIR": str(raw_dir),
-                    "PIPELINE_MARTS_DIR": str(marts_dir), "PIPELINE_PSEUDONYM_KEY": "test-key",
-                    "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key")}
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k not in make_vars},
+            "DAGSTER_HOME": str(self.home),
+            "PIPELINE_RAW_DIR": str(raw_dir),
+            "PIPELINE_MARTS_DIR": str(marts_dir),
+            "PIPELINE_PSEUDONYM_KEY": "test-key",
+            "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
+        }
         self.log = root / "dagster_dev.log"
         self.err = root / "dagster_dev.err"
         self.proc: subprocess.Popen | None = None
@@ -137,10 +148,15 @@ class DagsterDev:
         with open(self.log, "wb") as log, open(self.err, "wb") as err:
             self.proc = subprocess.Popen(
                 ["make", "--no-print-directory", "ui", f"PORT={self.port}", f"DAGSTER_HOME={self.home}"],
-                cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=err, start_new_session=True)
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=err,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while True:
-            assert self.proc.poll() is None, (self.log.read_text(errors="replace")[-3000:] + self.stderr[-3000:])
+            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:] + self.stderr[-3000:]
             try:
                 data = self.graphql(LOCATION_QUERY)
                 entries = data["workspaceOrError"]["locationEntries"]
@@ -155,8 +171,9 @@ class DagsterDev:
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/graphql", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             payload = json.loads(response.read())
         assert "errors" not in payload, payload["errors"]
@@ -172,7 +189,7 @@ class DagsterDev:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            fields = stat[stat.rindex(")") + 2:].split()
+            fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[2]) == self.proc.pid and fields[0] != "Z":
                 pids.append(int(entry.name))
         return pids

@@ -8,7 +8,7 @@ ingest_wave_job = dg.define_asset_job(
     "ingest_wave",
     selection=dg.AssetSelection.groups("raw", "staging") - dg.AssetSelection.assets(CODEBOOK),
     description="Read, normalise and validate the waves of a partition or a partition range (one transaction per "
-                "wave).",
+    "wave).",
 )
 
 build_marts_job = dg.define_asset_job(

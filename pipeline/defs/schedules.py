@@ -13,7 +13,7 @@ daily_rebuild = dg.ScheduleDefinition(
     execution_timezone="Europe/Oslo",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every day at 05:00 (Oslo): rebuild every mart from the ingested waves, render the report pages "
-                "and publish samskabelse.duckdb (waves are ingested by raw_folder_sensor when their files change).",
+    "and publish samskabelse.duckdb (waves are ingested by raw_folder_sensor when their files change).",
 )
 
 schedules: list[dg.ScheduleDefinition] = [daily_rebuild]

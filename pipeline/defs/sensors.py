@@ -39,8 +39,13 @@ from pipeline.settings import DEFAULT_SENSOR_INTERVAL
 from pipeline.warehouse import read_staged_fingerprints
 
 SENSOR_NAME = "raw_folder_sensor"
-UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-              dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 # Seconds between ticks (PIPELINE_SENSOR_INTERVAL): a new or changed export is ingested after two ticks with the
 # same content.
 INTERVAL_SECONDS = DEFAULT_SENSOR_INTERVAL
@@ -71,8 +76,9 @@ def scan_raw_folder(raw_dir: Path, fingerprint) -> FolderScan:
         key = folder.name
         spec_path = folder / "wave.yaml"
         if not WAVE_KEY.match(key):
-            scan.waiting[key] = (f"{folder}: the folder name is not a valid wave key; use letters, digits, "
-                                 "'-' and '_' (at most 64)")
+            scan.waiting[key] = (
+                f"{folder}: the folder name is not a valid wave key; use letters, digits, '-' and '_' (at most 64)"
+            )
             continue
         if not spec_path.is_file():
             scan.waiting[key] = f"{spec_path}: missing; add a wave.yaml (see README, 'Adding a wave')"
@@ -159,8 +165,10 @@ def decide(scan: FolderScan, cursor: dict, partitions: set[str], staged: dict[st
         messages.append(f"wave folder {key} waits: {why}")
     removed = sorted(k for k in partitions if k not in scan.present)
     for key in removed:
-        text = (f"wave {key}: its folder was removed; its rows stay in the marts until "
-                f"`make remove-wave WAVE={key}` removes them")
+        text = (
+            f"wave {key}: its folder was removed; its rows stay in the marts until "
+            f"`make remove-wave WAVE={key}` removes them"
+        )
         (warnings if key not in cursor["removed"] else messages).append(text)
     # A wave removed with `make remove-wave` (partition gone) and without a folder is forgotten.
     ingested = {k: v for k, v in ingested.items() if k in scan.present or k in partitions}
@@ -190,11 +198,13 @@ def run_requests(decision: Decision, marts_dir: str = "") -> list[dg.RunRequest]
     ]
     if decision.build_marts:
         waves = ",".join(sorted(decision.ingest))
-        requests.append(dg.RunRequest(
-            run_key=f"build_marts:{n}",
-            job_name=build_marts_job.name,
-            tags={TAG_PREFIX + "trigger": f"waves ingested: {waves}", **where},
-        ))
+        requests.append(
+            dg.RunRequest(
+                run_key=f"build_marts:{n}",
+                job_name=build_marts_job.name,
+                tags={TAG_PREFIX + "trigger": f"waves ingested: {waves}", **where},
+            )
+        )
     return requests
 
 
@@ -242,10 +252,10 @@ def build_sensors(interval: int = INTERVAL_SECONDS) -> list[dg.SensorDefinition]
         minimum_interval_seconds=interval,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Watches the raw folder (`PIPELINE_RAW_DIR`) every {interval} s. A new wave folder (`wave.yaml` "
-                    "and the export it names, unchanged between two ticks) adds the `wave` partition, runs "
-                    "`ingest_wave` for it and then `build_marts`; a changed export or `wave.yaml` re-runs that wave "
-                    "only; a folder that disappears is reported (its rows stay until `make remove-wave WAVE=<key>`). "
-                    "A tick that starts nothing says why in its message: every wave up to date, or which folders "
-                    "wait and what they need.",
+        "and the export it names, unchanged between two ticks) adds the `wave` partition, runs "
+        "`ingest_wave` for it and then `build_marts`; a changed export or `wave.yaml` re-runs that wave "
+        "only; a folder that disappears is reported (its rows stay until `make remove-wave WAVE=<key>`). "
+        "A tick that starts nothing says why in its message: every wave up to date, or which folders "
+        "wait and what they need.",
     )
     return [sensor(raw_folder_sensor)]

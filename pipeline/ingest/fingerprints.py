@@ -34,9 +34,22 @@ FINGERPRINT_VERSION = 1
 # Code whose change can change a wave's raw or staging rows.
 INGEST_SOURCES = tuple(
     f"pipeline/{name}.py"
-    for name in ("ingest/readers", "ingest/presets", "ingest/normalise", "ingest/wave", "ingest/pseudonym",
-                 "ingest/privacy", "ingest/waves", "ingest/fingerprints", "staging/stage", "staging/validation",
-                 "codebook", "contract", "warehouse", "defs/assets/ingest")
+    for name in (
+        "ingest/readers",
+        "ingest/presets",
+        "ingest/normalise",
+        "ingest/wave",
+        "ingest/pseudonym",
+        "ingest/privacy",
+        "ingest/waves",
+        "ingest/fingerprints",
+        "staging/stage",
+        "staging/validation",
+        "codebook",
+        "contract",
+        "warehouse",
+        "defs/assets/ingest",
+    )
 )
 # Libraries that parse exports or validate cells.
 INGEST_LIBRARIES = ("polars", "pandera", "duckdb", "fastexcel", "pyreadstat", "pyyaml")

@@ -31,8 +31,16 @@ from pipeline.ingest.waves import WaveError, WaveSpec
 from pipeline.settings import Settings
 
 ROLE_TARGETS = ("respondent_id", "status", "submitted_at", "panel_id")
-GROUP_SCHEMA = {"wave": pl.Utf8, "source_file": pl.Utf8, "source_row": pl.Int64, "respondent_key": pl.Utf8,
-                "column": pl.Utf8, "variable": pl.Utf8, "value": pl.Utf8, "group": pl.Utf8}
+GROUP_SCHEMA = {
+    "wave": pl.Utf8,
+    "source_file": pl.Utf8,
+    "source_row": pl.Int64,
+    "respondent_key": pl.Utf8,
+    "column": pl.Utf8,
+    "variable": pl.Utf8,
+    "value": pl.Utf8,
+    "group": pl.Utf8,
+}
 BRACKET = re.compile(r"\[([^\[\]]+)\]\s*$")
 LISTED = 20  # headers named in one message at most
 
@@ -68,8 +76,11 @@ class AnswerCells:
     def count(self) -> int:
         """Non-blank item cells (rows of raw.wave_export)."""
         names = self.columns.get_column("name").to_list()
-        return int(self.wide.select(pl.sum_horizontal(pl.col(n).is_not_null().sum() for n in names)).item()) \
-            if names else 0
+        return (
+            int(self.wide.select(pl.sum_horizontal(pl.col(n).is_not_null().sum() for n in names)).item())
+            if names
+            else 0
+        )
 
     def unmatched(self, closed_items: list[str]) -> int:
         """Non-blank cells of closed items whose value matches no category."""
@@ -88,10 +99,17 @@ class AnswerCells:
         from pipeline.warehouse import replace_wave
 
         con.execute("delete from raw.wave_export where wave = ?", [self.wave])
-        replace_wave(con, "raw.wave_columns", self.wave, self.columns.select(
-            pl.lit(self.wave).alias("wave"), pl.lit(self.source_file).alias("source_file"), "item",
-            pl.col("header").alias("column"),
-        ))
+        replace_wave(
+            con,
+            "raw.wave_columns",
+            self.wave,
+            self.columns.select(
+                pl.lit(self.wave).alias("wave"),
+                pl.lit(self.source_file).alias("source_file"),
+                "item",
+                pl.col("header").alias("column"),
+            ),
+        )
         if self.columns.is_empty():
             return 0
         views = {"answers_wide": self.wide, "answer_columns": self.columns, "answer_categories": self.categories}
@@ -132,8 +150,13 @@ class BackgroundCells:
         if self.columns.is_empty():
             return
         views = {"groups_wide": self.wide, "group_columns": self.columns, "group_values": self.groups}
-        _insert_from_frames(con, sql_dir, "wave_groups", views,
-                            {"wave": self.wave, "source_file": self.source_file, "not_stated": NOT_STATED})
+        _insert_from_frames(
+            con,
+            sql_dir,
+            "wave_groups",
+            views,
+            {"wave": self.wave, "source_file": self.source_file, "not_stated": NOT_STATED},
+        )
 
 
 @dataclass(frozen=True)
@@ -207,9 +230,14 @@ def looks_like_id(norm: str) -> bool:
     return bool(ID_WORDS.search(norm)) or norm in ("respondentid", "responseid", "recordid")
 
 
-def map_headers(headers: list[str], spec: WaveSpec, codebook: Codebook,
-                alternates: tuple[tuple[str, ...], ...] | None = None,
-                fixed: dict[int, str] | None = None, option_of: dict[int, str] | None = None) -> list[ColumnMap]:
+def map_headers(
+    headers: list[str],
+    spec: WaveSpec,
+    codebook: Codebook,
+    alternates: tuple[tuple[str, ...], ...] | None = None,
+    fixed: dict[int, str] | None = None,
+    option_of: dict[int, str] | None = None,
+) -> list[ColumnMap]:
     """Each column's target and the rule that decided it (ColumnMap.matched_by):
 
     panel_id (wave.yaml) > columns (wave.yaml) > preset (the tool's own metadata/personal columns) > personal_data (any
@@ -498,8 +526,9 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         pl.lit(status_column, dtype=pl.Utf8).alias("status_column"),
         role_col("submitted_at"),
     )
-    answers = _answers(frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook,
-                       export.value_labels)
+    answers = _answers(
+        frame, sorted(item_cols, key=lambda c: c.target), spec, source_file, codebook, export.value_labels
+    )
     group_cols = sorted(
         (c for c in columns if c.target in codebook.background), key=lambda c: codebook.background[c.target].order
     )
@@ -593,7 +622,10 @@ def _answers(
         labels = (value_labels or {}).get(col.index)
         code_of_label = {lab: code for code, lab in labels.items()} if labels else None
         mapping = _category_map(
-            frame.get_column(col.name).drop_nulls().unique().str.strip_chars(), scale.key, spec, codebook,
+            frame.get_column(col.name).drop_nulls().unique().str.strip_chars(),
+            scale.key,
+            spec,
+            codebook,
             code_of_label,
         )
         categories += [(name, value, category) for value, category in sorted(mapping.items()) if category is not None]

@@ -14,8 +14,10 @@ PHONE = re.compile(
     r"|(?<![\w+])\+\d{1,3}(?:[ .-]?\d){6,12}(?!\w)"
 )
 IPV4 = re.compile(r"(?<![\d.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![\d.])")
-IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){5,7}[0-9A-Fa-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:"
-                  r"(?:[0-9A-Fa-f]{1,4})?(?![\w:])")
+IPV6 = re.compile(
+    r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){5,7}[0-9A-Fa-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){1,6}:"
+    r"(?:[0-9A-Fa-f]{1,4})?(?![\w:])"
+)
 
 
 def mask_contact_details(text: str, email_marker: str, phone_marker: str, ip_marker: str | None = None) -> str:

@@ -134,7 +134,7 @@ def _check_utf8(body: bytes) -> None:
     step = 1 << 24
     for start in range(0, len(body), step):
         try:
-            decoder.decode(body[start:start + step], final=start + step >= len(body))
+            decoder.decode(body[start : start + step], final=start + step >= len(body))
         except UnicodeDecodeError as exc:
             raise UnicodeDecodeError(exc.encoding, body, start + exc.start, start + exc.end, exc.reason) from None
 
@@ -157,8 +157,10 @@ def _damaged_utf8(body: bytes, exc: UnicodeDecodeError, path: Path) -> ExportErr
     if valid <= invalid:
         return None
     if exc.end == len(body) and exc.reason == "unexpected end of data":
-        return ExportError(f"{path}: the file ends in the middle of a character (UTF-8): it was cut short, e.g. "
-                           "copied before the export had finished; copy or export it again")
+        return ExportError(
+            f"{path}: the file ends in the middle of a character (UTF-8): it was cut short, e.g. "
+            "copied before the export had finished; copy or export it again"
+        )
     return ExportError(
         f"{path}: line {_line_of(body, exc.start)} holds byte 0x{body[exc.start]:02x}, which is not UTF-8, while "
         f"the rest of the file is UTF-8 ({invalid} such byte(s)): the file is damaged or mixes encodings; export "
@@ -170,7 +172,7 @@ def to_utf8(raw: bytes, path: Path) -> tuple[bytes, str]:
     """Bytes of a text export → (UTF-8 bytes without BOM, encoding found). BOMs decide first; then UTF-8
     (passed on as is); then Windows-1252 — unless the bytes are UTF-8 with a few broken ones (ExportError)."""
     if raw.startswith(codecs.BOM_UTF8):
-        encoding, body = "utf-8-sig", raw[len(codecs.BOM_UTF8):]
+        encoding, body = "utf-8-sig", raw[len(codecs.BOM_UTF8) :]
     elif raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
         encoding, body = "utf-16", raw
     elif len(raw) >= 4 and raw[1] == 0 and raw[3] == 0 and raw[0] != 0:
@@ -301,8 +303,10 @@ def _rows_python(text: str, delimiter: str, path: Path) -> list[list[str]]:
     try:
         return [row for row in reader]
     except csv.Error as exc:
-        raise ExportError(f"{path}: line {reader.line_num} is not readable CSV ({exc}); check the quoting "
-                          "there or export the file again") from None
+        raise ExportError(
+            f"{path}: line {reader.line_num} is not readable CSV ({exc}); check the quoting "
+            "there or export the file again"
+        ) from None
 
 
 def _frame_from_rows(rows: list[list[str]], width: int, path: Path, delimiter: str) -> pl.DataFrame:
@@ -327,15 +331,18 @@ def _parse_unfinished(data: bytes, path: Path, delimiter: str | None = None) -> 
     first = data if cut < 0 else data[:cut]
     hint = first.strip(b" \r").lower()
     if hint.startswith(b"sep=") and len(hint) == 5:  # Excel's "sep=;" hint line
-        delimiter, data = chr(hint[4]), (b"" if cut < 0 else data[cut + 1:])
+        delimiter, data = chr(hint[4]), (b"" if cut < 0 else data[cut + 1 :])
         if not (32 < ord(delimiter) < 127 or delimiter == "\t") or delimiter.isalnum() or delimiter in "\"'":
-            raise ExportError(f"{path}: line 1 {first.strip().decode('latin-1')!r} names a delimiter that cannot "
-                              "separate columns; use sep=; or sep=, (or remove the line)")
+            raise ExportError(
+                f"{path}: line 1 {first.strip().decode('latin-1')!r} names a delimiter that cannot "
+                "separate columns; use sep=; or sep=, (or remove the line)"
+            )
     sample = data[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
     delimiter = delimiter or sniff_delimiter(sample, path)
     try:
-        raw = pl.read_csv(data, has_header=False, separator=delimiter, quote_char='"',
-                          infer_schema=False, raise_if_empty=False)
+        raw = pl.read_csv(
+            data, has_header=False, separator=delimiter, quote_char='"', infer_schema=False, raise_if_empty=False
+        )
         rows = None
     except pl.exceptions.PolarsError:
         raw, rows = None, _rows_python(data.decode("utf-8"), delimiter, path)
@@ -435,8 +442,10 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
     if sheet is None:
         sheet = default_sheet(sheets)
     elif sheet not in sheets:
-        raise ExportError(f"{path}: no sheet named {sheet!r}; the sheets are {', '.join(map(repr, sheets))}. "
-                          "Correct `sheet:` in wave.yaml")
+        raise ExportError(
+            f"{path}: no sheet named {sheet!r}; the sheets are {', '.join(map(repr, sheets))}. "
+            "Correct `sheet:` in wave.yaml"
+        )
     raw = _sheet_frame(reader, path, sheet)
     if raw.height == 0 or raw.width == 0:
         raise ExportError(f"{path}: sheet {sheet!r} is empty; the export needs a header row and respondent rows")
@@ -447,8 +456,14 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Export:
         frame = frame.drop(f"c{len(headers) - 1}")
         headers.pop()
     names = [f"c{i}" for i in range(len(headers))]
-    return Export(path=path, headers=headers, frame=_finish(frame.select(names), names), format="xlsx",
-                  sheet=sheet, sheets=tuple(sheets))
+    return Export(
+        path=path,
+        headers=headers,
+        frame=_finish(frame.select(names), names),
+        format="xlsx",
+        sheet=sheet,
+        sheets=tuple(sheets),
+    )
 
 
 def read_sheet_rows(path: Path, sheet: str) -> list[list[str]]:
@@ -504,8 +519,9 @@ def read_sav(path: Path, sheet: str | None = None) -> Export:
     import pyreadstat
 
     try:
-        data, meta = pyreadstat.read_sav(str(path), output_format="polars", apply_value_formats=False,
-                                         user_missing=True)
+        data, meta = pyreadstat.read_sav(
+            str(path), output_format="polars", apply_value_formats=False, user_missing=True
+        )
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
         raise ExportError(f"{path}: not a readable SPSS file ({exc}); export the .sav again") from None
     headers = list(meta.column_names)

@@ -121,4 +121,3 @@ def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
     return ReadWave(
         spec=spec, export=kept, normalised=normalised, sha256=file_sha256(spec.export_path), asked_items=asked
     )
-

@@ -32,14 +32,43 @@ FILE_NAME = re.compile(r"^[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,199}\Z")
 MAX_WAVE_YAML_BYTES = 1 << 20
 MAX_INVITED = 2**31 - 1
 # Every key a wave.yaml may hold; any other key (a typo such as `colums:`) stops the wave.
-WAVE_YAML_KEYS = ("wave", "label", "fielded", "invited", "export", "tool", "sheet", "labels", "columns", "values",
-                  "reconstruction", "panel_id")
+WAVE_YAML_KEYS = (
+    "wave",
+    "label",
+    "fielded",
+    "invited",
+    "export",
+    "tool",
+    "sheet",
+    "labels",
+    "columns",
+    "values",
+    "reconstruction",
+    "panel_id",
+)
 METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
 # Survey tools with a preset (pipeline.ingest.presets); `auto` recognises each from its header signature.
-TOOLS = ("auto", "generic", "surveyxact", "nettskjema", "msforms", "googleforms", "limesurvey", "qualtrics",
-         "surveymonkey")
-TOOL_ALIASES = {"csv": "generic", "excel": "generic", "xlsx": "generic", "spss": "generic", "sav": "generic",
-                "microsoft_forms": "msforms", "ms_forms": "msforms", "google_forms": "googleforms"}
+TOOLS = (
+    "auto",
+    "generic",
+    "surveyxact",
+    "nettskjema",
+    "msforms",
+    "googleforms",
+    "limesurvey",
+    "qualtrics",
+    "surveymonkey",
+)
+TOOL_ALIASES = {
+    "csv": "generic",
+    "excel": "generic",
+    "xlsx": "generic",
+    "spss": "generic",
+    "sav": "generic",
+    "microsoft_forms": "msforms",
+    "ms_forms": "msforms",
+    "google_forms": "googleforms",
+}
 
 
 class WaveError(ValueError):
@@ -112,8 +141,10 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     if not path.is_file():
         raise WaveError(f"{path}: missing. Each wave folder needs a wave.yaml (see README, 'Adding a wave').")
     if path.stat().st_size > MAX_WAVE_YAML_BYTES:
-        raise WaveError(f"{path}: {path.stat().st_size} bytes, more than a wave.yaml ever needs "
-                        f"({MAX_WAVE_YAML_BYTES}); is it the right file?")
+        raise WaveError(
+            f"{path}: {path.stat().st_size} bytes, more than a wave.yaml ever needs "
+            f"({MAX_WAVE_YAML_BYTES}); is it the right file?"
+        )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
@@ -130,13 +161,17 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         for k in unknown:
             close = difflib.get_close_matches(str(k), WAVE_YAML_KEYS, n=1, cutoff=0.6)
             described.append(shorten_text(repr(k), 60) + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise fail(f"unknown key(s) {', '.join(described)}; the keys wave.yaml may hold are "
-                   f"{', '.join(WAVE_YAML_KEYS)}. Correct or remove them; the wave was not read")
+        raise fail(
+            f"unknown key(s) {', '.join(described)}; the keys wave.yaml may hold are "
+            f"{', '.join(WAVE_YAML_KEYS)}. Correct or remove them; the wave was not read"
+        )
 
     def file_in_folder(name: object, key: str, what: str) -> str:
         if not isinstance(name, str) or not FILE_NAME.match(name):
-            raise fail(f"{key}: {shorten_text(repr(name))} must name the {what} file inside the wave folder "
-                       "(a plain file name, no folder, not starting with a dot)")
+            raise fail(
+                f"{key}: {shorten_text(repr(name))} must name the {what} file inside the wave folder "
+                "(a plain file name, no folder, not starting with a dot)"
+            )
         try:
             there = (folder / name).is_file()
         except (OSError, ValueError):
@@ -155,13 +190,13 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
 
     def scalar_text(value: object, where: str) -> str:
         if isinstance(value, (dict, list, set, tuple)):
-            raise fail(f"{where}: {shorten_text(repr(value))} must be a single value, not a "
-                       f"{type(value).__name__}")
+            raise fail(f"{where}: {shorten_text(repr(value))} must be a single value, not a {type(value).__name__}")
         return str(value)
 
     if "wave" in raw and str(raw["wave"]) != key:
-        raise fail(f"wave: {shorten_text(repr(raw['wave']))} does not match the folder name {key!r}; "
-                   "rename one of them")
+        raise fail(
+            f"wave: {shorten_text(repr(raw['wave']))} does not match the folder name {key!r}; rename one of them"
+        )
     invited = raw.get("invited")
     if isinstance(invited, bool) or not isinstance(invited, int) or not 0 <= invited <= MAX_INVITED:
         raise fail(f"invited: {shorten_text(repr(invited))} must be a whole number (how many were invited)")

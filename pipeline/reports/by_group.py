@@ -28,16 +28,22 @@ def group_table(data: ReportData, level: str, variable: str) -> ReportTable:
     var = codebook.background[variable]
     part = data.group_rows.filter((pl.col("level") == level) & (pl.col("variable") == variable))
     answered = part.filter((pl.col("group") == ALL_GROUPS) & (pl.col("base_n") > 0))["item"].unique()
-    summary = part.filter(pl.col("item").is_in(answered.implode())) \
-        .unique(["item", "group"], keep="first", maintain_order=True).sort("item_order", "group_order")
+    summary = (
+        part.filter(pl.col("item").is_in(answered.implode()))
+        .unique(["item", "group"], keep="first", maintain_order=True)
+        .sort("item_order", "group_order")
+    )
     records, bars = [], []
     hidden_any = False
     for r in summary.iter_rows(named=True):
         view: ItemView = data.group_views[(r["wave"], variable, r["group"])][r["item"]]
         item = codebook.items[r["item"]]
         hidden_any |= view.any_hidden
-        rec: dict[str, object] = {"item_group": f"{item.code} · {item.question[lang]}",
-                                  "group": group_label(codebook, lang, variable, r["group"]), "bars": str(len(bars))}
+        rec: dict[str, object] = {
+            "item_group": f"{item.code} · {item.question[lang]}",
+            "group": group_label(codebook, lang, variable, r["group"]),
+            "bars": str(len(bars)),
+        }
         if view.n_hidden:  # the public profile hides the whole group
             rec.update({"n__missing": SUPPRESSED, "share__missing": SUPPRESSED, "mean__missing": SUPPRESSED})
         else:
@@ -66,8 +72,14 @@ def group_table(data: ReportData, level: str, variable: str) -> ReportTable:
     return ReportTable(
         id=f"by-group-{level}-{variable}",
         title=data.t("by_group_table", level=codebook.levels[level].label[lang], variable=var.label[lang]),
-        subtitle=f"{data.t('wave')} {wave}", frame=table_frame(records, columns, ("item_group", "group")),
-        columns=columns, stub="group", group="item_group", notes=tuple(notes), html=tuple(bars), font_size="13px",
+        subtitle=f"{data.t('wave')} {wave}",
+        frame=table_frame(records, columns, ("item_group", "group")),
+        columns=columns,
+        stub="group",
+        group="item_group",
+        notes=tuple(notes),
+        html=tuple(bars),
+        font_size="13px",
         row_padding="3px",
     )
 
@@ -89,7 +101,9 @@ def group_section(data: ReportData, level: str, figures) -> str:
         path = figure_paths(wave, "group", group_chart_key(level, variable))
         if path["svg"] in figures:
             alt = data.t("chart_alt_group", level=level_label, variable=variable_label, wave=wave)
-            caption = (f"{data.t('by_group_table', level=level_label, variable=variable_label)} · "
-                       f"{data.t('wave')} {wave}. {data.t('note_chart')}")
+            caption = (
+                f"{data.t('by_group_table', level=level_label, variable=variable_label)} · "
+                f"{data.t('wave')} {wave}. {data.t('note_chart')}"
+            )
             out.append(figure_html({f: "figures/" + p for f, p in path.items()}, alt, caption, data.t("png")))
     return "\n".join(out)

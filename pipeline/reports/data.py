@@ -46,8 +46,9 @@ def group_views(codebook: Codebook, rows: pl.DataFrame, *, profile: str) -> Grou
     decided = rows.with_columns(
         pl.col("group_hidden").alias("base_hidden"),
         pl.col("headline_hidden").alias("top2_hidden"),
-        (pl.col("headline_hidden") | pl.col("hidden").any().over("wave", "item", "variable", "group"))
-        .alias("top3_hidden"),
+        (pl.col("headline_hidden") | pl.col("hidden").any().over("wave", "item", "variable", "group")).alias(
+            "top3_hidden"
+        ),
     )
     for (wave, variable, group), part in decided.group_by(["wave", "variable", "group"], maintain_order=True):
         views = item_views(codebook, part, profile=profile)

@@ -49,15 +49,18 @@ class ItemView:
         return self.n_hidden or self.headline_hidden or self.mean_hidden or any(c.hidden for c in self.cells)
 
 
-def item_views(codebook: Codebook, distribution: pl.DataFrame, *, profile: str, min_cell: int = DEFAULT_MIN_CELL
-               ) -> dict[tuple[str, str], ItemView]:
+def item_views(
+    codebook: Codebook, distribution: pl.DataFrame, *, profile: str, min_cell: int = DEFAULT_MIN_CELL
+) -> dict[tuple[str, str], ItemView]:
     """(wave, item) → ItemView. `distribution`: marts.item_disclosure (the decision, taken once in SQL), or in
     the internal profile also marts.item_distribution. The internal profile hides nothing; the public profile
     shows what item_disclosure says and decides nothing here."""
     public = profile == "public"
     if public and "hidden" not in distribution.columns:
-        raise ValueError("the public profile's pages read marts.item_disclosure (the disclosure decision), "
-                         "not marts.item_distribution")
+        raise ValueError(
+            "the public profile's pages read marts.item_disclosure (the disclosure decision), "
+            "not marts.item_distribution"
+        )
     views: dict[tuple[str, str], ItemView] = {}
     rows = distribution.sort("wave", "item_order", "category_order")
     for (wave, item), part in rows.group_by(["wave", "item"], maintain_order=True):
@@ -65,7 +68,10 @@ def item_views(codebook: Codebook, distribution: pl.DataFrame, *, profile: str, 
         first = records[0]
         cells = tuple(Cell(r["category"], int(r["n"]), r["pct"], public and bool(r["hidden"])) for r in records)
         views[(wave, item)] = ItemView(
-            wave=wave, item=item, n=sum(c.n for c in cells), cells=cells,
+            wave=wave,
+            item=item,
+            n=sum(c.n for c in cells),
+            cells=cells,
             n_hidden=public and bool(first["base_hidden"]),
             headline_hidden=public and bool(first["headline_hidden"]),
             top2_hidden=public and bool(first["top2_hidden"]),

@@ -585,12 +585,11 @@ def charts(
             title = codebook.levels[level].label[lang]
             rows = level_rows(codebook, lang, level_views)
             out.append(
-                _diverging(codebook, lang, figure_paths(wave, "level", level), f"figure-{wave}-{level}", "level", title,
-                           rows)
+                _diverging(
+                    codebook, lang, figure_paths(wave, "level", level), f"figure-{wave}-{level}", "level", title, rows
+                )
             )
     return out + group_charts(codebook, lang, group_views or {})
-
-
 
 
 # Charts this process has drawn, by key (the key covers everything that determines the bytes): another build in

@@ -56,5 +56,7 @@ def figure_html(src: dict[str, str], alt: str, caption: str, png_word: str | Non
     png = ""
     if "png" in src and png_word:
         png = f' · <a href="{html.escape(src["png"], quote=True)}">{html.escape(png_word)}</a>'
-    return (f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)}">'
-            f"</a><figcaption>{html.escape(caption)}{png}</figcaption></figure>")
+    return (
+        f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)}">'
+        f"</a><figcaption>{html.escape(caption)}{png}</figcaption></figure>"
+    )

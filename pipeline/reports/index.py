@@ -38,8 +38,11 @@ def overview_table(data: ReportData) -> ReportTable:
             shares = top2.get((wave, key), [])
             if not shares and (wave, key) not in present:
                 continue
-            rec: dict[str, object] = {"wave": f"{data.t('wave')} {wave}", "level": level.label[lang],
-                                      "items": len(shares)}
+            rec: dict[str, object] = {
+                "wave": f"{data.t('wave')} {wave}",
+                "level": level.label[lang],
+                "items": len(shares),
+            }
             if (wave, key) in level_hidden:
                 rec.update({"mean_top2__missing": SUPPRESSED, "range__missing": SUPPRESSED})
             elif shares:
@@ -53,9 +56,16 @@ def overview_table(data: ReportData) -> ReportTable:
     notes = [data.t("note_overview"), *wave_notes(data)]
     if level_hidden:
         notes.append(data.t("note_overview_public", min=data.min_cell))
-    return ReportTable(id="overview", title=data.t("overview"), subtitle=cb.title[lang],
-                       frame=table_frame(records, columns, ("wave", "level")), columns=columns, stub="level",
-                       group="wave", notes=tuple(notes))
+    return ReportTable(
+        id="overview",
+        title=data.t("overview"),
+        subtitle=cb.title[lang],
+        frame=table_frame(records, columns, ("wave", "level")),
+        columns=columns,
+        stub="level",
+        group="wave",
+        notes=tuple(notes),
+    )
 
 
 def index_page(data: ReportData, figures: Collection[str]) -> str:
@@ -67,13 +77,19 @@ def index_page(data: ReportData, figures: Collection[str]) -> str:
     )
     level_charts = []
     for key, level in cb.levels.items():
-        level_charts += [f'<div><h3><a href="{key}.html">{html.escape(level.label[lang])}</a></h3>{fig}</div>'
-                         for fig in level_figures(data, key, figures)]
-    body = "\n".join([
-        "".join(lead(n) for n in wave_notes(data)),
-        to_gt(overview_table(data), lang).as_raw_html(),
-        f"<ul>{links}</ul>",
-        section(data.t("all_items"), to_gt(items_table(data), lang).as_raw_html()),
-        section(data.t("chart_level"), f'<div class="charts">{"".join(level_charts)}</div>', data.chart_waves_note()),
-    ])
+        level_charts += [
+            f'<div><h3><a href="{key}.html">{html.escape(level.label[lang])}</a></h3>{fig}</div>'
+            for fig in level_figures(data, key, figures)
+        ]
+    body = "\n".join(
+        [
+            "".join(lead(n) for n in wave_notes(data)),
+            to_gt(overview_table(data), lang).as_raw_html(),
+            f"<ul>{links}</ul>",
+            section(data.t("all_items"), to_gt(items_table(data), lang).as_raw_html()),
+            section(
+                data.t("chart_level"), f'<div class="charts">{"".join(level_charts)}</div>', data.chart_waves_note()
+            ),
+        ]
+    )
     return page(cb, lang, cb.title[lang], body)

@@ -27,8 +27,14 @@ def level_figures(data: ReportData, level: str, figures: Collection[str]) -> lis
     for wave in data.wave_keys:
         path = figure_paths(wave, "level", level)
         if path["svg"] in figures:
-            out.append(_figure(data, path, data.t("chart_alt_level", level=label, wave=wave),
-                               f"{label} · {data.t('wave')} {wave}. {data.t('note_chart')}"))
+            out.append(
+                _figure(
+                    data,
+                    path,
+                    data.t("chart_alt_level", level=label, wave=wave),
+                    f"{label} · {data.t('wave')} {wave}. {data.t('note_chart')}",
+                )
+            )
     return out
 
 
@@ -42,8 +48,14 @@ def item_figures(data: ReportData, level: str, figures: Collection[str]) -> list
                 continue
             number = f"{data.t('figure')} {item.figure}: " if item.figure is not None else ""
             question = item.question[data.lang]
-            out.append(_figure(data, path, data.t("chart_alt_item", question=question, wave=wave),
-                               f"{item.code} · {number}{question} · {data.t('wave')} {wave}"))
+            out.append(
+                _figure(
+                    data,
+                    path,
+                    data.t("chart_alt_item", question=question, wave=wave),
+                    f"{item.code} · {number}{question} · {data.t('wave')} {wave}",
+                )
+            )
     return out
 
 
@@ -52,16 +64,23 @@ def level_page(data: ReportData, level: str, figures: Collection[str], cache: Fi
     from it."""
     cb, lang = data.codebook, data.lang
     lv = cb.levels[level]
-    open_tables = [cache.fragment(spec.key(), spec.html) if cache is not None else spec.html()
-                   for spec in open_answer_specs(data, level)]
-    body = "\n".join([
-        f'<p class="lead">{html.escape(lv.description[lang])}</p>',
-        to_gt(level_table(data, level), lang).as_raw_html(),
-        section(data.t("chart_level"), *level_figures(data, level, figures), data.chart_waves_note()),
-        section(data.t("figures"), f'<div class="charts">{"".join(item_figures(data, level, figures))}</div>',
-                data.chart_waves_note()),
-        section(data.t("open_answers"), *(open_tables or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
-    ])
+    open_tables = [
+        cache.fragment(spec.key(), spec.html) if cache is not None else spec.html()
+        for spec in open_answer_specs(data, level)
+    ]
+    body = "\n".join(
+        [
+            f'<p class="lead">{html.escape(lv.description[lang])}</p>',
+            to_gt(level_table(data, level), lang).as_raw_html(),
+            section(data.t("chart_level"), *level_figures(data, level, figures), data.chart_waves_note()),
+            section(
+                data.t("figures"),
+                f'<div class="charts">{"".join(item_figures(data, level, figures))}</div>',
+                data.chart_waves_note(),
+            ),
+            section(data.t("open_answers"), *(open_tables or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
+        ]
+    )
     if data.group_views:
         by_group = group_section(data, level, figures)
         if by_group:

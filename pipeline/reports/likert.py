@@ -51,14 +51,18 @@ def stacked_bar(data: ReportData, view: ItemView) -> str:
             summary.append(text)
             w = width * (cell.pct or 0.0) / 100
             if w > 0:
-                parts.append(f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height:.0f}" '
-                             f'fill="{colours[cell.category]}"><title>{html.escape(text)}</title></rect>')
+                parts.append(
+                    f'<rect x="{x:.2f}" y="0" width="{w:.2f}" height="{height:.0f}" '
+                    f'fill="{colours[cell.category]}"><title>{html.escape(text)}</title></rect>'
+                )
             x += w
         # the hidden cells are not drawn, and neither is their total: the bar stops short of 100 %
     label = html.escape("; ".join(summary) or SUPPRESSED, quote=True)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{label}" width="{width:.0f}" '
-            f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" style="vertical-align:middle;'
-            f'background:#eef2f6">{"".join(parts)}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{label}" width="{width:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" style="vertical-align:middle;'
+        f'background:#eef2f6">{"".join(parts)}</svg>'
+    )
 
 
 def category_columns(data: ReportData, items: list[Item]) -> tuple[list[str], dict[str, str]]:
@@ -76,12 +80,19 @@ def category_columns(data: ReportData, items: list[Item]) -> tuple[list[str], di
 
 def headline_column(data: ReportData, key: str = "headline", nowrap: bool = True) -> Column:
     """The headline share with its Wilson interval: "50 % (24–76)"."""
-    return Column(key, data.t("headline"), "percent", merge=((key + "_low", "number0"), (key + "_high", "number0")),
-                  pattern="{0}<< ({1}–{2})>>", nowrap=nowrap)
+    return Column(
+        key,
+        data.t("headline"),
+        "percent",
+        merge=((key + "_low", "number0"), (key + "_high", "number0")),
+        pattern="{0}<< ({1}–{2})>>",
+        nowrap=nowrap,
+    )
 
 
-def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by_level: bool, title: str,
-                 subtitle: str | None = None) -> ReportTable:
+def likert_table(
+    data: ReportData, table_id: str, items: list[Item], *, group_by_level: bool, title: str, subtitle: str | None = None
+) -> ReportTable:
     """A Likert summary of `items`, per wave (newest first) and item. Row groups: per level (group_by_level, with the
     wave when there are several) or per wave."""
     cb, lang = data.codebook, data.lang
@@ -105,8 +116,12 @@ def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by
             any_hidden |= view.any_hidden
             small |= bool(row["small_n"])
             cells = {c.category: c for c in view.cells}
-            rec: dict[str, object] = {"group": group, "item": item.code, "question": item.question[lang],
-                                      "bars": str(len(bars))}
+            rec: dict[str, object] = {
+                "group": group,
+                "item": item.code,
+                "question": item.question[lang],
+                "bars": str(len(bars)),
+            }
             if view.n_hidden:
                 rec["n__missing"] = SUPPRESSED
             else:
@@ -123,7 +138,10 @@ def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by
                 rec["headline__missing"] = SUPPRESSED
             elif row["headline_pct"] is not None:
                 rec["headline"], rec["headline_low"], rec["headline_high"] = (
-                    row["headline_pct"], row["ci_low"], row["ci_high"])
+                    row["headline_pct"],
+                    row["ci_low"],
+                    row["ci_high"],
+                )
             if row["mean_score"] is not None:
                 if view.mean_hidden:
                     rec["mean__missing"] = SUPPRESSED
@@ -134,8 +152,18 @@ def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by
     columns = (
         Column("question", data.t("item"), align="left"),
         Column("n", "n", "integer", nowrap=True),
-        *(Column(key, labels[key], "integer", merge=((key + "_pct", "percent"),), pattern="{0} ({1})",
-                 spanner=data.t("answers"), nowrap=True) for key in categories),
+        *(
+            Column(
+                key,
+                labels[key],
+                "integer",
+                merge=((key + "_pct", "percent"),),
+                pattern="{0} ({1})",
+                spanner=data.t("answers"),
+                nowrap=True,
+            )
+            for key in categories
+        ),
         Column("bars", data.t("distribution"), "html", align=None, nowrap=True),
         headline_column(data),
         Column("mean", data.t("mean"), "decimal1", nowrap=True),
@@ -146,8 +174,16 @@ def likert_table(data: ReportData, table_id: str, items: list[Item], *, group_by
     if any_hidden:
         notes.append(data.t("note_suppressed", min=data.min_cell))
     return ReportTable(
-        id=table_id, title=title, subtitle=subtitle, frame=table_frame(records, columns, ("group", "item")),
-        columns=columns, stub="item", group="group", notes=tuple(notes), html=tuple(bars), font_size="13px",
+        id=table_id,
+        title=title,
+        subtitle=subtitle,
+        frame=table_frame(records, columns, ("group", "item")),
+        columns=columns,
+        stub="item",
+        group="group",
+        notes=tuple(notes),
+        html=tuple(bars),
+        font_size="13px",
         row_padding="4px",
     )
 
@@ -156,11 +192,23 @@ def level_table(data: ReportData, level: str) -> ReportTable:
     """The Likert summary of one level (row groups per wave)."""
     items = [i for i in data.codebook.closed_items() if i.level == level]
     lv = data.codebook.levels[level]
-    return likert_table(data, f"level-{level}", items, group_by_level=False, title=lv.label[data.lang],
-                        subtitle=lv.description[data.lang])
+    return likert_table(
+        data,
+        f"level-{level}",
+        items,
+        group_by_level=False,
+        title=lv.label[data.lang],
+        subtitle=lv.description[data.lang],
+    )
 
 
 def items_table(data: ReportData) -> ReportTable:
     """Every closed item in codebook order, one row group per level."""
-    return likert_table(data, "items", data.codebook.closed_items(), group_by_level=True,
-                        title=data.t("all_items"), subtitle=data.codebook.title[data.lang])
+    return likert_table(
+        data,
+        "items",
+        data.codebook.closed_items(),
+        group_by_level=True,
+        title=data.t("all_items"),
+        subtitle=data.codebook.title[data.lang],
+    )

@@ -34,8 +34,12 @@ def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
     # staging already masked contact details with the markers as fielded (nb): show them in the page's language
     for key in ("masked_email", "masked_phone", "masked_ip"):
         text = text.replace(codebook.ui[key]["nb"], ui_word(codebook, key, lang))
-    return mask_contact_details(text, ui_word(codebook, "masked_email", lang), ui_word(codebook, "masked_phone", lang),
-                                ui_word(codebook, "masked_ip", lang))
+    return mask_contact_details(
+        text,
+        ui_word(codebook, "masked_email", lang),
+        ui_word(codebook, "masked_phone", lang),
+        ui_word(codebook, "masked_ip", lang),
+    )
 
 
 def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], tuple[list[str], int]]:
@@ -51,8 +55,9 @@ def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], t
         .filter(pl.col("item").is_in(codes) & (pl.col("text").str.strip_chars().str.len_chars() > 0))
         .select("wave", "item", "respondent_key", "text")
         .sort("wave", "item", "respondent_key", "text")
-        .with_columns(pl.int_range(pl.len()).over("wave", "item").alias("rank"),
-                      pl.len().over("wave", "item").alias("total"))
+        .with_columns(
+            pl.int_range(pl.len()).over("wave", "item").alias("rank"), pl.len().over("wave", "item").alias("total")
+        )
         .filter(pl.col("rank") < OPEN_ANSWERS_SHOWN)
         .collect()
     )
@@ -68,8 +73,12 @@ def render_version() -> str:
     """What cached HTML fragments depend on beyond their inputs: this module's and the tables module's source, and
     great-tables' version."""
     here = Path(__file__)
-    return hashlib.sha256(here.read_bytes() + here.with_name("tables.py").read_bytes() + b"\0great_tables "
-                          + great_tables.__version__.encode()).hexdigest()
+    return hashlib.sha256(
+        here.read_bytes()
+        + here.with_name("tables.py").read_bytes()
+        + b"\0great_tables "
+        + great_tables.__version__.encode()
+    ).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,11 +95,19 @@ class OpenTable:
 
     def table(self) -> ReportTable:
         columns = (Column("text", self.answer, align=None),)
-        frame = pl.DataFrame(list(self.records), schema={c: pl.Utf8 for c in ("group", "row", "text")},
-                             orient="row")
-        return ReportTable(id=self.table_id, title=self.title, subtitle=self.subtitle, frame=frame, columns=columns,
-                           stub="row", group="group", notes=self.notes, font_size="14px",
-                           widths=(("text", "60rem"),))
+        frame = pl.DataFrame(list(self.records), schema={c: pl.Utf8 for c in ("group", "row", "text")}, orient="row")
+        return ReportTable(
+            id=self.table_id,
+            title=self.title,
+            subtitle=self.subtitle,
+            frame=frame,
+            columns=columns,
+            stub="row",
+            group="group",
+            notes=self.notes,
+            font_size="14px",
+            widths=(("text", "60rem"),),
+        )
 
     def html(self) -> str:
         return to_gt(self.table(), self.lang).as_raw_html()
@@ -120,10 +137,17 @@ def open_answer_specs(data: ReportData, level: str) -> list[OpenTable]:
                 shown_text, total_text = format_values([len(quotes), total], "integer", lang)
                 notes.append(data.t("open_shown", item=item.code, shown=shown_text, total=total_text))
         if records:
-            out.append(OpenTable(
-                table_id=f"open-{level}-{wave}" if several else f"open-{level}", title=data.t("open_answers"),
-                subtitle=cb.levels[level].label[lang] + (f" · {data.t('wave')} {wave}" if several else ""),
-                answer=data.t("answer"), notes=tuple(notes), records=tuple(records), lang=lang))
+            out.append(
+                OpenTable(
+                    table_id=f"open-{level}-{wave}" if several else f"open-{level}",
+                    title=data.t("open_answers"),
+                    subtitle=cb.levels[level].label[lang] + (f" · {data.t('wave')} {wave}" if several else ""),
+                    answer=data.t("answer"),
+                    notes=tuple(notes),
+                    records=tuple(records),
+                    lang=lang,
+                )
+            )
     return out
 
 

@@ -31,8 +31,14 @@ def _pairs_in_order(frame: pl.DataFrame, order: dict[str, int]) -> pl.DataFrame:
     ).sort("_pair", *(["item_order"] if "item_order" in frame.columns else []))
 
 
-def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, order: dict[str, int],
-                    profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL) -> ReportTable:
+def retention_table(
+    codebook: Codebook,
+    lang: str,
+    retention: pl.DataFrame,
+    order: dict[str, int],
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> ReportTable:
     """One row per consecutive pair of waves with panel members: answered the first wave, answered again, the
     retention, dropped out, new in the second. In the public profile a count below min_cell is ":" (as the
     response counts of waves.html); where marts.panel_retention.counts_hidden says so, answered again, dropped
@@ -40,8 +46,9 @@ def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, orde
     rows = _pairs_in_order(retention.filter(pl.col("linked_from") + pl.col("linked_to") > 0), order)
     records = []
     for r in rows.iter_rows(named=True):
-        hidden = profile == "public" and (r["counts_hidden"] or count_hidden(r["linked_from"], profile=profile,
-                                                                               min_cell=min_cell))
+        hidden = profile == "public" and (
+            r["counts_hidden"] or count_hidden(r["linked_from"], profile=profile, min_cell=min_cell)
+        )
         rec: dict[str, object] = {"pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"])}
         if count_hidden(r["linked_from"], profile=profile, min_cell=min_cell):
             rec["linked_from__missing"] = SUPPRESSED
@@ -68,8 +75,15 @@ def retention_table(codebook: Codebook, lang: str, retention: pl.DataFrame, orde
     notes = ()
     if any(r.get(c.key + "__missing") == SUPPRESSED for r in records for c in columns):
         notes = (ui_word(codebook, "note_suppressed", lang, min=min_cell),)
-    return ReportTable(id="panel-retention", title=ui_word(codebook, "panel_retention", lang), subtitle=None,
-                       frame=table_frame(records, columns, ("pair",)), columns=columns, stub="pair", notes=notes)
+    return ReportTable(
+        id="panel-retention",
+        title=ui_word(codebook, "panel_retention", lang),
+        subtitle=None,
+        frame=table_frame(records, columns, ("pair",)),
+        columns=columns,
+        stub="pair",
+        notes=notes,
+    )
 
 
 def hidden_in(row: dict, profile: str) -> dict[str, bool]:
@@ -82,8 +96,15 @@ def hidden_in(row: dict, profile: str) -> dict[str, bool]:
     }
 
 
-def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame, order: dict[str, int],
-                 profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL) -> ReportTable:
+def change_table(
+    codebook: Codebook,
+    lang: str,
+    level: str,
+    change: pl.DataFrame,
+    order: dict[str, int],
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> ReportTable:
     """One row group per pair of waves, one row per item of the level: pairs (n), share before → after, the
     paired difference with Newcombe's interval, moved up / same / down, and the mean change with its t
     interval; ":" where the public profile's decision (marts.panel_change) hides it."""
@@ -91,15 +112,23 @@ def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame
     records = []
     for r in rows.iter_rows(named=True):
         hide = hidden_in(r, profile)
-        rec: dict[str, object] = {"pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
-                                  "item": r["item"], "question": codebook.items[r["item"]].question[lang],
-                                  "n_pairs": r["n_pairs"]}
+        rec: dict[str, object] = {
+            "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
+            "item": r["item"],
+            "question": codebook.items[r["item"]].question[lang],
+            "n_pairs": r["n_pairs"],
+        }
         if r["n_pairs"]:
             if hide["transitions"]:
                 rec["shares__missing"] = rec["diff__missing"] = SUPPRESSED
             else:
-                rec.update(shares=r["headline_pct_from"], shares_to=r["headline_pct_to"], diff=r["headline_diff"],
-                           diff_low=r["headline_diff_ci_low"], diff_high=r["headline_diff_ci_high"])
+                rec.update(
+                    shares=r["headline_pct_from"],
+                    shares_to=r["headline_pct_to"],
+                    diff=r["headline_diff"],
+                    diff_low=r["headline_diff_ci_low"],
+                    diff_high=r["headline_diff_ci_high"],
+                )
         if r["n_scored"]:
             if hide["movement"]:
                 rec["moved__missing"] = SUPPRESSED
@@ -108,17 +137,30 @@ def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame
             if hide["mean"]:
                 rec["mean__missing"] = SUPPRESSED
             else:
-                rec.update(mean=r["mean_score_diff"], mean_low=r["mean_score_diff_ci_low"],
-                           mean_high=r["mean_score_diff_ci_high"])
+                rec.update(
+                    mean=r["mean_score_diff"],
+                    mean_low=r["mean_score_diff_ci_low"],
+                    mean_high=r["mean_score_diff_ci_high"],
+                )
         records.append(rec)
     columns = (
         Column("question", ui_word(codebook, "item", lang), align=None),
         Column("n_pairs", ui_word(codebook, "panel_n_pairs", lang), "integer"),
-        Column("shares", ui_word(codebook, "panel_before_after", lang), "percent", merge=(("shares_to", "percent"),),
-               pattern="{0} → {1}"),
+        Column(
+            "shares",
+            ui_word(codebook, "panel_before_after", lang),
+            "percent",
+            merge=(("shares_to", "percent"),),
+            pattern="{0} → {1}",
+        ),
         signed_interval("diff", ui_word(codebook, "change_pp", lang)),
-        Column("moved", ui_word(codebook, "panel_moved", lang), "integer",
-               merge=(("stayed", "integer"), ("moved_down", "integer")), pattern="{0} / {1} / {2}"),
+        Column(
+            "moved",
+            ui_word(codebook, "panel_moved", lang),
+            "integer",
+            merge=(("stayed", "integer"), ("moved_down", "integer")),
+            pattern="{0} / {1} / {2}",
+        ),
         signed_interval("mean", ui_word(codebook, "panel_mean_diff", lang), "signed1"),
     )
     notes = [ui_word(codebook, "note_panel_change", lang)]
@@ -126,10 +168,16 @@ def change_table(codebook: Codebook, lang: str, level: str, change: pl.DataFrame
         notes.append(ui_word(codebook, "note_suppressed", lang, min=min_cell))
     if rows.filter(pl.col("small_n")).height:
         notes.append(ui_word(codebook, "note_panel_small", lang, n=codebook.small_n_below))
-    return ReportTable(id=f"panel-{level}",
-                       title=ui_word(codebook, "panel_change", lang, level=codebook.levels[level].label[lang]),
-                       subtitle=None, frame=table_frame(records, columns, ("pair", "item")), columns=columns,
-                       stub="item", group="pair", notes=tuple(notes))
+    return ReportTable(
+        id=f"panel-{level}",
+        title=ui_word(codebook, "panel_change", lang, level=codebook.levels[level].label[lang]),
+        subtitle=None,
+        frame=table_frame(records, columns, ("pair", "item")),
+        columns=columns,
+        stub="item",
+        group="pair",
+        notes=tuple(notes),
+    )
 
 
 def chart_name(wave_from: str, wave_to: str) -> str:
@@ -146,8 +194,15 @@ def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: s
     return out
 
 
-def panel_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame, change: pl.DataFrame,
-                 profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL) -> dict[str, ReportTable]:
+def panel_tables(
+    codebook: Codebook,
+    lang: str,
+    waves: pl.DataFrame,
+    retention: pl.DataFrame,
+    change: pl.DataFrame,
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> dict[str, ReportTable]:
     """The tables of panel.html by id: panel-retention (when waves share panel members) and panel-<level>."""
     order = wave_order(waves)
     out = {}
@@ -159,9 +214,16 @@ def panel_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: 
     return out
 
 
-def panel_page(codebook: Codebook, lang: str, waves: pl.DataFrame, retention: pl.DataFrame, change: pl.DataFrame,
-               charts: dict[tuple[str, str], bytes] | None = None, profile: str = "internal",
-               min_cell: int = DEFAULT_MIN_CELL) -> str:
+def panel_page(
+    codebook: Codebook,
+    lang: str,
+    waves: pl.DataFrame,
+    retention: pl.DataFrame,
+    change: pl.DataFrame,
+    charts: dict[tuple[str, str], bytes] | None = None,
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> str:
     """The whole panel.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     order = wave_order(waves)
     tables = panel_tables(codebook, lang, waves, retention, change, profile, min_cell)

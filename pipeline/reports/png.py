@@ -69,21 +69,50 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
     """Write reports/png/<table>.png for every table; return table id → path."""
     browser = browser or find_browser()
     if browser is None:
-        raise PngError("no Chrome or Chromium found: install Debian chromium with `make browser` "
-                       "(apt-get install chromium) or set CHROME_PATH to a Chrome binary")
+        raise PngError(
+            "no Chrome or Chromium found: install Debian chromium with `make browser` "
+            "(apt-get install chromium) or set CHROME_PATH to a Chrome binary"
+        )
     if not settings.published_db.is_file():
         raise PngError(f"{settings.published_db} does not exist: build the marts first with `make run`")
     codebook = load_codebook(settings.codebook_file)
-    tables_in = {name: _read(settings.published_db, name)
-                 for name in ("item_indicators", "item_disclosure", "waves", "open_answers")}
-    data = ReportData(codebook, settings.lang, tables_in["item_indicators"], tables_in["item_disclosure"],
-                      tables_in["waves"], tables_in["open_answers"], settings.profile, settings.min_cell)
+    tables_in = {
+        name: _read(settings.published_db, name)
+        for name in ("item_indicators", "item_disclosure", "waves", "open_answers")
+    }
+    data = ReportData(
+        codebook,
+        settings.lang,
+        tables_in["item_indicators"],
+        tables_in["item_disclosure"],
+        tables_in["waves"],
+        tables_in["open_answers"],
+        settings.profile,
+        settings.min_cell,
+    )
     tables = build_tables(data)
-    tables.update(waves_tables(codebook, settings.lang, tables_in["waves"], _read(settings.published_db, "wave_change"),
-                               settings.profile, settings.min_cell, tables_in["item_disclosure"]))
-    tables.update(panel_tables(codebook, settings.lang, tables_in["waves"],
-                               _read(settings.published_db, "panel_retention"),
-                               _read(settings.published_db, "panel_change"), settings.profile, settings.min_cell))
+    tables.update(
+        waves_tables(
+            codebook,
+            settings.lang,
+            tables_in["waves"],
+            _read(settings.published_db, "wave_change"),
+            settings.profile,
+            settings.min_cell,
+            tables_in["item_disclosure"],
+        )
+    )
+    tables.update(
+        panel_tables(
+            codebook,
+            settings.lang,
+            tables_in["waves"],
+            _read(settings.published_db, "panel_retention"),
+            _read(settings.published_db, "panel_change"),
+            settings.profile,
+            settings.min_cell,
+        )
+    )
     out_dir = settings.reports_dir / "png"
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -52,11 +52,21 @@ def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache |
     return pages
 
 
-def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.DataFrame,
-                   distribution: pl.DataFrame, waves: pl.DataFrame, open_answers: pl.DataFrame | None = None,
-                   *, profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL,
-                   cache_dir: Path | FigureCache | None = None, by_group: pl.DataFrame | None = None,
-                   min_group: int = DEFAULT_MIN_GROUP) -> dict[str, Path]:
+def render_reports(
+    codebook: Codebook,
+    lang: str,
+    out_dir: Path,
+    indicators: pl.DataFrame,
+    distribution: pl.DataFrame,
+    waves: pl.DataFrame,
+    open_answers: pl.DataFrame | None = None,
+    *,
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+    cache_dir: Path | FigureCache | None = None,
+    by_group: pl.DataFrame | None = None,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> dict[str, Path]:
     """Write index.html, <level>.html and figures/; return page name → path (figures: the folder).
 
     Everything is rendered first (charts into the cache folder when `cache_dir` is given, else in memory),
@@ -65,10 +75,19 @@ def render_reports(codebook: Codebook, lang: str, out_dir: Path, indicators: pl.
     left by a killed run are removed first."""
     remove_stale_tmp(out_dir)
     if open_answers is None:
-        open_answers = pl.DataFrame(schema={"wave": pl.Utf8, "item": pl.Utf8, "level": pl.Utf8,
-                                            "respondent_key": pl.Utf8, "complete": pl.Boolean, "text": pl.Utf8})
-    data = ReportData(codebook, lang, indicators, distribution, waves, open_answers, profile, min_cell, by_group,
-                      min_group)
+        open_answers = pl.DataFrame(
+            schema={
+                "wave": pl.Utf8,
+                "item": pl.Utf8,
+                "level": pl.Utf8,
+                "respondent_key": pl.Utf8,
+                "complete": pl.Boolean,
+                "text": pl.Utf8,
+            }
+        )
+    data = ReportData(
+        codebook, lang, indicators, distribution, waves, open_answers, profile, min_cell, by_group, min_group
+    )
     cache = FigureCache(cache_dir) if isinstance(cache_dir, (str, Path)) else cache_dir
     figures: dict[str, bytes] | dict[str, Path]
     if cache is None:

@@ -23,21 +23,26 @@ def wave_order(waves: pl.DataFrame) -> dict[str, int]:
 
 def signed_interval(key: str, label: str, number: str = "signed0") -> Column:
     """A change with its interval: "+12 [−3; +27]"."""
-    return Column(key, label, number, merge=((key + "_low", number), (key + "_high", number)),
-                  pattern="{0}<< [{1}; {2}]>>")
+    return Column(
+        key, label, number, merge=((key + "_low", number), (key + "_high", number)), pattern="{0}<< [{1}; {2}]>>"
+    )
 
 
-def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: str = "internal",
-                   min_cell: int = DEFAULT_MIN_CELL) -> ReportTable:
+def response_table(
+    codebook: Codebook, lang: str, waves: pl.DataFrame, profile: str = "internal", min_cell: int = DEFAULT_MIN_CELL
+) -> ReportTable:
     """One row per wave in time order: label, fielded date, invited, complete, partial and the response rate. In
     the public profile a complete or partial count below min_cell is ":" (the rate with a hidden complete count)."""
     order = wave_order(waves)
     rows = waves.sort(pl.col("wave").replace_strict(order, return_dtype=pl.Int64))
     records = []
     for w in rows.iter_rows(named=True):
-        rec: dict[str, object] = {"wave": w["wave"], "label": w["label"],
-                                  "fielded": None if w["fielded"] is None else w["fielded"].isoformat(),
-                                  "invited": w["invited"]}
+        rec: dict[str, object] = {
+            "wave": w["wave"],
+            "label": w["label"],
+            "fielded": None if w["fielded"] is None else w["fielded"].isoformat(),
+            "invited": w["invited"],
+        }
         for key in ("complete", "partial"):
             if count_hidden(w[key], profile=profile, min_cell=min_cell):
                 rec[key + "__missing"] = SUPPRESSED
@@ -57,29 +62,47 @@ def response_table(codebook: Codebook, lang: str, waves: pl.DataFrame, profile: 
         Column("partial", ui_word(codebook, "partial", lang), "integer"),
         Column("rate", ui_word(codebook, "response_rate", lang), "percent"),
     )
-    notes = tuple(ui_word(codebook, "note_reconstruction", lang, wave=w["wave"])
-                  for w in rows.filter(pl.col("reconstruction")).iter_rows(named=True))
-    return ReportTable(id="waves-response", title=ui_word(codebook, "waves_response", lang), subtitle=None,
-                       frame=table_frame(records, columns, ("wave",)), columns=columns, stub="wave", notes=notes)
+    notes = tuple(
+        ui_word(codebook, "note_reconstruction", lang, wave=w["wave"])
+        for w in rows.filter(pl.col("reconstruction")).iter_rows(named=True)
+    )
+    return ReportTable(
+        id="waves-response",
+        title=ui_word(codebook, "waves_response", lang),
+        subtitle=None,
+        frame=table_frame(records, columns, ("wave",)),
+        columns=columns,
+        stub="wave",
+        notes=notes,
+    )
 
 
-def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dict[str, int],
-                 views: dict[tuple[str, str], ItemView] | None = None, min_cell: int = DEFAULT_MIN_CELL,
-                 profile: str = "internal") -> ReportTable:
+def change_table(
+    codebook: Codebook,
+    lang: str,
+    change: pl.DataFrame,
+    order: dict[str, int],
+    views: dict[tuple[str, str], ItemView] | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    profile: str = "internal",
+) -> ReportTable:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
     the change with its Newcombe interval, the top-3 change and the mean-score change. `views`: what the
     disclosure decision (marts.item_disclosure, pipeline.reports.disclosure.item_views) lets the page show; a share it
     hides is ":" and so is every change computed from it."""
     views = views or {}
-    rows = change.with_columns(
-        pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")
-    ).sort("pair", "item_order", descending=[True, False])
+    rows = change.with_columns(pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")).sort(
+        "pair", "item_order", descending=[True, False]
+    )
     wave = ui_word(codebook, "wave", lang)
     not_asked = ui_word(codebook, "not_asked", lang)
     records = []
     for r in rows.iter_rows(named=True):
-        rec: dict[str, object] = {"pair": f"{wave} {r['wave_from']} → {r['wave_to']}", "item": r["item"],
-                                  "question": codebook.items[r["item"]].question[lang]}
+        rec: dict[str, object] = {
+            "pair": f"{wave} {r['wave_from']} → {r['wave_to']}",
+            "item": r["item"],
+            "question": codebook.items[r["item"]].question[lang],
+        }
         before, after = views.get((r["wave_from"], r["item"])), views.get((r["wave_to"], r["item"]))
         for side, view in (("from", before), ("to", after)):
             n, pct = r[f"n_{side}"], r[f"headline_pct_{side}"]
@@ -107,10 +130,20 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
         records.append(rec)
     columns = (
         Column("question", ui_word(codebook, "item", lang), align=None),
-        Column("share_from", ui_word(codebook, "share_from", lang), "percent", merge=(("n_from", "integer"),),
-               pattern="{0}<< (n={1})>>"),
-        Column("share_to", ui_word(codebook, "share_to", lang), "percent", merge=(("n_to", "integer"),),
-               pattern="{0}<< (n={1})>>"),
+        Column(
+            "share_from",
+            ui_word(codebook, "share_from", lang),
+            "percent",
+            merge=(("n_from", "integer"),),
+            pattern="{0}<< (n={1})>>",
+        ),
+        Column(
+            "share_to",
+            ui_word(codebook, "share_to", lang),
+            "percent",
+            merge=(("n_to", "integer"),),
+            pattern="{0}<< (n={1})>>",
+        ),
         signed_interval("change", ui_word(codebook, "change_pp", lang)),
         signed_interval("top3_change", ui_word(codebook, "top3_change_pp", lang)),
         Column("mean_change", ui_word(codebook, "mean_change", lang), "signed1"),
@@ -126,12 +159,27 @@ def change_table(codebook: Codebook, lang: str, change: pl.DataFrame, order: dic
         for wave_from, wave_to, n, _ in shared.unique().sort("pair", descending=True).rows():
             shown = SUPPRESSED if count_hidden(n, profile=profile, min_cell=min_cell) else n
             notes.append(ui_word(codebook, "note_panel_shared", lang, wave_from=wave_from, wave_to=wave_to, n=shown))
-    return ReportTable(id="waves-change", title=ui_word(codebook, "waves_change", lang), subtitle=None, frame=frame,
-                       columns=columns, stub="item", group="pair", notes=tuple(notes))
+    return ReportTable(
+        id="waves-change",
+        title=ui_word(codebook, "waves_change", lang),
+        subtitle=None,
+        frame=frame,
+        columns=columns,
+        stub="item",
+        group="pair",
+        notes=tuple(notes),
+    )
 
 
-def waves_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame, profile: str = "internal",
-                 min_cell: int = DEFAULT_MIN_CELL, disclosure: pl.DataFrame | None = None) -> dict[str, ReportTable]:
+def waves_tables(
+    codebook: Codebook,
+    lang: str,
+    waves: pl.DataFrame,
+    change: pl.DataFrame,
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+    disclosure: pl.DataFrame | None = None,
+) -> dict[str, ReportTable]:
     """The tables of waves.html by id: waves-response and, with two waves or more, waves-change. disclosure:
     marts.item_disclosure (required in the public profile)."""
     if disclosure is None and profile == "public":
@@ -143,8 +191,15 @@ def waves_tables(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.
     return out
 
 
-def waves_page(codebook: Codebook, lang: str, waves: pl.DataFrame, change: pl.DataFrame, profile: str = "internal",
-               min_cell: int = DEFAULT_MIN_CELL, disclosure: pl.DataFrame | None = None) -> str:
+def waves_page(
+    codebook: Codebook,
+    lang: str,
+    waves: pl.DataFrame,
+    change: pl.DataFrame,
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+    disclosure: pl.DataFrame | None = None,
+) -> str:
     """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
     tables = waves_tables(codebook, lang, waves, change, profile, min_cell, disclosure)
     body = [to_gt(t, lang).as_raw_html() for t in tables.values()]

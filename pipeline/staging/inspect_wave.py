@@ -113,8 +113,10 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
         how.append(f"sheet {export.sheet!r} of {', '.join(map(repr, export.sheets))}")
     add("read: " + ", ".join(how))
     header_rows = export.n_rows - prepared.export.n_rows
-    add(f"rows: {export.n_rows} under the header row; {header_rows} more header row(s) of the tool; "
-        f"{prepared.export.n_rows} data rows")
+    add(
+        f"rows: {export.n_rows} under the header row; {header_rows} more header row(s) of the tool; "
+        f"{prepared.export.n_rows} data rows"
+    )
     for reason, n in normalised.excluded_rows.items():
         add(f"  left out: {n} row(s) {reason.replace('_', ' ')} (not responses)")
     for note in normalised.notes:
@@ -139,11 +141,15 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
             add(f"    free text: {of_item['value'].n_unique()} distinct answer(s) (not shown)")
             continue
         order = {c.key: c.order for c in codebook.scales[item.scale].categories}
-        counts = sorted(of_item.group_by("value", "category").len().rows(),
-                        key=lambda r: (order.get(r[1], len(order) + 1), r[0]))
+        counts = sorted(
+            of_item.group_by("value", "category").len().rows(), key=lambda r: (order.get(r[1], len(order) + 1), r[0])
+        )
         for value, category, n in counts:
-            target = category if category is not None else \
-                "QUARANTINE: " + masked(unknown_label_reason(value, item.code, codebook, spec.values))
+            target = (
+                category
+                if category is not None
+                else "QUARANTINE: " + masked(unknown_label_reason(value, item.code, codebook, spec.values))
+            )
             add(f"    {shown(value)}: {n} → {target}")
 
     groups = normalised.groups(settings)
@@ -156,27 +162,38 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
                 continue
             add(f"  {variable} ({shown(of_var['column'][0])}):")
             order = {g.key: g.order for g in codebook.background[variable].groups}
-            counts = sorted(of_var.group_by("value", "group").len().rows(),
-                            key=lambda r: (order.get(r[1], len(order) + 1), r[0] or ""))
+            counts = sorted(
+                of_var.group_by("value", "group").len().rows(),
+                key=lambda r: (order.get(r[1], len(order) + 1), r[0] or ""),
+            )
             for value, group, n in counts:
-                target = group if group is not None else \
-                    "QUARANTINE (counts as not stated): " + masked(unknown_group_reason(value, variable, codebook,
-                                                                                          spec.values))
+                target = (
+                    group
+                    if group is not None
+                    else "QUARANTINE (counts as not stated): "
+                    + masked(unknown_group_reason(value, variable, codebook, spec.values))
+                )
                 add(f"    {'(blank)' if value is None else shown(value)}: {n} → {target}")
 
     add("")
     complete = staged.respondents.filter(pl.col("complete")).height
     partial = staged.respondents.height - complete
     rate = f"{100 * complete / spec.invited:.1f} %" if spec.invited else "n/a (invited: 0)"
-    add(f"respondents: {staged.respondents.height} ({complete} complete, {partial} partial); response rate "
-        f"{complete}/{spec.invited} = {rate}")
+    add(
+        f"respondents: {staged.respondents.height} ({complete} complete, {partial} partial); response rate "
+        f"{complete}/{spec.invited} = {rate}"
+    )
     if staged.exact_duplicates or staged.conflicting_duplicates:
-        add(f"  duplicates: {staged.exact_duplicates} exact row(s) collapsed, {staged.conflicting_duplicates} row(s) "
-            "with a repeated respondent id or panel id and different answers (quarantined)")
+        add(
+            f"  duplicates: {staged.exact_duplicates} exact row(s) collapsed, {staged.conflicting_duplicates} row(s) "
+            "with a repeated respondent id or panel id and different answers (quarantined)"
+        )
     if spec.panel_id is not None:
         keys = staged.respondents.get_column("panel_key")
-        add(f"  panel (wave.yaml panel_id): {keys.drop_nulls().n_unique()} panel member(s); "
-            f"{keys.null_count()} respondent(s) without a panel id (not followed across waves)")
+        add(
+            f"  panel (wave.yaml panel_id): {keys.drop_nulls().n_unique()} panel member(s); "
+            f"{keys.null_count()} respondent(s) without a panel id (not followed across waves)"
+        )
     by_column = quarantined_values.group_by("column").agg(pl.len(), pl.col("reason").first()).sort("column")
     add(f"quarantine: {quarantined_values.height} cell(s)")
     for column, n, reason in by_column.rows():
@@ -187,5 +204,12 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
         add("")
         add(f"make run would FAIL for this wave – {masked(str(exc))}")
     unmapped = len(normalised.unmapped_headers)
-    return Inspection(text="\n".join(out), tool=prepared.tool, rows_read=prepared.export.n_rows, complete=complete,
-                      partial=partial, quarantined=quarantined_values.height, unmapped=unmapped)
+    return Inspection(
+        text="\n".join(out),
+        tool=prepared.tool,
+        rows_read=prepared.export.n_rows,
+        complete=complete,
+        partial=partial,
+        quarantined=quarantined_values.height,
+        unmapped=unmapped,
+    )

@@ -33,8 +33,15 @@ from pipeline.settings import Settings
 from pipeline.staging.validation import candidate_answers, failing_values_in
 from pipeline.warehouse import bound, memory_database, qualified, query_frame, read_sql, replace_wave, scalar
 
-DECISIONS = ("staging_status", "staging_duplicates", "staging_bad_values", "staging_invalid_cells",
-             "staging_label_reasons", "staging_group_reasons", "staging_masks")
+DECISIONS = (
+    "staging_status",
+    "staging_duplicates",
+    "staging_bad_values",
+    "staging_invalid_cells",
+    "staging_label_reasons",
+    "staging_group_reasons",
+    "staging_masks",
+)
 # More than this share of a wave's cells quarantined means a wrong mapping, not bad luck: the wave stops.
 MAX_QUARANTINE_SHARE = 0.20
 BY_RESPONDENT_ID = "the respondent id of this row"
@@ -78,8 +85,9 @@ class StagedWave:
         return self.result.conflicting_duplicates
 
 
-def unknown_label_reason(value: str, item: str, codebook: Codebook,
-                         value_maps: dict[str, dict[str, str]] | None = None) -> str:
+def unknown_label_reason(
+    value: str, item: str, codebook: Codebook, value_maps: dict[str, dict[str, str]] | None = None
+) -> str:
     """Why a cell of a closed item is quarantined, naming what is allowed: the codebook's labels and default
     codes, or, where wave.yaml `values:` maps the item's scale, the labels and the codes of that map."""
     scale = codebook.scale_of(item)
@@ -106,7 +114,6 @@ def unknown_label_reason(value: str, item: str, codebook: Codebook,
     )
 
 
-
 def unknown_group_reason(
     value: str, variable: str, codebook: Codebook, value_maps: dict[str, dict[str, str]] | None = None
 ) -> str:
@@ -123,7 +130,6 @@ def unknown_group_reason(
         f"{shorten(value)} is not a group of {variable} ({var.label['en']}): allowed are {allowed}. The respondent "
         f"counts as not stated; correct the cell or map it in wave.yaml values: {variable}"
     )
-
 
 
 def status_reason(status: str, codebook: Codebook) -> str:
@@ -198,12 +204,16 @@ def duplicate_decisions(suspects: pl.DataFrame) -> pl.DataFrame:
         by = BY_PANEL_ID if len({respondent[r] for r in group}) > 1 else BY_RESPONDENT_ID
         for r in group:
             others = [x for x in group if x != r]
-            rows.append((r, "conflict", f"{by} also stands in row{'s' if len(others) > 1 else ''} "
-                         f"{', '.join(map(str, others))} with different answers: the rows count in neither. Keep "
-                         "one row in the export"))
-    return pl.DataFrame(
-        sorted(rows), schema={"source_row": pl.Int64, "kind": pl.Utf8, "reason": pl.Utf8}, orient="row"
-    )
+            rows.append(
+                (
+                    r,
+                    "conflict",
+                    f"{by} also stands in row{'s' if len(others) > 1 else ''} "
+                    f"{', '.join(map(str, others))} with different answers: the rows count in neither. Keep "
+                    "one row in the export",
+                )
+            )
+    return pl.DataFrame(sorted(rows), schema={"source_row": pl.Int64, "kind": pl.Utf8, "reason": pl.Utf8}, orient="row")
 
 
 def _masks(texts: list[str], codebook: Codebook) -> pl.DataFrame:
@@ -276,14 +286,16 @@ def stage_in_database(
 
         labels = _query(con, sql_dir, "unknown_label_values", params)
         label_reasons = labels.with_columns(
-            pl.Series("reason", [unknown_label_reason(v, i, codebook, value_maps) for i, v in labels.rows()],
-                      dtype=pl.Utf8)
+            pl.Series(
+                "reason", [unknown_label_reason(v, i, codebook, value_maps) for i, v in labels.rows()], dtype=pl.Utf8
+            )
         )
         _temp_table(con, "staging_label_reasons", label_reasons)
         groups = _query(con, sql_dir, "unknown_group_values", params)
         group_reasons = groups.with_columns(
-            pl.Series("reason", [unknown_group_reason(v, k, codebook, value_maps) for k, v in groups.rows()],
-                      dtype=pl.Utf8)
+            pl.Series(
+                "reason", [unknown_group_reason(v, k, codebook, value_maps) for k, v in groups.rows()], dtype=pl.Utf8
+            )
         )
         _temp_table(con, "staging_group_reasons", group_reasons)
 
@@ -406,7 +418,10 @@ def stage(
 
 
 def stop_when_mostly_unmatched(
-    normalised: NormalisedWave, codebook: Codebook, settings: Settings, export_name: str,
+    normalised: NormalisedWave,
+    codebook: Codebook,
+    settings: Settings,
+    export_name: str,
     value_maps: dict[str, dict[str, str]],
 ) -> None:
     """Cells matching no category are the bulk of any quarantine: when they alone pass the limit, stage in memory now

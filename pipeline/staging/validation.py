@@ -44,8 +44,14 @@ def candidate_answers(codebook: Codebook) -> pa.DataFrameSchema:
 
 
 # pandera dtypes of the contract's DuckDB types (pipeline.contract.TYPE)
-DTYPES = {"VARCHAR": pl.Utf8, "BIGINT": pl.Int64, "INTEGER": pl.Int32, "DOUBLE": pl.Float64, "BOOLEAN": pl.Boolean,
-          "DATE": pl.Date}
+DTYPES = {
+    "VARCHAR": pl.Utf8,
+    "BIGINT": pl.Int64,
+    "INTEGER": pl.Int32,
+    "DOUBLE": pl.Float64,
+    "BOOLEAN": pl.Boolean,
+    "DATE": pl.Date,
+}
 
 
 def staging_responses(codebook: Codebook, table: TableSpec) -> pa.DataFrameSchema:
@@ -59,8 +65,10 @@ def staging_responses(codebook: Codebook, table: TableSpec) -> pa.DataFrameSchem
         "category": [pa.Check.isin(categories)],
     }
     return pa.DataFrameSchema(
-        {name: pa.Column(DTYPES[kind], checks.get(name, []), nullable=name not in table.required)
-         for name, kind in table.types.items()},
+        {
+            name: pa.Column(DTYPES[kind], checks.get(name, []), nullable=name not in table.required)
+            for name, kind in table.types.items()
+        },
         strict=True,
         unique=list(table.unique) or None,
         name="staging_" + table.name,
@@ -110,7 +118,8 @@ def _failing_values(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> dict[str
         if not rows:
             continue
         cases = cases.filter(pl.col("index").is_not_null()).select(
-            pl.col("index").cast(pl.Int64), pl.col("check").cast(pl.Utf8), pl.col("failure_case").cast(pl.Utf8))
+            pl.col("index").cast(pl.Int64), pl.col("check").cast(pl.Utf8), pl.col("failure_case").cast(pl.Utf8)
+        )
         out[name] = cases.with_columns(
             pl.Series("value", values.gather(cases["index"]).to_list() if cases.height else [], dtype=values.dtype)
         )
@@ -179,10 +188,12 @@ def failing_values_in(con, schema: pa.DataFrameSchema, relation: str, params: di
     longest = max((len(v) for v in values.values()), default=0)
     if longest == 0:
         return {}
-    padded = pl.DataFrame([
-        pl.concat([v, pl.repeat(v[0], longest - len(v), dtype=v.dtype, eager=True)]).alias(name)
-        for name, v in values.items()
-    ])
+    padded = pl.DataFrame(
+        [
+            pl.concat([v, pl.repeat(v[0], longest - len(v), dtype=v.dtype, eager=True)]).alias(name)
+            for name, v in values.items()
+        ]
+    )
     cases, _ = failing_rows(pa.DataFrameSchema(schema.columns), padded)
     out: dict[str, list] = {}
     if cases.is_empty():

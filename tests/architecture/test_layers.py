@@ -14,7 +14,9 @@ from pipeline.settings import PROJECT_ROOT
 PACKAGE = PROJECT_ROOT / "pipeline"
 # Layers from the bottom: a module may import its own layer and the layers below it, never one above.
 LAYERS = {
-    "pipeline.settings": 0, "pipeline.files": 0, "pipeline.codebook": 0,
+    "pipeline.settings": 0,
+    "pipeline.files": 0,
+    "pipeline.codebook": 0,
     "pipeline.contract": 1,
     "pipeline.warehouse": 2,
     "pipeline.ingest": 3,
@@ -23,7 +25,8 @@ LAYERS = {
     "pipeline.reports": 6,
     "pipeline.publish": 7,
     "pipeline.defs": 8,
-    "pipeline.definitions": 9, "pipeline.cli": 9,
+    "pipeline.definitions": 9,
+    "pipeline.cli": 9,
 }
 
 
@@ -70,7 +73,7 @@ def cycles(graph: dict[str, set[str]]) -> list[str]:
         state[node] = 1
         for dep in sorted(graph.get(node, ())):
             if state.get(dep) == 1:
-                found.append(" → ".join([*trail[trail.index(dep):], node, dep] if dep in trail else [node, dep]))
+                found.append(" → ".join([*trail[trail.index(dep) :], node, dep] if dep in trail else [node, dep]))
             elif dep not in state:
                 visit(dep, [*trail, node])
         state[node] = 2
@@ -101,17 +104,22 @@ def test_each_work_database_table_is_declared_once():
     contract = yaml.safe_load((PROJECT_ROOT / "schemas" / "marts.yaml").read_text(encoding="utf-8"))
     staging = set(contract["staging"])
     raw = set(contract["raw"])
-    ddl = [str(p.relative_to(PROJECT_ROOT)) for p in sorted((PROJECT_ROOT / "sql").rglob("*.sql"))
-           if re.search(r"create\s+(or\s+replace\s+)?table[^;]*\b(raw|staging)\.", p.read_text(encoding="utf-8"),
-                        re.IGNORECASE)]
+    ddl = [
+        str(p.relative_to(PROJECT_ROOT))
+        for p in sorted((PROJECT_ROOT / "sql").rglob("*.sql"))
+        if re.search(
+            r"create\s+(or\s+replace\s+)?table[^;]*\b(raw|staging)\.", p.read_text(encoding="utf-8"), re.IGNORECASE
+        )
+    ]
     assert ddl == []
     listed = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)):
                 elements = node.keys if isinstance(node, ast.Dict) else node.elts
-                names = {e.value.split(".")[-1] for e in elements if isinstance(e, ast.Constant)
-                         and isinstance(e.value, str)}
+                names = {
+                    e.value.split(".")[-1] for e in elements if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                }
                 for declared in (staging, raw):
                     if len(names & declared) >= 2:
                         listed.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {sorted(names & declared)}")

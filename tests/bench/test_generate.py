@@ -88,8 +88,9 @@ def test_same_seed_same_bytes_other_seed_other_answers(tmp_path, wave50):
 def test_a_50_respondent_wave_holds_exactly_what_it_claims(wave50):
     headers, rows = read_rows(wave50.export)
     background = [v.question["nb"] for v in CODEBOOK.background.values()]
-    assert headers == [ID_HEADER, STATUS_HEADER, "Tidsstempel", EMAIL_HEADER] + background + \
-        [i.question["nb"] for i in CLOSED + TEXT]
+    assert headers == [ID_HEADER, STATUS_HEADER, "Tidsstempel", EMAIL_HEADER] + background + [
+        i.question["nb"] for i in CLOSED + TEXT
+    ]
     for var in CODEBOOK.background.values():  # every cell a group's label, or blank
         assert {r[var.question["nb"]] for r in rows} <= {g.label["nb"] for g in var.groups} | {""}
     assert len(rows) == wave50.respondents == 50
@@ -122,8 +123,14 @@ def test_every_category_bad_cells_and_awkward_text_occur_in_a_larger_wave(tmp_pa
     assert all(row[EMAIL_HEADER].endswith("@example.invalid") for row in rows)
     assert all(row[ID_HEADER].startswith("SYN-synthetic-0002-") for row in rows)
     spec = yaml.safe_load((wave.folder / "wave.yaml").read_text(encoding="utf-8"))
-    assert spec == {"wave": "synthetic-0002", "label": "SYNTHETIC benchmark wave synthetic-0002 (2000 respondents, "
-                    "seed 6)", "fielded": "2024-05-13", "invited": 2500, "export": "export.csv", "tool": "auto"}
+    assert spec == {
+        "wave": "synthetic-0002",
+        "label": "SYNTHETIC benchmark wave synthetic-0002 (2000 respondents, seed 6)",
+        "fielded": "2024-05-13",
+        "invited": 2500,
+        "export": "export.csv",
+        "tool": "auto",
+    }
     assert (wave.folder / "wave.yaml").read_text(encoding="utf-8").startswith("# SYNTHETIC")
 
 
@@ -134,8 +141,18 @@ def test_floor_and_pandas_compute_the_generators_distribution(tmp_path, wave50):
     run_floor(tmp_path / "raw", tmp_path / "floor.parquet")
     floor = pl.read_parquet(tmp_path / "floor.parquet")
     assert differences(expected, floor, "floor") == []
-    assert floor.columns == ["wave", "level", "item", "item_order", "category", "category_order", "label", "n",
-                             "base_n", "pct"]
+    assert floor.columns == [
+        "wave",
+        "level",
+        "item",
+        "item_order",
+        "category",
+        "category_order",
+        "label",
+        "n",
+        "base_n",
+        "pct",
+    ]
     assert floor["wave"].unique().sort().to_list() == ["synthetic-0001", "synthetic-0002"]
     pandas = pl.from_pandas(item_distribution(tmp_path / "raw"))
     assert differences(expected, pandas, "pandas") == []
@@ -144,14 +161,16 @@ def test_floor_and_pandas_compute_the_generators_distribution(tmp_path, wave50):
 
 def test_differences_names_the_rows_that_differ(wave50):
     expected = wave50.expected_distribution
-    changed = expected.with_columns(pl.when(pl.col("item") == "P1").then(pl.col("n") + 1).otherwise(pl.col("n"))
-                                    .alias("n"))
+    changed = expected.with_columns(
+        pl.when(pl.col("item") == "P1").then(pl.col("n") + 1).otherwise(pl.col("n")).alias("n")
+    )
     found = differences(expected, changed, "floor")
     assert len(found) == 6 and found[-1] == "floor: … 6 rows differ"
     assert all(f.startswith("floor: {'wave': 'synthetic-0001', 'item': 'P1'") for f in found[:5])
     assert differences(expected, changed.filter(pl.col("category") != "high"), "floor")[0] == (
         "floor: {'wave': 'synthetic-0001', 'item': 'C1', 'category': 'high', 'n': 2, 'base_n': 48, "
-        "'pct': 4.166666666666667, 'n_got': None, 'base_n_got': None, 'pct_got': None}")
+        "'pct': 4.166666666666667, 'n_got': None, 'base_n_got': None, 'pct_got': None}"
+    )
     assert differences(expected, expected.filter(pl.col("item") != "V6"), "x")[0].startswith("x: {'wave'")
 
 

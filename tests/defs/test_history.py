@@ -22,7 +22,8 @@ def test_another_marts_folder_stops_with_the_folder_to_use(tmp_path):
     assert str(err.value) == (
         f"DAGSTER_HOME {tmp_path}/marts/.dagster_home holds the run history of the marts folder {tmp_path}/marts, "
         f"not of {tmp_path}/marts-da (PIPELINE_MARTS_DIR). Each marts folder keeps its own history: run through make "
-        f"(it sets DAGSTER_HOME to {tmp_path}/marts-da/.dagster_home) or set DAGSTER_HOME to that folder")
+        f"(it sets DAGSTER_HOME to {tmp_path}/marts-da/.dagster_home) or set DAGSTER_HOME to that folder"
+    )
 
 
 def test_a_project_folder_moved_whole_keeps_its_history(tmp_path):
@@ -43,11 +44,23 @@ def test_make_run_into_another_marts_folder_does_not_start(tmp_path):
     from pipeline.settings import PROJECT_ROOT
 
     claim(tmp_path / "home", tmp_path / "marts")
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "PIPELINE_RAW_DIR": str(tmp_path / "raw"),
-           "PIPELINE_MARTS_DIR": str(tmp_path / "marts-da")}
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path / "home"),
+        "PIPELINE_RAW_DIR": str(tmp_path / "raw"),
+        "PIPELINE_MARTS_DIR": str(tmp_path / "marts-da"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 3
-    assert done.stderr.startswith(f"samskabelse: not started: DAGSTER_HOME {tmp_path}/home holds the run history "
-                                  f"of the marts folder {tmp_path}/marts, not of {tmp_path}/marts-da")
+    assert done.stderr.startswith(
+        f"samskabelse: not started: DAGSTER_HOME {tmp_path}/home holds the run history "
+        f"of the marts folder {tmp_path}/marts, not of {tmp_path}/marts-da"
+    )
     assert not (tmp_path / "marts-da").exists()

@@ -51,9 +51,16 @@ CONTRACT = PROJECT_ROOT / "schemas" / "marts.yaml"
 
 def materialise_one_mart(dev, path: list[str]) -> dict:
     """Launch a run of one mart through the UI's GraphQL API (what "Materialize" on one asset does) and wait for it."""
-    params = {"selector": {"repositoryLocationName": "samskabelse", "repositoryName": "__repository__",
-                           "jobName": "__ASSET_JOB", "assetSelection": [{"path": path}]},
-              "mode": "default", "executionMetadata": {"tags": []}}
+    params = {
+        "selector": {
+            "repositoryLocationName": "samskabelse",
+            "repositoryName": "__repository__",
+            "jobName": "__ASSET_JOB",
+            "assetSelection": [{"path": path}],
+        },
+        "mode": "default",
+        "executionMetadata": {"tags": []},
+    }
     launched = dev.graphql(LAUNCH_MUTATION, {"params": params})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
@@ -104,8 +111,11 @@ def ui(tmp_path_factory):
             time.sleep(1)
         with dg.DagsterInstance.from_config(str(dev.home)) as instance:
             # the daily schedule (05:00 Oslo) may rightly fire while this runs; the sensor must launch nothing
-            launched = [(r.job_name, dict(r.tags)) for r in instance.get_runs()
-                        if r.run_id not in built_runs and "dagster/schedule_name" not in r.tags]
+            launched = [
+                (r.job_name, dict(r.tags))
+                for r in instance.get_runs()
+                if r.run_id not in built_runs and "dagster/schedule_name" not in r.tags
+            ]
         one_mart = materialise_one_mart(dev, ["marts", "item_indicators"])
         stderr, stdout = dev.stderr, dev.log.read_text(errors="replace")
     assert dev.group_pids() == []

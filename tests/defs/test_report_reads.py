@@ -17,8 +17,15 @@ pytestmark = pytest.mark.build  # runs whole builds: such modules start first (c
 
 def render(codebook, marts: dict[str, pl.DataFrame], cache: FigureCache) -> dict[str, bytes]:
     """Every page (index, <level>) and the figures folder as one blob per page kind, rendered in memory."""
-    data = ReportData(codebook, "nb", marts["item_indicators"], marts["item_disclosure"], marts["waves"],
-                      marts["open_answers"], by_group=marts["item_by_group"])
+    data = ReportData(
+        codebook,
+        "nb",
+        marts["item_indicators"],
+        marts["item_disclosure"],
+        marts["waves"],
+        marts["open_answers"],
+        by_group=marts["item_by_group"],
+    )
     figures = figure_files(codebook, "nb", data.views, cache, data.group_views)
     pages = {name.removesuffix(".html"): text.encode() for name, text in build_pages(data, figures).items()}
     pages["figures"] = b"".join(rel.encode() + path.read_bytes() for rel, path in sorted(figures.items()))
@@ -54,7 +61,12 @@ def test_each_kind_of_page_changes_when_a_mart_it_reads_is_emptied(variants):
     # the newest wave's group charts (tests/marts/test_sql_item_by_group.py draws those).
     assert marts["item_by_group"].is_empty()
     exempt = {("waves", "figures")}
-    unchanged = {(name, k) for k, names in PAGE_READS.items() for name in names
-                 if not marts[name].is_empty() and (name, k) not in exempt
-                 and all(emptied[name][page] == full[page] for page in full if kind(page) == k)}
+    unchanged = {
+        (name, k)
+        for k, names in PAGE_READS.items()
+        for name in names
+        if not marts[name].is_empty()
+        and (name, k) not in exempt
+        and all(emptied[name][page] == full[page] for page in full if kind(page) == k)
+    }
     assert unchanged == set()

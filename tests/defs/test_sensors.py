@@ -42,14 +42,16 @@ def test_new_wave_is_ingested_on_the_second_unchanged_tick_then_marts_and_pages_
 
     first = sensor.tick()
     assert first.run_requests == [] and first.dynamic_partitions_requests == []
-    assert first.skip_message == (f"{settings.raw_dir}: wave 2024: new input seen; it is ingested when it is "
-                                  "unchanged on the next tick")
+    assert first.skip_message == (
+        f"{settings.raw_dir}: wave 2024: new input seen; it is ingested when it is unchanged on the next tick"
+    )
     assert instance.get_dynamic_partitions("wave") == []
 
     second = sensor.tick()
     assert summary(second) == [("ingest_wave", "2024"), ("build_marts", None)]
     assert [(r.partitions_def_name, list(r.partition_keys)) for r in second.dynamic_partitions_requests] == [
-        ("wave", ["2024"])]
+        ("wave", ["2024"])
+    ]
     assert second.run_requests[0].tags["samskabelse/trigger"] == "new wave"
     assert second.run_requests[1].tags["samskabelse/trigger"] == "waves ingested: 2024"
 
@@ -89,8 +91,10 @@ def test_folder_without_its_export_waits_and_says_why(env):
     (folder / "export.csv").unlink()
     data = sensor.tick()
     assert data.run_requests == []
-    assert data.skip_message == (f"{settings.raw_dir}: wave folder 2025 waits: {folder / 'export.csv'}: not there "
-                                 f"(yet); copy the export named in wave.yaml into {folder}")
+    assert data.skip_message == (
+        f"{settings.raw_dir}: wave folder 2025 waits: {folder / 'export.csv'}: not there "
+        f"(yet); copy the export named in wave.yaml into {folder}"
+    )
     (folder / "wave.yaml").write_text("label: [unclosed\n", encoding="utf-8")
     assert "wave.yaml: not valid YAML (" in sensor.tick().skip_message
     assert sensor.tick().run_requests == []
@@ -102,8 +106,9 @@ def test_changed_export_reruns_that_wave_and_the_marts_only(env):
     write_second_wave(settings.raw_dir, "2026")
     requests = [(r.job_name, r.partition_key) for r, _ in sensor.tick_until_runs()]
     assert requests == [("ingest_wave", "2024"), ("ingest_wave", "2026"), ("build_marts", None)]
-    assert query(settings, "select headline_pct from item_indicators where wave = '2026' and item = 'P1'"
-                 ).item() == pytest.approx(90.0)
+    assert query(
+        settings, "select headline_pct from item_indicators where wave = '2026' and item = 'P1'"
+    ).item() == pytest.approx(90.0)
 
     export = settings.raw_dir / "2026" / "export.csv"
     text = export.read_text(encoding="utf-8").splitlines()
@@ -125,10 +130,12 @@ def test_changed_export_reruns_that_wave_and_the_marts_only(env):
     assert all(r.success for _, r in sensor.carry_out(rerun))
 
     assert ingest_runs(instance) == ["2024", "2026", "2026"]  # 2024 was not ingested again
-    assert query(settings, "select headline_pct, mean_score from item_indicators where wave = '2026' and item = 'P1'"
-                 ).rows() == [(pytest.approx(0.0), pytest.approx(1.0))]
-    assert query(settings, "select headline_pct from item_indicators where wave = '2024' and item = 'P1'"
-                 ).item() == pytest.approx(90.0)
+    assert query(
+        settings, "select headline_pct, mean_score from item_indicators where wave = '2026' and item = 'P1'"
+    ).rows() == [(pytest.approx(0.0), pytest.approx(1.0))]
+    assert query(
+        settings, "select headline_pct from item_indicators where wave = '2024' and item = 'P1'"
+    ).item() == pytest.approx(90.0)
     change = query(settings, "select headline_diff, mean_score_diff from wave_change where item = 'P1'").rows()
     assert change == [(pytest.approx(-90.0), pytest.approx(1.0 - 4.4))]
     assert "−90 [" in (settings.reports_dir / "waves.html").read_text(encoding="utf-8")
@@ -146,7 +153,8 @@ def test_changed_wave_yaml_reruns_that_wave(env):
     assert summary(rerun) == [("ingest_wave", "2025"), ("build_marts", None)]
     assert all(r.success for _, r in sensor.carry_out(rerun))
     assert query(settings, "select invited, complete, response_rate from waves").rows() == [
-        (20, 10, pytest.approx(50.0))]
+        (20, 10, pytest.approx(50.0))
+    ]
 
 
 def test_unchanged_folder_requests_nothing_tick_after_tick(env):
@@ -170,8 +178,10 @@ def test_removed_folder_is_reported_and_its_rows_stay_until_remove_wave(env):
     shutil.rmtree(settings.raw_dir / "2026")
 
     data = sensor.tick()
-    expected = (f"{settings.raw_dir}: wave 2026: its folder was removed; its rows stay in the marts until "
-                "`make remove-wave WAVE=2026` removes them")
+    expected = (
+        f"{settings.raw_dir}: wave 2026: its folder was removed; its rows stay in the marts until "
+        "`make remove-wave WAVE=2026` removes them"
+    )
     assert data.run_requests == [] and data.skip_message == expected
     assert json.loads(sensor.cursor)["removed"] == ["2026"]
     assert instance.get_dynamic_partitions("wave") == ["2024", "2026"]
@@ -188,7 +198,9 @@ def test_removed_folder_is_reported_and_its_rows_stay_until_remove_wave(env):
     # the same wave dropped in again is a new wave
     write_second_wave(settings.raw_dir, "2026")
     assert [(r.job_name, r.partition_key) for r, _ in sensor.tick_until_runs()] == [
-        ("ingest_wave", "2026"), ("build_marts", None)]
+        ("ingest_wave", "2026"),
+        ("build_marts", None),
+    ]
     assert query(settings, "select wave from waves order by wave")["wave"].to_list() == ["2024", "2026"]
 
 
@@ -196,8 +208,10 @@ def test_remove_wave_refuses_while_the_folder_is_there(env, capsys):
     settings, instance, _ = env
     copy_sample_wave(settings.raw_dir)
     assert remove_wave(settings, instance, "2024") == 3  # not started
-    assert f"not started: {settings.raw_dir / '2024'} is still there; move it out of {settings.raw_dir} first" in \
-        capsys.readouterr().err
+    assert (
+        f"not started: {settings.raw_dir / '2024'} is still there; move it out of {settings.raw_dir} first"
+        in capsys.readouterr().err
+    )
 
 
 def test_cursor_is_json_carrying_all_state(env):
@@ -205,8 +219,13 @@ def test_cursor_is_json_carrying_all_state(env):
     copy_sample_wave(settings.raw_dir)
     sensor.tick_until_runs()
     fingerprint = wave_fingerprints(settings, CODEBOOK, ["2024"])["2024"]  # the one `make run` stores
-    assert json.loads(sensor.cursor) == {"version": 1, "seen": {"2024": fingerprint},
-                                         "ingested": {"2024": fingerprint}, "removed": [], "requests": 1}
+    assert json.loads(sensor.cursor) == {
+        "version": 1,
+        "seen": {"2024": fingerprint},
+        "ingested": {"2024": fingerprint},
+        "removed": [],
+        "requests": 1,
+    }
     # a fresh evaluation that gets the cursor (a restarted daemon) knows everything: nothing to do
     restarted = SensorDriver(settings, instance)
     restarted.cursor = sensor.cursor
@@ -222,7 +241,10 @@ def test_sensor_and_schedule_are_on_by_default(env):
     assert sorted(j.name for j in sensor_def.jobs) == ["build_marts", "ingest_wave"]
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
     assert (schedule.cron_schedule, schedule.execution_timezone, schedule.job_name) == (
-        "0 5 * * *", "Europe/Oslo", "build_marts")
+        "0 5 * * *",
+        "Europe/Oslo",
+        "build_marts",
+    )
 
 
 def test_waves_built_by_make_run_are_not_ingested_again_by_the_sensor(env):

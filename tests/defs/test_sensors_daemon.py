@@ -47,10 +47,19 @@ def test_a_wave_dropped_in_while_the_ui_runs_is_published(tmp_path):
     with dg.DagsterInstance.from_config(str(dev.home)) as instance:
         assert instance.get_dynamic_partitions("wave") == ["2024"]
         records = sorted(instance.get_run_records(), key=lambda r: r.create_timestamp)
-        runs = [(r.dagster_run.job_name, r.dagster_run.tags.get("dagster/partition"), r.dagster_run.status,
-                 r.dagster_run.tags.get("dagster/sensor_name")) for r in records]
-        assert runs == [("ingest_wave", "2024", dg.DagsterRunStatus.SUCCESS, "raw_folder_sensor"),
-                        ("build_marts", None, dg.DagsterRunStatus.SUCCESS, "raw_folder_sensor")]
+        runs = [
+            (
+                r.dagster_run.job_name,
+                r.dagster_run.tags.get("dagster/partition"),
+                r.dagster_run.status,
+                r.dagster_run.tags.get("dagster/sensor_name"),
+            )
+            for r in records
+        ]
+        assert runs == [
+            ("ingest_wave", "2024", dg.DagsterRunStatus.SUCCESS, "raw_folder_sensor"),
+            ("build_marts", None, dg.DagsterRunStatus.SUCCESS, "raw_folder_sensor"),
+        ]
         # one run at a time: the marts were built after the wave was ingested
         ingest, marts = records
         assert ingest.end_time <= marts.start_time

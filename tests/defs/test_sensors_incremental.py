@@ -36,8 +36,7 @@ def pages(settings) -> dict[str, bytes]:
 
 
 def materialized_partitions(result: dg.ExecuteInProcessResult, key: list[str]) -> list[str]:
-    return sorted(e.partition for e in result.get_asset_materialization_events()
-                  if e.asset_key == dg.AssetKey(key))
+    return sorted(e.partition for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(key))
 
 
 @pytest.fixture
@@ -61,15 +60,18 @@ def test_a_new_wave_runs_its_own_partition_and_the_cross_wave_marts_only(env):
     assert ingest.dagster_run.tags["dagster/partition"] == "2027"
     for key in (["raw", "wave_export"], ["staging", "responses"], ["staging", "quarantine"]):
         assert materialized_partitions(ingest, key) == ["2027"], key
-    exported = [e for e in ingest.get_asset_materialization_events()
-                if e.asset_key == dg.AssetKey(["raw", "wave_export"])][0]
+    exported = [
+        e for e in ingest.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["raw", "wave_export"])
+    ][0]
     assert exported.materialization.metadata["partitions"].value == ["2027"]
     # the cross-wave marts are unpartitioned and rebuilt once, with every wave
     built = {e.asset_key.to_user_string() for e in marts_run.get_asset_materialization_events()}
     assert {"marts/wave_change", "marts/waves", "reports/waves", "publish/samskabelse_duckdb"} <= built
     assert all(e.partition is None for e in marts_run.get_asset_materialization_events())
     assert query(settings, "select distinct wave_from, wave_to from wave_change order by all").rows() == [
-        ("2024", "2026"), ("2026", "2027")]
+        ("2024", "2026"),
+        ("2026", "2027"),
+    ]
     # 2024 and 2026 were ingested once each, by the first tick that saw them
     ingested = sorted(
         r.tags["dagster/partition"] for r in instance.get_runs(filters=dg.RunsFilter(job_name="ingest_wave"))

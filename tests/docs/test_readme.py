@@ -15,8 +15,15 @@ def test_readme_opens_with_the_two_commands():
 
 def test_readme_stays_an_entry_point_and_links_its_reference():
     assert len(README.splitlines()) <= 160
-    for doc in ("docs/waves.md", "docs/marts.md", "docs/reports.md", "docs/pipeline.md", "docs/operations.md",
-                "docs/bad-inputs.md", "bench/README.md"):
+    for doc in (
+        "docs/waves.md",
+        "docs/marts.md",
+        "docs/reports.md",
+        "docs/pipeline.md",
+        "docs/operations.md",
+        "docs/bad-inputs.md",
+        "bench/README.md",
+    ):
         assert f"({doc})" in README, doc
         assert (PROJECT_ROOT / doc).is_file(), doc
 
@@ -42,8 +49,8 @@ def test_the_layout_in_docs_pipeline_lists_every_module_of_the_package():
     import re
 
     text = (PROJECT_ROOT / "docs" / "pipeline.md").read_text(encoding="utf-8")
-    tree = text[text.index("```\npipeline/\n"):]
-    tree = tree[:tree.index("\n```")]
+    tree = text[text.index("```\npipeline/\n") :]
+    tree = tree[: tree.index("\n```")]
     named: set[str] = set()
     folder: list[str] = []
     for line in tree.splitlines()[1:]:
@@ -62,10 +69,12 @@ def test_the_layout_in_docs_pipeline_lists_every_module_of_the_package():
                 named.add("/".join(folder))
             else:
                 named.add("/".join([*folder, name]))
-        for extra in re.findall(r"([a-z_]+\.py)", line[m.end():]):
+        for extra in re.findall(r"([a-z_]+\.py)", line[m.end() :]):
             named.add("/".join([*folder, extra]))
     package = PROJECT_ROOT / "pipeline"
-    actual = {str(p.relative_to(package)) for p in package.rglob("*")
-              if (p.suffix in (".py", ".yaml") or p.is_dir()) and "__pycache__" not in p.parts
-              and p.name != "__init__.py"}
+    actual = {
+        str(p.relative_to(package))
+        for p in package.rglob("*")
+        if (p.suffix in (".py", ".yaml") or p.is_dir()) and "__pycache__" not in p.parts and p.name != "__init__.py"
+    }
     assert named == actual

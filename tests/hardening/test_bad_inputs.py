@@ -78,14 +78,23 @@ def hostile_build(tmp_path_factory):
             code = build(settings, instance)
             partitions = sorted(instance.get_dynamic_partitions("wave"))
             previews = {  # every materialization's preview (a key may be materialized in several runs)
-                (e.asset_materialization.asset_key.to_user_string(), run.run_id, e.asset_materialization.partition):
-                e.asset_materialization.metadata["preview"].value
+                (
+                    e.asset_materialization.asset_key.to_user_string(),
+                    run.run_id,
+                    e.asset_materialization.partition,
+                ): e.asset_materialization.metadata["preview"].value
                 for run in instance.get_runs()
                 for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
                 if "preview" in e.asset_materialization.metadata
             }
-    return {"settings": settings, "code": code, "out": out.getvalue(), "err": err.getvalue(),
-            "partitions": partitions, "previews": previews}
+    return {
+        "settings": settings,
+        "code": code,
+        "out": out.getvalue(),
+        "err": err.getvalue(),
+        "partitions": partitions,
+        "previews": previews,
+    }
 
 
 def _failure(err: str, wave: str) -> str:
@@ -102,21 +111,31 @@ def test_each_bad_wave_fails_alone_with_its_one_message(hostile_build):
     assert _failure(b["err"], "huge") == (
         f"{raw / 'huge' / 'export.csv'}: the file is 2.0 GiB (2147483648 bytes), more than the limit of 256.0 MiB "
         "(268435456 bytes) (PIPELINE_MAX_EXPORT_BYTES); it was not read. Export only the survey's responses, or "
-        "raise the limit if the machine has about 20 times that size in free memory")
+        "raise the limit if the machine has about 20 times that size in free memory"
+    )
     assert _failure(b["err"], "broken").startswith(f"{raw / 'broken' / 'export.xlsx'}: not a readable Excel workbook (")
     assert _failure(b["err"], "nul") == (
         f"{raw / 'nul' / 'export.csv'}: line 2 holds a NUL byte (0x00): this is not a text export (a binary file, or "
-        "text in UTF-32 or UTF-16 without byte order mark); save the export as UTF-8 CSV")
+        "text in UTF-32 or UTF-16 without byte order mark); save the export as UTF-8 CSV"
+    )
     assert _failure(b["err"], "cut") == (
         f"{raw / 'cut' / 'export.csv'}: the file ends in the middle of a character (UTF-8): it was cut short, e.g. "
-        "copied before the export had finished; copy or export it again")
+        "copied before the export had finished; copy or export it again"
+    )
     assert _failure(b["err"], "escape") == (
         f"{raw / 'escape' / 'wave.yaml'}: export: '../2025/export.csv' must name the export file inside the wave "
-        "folder (a plain file name, no folder, not starting with a dot)")
+        "folder (a plain file name, no folder, not starting with a dot)"
+    )
     assert "Traceback" not in b["out"] + b["err"]
-    assert b["err"].rstrip().endswith("samskabelse: 5 wave(s) failed: broken, cut, escape, huge, nul (a wave that "
-                                      "failed on reading keeps its earlier data; one stopped in staging is left out "
-                                      "until fixed)")
+    assert (
+        b["err"]
+        .rstrip()
+        .endswith(
+            "samskabelse: 5 wave(s) failed: broken, cut, escape, huge, nul (a wave that "
+            "failed on reading keeps its earlier data; one stopped in staging is left out "
+            "until fixed)"
+        )
+    )
 
 
 def test_nothing_of_a_failed_wave_is_written(hostile_build):

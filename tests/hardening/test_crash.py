@@ -82,24 +82,37 @@ def published(before: dict[str, str]):
 
 def cli_env(root: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
-    return {**env, "PIPELINE_RAW_DIR": str(root / "raw"), "PIPELINE_MARTS_DIR": str(root / "marts"),
-            "DAGSTER_HOME": str(root / "home"), "PIPELINE_PSEUDONYM_KEY": "test-key",
-            "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key")}
+    return {
+        **env,
+        "PIPELINE_RAW_DIR": str(root / "raw"),
+        "PIPELINE_MARTS_DIR": str(root / "marts"),
+        "DAGSTER_HOME": str(root / "home"),
+        "PIPELINE_PSEUDONYM_KEY": "test-key",
+        "PIPELINE_PSEUDONYM_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
+    }
 
 
 def kill_when(root: Path, name: str, ready, may_finish: bool = False) -> None:
     """Start a build, SIGKILL its process group as soon as ready(marts, pid) holds (may_finish: a build that
     succeeds before that is fine too)."""
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "build"], cwd=PROJECT_ROOT, env=cli_env(root),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        cwd=PROJECT_ROOT,
+        env=cli_env(root),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 240
         while not ready(root / "marts", proc.pid):
             if proc.poll() is not None:
                 if may_finish and proc.returncode == 0:
                     return
-                pytest.fail(f"{name}: the build ended (exit {proc.returncode}) before the kill point:\n"
-                            + proc.stdout.read().decode())
+                pytest.fail(
+                    f"{name}: the build ended (exit {proc.returncode}) before the kill point:\n"
+                    + proc.stdout.read().decode()
+                )
             assert time.monotonic() < deadline, f"{name}: the kill point never came"
             time.sleep(0.005)
     finally:
@@ -130,14 +143,18 @@ def test_kill_9_at_several_points_then_the_next_run_succeeds(built_once):
     root = built_once
     marts = root / "marts"
     # (where, kill point, what users see after the kill: the old version, the new one, or either)
-    points = [("during the imports", lambda before: after(random.Random(7).uniform(0.3, 1.5)), "old"),
-              ("parquet copies half written", lambda before: parquet_half_written, "old"),
-              ("published, reports rendering", published, "new")]
+    points = [
+        ("during the imports", lambda before: after(random.Random(7).uniform(0.3, 1.5)), "old"),
+        ("parquet copies half written", lambda before: parquet_half_written, "old"),
+        ("published, reports rendering", published, "new"),
+    ]
     if "FUZZ_EXAMPLES" in os.environ:  # make fuzz: also with the ingest transaction open and at random times
         rng = random.Random()
         points += [("ingest transaction open", lambda before: ingest_transaction, "either")]
-        points += [(f"at {t:.1f} s", lambda before, t=t: after(t), "either")
-                   for t in sorted(rng.uniform(0, 25) for _ in range(4))]
+        points += [
+            (f"at {t:.1f} s", lambda before, t=t: after(t), "either")
+            for t in sorted(rng.uniform(0, 25) for _ in range(4))
+        ]
     assert published_waves(marts) == ["2024"]
     for name, point, expect in points:
         before = snapshot(marts)
@@ -148,12 +165,23 @@ def test_kill_9_at_several_points_then_the_next_run_succeeds(built_once):
         else:  # only ever the complete new version
             assert expect in ("new", "either"), f"{name}: the published files changed"
             assert consistent(marts, ["2024", "2026"]), name
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "build"], cwd=PROJECT_ROOT, env=cli_env(root),
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        cwd=PROJECT_ROOT,
+        env=cli_env(root),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert consistent(marts, ["2024", "2026"])
     assert sorted(p.name for p in (marts / ".build").iterdir()) == [
-        "figure_cache", "published-from.json", "reports", "run.lock", "warehouse.duckdb"]
+        "figure_cache",
+        "published-from.json",
+        "reports",
+        "run.lock",
+        "warehouse.duckdb",
+    ]
     cached = sorted(p.name for p in (marts / ".build" / "figure_cache").iterdir())
     assert cached and not [name for name in cached if name.startswith(".")]  # no temporary file left over
     with dg.DagsterInstance.from_config(str(root / "home")) as instance:

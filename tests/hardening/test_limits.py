@@ -19,8 +19,10 @@ from pipeline.ingest.readers import MAX_EXPORT_BYTES, ExportError, read_export
 from pipeline.ingest.wave import export_limit
 
 GIB = 1 << 30
-ADVICE = ("it was not read. Export only the survey's responses, or raise the limit if the machine has about 20 "
-          "times that size in free memory")
+ADVICE = (
+    "it was not read. Export only the survey's responses, or raise the limit if the machine has about 20 "
+    "times that size in free memory"
+)
 
 
 def peak_rss_mib() -> float:
@@ -33,8 +35,10 @@ def test_a_2_gib_export_is_refused_before_it_is_read(tmp_path, name):
     peak, started = peak_rss_mib(), time.monotonic()
     with pytest.raises(ExportError) as err:
         read_export(path)
-    assert str(err.value) == (f"{path}: the file is 2.0 GiB (2147483648 bytes), more than the limit of 256.0 MiB "
-                              f"(268435456 bytes) (PIPELINE_MAX_EXPORT_BYTES); {ADVICE}")
+    assert str(err.value) == (
+        f"{path}: the file is 2.0 GiB (2147483648 bytes), more than the limit of 256.0 MiB "
+        f"(268435456 bytes) (PIPELINE_MAX_EXPORT_BYTES); {ADVICE}"
+    )
     assert peak_rss_mib() - peak < 64  # nothing of it was loaded
     assert time.monotonic() - started < 5
 
@@ -53,8 +57,10 @@ def test_a_workbook_that_unpacks_beyond_the_limit_is_refused(tmp_path):
     assert size < 1 << 20 < unpacked  # small on disk, large once unpacked
     with pytest.raises(ExportError) as err:
         read_export(path, max_bytes=1 << 20)
-    assert str(err.value) == (f"{path}: the workbook unpacked is {unpacked / (1 << 20):.1f} MiB ({unpacked} bytes), "
-                              f"more than the limit of 1.0 MiB (1048576 bytes) (PIPELINE_MAX_EXPORT_BYTES); {ADVICE}")
+    assert str(err.value) == (
+        f"{path}: the workbook unpacked is {unpacked / (1 << 20):.1f} MiB ({unpacked} bytes), "
+        f"more than the limit of 1.0 MiB (1048576 bytes) (PIPELINE_MAX_EXPORT_BYTES); {ADVICE}"
+    )
     assert read_export(path, max_bytes=unpacked).n_rows == 20_000
 
 
@@ -65,8 +71,10 @@ def test_a_compressed_spss_file_that_unpacks_beyond_the_limit_is_refused(tmp_pat
     assert path.stat().st_size < 1 << 20
     with pytest.raises(ExportError) as err:
         read_export(path, max_bytes=1 << 20)
-    assert str(err.value) == (f"{path}: the SPSS data unpacked is 1.5 MiB (1600000 bytes), more than the limit of "
-                              f"1.0 MiB (1048576 bytes) (PIPELINE_MAX_EXPORT_BYTES); {ADVICE}")
+    assert str(err.value) == (
+        f"{path}: the SPSS data unpacked is 1.5 MiB (1600000 bytes), more than the limit of "
+        f"1.0 MiB (1048576 bytes) (PIPELINE_MAX_EXPORT_BYTES); {ADVICE}"
+    )
     assert read_export(path, max_bytes=1_600_000).n_rows == 20_000
 
 

@@ -95,8 +95,9 @@ def test_random_survey_grids_account_for_every_answer_or_fail_as_one_wave(tmp_pa
     assert sorted(c.target for c in mapped) == sorted(set(c.target for c in mapped))
     for c in mapped:
         values = [r[c.index] for r in kept]
-        answers = sorted(pl.Series([v for v, b in zip(values, _blank(values)) if not b], dtype=pl.Utf8)
-                         .str.strip_chars().to_list())
+        answers = sorted(
+            pl.Series([v for v, b in zip(values, _blank(values)) if not b], dtype=pl.Utf8).str.strip_chars().to_list()
+        )
         if CODEBOOK.scale_of(c.target).is_text:
             stored = staged.open_answers.filter(pl.col("item") == c.target)["text"].to_list()
             assert sorted(stored) == answers
@@ -110,32 +111,65 @@ def test_random_survey_grids_account_for_every_answer_or_fail_as_one_wave(tmp_pa
             assert sorted(valid["category"].to_list()) == sorted(lookup[normalise_text(a)] for a in matched)
             assert sorted(rejected["value"].to_list()) == sorted(a for a in answers if normalise_text(a) not in lookup)
     assert staged.quarantine.height == sum(
-        staged.quarantine.filter(pl.col("column") == c.header).height for c in mapped
-        if not CODEBOOK.scale_of(c.target).is_text)
+        staged.quarantine.filter(pl.col("column") == c.header).height
+        for c in mapped
+        if not CODEBOOK.scale_of(c.target).is_text
+    )
 
 
 # wave.yaml ----------------------------------------------------------------------------------------
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-                    st.floats(allow_nan=True), TEXT, st.dates(),
-                    st.sampled_from(["export.csv", "../export.csv", "/etc/passwd", ".wave.yaml", "a/b.csv",
-                                     "x" * 300, "e\x00.csv", "..", "C:\\x.csv", "export.csv\n"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
-                      max_leaves=8)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    TEXT,
+    st.dates(),
+    st.sampled_from(
+        [
+            "export.csv",
+            "../export.csv",
+            "/etc/passwd",
+            ".wave.yaml",
+            "a/b.csv",
+            "x" * 300,
+            "e\x00.csv",
+            "..",
+            "C:\\x.csv",
+            "export.csv\n",
+        ]
+    ),
+)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8
+)
 CATEGORIES = sorted({c.key for s in CODEBOOK.scales.values() for c in s.categories})
 WAVE_YAML = st.fixed_dictionaries(
     {"invited": st.one_of(st.integers(0, 40), VALUES), "export": st.one_of(st.just("export.csv"), VALUES)},
     optional={
-        "label": VALUES, "wave": st.one_of(st.just("w"), VALUES),
-        "tool": st.one_of(st.sampled_from(TOOLS), VALUES), "sheet": VALUES,
+        "label": VALUES,
+        "wave": st.one_of(st.just("w"), VALUES),
+        "tool": st.one_of(st.sampled_from(TOOLS), VALUES),
+        "sheet": VALUES,
         "labels": st.one_of(st.just("labels.csv"), VALUES),
         "fielded": st.one_of(st.dates(), st.datetimes(), VALUES),
         "reconstruction": VALUES,
-        "columns": st.one_of(st.dictionaries(TEXT, st.one_of(st.sampled_from(ITEMS + list(METADATA_ROLES)), VALUES),
-                                             max_size=4), VALUES),
-        "values": st.one_of(st.dictionaries(st.one_of(st.sampled_from(sorted(CODEBOOK.scales)), TEXT),
-                                            st.one_of(st.dictionaries(st.one_of(TEXT, st.integers()),
-                                                                      st.one_of(st.sampled_from(CATEGORIES), VALUES),
-                                                                      max_size=3), VALUES), max_size=3), VALUES),
+        "columns": st.one_of(
+            st.dictionaries(TEXT, st.one_of(st.sampled_from(ITEMS + list(METADATA_ROLES)), VALUES), max_size=4), VALUES
+        ),
+        "values": st.one_of(
+            st.dictionaries(
+                st.one_of(st.sampled_from(sorted(CODEBOOK.scales)), TEXT),
+                st.one_of(
+                    st.dictionaries(
+                        st.one_of(TEXT, st.integers()), st.one_of(st.sampled_from(CATEGORIES), VALUES), max_size=3
+                    ),
+                    VALUES,
+                ),
+                max_size=3,
+            ),
+            VALUES,
+        ),
         "extra": VALUES,
     },
 )
@@ -184,8 +218,9 @@ def test_wave_keys_that_pass_are_plain_names(key):
     try:
         assert check_wave_key(key) == key
     except WaveError as exc:
-        assert str(exc) == (f"wave folder name {key!r} is not allowed: use letters, digits, '-' and '_' (at most 64, "
-                            "no dots or quotes)")
+        assert str(exc) == (
+            f"wave folder name {key!r} is not allowed: use letters, digits, '-' and '_' (at most 64, no dots or quotes)"
+        )
         assert not WAVE_KEY.match(key)
         return
     assert key.isascii() and 1 <= len(key) <= 64
@@ -195,8 +230,17 @@ def test_wave_keys_that_pass_are_plain_names(key):
 
 # Tool presets ----------------------------------------------------------------------------------------
 SIGNATURES = {
-    "surveyxact": ["respondentid", "stato_1", "stato_2", "stato_3", "stato_4", "stato_5", "statoverall", "email",
-                   "closetime"],
+    "surveyxact": [
+        "respondentid",
+        "stato_1",
+        "stato_2",
+        "stato_3",
+        "stato_4",
+        "stato_5",
+        "statoverall",
+        "email",
+        "closetime",
+    ],
     "qualtrics": ["ResponseId", "StartDate", "Finished", "Status", "EndDate", "IPAddress"],
     "surveymonkey": ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address"],
     "limesurvey": ["id", "submitdate", "lastpage", "startlanguage", "ipaddr"],
@@ -204,8 +248,29 @@ SIGNATURES = {
     "msforms": ["ID", "Start time", "Completion time", "Email", "Name"],
     "googleforms": ["Timestamp", "Email Address", "Score"],
 }
-TOOL_VALUES = ["1", "2", "3", "4", "5", "6", "0", "", "1.0", "true", "false", "Ja", "Nei", "I høy grad", "Vet ikke",
-               '{"ImportId":"QID1"}', "Response", "Survey Preview", "Gennemført", "R_1", "2024-05-13 10:00"]
+TOOL_VALUES = [
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "0",
+    "",
+    "1.0",
+    "true",
+    "false",
+    "Ja",
+    "Nei",
+    "I høy grad",
+    "Vet ikke",
+    '{"ImportId":"QID1"}',
+    "Response",
+    "Survey Preview",
+    "Gennemført",
+    "R_1",
+    "2024-05-13 10:00",
+]
 
 
 @st.composite
@@ -216,8 +281,9 @@ def tool_exports(draw):
     headers = draw(st.permutations(system + items))
     cell = st.one_of(st.sampled_from(TOOL_VALUES + HOSTILE_TEXTS), TEXT)
     rows = draw(st.lists(st.lists(cell, min_size=len(headers), max_size=len(headers)), max_size=8))
-    wave_yaml = draw(st.sampled_from(["", f"tool: {tool}\n", "tool: auto\n", "tool: generic\n",
-                                      "labels: labels.csv\n"]))
+    wave_yaml = draw(
+        st.sampled_from(["", f"tool: {tool}\n", "tool: auto\n", "tool: generic\n", "labels: labels.csv\n"])
+    )
     labels = draw(st.sampled_from(["", "P1;1;Ja\nstato_4;1;Gennemført\n", "x;y\n;;\n", "P1;1\n"]))
     return headers, rows, wave_yaml, labels
 

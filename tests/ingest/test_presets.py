@@ -24,14 +24,33 @@ pytestmark = pytest.mark.build  # runs whole builds: such modules start first (c
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 BASE = "2024"
 # rows of each export under its header rows; respondents counted complete / partial
-EXPORTED_ROWS = {kind: 10 for kind in KINDS} | {"surveyxact_csv": 12, "surveyxact_xlsx": 12, "limesurvey": 11,
-                                                 "qualtrics": 12, "surveyxact_cp1252": 13, "surveyxact_utf16": 13,
-                                                 "qualtrics_german": 12, "qualtrics_legacy": 11}
-PARTIAL = {kind: 0 for kind in KINDS} | {"limesurvey": 1, "qualtrics": 1, "surveyxact_cp1252": 1,
-                                         "surveyxact_utf16": 1, "qualtrics_german": 1, "qualtrics_legacy": 1}
+EXPORTED_ROWS = {kind: 10 for kind in KINDS} | {
+    "surveyxact_csv": 12,
+    "surveyxact_xlsx": 12,
+    "limesurvey": 11,
+    "qualtrics": 12,
+    "surveyxact_cp1252": 13,
+    "surveyxact_utf16": 13,
+    "qualtrics_german": 12,
+    "qualtrics_legacy": 11,
+}
+PARTIAL = {kind: 0 for kind in KINDS} | {
+    "limesurvey": 1,
+    "qualtrics": 1,
+    "surveyxact_cp1252": 1,
+    "surveyxact_utf16": 1,
+    "qualtrics_german": 1,
+    "qualtrics_legacy": 1,
+}
 # answers of the partial respondents (kept in responses, not in the distributions)
-PARTIAL_ANSWERS = {"limesurvey": 3, "qualtrics": 5, "surveyxact_cp1252": 2, "surveyxact_utf16": 2,
-                   "qualtrics_german": 5, "qualtrics_legacy": 5}
+PARTIAL_ANSWERS = {
+    "limesurvey": 3,
+    "qualtrics": 5,
+    "surveyxact_cp1252": 2,
+    "surveyxact_utf16": 2,
+    "qualtrics_german": 5,
+    "qualtrics_legacy": 5,
+}
 
 
 def _all_text(con: duckdb.DuckDBPyConnection, schemas: list[str] | None = None) -> dict[str, str]:
@@ -41,9 +60,12 @@ def _all_text(con: duckdb.DuckDBPyConnection, schemas: list[str] | None = None) 
     for schema, table in tables:
         if schemas and schema not in schemas:
             continue
-        columns = [r[0] for r in con.execute(
-            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]
-        ).fetchall()]
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, table]
+            ).fetchall()
+        ]
         if not columns:
             continue
         expr = " || '\x1f' || ".join(f"coalesce(cast(\"{c}\" as varchar), '')" for c in columns)
@@ -86,8 +108,14 @@ def test_item_distribution_is_identical_for_every_tool(built):
     base = dist.filter(pl.col("wave") == BASE).drop("wave")
     # The baseline itself: P1 = 5 × I svært høy grad, 4 × I høy grad, 1 × I noen grad; V4 = 4 ja, 4 nei, 2 vet ikke.
     p1 = base.filter(pl.col("item") == "P1").select("category", "n", "base_n").rows()
-    assert p1 == [("very_high", 5, 10), ("high", 4, 10), ("some", 1, 10), ("low", 0, 10), ("not_at_all", 0, 10),
-                  ("dont_know", 0, 10)]
+    assert p1 == [
+        ("very_high", 5, 10),
+        ("high", 4, 10),
+        ("some", 1, 10),
+        ("low", 0, 10),
+        ("not_at_all", 0, 10),
+        ("dont_know", 0, 10),
+    ]
     v4 = base.filter(pl.col("item") == "V4").select("category", "n").rows()
     assert v4 == [("yes", 4), ("no", 4), ("dont_know", 2)]
     assert base.height == 15 * 6 + 3 * 3
@@ -123,8 +151,11 @@ def test_open_answers_and_respondent_keys_survive_every_format(built):
     for kind in KINDS:
         assert texts.filter(pl.col("wave") == kind).drop("wave").equals(base), kind
     # Same respondent id + same key → same pseudonym: the exports carrying the ids R001..R010 share them.
-    keys = query(settings, "select wave, list(distinct respondent_key order by respondent_key) as k "
-                           "from responses where complete group by wave")
+    keys = query(
+        settings,
+        "select wave, list(distinct respondent_key order by respondent_key) as k "
+        "from responses where complete group by wave",
+    )
     by_wave = dict(keys.rows())
     for kind in ("csv_utf8_bom", "csv_utf16_tab", "csv_cp1252", "xlsx", "sav"):
         assert by_wave[kind] == by_wave[BASE], kind
@@ -138,8 +169,15 @@ def test_personal_data_columns_are_dropped_and_listed(built):
     _, _, _, raw_meta = built
     dropped = {w: m[f"{w}: dropped headers (personal data / drop)"] for w, m in raw_meta.items()}
     assert {"Email", "Name"} <= set(dropped["msforms"])
-    assert {"IPAddress", "RecipientEmail", "RecipientFirstName", "RecipientLastName", "ExternalReference",
-            "LocationLatitude", "LocationLongitude"} <= set(dropped["qualtrics"])
+    assert {
+        "IPAddress",
+        "RecipientEmail",
+        "RecipientFirstName",
+        "RecipientLastName",
+        "ExternalReference",
+        "LocationLatitude",
+        "LocationLongitude",
+    } <= set(dropped["qualtrics"])
     assert {"IP Address", "Email Address", "First Name", "Last Name", "Custom Data 1"} <= set(dropped["surveymonkey"])
     assert {"ipaddr", "token"} <= set(dropped["limesurvey"])
     assert {"email", "name"} <= set(dropped["surveyxact_xlsx"]) and {"email", "name"} <= set(dropped["surveyxact_csv"])
@@ -148,12 +186,29 @@ def test_personal_data_columns_are_dropped_and_listed(built):
     # Real layouts: SurveyXact's `id` (school names), forn/ettern; legacy Qualtrics tags V1…V6 are metadata, not
     # the items V1…V6; a SurveyMonkey option "ID" is not the respondent id; Nettskjema's invitation-list fields.
     assert {"id", "forn", "ettern", "email"} <= set(dropped["surveyxact_cp1252"])
-    assert {"ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress", "LocationAccuracy"} \
-        <= set(dropped["qualtrics_legacy"])
-    assert {"IP Address", "Email Address", "First Name", "LastName", "Custom Data",
-            "Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - ID"} <= set(dropped["surveymonkey_nul"])
-    assert {"E-post", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon", "Adresse", "Sted", "Postnummer",
-            "Svartid"} <= set(dropped["nettskjema_2018"])
+    assert {"ResponseSet", "Name", "ExternalDataReference", "EmailAddress", "IPAddress", "LocationAccuracy"} <= set(
+        dropped["qualtrics_legacy"]
+    )
+    assert {
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "LastName",
+        "Custom Data",
+        "Hvilken legitimasjon viste du fram? (Kryss av alt som passer) - ID",
+    } <= set(dropped["surveymonkey_nul"])
+    assert {
+        "E-post",
+        "Fornavn",
+        "Etternavn",
+        "Bursdag",
+        "Epost",
+        "Telefon",
+        "Adresse",
+        "Sted",
+        "Postnummer",
+        "Svartid",
+    } <= set(dropped["nettskjema_2018"])
     assert {"IPAddress", "RecipientEmail"} <= set(dropped["qualtrics_german"])
     assert {"epost"} <= set(dropped["sav_user_missing"])
     # the checkbox question is also read as one column holding the chosen option(s): unmapped too

@@ -20,8 +20,9 @@ def _wave(settings, key, name, rows, **spec):
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / name, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, delimiter=spec.pop("delimiter", ",")).writerows(rows)
-    (folder / "wave.yaml").write_text(yaml.safe_dump({"label": key, "invited": 5, "export": name, **spec}),
-                                      encoding="utf-8")
+    (folder / "wave.yaml").write_text(
+        yaml.safe_dump({"label": key, "invited": 5, "export": name, **spec}), encoding="utf-8"
+    )
     staged = stage(read_wave(settings, CODEBOOK, key).normalised, CODEBOOK, settings, key)
     return read_wave(settings, CODEBOOK, key), staged
 
@@ -31,8 +32,14 @@ def test_qualtrics_numeric_export_finished_and_preview_codes(tmp_path):
     rows = [
         ["StartDate", "Status", "Finished", "ResponseId", "Q1", "Q2"],
         ["Start Date", "Response Type", "Finished", "Response ID", "P1", "V4"],
-        ['{"ImportId":"startDate"}', '{"ImportId":"status"}', '{"ImportId":"finished"}', '{"ImportId":"_recordId"}',
-         '{"ImportId":"QID1"}', '{"ImportId":"QID2"}'],
+        [
+            '{"ImportId":"startDate"}',
+            '{"ImportId":"status"}',
+            '{"ImportId":"finished"}',
+            '{"ImportId":"_recordId"}',
+            '{"ImportId":"QID1"}',
+            '{"ImportId":"QID2"}',
+        ],
         ["2024-05-13", "1", "1", "R_a", "5", "1"],  # Status 1 = survey preview: not a response
         ["2024-05-13", "0", "1", "R_b", "1", "1"],
         ["2024-05-13", "0", "0", "R_c", "2", ""],

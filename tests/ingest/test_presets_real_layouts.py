@@ -73,7 +73,8 @@ def test_labels_named_in_wave_yaml_but_not_used_stop_the_wave(tmp_path):
     assert str(err.value) == (
         f"{folder / 'wave.yaml'}: labels: 'labels.csv' names a SurveyXact labels table, but the export is read as "
         "nettskjema (detected), which would not use it. Set `tool: surveyxact` if this is a SurveyXact dataset, or "
-        "remove `labels:`; the wave was not read")
+        "remove `labels:`; the wave was not read"
+    )
 
 
 def test_a_labels_file_makes_a_dataset_without_signature_a_surveyxact_one(tmp_path):
@@ -81,7 +82,8 @@ def test_a_labels_file_makes_a_dataset_without_signature_a_surveyxact_one(tmp_pa
     rows = [["2", "1"], ["1", "3"], ["1", "1"], ["", ""]]
     write_csv_wave(settings.raw_dir, "sx", ["P1", "V4"], rows, invited=4, labels="labels.csv")
     (settings.raw_dir / "sx" / "labels.csv").write_text(
-        "P1;1;I liten grad\nP1;2;I stor grad\nV4;1;Ja\nV4;3;Nei\n", encoding="utf-8")
+        "P1;1;I liten grad\nP1;2;I stor grad\nV4;1;Ja\nV4;3;Nei\n", encoding="utf-8"
+    )
     read, staged = _staged(settings, "sx")
     assert read.tool == "surveyxact"
     assert _counts(staged, "P1") == {"low": 2}  # "I stor grad" is no codebook label: quarantined, not code 2
@@ -90,9 +92,11 @@ def test_a_labels_file_makes_a_dataset_without_signature_a_surveyxact_one(tmp_pa
 
 
 def test_structure_question_texts_come_from_question_text():
-    rows = [["questionName", "variableName", "questionType", "subType", "questionText", "choiceValue", "choiceText"],
-            ["s_2", "s_2", "Closed", "Single", "Hvilket program går du på? ", "", ""],
-            ["v_1", "v_1_14", "Closed", "Multiple", "Hvilke valgfag?", "16", "Design"]]
+    rows = [
+        ["questionName", "variableName", "questionType", "subType", "questionText", "choiceValue", "choiceText"],
+        ["s_2", "s_2", "Closed", "Single", "Hvilket program går du på? ", "", ""],
+        ["v_1", "v_1_14", "Closed", "Multiple", "Hvilke valgfag?", "16", "Design"],
+    ]
     assert _parse_structure(rows) == {"s_2": "Hvilket program går du på? ", "v_1_14": "Hvilke valgfag? - Design"}
 
 
@@ -100,13 +104,27 @@ def test_structure_question_texts_come_from_question_text():
 def test_item_codes_match_headers_only_exactly_and_yield_to_labels(tmp_path):
     spec = WaveSpec(key="w", folder=tmp_path, label="w", fielded=None, invited=1, export="x.sav")
     headers = ["P1", "p2", "v3", "V3", "V4", "Q1", "ID", "Skole-ID"]
-    alternates = (("P1",), ("p2",), ("v3", "The staff were slow in responding"),
-                  ("V3", "The staff were slow in responding"), ("V4", "V4"), ("Q1", "P5"), ("ID",), ("Skole-ID",))
+    alternates = (
+        ("P1",),
+        ("p2",),
+        ("v3", "The staff were slow in responding"),
+        ("V3", "The staff were slow in responding"),
+        ("V4", "V4"),
+        ("Q1", "P5"),
+        ("ID",),
+        ("Skole-ID",),
+    )
     columns = map_headers(headers, spec, CODEBOOK, alternates)
     assert [(c.target, c.matched_by) for c in columns] == [
-        ("P1", "code"), ("unmapped", "code, case differs"), ("unmapped", "code, case differs"),
+        ("P1", "code"),
+        ("unmapped", "code, case differs"),
+        ("unmapped", "code, case differs"),
         ("unmapped", "code, label differs"),
-        ("V4", "code"), ("P5", "code"), ("personal_data", "id"), ("personal_data", "id")]
+        ("V4", "code"),
+        ("P5", "code"),
+        ("personal_data", "id"),
+        ("personal_data", "id"),
+    ]
 
 
 def test_legacy_qualtrics_tags_v1_to_v10_are_metadata_not_items(tmp_path):
@@ -114,10 +132,32 @@ def test_legacy_qualtrics_tags_v1_to_v10_are_metadata_not_items(tmp_path):
     write_wave(settings.raw_dir, "q", "qualtrics_legacy")
     read, staged = _staged(settings, "q")
     mapping = {c.header: c.target for c in read.normalised.columns}
-    assert [mapping[h] for h in ("ResponseID", "ResponseSet", "Name", "ExternalDataReference", "EmailAddress",
-                                 "IPAddress", "Status", "StartDate", "EndDate", "Finished")] == [
-        "respondent_id", "drop", "personal_data", "personal_data", "personal_data", "personal_data", "drop", "drop",
-        "submitted_at", "drop"]
+    assert [
+        mapping[h]
+        for h in (
+            "ResponseID",
+            "ResponseSet",
+            "Name",
+            "ExternalDataReference",
+            "EmailAddress",
+            "IPAddress",
+            "Status",
+            "StartDate",
+            "EndDate",
+            "Finished",
+        )
+    ] == [
+        "respondent_id",
+        "drop",
+        "personal_data",
+        "personal_data",
+        "personal_data",
+        "personal_data",
+        "drop",
+        "drop",
+        "submitted_at",
+        "drop",
+    ]
     assert mapping[QUESTION["V1"]] == "V1" and "(column 35, no header)" not in mapping
     assert read.normalised.notes[0] == "legacy layout (V1…V10 tags + label row); 1 extra header row(s) read"
     assert staged.respondents["complete"].to_list().count(True) == 10 and staged.respondents.height == 11
@@ -182,7 +222,16 @@ def test_nettskjema_older_export_and_its_contact_fields(tmp_path):
     mapping = {c.header: c.target for c in read.normalised.columns}
     assert mapping["NR"] == "respondent_id" and mapping["Opprettet"] == "submitted_at"
     assert {h for h, t in mapping.items() if t == "personal_data"} == {
-        "E-post", "Fornavn", "Etternavn", "Bursdag", "Epost", "Telefon", "Adresse", "Sted", "Postnummer"}
+        "E-post",
+        "Fornavn",
+        "Etternavn",
+        "Bursdag",
+        "Epost",
+        "Telefon",
+        "Adresse",
+        "Sted",
+        "Postnummer",
+    }
     assert _counts(staged, "V4") == {"yes": 4, "no": 4, "dont_know": 2}
 
 
@@ -190,15 +239,28 @@ def test_nettskjema_older_export_and_its_contact_fields(tmp_path):
 def test_a_partial_values_map_is_not_completed_with_the_default_codes(tmp_path):
     settings = make_settings(tmp_path)
     rows = [[str(i), c] for i, c in enumerate(["1", "2", "3", "1", "2", "1", "1", "2", "1", "2"], start=1)]
-    write_csv_wave(settings.raw_dir, "w", ["Respondent", "P1"], rows, invited=10,
-                   values={"degree": {"1": "very_high", "2": "high"}})
+    write_csv_wave(
+        settings.raw_dir,
+        "w",
+        ["Respondent", "P1"],
+        rows,
+        invited=10,
+        values={"degree": {"1": "very_high", "2": "high"}},
+    )
     _, staged = _staged(settings, "w")
     assert _counts(staged, "P1") == {"very_high": 5, "high": 4}  # "3" is not the default code for "some"
-    assert staged.quarantine.select("source_row", "value", "reason").rows() == [(3, "3", (
-        "'3' is not an answer of item P1 (scale degree): allowed are " + ", ".join(
-            c.label["nb"] for c in CODEBOOK.scales["degree"].categories)
-        + " or the codes wave.yaml values: degree maps: 1 (very_high), 2 (high). Correct the cell or add the code "
-          "to wave.yaml values: degree"))]
+    assert staged.quarantine.select("source_row", "value", "reason").rows() == [
+        (
+            3,
+            "3",
+            (
+                "'3' is not an answer of item P1 (scale degree): allowed are "
+                + ", ".join(c.label["nb"] for c in CODEBOOK.scales["degree"].categories)
+                + " or the codes wave.yaml values: degree maps: 1 (very_high), 2 (high). Correct the cell or add "
+                "the code to wave.yaml values: degree"
+            ),
+        )
+    ]
 
 
 def test_unknown_wave_yaml_keys_stop_the_wave(tmp_path):
@@ -209,15 +271,18 @@ def test_unknown_wave_yaml_keys_stop_the_wave(tmp_path):
     assert str(err.value).endswith(
         "wave.yaml: unknown key(s) 'colums' (did you mean 'columns'?); the keys wave.yaml may hold are wave, label, "
         "fielded, invited, export, tool, sheet, labels, columns, values, reconstruction, panel_id. Correct or remove "
-        "them; the wave was not read")
+        "them; the wave was not read"
+    )
 
 
 def test_unmapped_headers_are_summed_up_in_one_short_line():
     headers = [f"Question time: q{n:03d}" for n in range(600)]
     line = unmapped_summary(headers)
-    assert line == ("600 header(s) map to nothing: 'Question time: q000', 'Question time: q001', 'Question time: "
-                    "q002', 'Question time: q003', 'Question time: q004' and 595 more (all in the run metadata); map "
-                    "them in wave.yaml columns (to an item or to drop) if they hold answers")
+    assert line == (
+        "600 header(s) map to nothing: 'Question time: q000', 'Question time: q001', 'Question time: "
+        "q002', 'Question time: q003', 'Question time: q004' and 595 more (all in the run metadata); map "
+        "them in wave.yaml columns (to an item or to drop) if they hold answers"
+    )
 
 
 def test_conflicting_duplicates_that_stop_a_wave_are_named(tmp_path):
@@ -231,7 +296,8 @@ def test_conflicting_duplicates_that_stop_a_wave_are_named(tmp_path):
         "w: 5 rows share a respondent id with another row but differ in their answers (5 of the 5 cells that would "
         "be quarantined): the column read as the respondent id is probably not one (e.g. a school or a form "
         "counter). Name the tool's respondent-id column in wave.yaml columns (`<header>: respondent_id`), or map "
-        "that column to drop; the wave was not updated")
+        "that column to drop; the wave was not updated"
+    )
 
 
 # Found in review, on the real files -----------------------------------------------------------------
@@ -260,8 +326,14 @@ def test_surveymonkey_one_column_per_option_is_read_as_one_question(tmp_path):
     question = QUESTION["V4"]
     top = ["RespondentID", "CollectorID", question, "", ""]
     sub = ["\x00", "\x00", "Ja", "Nei", "Vet ikke<br />Forklar gjerne"]
-    rows = [["1", "9", "Ja", "", ""], ["2", "9", "", "Nei", ""], ["3", "9", "Ja", "", ""],
-            ["4", "9", "", "", "ikke sikker"], ["5", "9", "Ja", "Nei", ""], ["6", "9", "", "", ""]]
+    rows = [
+        ["1", "9", "Ja", "", ""],
+        ["2", "9", "", "Nei", ""],
+        ["3", "9", "Ja", "", ""],
+        ["4", "9", "", "", "ikke sikker"],
+        ["5", "9", "Ja", "Nei", ""],
+        ["6", "9", "", "", ""],
+    ]
     folder = settings.raw_dir / "sm"
     _surveymonkey(folder, top, sub, rows)
     (folder / "wave.yaml").write_text("label: sm\ninvited: 6\nexport: Sheet_1.csv\n", encoding="utf-8")

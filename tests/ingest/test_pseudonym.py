@@ -19,5 +19,6 @@ def test_many_equals_hmac_per_value(key):
 def test_known_value():
     # HMAC-SHA256("test-key", "id:R001"), first 16 hex digits: fixed, so stored pseudonyms stay valid.
     assert respondent_pseudonyms(b"test-key", [" R001 "]) == [
-        hmac.new(b"test-key", b"id:R001", hashlib.sha256).hexdigest()[:16]]
+        hmac.new(b"test-key", b"id:R001", hashlib.sha256).hexdigest()[:16]
+    ]
     assert pseudonymise_many(b"test-key", []) == []

@@ -76,8 +76,9 @@ def test_wave_yaml_tool_sheet_and_labels_are_checked(tmp_path):
     yaml_path.write_text(base + "labels: labels.csv\n", encoding="utf-8")
     with pytest.raises(WaveError) as err:
         load_wave(settings.raw_dir, "w", CODEBOOK)
-    assert str(err.value) == (f"{yaml_path}: labels: 'labels.csv' is not in {folder}; copy the labels file there "
-                              "or correct the name")
+    assert str(err.value) == (
+        f"{yaml_path}: labels: 'labels.csv' is not in {folder}; copy the labels file there or correct the name"
+    )
     yaml_path.write_text(base + "tool: MSForms\nsheet: Sheet1\n", encoding="utf-8")
     spec = load_wave(settings.raw_dir, "w", CODEBOOK)
     assert (spec.tool, spec.sheet, spec.labels) == ("msforms", "Sheet1", None)

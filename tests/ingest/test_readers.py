@@ -14,8 +14,11 @@ import xlsxwriter
 from pipeline.ingest.readers import ExportError, read_export
 
 HEADERS = ["Respondent", "Kompetansen, erfaringen og «samskaping»", "Kommentar"]
-ROWS = [["R1", "I svært høy grad", 'Han sa "hei", og gikk'], ["R2", "Vet ikke", "linje 1\r\nlinje 2"],
-        ["R3", "Ikke i det hele tatt", "Språkkafé – æøå ÆØÅ"]]
+ROWS = [
+    ["R1", "I svært høy grad", 'Han sa "hei", og gikk'],
+    ["R2", "Vet ikke", "linje 1\r\nlinje 2"],
+    ["R3", "Ikke i det hele tatt", "Språkkafé – æøå ÆØÅ"],
+]
 
 
 def _csv(delimiter: str, rows=None, **kw) -> str:
@@ -87,8 +90,10 @@ def test_a_row_with_more_fields_than_the_header_is_refused(tmp_path):
     path.write_text("a;b\n1;2\n3;4;5\n", encoding="utf-8")
     with pytest.raises(ExportError) as err:
         read_export(path)
-    assert str(err.value) == (f"{path}: data row 2 has 3 fields but the header has 2 (semicolon-separated); "
-                              "check the delimiter or the quoting of that row")
+    assert str(err.value) == (
+        f"{path}: data row 2 has 3 fields but the header has 2 (semicolon-separated); "
+        "check the delimiter or the quoting of that row"
+    )
 
 
 def test_empty_trailing_fields_are_accepted(tmp_path):
@@ -102,8 +107,9 @@ def test_bytes_that_are_no_text_are_named(tmp_path):
     path.write_bytes("a;b\n1;ø\n".encode() + b"2;\x81\n")
     with pytest.raises(ExportError) as err:
         read_export(path)
-    assert str(err.value) == (f"{path}: line 3 holds byte 0x81, which is neither UTF-8 nor Windows-1252 text; "
-                              "save the export as UTF-8 CSV")
+    assert str(err.value) == (
+        f"{path}: line 3 holds byte 0x81, which is neither UTF-8 nor Windows-1252 text; save the export as UTF-8 CSV"
+    )
 
 
 @pytest.mark.parametrize(
@@ -111,8 +117,11 @@ def test_bytes_that_are_no_text_are_named(tmp_path):
     [
         ("export.csv", b"  \n\n", "the file is empty; export the survey again"),
         ("export.csv", b"\na;b\n1;2\n", "the first line is empty; the export needs its header row on line 1"),
-        ("export.pdf", b"%PDF", "files ending in '.pdf' are not supported; export as .csv, .sav, .tsv, .txt, "
-                                ".xlsm, .xlsx, .zsav"),
+        (
+            "export.pdf",
+            b"%PDF",
+            "files ending in '.pdf' are not supported; export as .csv, .sav, .tsv, .txt, .xlsm, .xlsx, .zsav",
+        ),
     ],
 )
 def test_unreadable_files_get_one_clear_message(tmp_path, name, content, message):
@@ -150,10 +159,13 @@ def _workbook(path, sheets: dict[str, list[list[object]]]) -> None:
 
 def test_xlsx_first_sheet_named_sheet_numbers_as_text(tmp_path):
     path = tmp_path / "export.xlsx"
-    _workbook(path, {
-        "Info": [["Om undersøkelsen"], ["Eksportert 2024-05-23"]],
-        "Svar": [["ID", "Kode", "Tekst"], [1, 2, "I høy grad"], [2, 2.5, None], [None, None, None], [3, 6, "x"]],
-    })
+    _workbook(
+        path,
+        {
+            "Info": [["Om undersøkelsen"], ["Eksportert 2024-05-23"]],
+            "Svar": [["ID", "Kode", "Tekst"], [1, 2, "I høy grad"], [2, 2.5, None], [None, None, None], [3, 6, "x"]],
+        },
+    )
     first = read_export(path)
     assert (first.sheet, first.sheets, first.headers) == ("Info", ("Info", "Svar"), ["Om undersøkelsen"])
     export = read_export(path, sheet="Svar")
@@ -161,24 +173,36 @@ def test_xlsx_first_sheet_named_sheet_numbers_as_text(tmp_path):
     assert export.frame.rows() == [("1", "2", "I høy grad", 1), ("2", "2.5", None, 2), ("3", "6", "x", 4)]
     with pytest.raises(ExportError) as err:
         read_export(path, sheet="Data")
-    assert str(err.value) == (f"{path}: no sheet named 'Data'; the sheets are 'Info', 'Svar'. "
-                              "Correct `sheet:` in wave.yaml")
+    assert str(err.value) == (
+        f"{path}: no sheet named 'Data'; the sheets are 'Info', 'Svar'. Correct `sheet:` in wave.yaml"
+    )
 
 
 def test_xlsx_dataset_sheet_is_the_default_for_surveyxact_workbooks(tmp_path):
     path = tmp_path / "export.xlsx"
-    _workbook(path, {"Structure": [["Variable", "Label"]], "Dataset": [["respondentid", "s_1"], [7, 1]],
-                     "Labels": [["s_1", 1, "Ja"]]})
+    _workbook(
+        path,
+        {
+            "Structure": [["Variable", "Label"]],
+            "Dataset": [["respondentid", "s_1"], [7, 1]],
+            "Labels": [["s_1", 1, "Ja"]],
+        },
+    )
     export = read_export(path)
     assert (export.sheet, export.headers, export.frame.rows()) == ("Dataset", ["respondentid", "s_1"], [("7", "1", 1)])
 
 
 def test_sav_codes_value_labels_and_variable_labels(tmp_path):
     path = tmp_path / "export.sav"
-    frame = pl.DataFrame({"id": ["R1", "R2", "R3"], "q1": [1.0, None, 7.0], "q2": [1.5, 2.0, 3.0],
-                          "kommentar": ["hei", "", "æøå"]})
-    pyreadstat.write_sav(frame, str(path), column_labels={"q1": "Spørsmål én", "kommentar": "Kommentar"},
-                         variable_value_labels={"q1": {1.0: "I svært høy grad ", 2.0: "I høy grad"}})
+    frame = pl.DataFrame(
+        {"id": ["R1", "R2", "R3"], "q1": [1.0, None, 7.0], "q2": [1.5, 2.0, 3.0], "kommentar": ["hei", "", "æøå"]}
+    )
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels={"q1": "Spørsmål én", "kommentar": "Kommentar"},
+        variable_value_labels={"q1": {1.0: "I svært høy grad ", 2.0: "I høy grad"}},
+    )
     export = read_export(path)
     assert export.format == "sav"
     assert export.headers == ["id", "q1", "q2", "kommentar"]

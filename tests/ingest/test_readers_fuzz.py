@@ -83,9 +83,18 @@ def test_truncated_exports_read_what_is_there_or_fail_cleanly(tmp_path_factory, 
 
 
 @FUZZ
-@given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.sampled_from(["flip", "insert", "delete"]),
-                                st.binary(min_size=1, max_size=8)), min_size=1, max_size=12),
-       suffix=st.sampled_from([".csv", ".xlsx", ".sav"]))
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1, exclude_max=True),
+            st.sampled_from(["flip", "insert", "delete"]),
+            st.binary(min_size=1, max_size=8),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    suffix=st.sampled_from([".csv", ".xlsx", ".sav"]),
+)
 def test_mutated_exports_read_or_fail_cleanly(tmp_path_factory, edits, suffix):
     folder = tmp_path_factory.mktemp("mutated")
     whole = folder / ("whole" + suffix)
@@ -99,20 +108,37 @@ def test_mutated_exports_read_or_fail_cleanly(tmp_path_factory, edits, suffix):
     for where, how, blob in edits:
         i = int(where * len(data))
         if how == "flip":
-            data[i:i + len(blob)] = bytes(b ^ 0xFF for b in data[i:i + len(blob)])
+            data[i : i + len(blob)] = bytes(b ^ 0xFF for b in data[i : i + len(blob)])
         elif how == "insert":
             data[i:i] = blob
         else:
-            del data[i:i + len(blob)]
+            del data[i : i + len(blob)]
     path = folder / ("export" + suffix)
     path.write_bytes(bytes(data))
     read_or_error(path)
 
 
-SUPPORTED = {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "utf-16": "utf-16", "cp1252": "windows-1252",
-             "latin-1": "windows-1252", "utf-16-le": "utf-16-le"}
-OTHERS = ["utf-16-be", "utf-32", "utf-32-le", "mac_roman", "cp850", "koi8-r", "shift_jis", "gb18030", "iso8859-7",
-          "utf-7", "cp037"]
+SUPPORTED = {
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf-16": "utf-16",
+    "cp1252": "windows-1252",
+    "latin-1": "windows-1252",
+    "utf-16-le": "utf-16-le",
+}
+OTHERS = [
+    "utf-16-be",
+    "utf-32",
+    "utf-32-le",
+    "mac_roman",
+    "cp850",
+    "koi8-r",
+    "shift_jis",
+    "gb18030",
+    "iso8859-7",
+    "utf-7",
+    "cp037",
+]
 
 
 @FUZZ
@@ -129,14 +155,35 @@ def test_exports_in_any_encoding_read_exactly_or_fail_cleanly(tmp_path_factory, 
         assert result.headers == HEADERS
         assert result.frame.drop(ROW).rows() == [expected_cells(r) for r in ROWS]
     elif isinstance(result, ExportError):
-        assert "save the export as UTF-8 CSV" in str(result) or "export the file again" in str(result) or \
-            "no header row" in str(result), str(result)
+        assert (
+            "save the export as UTF-8 CSV" in str(result)
+            or "export the file again" in str(result)
+            or "no header row" in str(result)
+        ), str(result)
 
 
 CELL = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_characters="\x00", exclude_categories=("Cs",)), max_size=12),
-    st.sampled_from(["", " ", '"', '""', "a\r\nb", "a\nb", "\r", "x;y", "x,y", "x\ty", "'", "=1+1", "\ufeffbom",
-                     "I svært høy grad", "Vet ikke", "  padded  "]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            '"',
+            '""',
+            "a\r\nb",
+            "a\nb",
+            "\r",
+            "x;y",
+            "x,y",
+            "x\ty",
+            "'",
+            "=1+1",
+            "\ufeffbom",
+            "I svært høy grad",
+            "Vet ikke",
+            "  padded  ",
+        ]
+    ),
 )
 
 
@@ -199,7 +246,7 @@ def _round_trip(tmp_path_factory, headers, rows, delimiter, terminator, sep_line
     # a trailing column without header and without data (a delimiter ending every line) is not read
     while expected_headers and not expected_headers[-1] and all(r[len(expected_headers) - 1] is None for r in expected):
         expected_headers.pop()
-        expected = [r[:len(expected_headers)] + r[-1:] for r in expected]
+        expected = [r[: len(expected_headers)] + r[-1:] for r in expected]
     assert result.headers == expected_headers
     assert result.frame.rows() == expected
 
@@ -233,8 +280,11 @@ def test_ten_thousand_columns_in_every_format(tmp_path):
         sheet.write_string(1, c, row[c])
     workbook.close()
     names = [f"v{i}" for i in range(10_000)]
-    pyreadstat.write_sav(pl.DataFrame([[v] for v in row], schema=names, orient="col"), str(tmp_path / "wide.sav"),
-                         column_labels=dict(zip(names, headers)))
+    pyreadstat.write_sav(
+        pl.DataFrame([[v] for v in row], schema=names, orient="col"),
+        str(tmp_path / "wide.sav"),
+        column_labels=dict(zip(names, headers)),
+    )
     for name, expected_headers in (("wide.csv", headers), ("wide.xlsx", headers), ("wide.sav", names)):
         export = read_or_error(tmp_path / name, seconds=60)
         assert isinstance(export, Export), export
@@ -244,7 +294,7 @@ def test_ten_thousand_columns_in_every_format(tmp_path):
 
 
 def test_a_giant_quoted_field_is_read_whole(tmp_path):
-    giant = "lang tekst; med «semikolon», \"sitat\" og\r\nlinjeskift " * 400_000  # 20 MB in one cell
+    giant = 'lang tekst; med «semikolon», "sitat" og\r\nlinjeskift ' * 400_000  # 20 MB in one cell
     path = tmp_path / "export.csv"
     buf = io.StringIO(newline="")
     csv.writer(buf, delimiter=";").writerows([["Respondent", "Kommentar"], ["R1", giant], ["R2", "kort"]])
@@ -257,11 +307,15 @@ def test_a_row_wider_than_the_header_is_named_even_with_a_giant_field(tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(b"Respondent;Kommentar\nR1;kort\nR2;" + b"A" * 300_000 + b";ekstra\n")
     error = read_or_error(path)
-    assert str(error) == (f"{path}: line 3 is not readable CSV (field larger than field limit (131072)); check the "
-                          "quoting there or export the file again")
+    assert str(error) == (
+        f"{path}: line 3 is not readable CSV (field larger than field limit (131072)); check the "
+        "quoting there or export the file again"
+    )
     path.write_bytes(b"Respondent;Kommentar\nR1;kort\nR2;lang;ekstra\n")
-    assert str(read_or_error(path)) == (f"{path}: data row 2 has 3 fields but the header has 2 (semicolon-separated); "
-                                        "check the delimiter or the quoting of that row")
+    assert str(read_or_error(path)) == (
+        f"{path}: data row 2 has 3 fields but the header has 2 (semicolon-separated); "
+        "check the delimiter or the quoting of that row"
+    )
 
 
 @pytest.mark.parametrize(
@@ -269,31 +323,61 @@ def test_a_row_wider_than_the_header_is_named_even_with_a_giant_field(tmp_path):
     [
         (b"", "the file is empty; export the survey again"),
         (b" \r\n\r\n\t", "the file is empty; export the survey again"),
-        (b"\x00" * 64, "line 1 holds a NUL byte (0x00): this is not a text export (a binary file, or text in UTF-32 or "
-                       "UTF-16 without byte order mark); save the export as UTF-8 CSV"),
-        ("Respondent;Kommentar\nR1;ok\n".encode("utf-32"),
-         "line 1 holds a NUL byte (0x00): this is not a text export (a binary file, or text in UTF-32 or UTF-16 "
-         "without byte order mark); save the export as UTF-8 CSV"),
-        (b"Respondent;Kommentar\nR1;ok\nR2;to\x00tre\n",
-         "line 3 holds a NUL byte (0x00): this is not a text export (a binary file, or text in UTF-32 or UTF-16 "
-         "without byte order mark); save the export as UTF-8 CSV"),
+        (
+            b"\x00" * 64,
+            "line 1 holds a NUL byte (0x00): this is not a text export (a binary file, or text in UTF-32 or "
+            "UTF-16 without byte order mark); save the export as UTF-8 CSV",
+        ),
+        (
+            "Respondent;Kommentar\nR1;ok\n".encode("utf-32"),
+            "line 1 holds a NUL byte (0x00): this is not a text export (a binary file, or text in UTF-32 or UTF-16 "
+            "without byte order mark); save the export as UTF-8 CSV",
+        ),
+        (
+            b"Respondent;Kommentar\nR1;ok\nR2;to\x00tre\n",
+            "line 3 holds a NUL byte (0x00): this is not a text export (a binary file, or text in UTF-32 or UTF-16 "
+            "without byte order mark); save the export as UTF-8 CSV",
+        ),
         (b"\n\nRespondent;Kommentar\n", "the first line is empty; the export needs its header row on line 1"),
         (b"sep=;\n", "no header row; export the survey again with column headings"),
-        (b'sep="\na"b\n1"2\n', "line 1 'sep=\"' names a delimiter that cannot separate columns; use sep=; or sep=, "
-                              "(or remove the line)"),
-        (b"sep=|\na|b\n1|2|3\n", "data row 1 has 3 fields but the header has 2 ('|'-separated); check the delimiter "
-                                 "or the quoting of that row"),
-        (b"Respondent;Kommentar\n\x81\x8d\x8f;x\n", "line 2 holds byte 0x81, which is neither UTF-8 nor Windows-1252 "
-                                                    "text; save the export as UTF-8 CSV"),
-        ("Respondent;Kommentar\nR1;blåbær og rødgrøt\nR2;æ".encode()[:-1],
-         "the file ends in the middle of a character (UTF-8): it was cut short, e.g. copied before the export had "
-         "finished; copy or export it again"),
-        ("Respondent;Kommentar\nR1;blåbær\n".encode() + "R2;grønn\n".encode("cp1252"),
-         "line 3 holds byte 0xf8, which is not UTF-8, while the rest of the file is UTF-8 (1 such byte(s)): the file "
-         "is damaged or mixes encodings; export it again as UTF-8 CSV"),
+        (
+            b'sep="\na"b\n1"2\n',
+            "line 1 'sep=\"' names a delimiter that cannot separate columns; use sep=; or sep=, (or remove the line)",
+        ),
+        (
+            b"sep=|\na|b\n1|2|3\n",
+            "data row 1 has 3 fields but the header has 2 ('|'-separated); check the delimiter "
+            "or the quoting of that row",
+        ),
+        (
+            b"Respondent;Kommentar\n\x81\x8d\x8f;x\n",
+            "line 2 holds byte 0x81, which is neither UTF-8 nor Windows-1252 text; save the export as UTF-8 CSV",
+        ),
+        (
+            "Respondent;Kommentar\nR1;blåbær og rødgrøt\nR2;æ".encode()[:-1],
+            "the file ends in the middle of a character (UTF-8): it was cut short, e.g. copied before the export had "
+            "finished; copy or export it again",
+        ),
+        (
+            "Respondent;Kommentar\nR1;blåbær\n".encode() + "R2;grønn\n".encode("cp1252"),
+            "line 3 holds byte 0xf8, which is not UTF-8, while the rest of the file is UTF-8 (1 such byte(s)): the "
+            "file is damaged or mixes encodings; export it again as UTF-8 CSV",
+        ),
     ],
-    ids=["empty", "blank", "nul-bytes", "utf-32", "nul-in-a-cell", "blank-first-line", "sep-line-only",
-         "sep-quote", "sep-pipe-too-wide", "not-cp1252", "utf8-cut-short", "utf8-with-a-cp1252-line"],
+    ids=[
+        "empty",
+        "blank",
+        "nul-bytes",
+        "utf-32",
+        "nul-in-a-cell",
+        "blank-first-line",
+        "sep-line-only",
+        "sep-quote",
+        "sep-pipe-too-wide",
+        "not-cp1252",
+        "utf8-cut-short",
+        "utf8-with-a-cp1252-line",
+    ],
 )
 def test_broken_text_exports_fail_with_one_clear_message(tmp_path, data, message):
     path = tmp_path / "export.csv"
@@ -317,8 +401,9 @@ def test_empty_and_header_only_workbooks_and_spss_files(tmp_path):
     workbook = xlsxwriter.Workbook(str(empty_xlsx))
     workbook.add_worksheet("Svar")
     workbook.close()
-    assert str(read_or_error(empty_xlsx)) == (f"{empty_xlsx}: sheet 'Svar' is empty; the export needs a header row "
-                                              "and respondent rows")
+    assert str(read_or_error(empty_xlsx)) == (
+        f"{empty_xlsx}: sheet 'Svar' is empty; the export needs a header row and respondent rows"
+    )
     zero = tmp_path / "zero.xlsx"
     zero.write_bytes(b"")
     assert str(read_or_error(zero)).startswith(f"{zero}: not a readable Excel workbook (")

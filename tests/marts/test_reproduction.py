@@ -13,9 +13,21 @@ from pipeline.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
-CORE_TABLES = {"codebook_levels", "codebook_items", "codebook_categories", "responses", "waves", "item_distribution",
-               "item_indicators", "indicators_personal", "indicators_institutional", "indicators_citizen",
-               "indicators_visibility", "quarantine", "open_answers"}
+CORE_TABLES = {
+    "codebook_levels",
+    "codebook_items",
+    "codebook_categories",
+    "responses",
+    "waves",
+    "item_distribution",
+    "item_indicators",
+    "indicators_personal",
+    "indicators_institutional",
+    "indicators_citizen",
+    "indicators_visibility",
+    "quarantine",
+    "open_answers",
+}
 MART_TABLES = [t.name for t in load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", PROJECT_ROOT / "sql")]
 
 

@@ -37,8 +37,25 @@ NEWCOMBE_1998_METHOD_10 = [
 ]
 
 # Student's t, two-sided 95 % (the 0.975 quantile), as printed in the usual tables (3 decimals).
-T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-         15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042, 40: 2.021, 60: 2.000, 120: 1.980}
+T_975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    15: 2.131,
+    20: 2.086,
+    25: 2.060,
+    30: 2.042,
+    40: 2.021,
+    60: 2.000,
+    120: 1.980,
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +67,10 @@ def con():
 
 
 def paired(con, a: int, b: int, c: int, d: int) -> tuple[float, float]:
-    low, high = con.execute("select newcombe_paired_low($a, $b, $c, $d, $z), newcombe_paired_high($a, $b, $c, $d, $z)",
-                            {"a": a, "b": b, "c": c, "d": d, "z": CODEBOOK.z}).fetchall()[0]
+    low, high = con.execute(
+        "select newcombe_paired_low($a, $b, $c, $d, $z), newcombe_paired_high($a, $b, $c, $d, $z)",
+        {"a": a, "b": b, "c": c, "d": d, "z": CODEBOOK.z},
+    ).fetchall()[0]
     return low / 100, high / 100
 
 
@@ -74,8 +93,9 @@ def test_newcombe_paired_is_null_without_pairs(con):
 
 @pytest.mark.parametrize("df, printed", sorted(T_975.items()))
 def test_t_quantile_matches_the_tables(con, df, printed):
-    got = con.execute("select t_quantile($alpha, $z, $df)", {"alpha": CODEBOOK.alpha, "z": CODEBOOK.z, "df": df}
-                      ).fetchall()[0][0]
+    got = con.execute(
+        "select t_quantile($alpha, $z, $df)", {"alpha": CODEBOOK.alpha, "z": CODEBOOK.z, "df": df}
+    ).fetchall()[0][0]
     assert round(got, 3) == printed
 
 
@@ -85,8 +105,9 @@ T_975_EXACT = {3: 3.182446, 4: 2.776445, 5: 2.570582, 7: 2.364624, 10: 2.228139,
 
 @pytest.mark.parametrize("df, exact", sorted(T_975_EXACT.items()))
 def test_t_quantile_is_within_1e4_of_the_exact_quantile(con, df, exact):
-    got = con.execute("select t_quantile($alpha, $z, $df)", {"alpha": CODEBOOK.alpha, "z": CODEBOOK.z, "df": df}
-                      ).fetchall()[0][0]
+    got = con.execute(
+        "select t_quantile($alpha, $z, $df)", {"alpha": CODEBOOK.alpha, "z": CODEBOOK.z, "df": df}
+    ).fetchall()[0][0]
     assert got == pytest.approx(exact, abs=1e-4)
 
 

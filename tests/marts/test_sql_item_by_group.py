@@ -18,17 +18,28 @@ pytestmark = pytest.mark.build  # runs whole builds: such modules start first (c
 
 # Wave 2026 (the newest): (P1, V4, role cell, library size cell)
 WAVE_2026 = [
-    ("very_high", "yes", "Leder", "1"), ("high", "no", "Leder", "2"),
-    ("high", "yes", "Medarbeider", "1"), ("some", "no", "Medarbeider", "1"), ("low", "yes", "Medarbeider", "2"),
-    ("very_high", "yes", "Medarbeider", "2"), ("high", "no", "Medarbeider", "3"),
-    ("not_at_all", "no", "Medarbeider", "3"), ("high", "yes", "staff", "Under 10 000"),
+    ("very_high", "yes", "Leder", "1"),
+    ("high", "no", "Leder", "2"),
+    ("high", "yes", "Medarbeider", "1"),
+    ("some", "no", "Medarbeider", "1"),
+    ("low", "yes", "Medarbeider", "2"),
+    ("very_high", "yes", "Medarbeider", "2"),
+    ("high", "no", "Medarbeider", "3"),
+    ("not_at_all", "no", "Medarbeider", "3"),
+    ("high", "yes", "staff", "Under 10 000"),
     ("some", "yes", "Sjef", "2"),  # unknown role: quarantined, counted as not stated
-    ("high", "no", "", "3"), ("dont_know", "yes", "", "1"), ("very_high", "yes", "", "Over 50 000"),
+    ("high", "no", "", "3"),
+    ("dont_know", "yes", "", "1"),
+    ("very_high", "yes", "", "Over 50 000"),
     ("low", "no", "", "medium"),
 ]
 WAVE_2025 = [
-    ("high", "yes", "Leder", "1"), ("high", "yes", "Medarbeider", "2"), ("some", "no", "Medarbeider", "3"),
-    ("low", "no", "Medarbeider", "1"), ("very_high", "yes", "Medarbeider", "2"), ("high", "no", "Leder", "3"),
+    ("high", "yes", "Leder", "1"),
+    ("high", "yes", "Medarbeider", "2"),
+    ("some", "no", "Medarbeider", "3"),
+    ("low", "no", "Medarbeider", "1"),
+    ("very_high", "yes", "Medarbeider", "2"),
+    ("high", "no", "Leder", "3"),
 ]
 
 
@@ -46,10 +57,24 @@ def write_waves(raw_dir) -> None:
             out.append(row)
         return out
 
-    write_csv_wave(raw_dir, "2025", headers, rows("A", WAVE_2025), invited=8, fielded="2025-03-01",
-                   columns={"Tidsstempel": "submitted_at"})
-    write_csv_wave(raw_dir, "2026", headers, rows("B", WAVE_2026), invited=20, fielded="2026-03-01",
-                   columns={"Tidsstempel": "submitted_at"})
+    write_csv_wave(
+        raw_dir,
+        "2025",
+        headers,
+        rows("A", WAVE_2025),
+        invited=8,
+        fielded="2025-03-01",
+        columns={"Tidsstempel": "submitted_at"},
+    )
+    write_csv_wave(
+        raw_dir,
+        "2026",
+        headers,
+        rows("B", WAVE_2026),
+        invited=20,
+        fielded="2026-03-01",
+        columns={"Tidsstempel": "submitted_at"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +98,13 @@ def grouped_public(grouped, tmp_path_factory):
 
 
 def summary(settings, wave: str, item: str, variable: str) -> list[tuple]:
-    return query(settings, "select distinct \"group\", group_order, group_n, base_n, headline_n, headline_pct, "
-                           "mean_score, small_group, group_hidden, group_hidden_because from item_by_group "
-                           "where wave = ? and item = ? and variable = ? order by group_order",
-                 [wave, item, variable]).rows()
+    return query(
+        settings,
+        'select distinct "group", group_order, group_n, base_n, headline_n, headline_pct, '
+        "mean_score, small_group, group_hidden, group_hidden_because from item_by_group "
+        "where wave = ? and item = ? and variable = ? order by group_order",
+        [wave, item, variable],
+    ).rows()
 
 
 def test_p1_by_role_in_the_newest_wave(grouped):
@@ -90,41 +118,72 @@ def test_p1_by_role_in_the_newest_wave(grouped):
     assert [r[5] for r in rows] == pytest.approx([800 / 14, 100.0, 400 / 7, 40.0])
     assert [r[6] for r in rows] == pytest.approx([46 / 13, 4.5, 23 / 7, 3.5])  # dont_know has no score
     # Flags: manager (2) is below PIPELINE_MIN_GROUP (5): hidden; the next smallest (not_stated, 5) too.
-    assert [r[7:] for r in rows] == [(False, False, None), (True, True, "small"), (False, False, None),
-                                     (False, True, "complementary")]
+    assert [r[7:] for r in rows] == [
+        (False, False, None),
+        (True, True, "small"),
+        (False, False, None),
+        (False, True, "complementary"),
+    ]
 
 
 def test_every_category_of_a_group_with_zeros(grouped):
-    got = query(grouped, "select category, n, pct from item_by_group where wave = '2026' and item = 'P1' "
-                         "and variable = 'role' and \"group\" = 'staff' order by category_order").rows()
-    assert got == [("very_high", 1, pytest.approx(100 / 7)), ("high", 3, pytest.approx(300 / 7)),
-                   ("some", 1, pytest.approx(100 / 7)), ("low", 1, pytest.approx(100 / 7)),
-                   ("not_at_all", 1, pytest.approx(100 / 7)), ("dont_know", 0, 0.0)]
+    got = query(
+        grouped,
+        "select category, n, pct from item_by_group where wave = '2026' and item = 'P1' "
+        "and variable = 'role' and \"group\" = 'staff' order by category_order",
+    ).rows()
+    assert got == [
+        ("very_high", 1, pytest.approx(100 / 7)),
+        ("high", 3, pytest.approx(300 / 7)),
+        ("some", 1, pytest.approx(100 / 7)),
+        ("low", 1, pytest.approx(100 / 7)),
+        ("not_at_all", 1, pytest.approx(100 / 7)),
+        ("dont_know", 0, 0.0),
+    ]
 
 
 def test_library_size_groups_by_code_label_and_key(grouped):
     rows = summary(grouped, "2026", "V4", "library_size")
     # small: 1,3,4,9 ("Under 10 000"),12 · medium: 2,5,6,10,14 ("medium") · large: 7,8,11,13 ("Over 50 000")
-    assert [r[:5] for r in rows] == [("all", 0, 14, 14, 8), ("small", 1, 5, 5, 4), ("medium", 2, 5, 5, 3),
-                                     ("large", 3, 4, 4, 1)]
-    assert [r[7:] for r in rows] == [(False, False, None), (False, True, "complementary"),
-                                     (False, False, None), (True, True, "small")]
+    assert [r[:5] for r in rows] == [
+        ("all", 0, 14, 14, 8),
+        ("small", 1, 5, 5, 4),
+        ("medium", 2, 5, 5, 3),
+        ("large", 3, 4, 4, 1),
+    ]
+    assert [r[7:] for r in rows] == [
+        (False, False, None),
+        (False, True, "complementary"),
+        (False, False, None),
+        (True, True, "small"),
+    ]
 
 
 def test_the_all_row_equals_the_item_s_distribution(grouped):
-    by_group = query(grouped, "select category, n from item_by_group where wave = '2025' and item = 'P1' and "
-                              "variable = 'role' and \"group\" = 'all' order by category_order").rows()
-    overall = query(grouped, "select category, n from item_distribution where wave = '2025' and item = 'P1' "
-                             "order by category_order").rows()
+    by_group = query(
+        grouped,
+        "select category, n from item_by_group where wave = '2025' and item = 'P1' and "
+        "variable = 'role' and \"group\" = 'all' order by category_order",
+    ).rows()
+    overall = query(
+        grouped, "select category, n from item_distribution where wave = '2025' and item = 'P1' order by category_order"
+    ).rows()
     assert by_group == overall and sum(n for _, n in by_group) == 6
 
 
 def test_level_by_group(grouped):
-    got = query(grouped, "select \"group\", group_n, items, avg_headline_pct from level_by_group where wave = '2026' "
-                         "and level = 'visibility' and variable = 'role' order by group_order").rows()
+    got = query(
+        grouped,
+        "select \"group\", group_n, items, avg_headline_pct from level_by_group where wave = '2026' "
+        "and level = 'visibility' and variable = 'role' order by group_order",
+    ).rows()
     # V4 only (the other visibility items were not answered): yes by group
-    assert got == [("all", 14, 1, pytest.approx(800 / 14)), ("manager", 2, 1, 50.0),
-                   ("staff", 7, 1, pytest.approx(400 / 7)), ("not_stated", 5, 1, 60.0)]
+    assert got == [
+        ("all", 14, 1, pytest.approx(800 / 14)),
+        ("manager", 2, 1, 50.0),
+        ("staff", 7, 1, pytest.approx(400 / 7)),
+        ("not_stated", 5, 1, 60.0),
+    ]
 
 
 def test_an_unknown_group_value_is_quarantined(grouped):
@@ -154,15 +213,24 @@ def test_level_page_shows_each_group_with_its_n(grouped):
     # one chart per level and variable, after the variable's table: P1 (the only personal item answered) with a row
     # per group, in the table's order
     role = page[page.index('id="by-group-personal-role"') :]
-    assert role.index('<img src="figures/2026/group-personal-role.svg" alt="Divergerende stolpediagram for '
-                      'Personlig nivå etter Rolle, runde 2026">') < role.index('id="by-group-personal-library_size"')
+    assert role.index(
+        '<img src="figures/2026/group-personal-role.svg" alt="Divergerende stolpediagram for '
+        'Personlig nivå etter Rolle, runde 2026">'
+    ) < role.index('id="by-group-personal-library_size"')
     assert not list((grouped.reports_dir / "figures" / "2026").glob("group-*-manager.*"))  # no chart per group
     texts = svg_texts(grouped.reports_dir / "figures" / "2026" / "group-personal-role.svg")
     labels = [t for t in texts if t.startswith("P1")]
-    assert labels == ["P1: Kompetansen og erfaringen fra Biblioteket som", "P1 · Alle (n = 14)", "P1 · Leder (n = 2)",
-                      "P1 · Medarbeider (n = 7)", "P1 · Ikke oppgitt (n = 5)"]
+    assert labels == [
+        "P1: Kompetansen og erfaringen fra Biblioteket som",
+        "P1 · Alle (n = 14)",
+        "P1 · Leder (n = 2)",
+        "P1 · Medarbeider (n = 7)",
+        "P1 · Ikke oppgitt (n = 5)",
+    ]
     assert texts[texts.index(labels[0]) + 1 : texts.index(labels[1])] == [
-        "samskaper gjør at det er blitt lettere for meg å", "jobbe samskapende med innbyggerne"]  # the question
+        "samskaper gjør at det er blitt lettere for meg å",
+        "jobbe samskapende med innbyggerne",
+    ]  # the question
     assert "Personlig nivå etter Rolle" in texts  # the title
 
 

@@ -19,12 +19,20 @@ def decide(tmp_path, item: str, counts: list[int], min_cell: int = 3) -> pl.Data
     """item_disclosure for one item of one wave whose distribution has these counts (category order)."""
     keys = [c.key for c in CODEBOOK.scale_of(item).categories]
     base = sum(counts)
-    distribution = pl.DataFrame({
-        "wave": ["w"] * len(keys), "level": [CODEBOOK.items[item].level] * len(keys), "item": [item] * len(keys),
-        "item_order": [CODEBOOK.items[item].order] * len(keys), "category": keys,
-        "category_order": list(range(1, len(keys) + 1)), "label": keys, "n": counts, "base_n": [base] * len(keys),
-        "pct": [100.0 * n / base if base else None for n in counts],
-    })
+    distribution = pl.DataFrame(
+        {
+            "wave": ["w"] * len(keys),
+            "level": [CODEBOOK.items[item].level] * len(keys),
+            "item": [item] * len(keys),
+            "item_order": [CODEBOOK.items[item].order] * len(keys),
+            "category": keys,
+            "category_order": list(range(1, len(keys) + 1)),
+            "label": keys,
+            "n": counts,
+            "base_n": [base] * len(keys),
+            "pct": [100.0 * n / base if base else None for n in counts],
+        }
+    )
     with connect(work_settings(tmp_path / f"{item}-{'-'.join(map(str, counts))}")) as con:
         load_codebook_tables(con, CODEBOOK)
         con.register("distribution", distribution.to_arrow())
@@ -80,11 +88,27 @@ def test_nothing_is_hidden_when_every_count_is_large_enough(tmp_path):
     d = decide(tmp_path, "P1", [3, 4, 5, 3, 3, 3])
     assert hidden(d) == {} and flags(d) == (False, False, False, False, False)
     assert decide(tmp_path, "P1", [3, 4, 5, 3, 3, 3], min_cell=4)["hidden"].to_list() == [
-        True, False, False, True, True, True]
+        True,
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]
 
 
-@pytest.mark.parametrize("counts", [[5, 4, 1, 0, 0, 0], [0, 3, 6, 1, 0, 0], [1, 1, 6, 2, 0, 0], [3, 3, 3, 0, 0, 1],
-                                    [2, 3, 3, 2, 0, 0], [0, 0, 10, 0, 0, 0], [9, 1, 0, 0, 0, 0]])
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [5, 4, 1, 0, 0, 0],
+        [0, 3, 6, 1, 0, 0],
+        [1, 1, 6, 2, 0, 0],
+        [3, 3, 3, 0, 0, 1],
+        [2, 3, 3, 2, 0, 0],
+        [0, 0, 10, 0, 0, 0],
+        [9, 1, 0, 0, 0, 0],
+    ],
+)
 def test_no_hidden_count_follows_from_the_base_and_the_shown_counts(tmp_path, counts):
     """Brute force: every split of n − shown over the hidden cells; each hidden cell must have two values."""
     import itertools

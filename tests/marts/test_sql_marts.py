@@ -35,10 +35,23 @@ def marts(tmp_path):
     """Wave w1: 5 invited, respondents r1–r3 complete, r4 partial; P1 and V4 asked."""
     with connect(work_settings(tmp_path)) as con:
         load_codebook_tables(con, CODEBOOK)
-        replace_wave(con, "raw.waves", "w1", pl.DataFrame({
-            "wave": ["w1"], "label": ["Wave 1"], "invited": [5], "source_file": ["x.csv"], "source_sha256": ["0" * 64],
-            "reader": ["csv"], "exported_rows": [4], "asked_items": [["P1", "V4"]],
-        }))
+        replace_wave(
+            con,
+            "raw.waves",
+            "w1",
+            pl.DataFrame(
+                {
+                    "wave": ["w1"],
+                    "label": ["Wave 1"],
+                    "invited": [5],
+                    "source_file": ["x.csv"],
+                    "source_sha256": ["0" * 64],
+                    "reader": ["csv"],
+                    "exported_rows": [4],
+                    "asked_items": [["P1", "V4"]],
+                }
+            ),
+        )
         keys = ["a" * 16, "b" * 16, "c" * 16, "d" * 16]
         replace_wave(
             con,
@@ -191,5 +204,9 @@ def test_a_level_added_to_the_codebook_gets_its_indicator_table(tmp_path):
         "item of the level."
     )
     assert [t.name for t in contract if t.name.startswith("indicators_")] == [
-        "indicators_personal", "indicators_institutional", "indicators_citizen", "indicators_visibility",
-        "indicators_regional"]
+        "indicators_personal",
+        "indicators_institutional",
+        "indicators_citizen",
+        "indicators_visibility",
+        "indicators_regional",
+    ]

@@ -50,14 +50,31 @@ def test_newcombe_1998_worked_example(tmp_path):
             out.append(row)
         return out
 
-    write_csv_wave(settings.raw_dir, "first", headers, rows(80, 48, "A"), invited=100, fielded="2025-03-01",
-                   columns={"Tidsstempel": "submitted_at"})
-    write_csv_wave(settings.raw_dir, "second", headers, rows(70, 56, "B"), invited=100, fielded="2026-03-01",
-                   columns={"Tidsstempel": "submitted_at"})
+    write_csv_wave(
+        settings.raw_dir,
+        "first",
+        headers,
+        rows(80, 48, "A"),
+        invited=100,
+        fielded="2025-03-01",
+        columns={"Tidsstempel": "submitted_at"},
+    )
+    write_csv_wave(
+        settings.raw_dir,
+        "second",
+        headers,
+        rows(70, 56, "B"),
+        invited=100,
+        fielded="2026-03-01",
+        columns={"Tidsstempel": "submitted_at"},
+    )
     build_ok(settings)
-    got = query(settings, "select wave_from, wave_to, n_from, n_to, headline_n_from, headline_n_to, headline_diff, "
-                          "headline_diff_ci_low, headline_diff_ci_high, top3_diff, mean_score_diff "
-                          "from wave_change where item = 'V4'").rows()
+    got = query(
+        settings,
+        "select wave_from, wave_to, n_from, n_to, headline_n_from, headline_n_to, headline_diff, "
+        "headline_diff_ci_low, headline_diff_ci_high, top3_diff, mean_score_diff "
+        "from wave_change where item = 'V4'",
+    ).rows()
     assert len(got) == 1
     wave_from, wave_to, n_from, n_to, k_from, k_to, diff, lo, hi, top3, mean = got[0]
     assert (wave_from, wave_to, n_from, n_to, k_from, k_to) == ("first", "second", 80, 70, 48, 56)
@@ -99,26 +116,39 @@ def test_change_of_p1_is_exact(two_waves):
     assert (row["headline_pct_from"], row["headline_pct_to"]) == (pytest.approx(90.0), pytest.approx(100.0))
     d, lo, hi = newcombe(9, 10, 10, 10)
     assert (row["headline_diff"], row["headline_diff_ci_low"], row["headline_diff_ci_high"]) == (
-        pytest.approx(d), pytest.approx(lo), pytest.approx(hi))
+        pytest.approx(d),
+        pytest.approx(lo),
+        pytest.approx(hi),
+    )
     assert (round(row["headline_diff_ci_low"], 2), round(row["headline_diff_ci_high"], 2)) == (-18.94, 40.42)
     d3, lo3, hi3 = newcombe(10, 10, 10, 10)
     assert (row["top3_diff"], row["top3_diff_ci_low"], row["top3_diff_ci_high"]) == (
-        pytest.approx(d3), pytest.approx(lo3), pytest.approx(hi3))
+        pytest.approx(d3),
+        pytest.approx(lo3),
+        pytest.approx(hi3),
+    )
     assert round(row["top3_diff_ci_high"], 2) == 27.75
     assert (row["mean_score_from"], row["mean_score_to"], row["mean_score_diff"]) == (
-        pytest.approx(4.4), pytest.approx(4.0), pytest.approx(-0.4))
+        pytest.approx(4.4),
+        pytest.approx(4.0),
+        pytest.approx(-0.4),
+    )
     assert row["small_n"] is True
 
 
 def test_item_not_asked_in_one_wave_keeps_its_row_without_change(two_waves):
-    row = query(two_waves, "select n_from, n_to, headline_pct_from, headline_pct_to, headline_diff, "
-                           "headline_diff_ci_low, mean_score_diff from wave_change where item = 'V6'").rows()
+    row = query(
+        two_waves,
+        "select n_from, n_to, headline_pct_from, headline_pct_to, headline_diff, "
+        "headline_diff_ci_low, mean_score_diff from wave_change where item = 'V6'",
+    ).rows()
     assert row == [(10, 0, pytest.approx(30.0), None, None, None, None)]
 
 
 def test_unchanged_item_has_zero_change_and_symmetric_interval(two_waves):
-    lo, hi = query(two_waves, "select headline_diff_ci_low, headline_diff_ci_high from wave_change "
-                              "where item = 'V4'").rows()[0]
+    lo, hi = query(
+        two_waves, "select headline_diff_ci_low, headline_diff_ci_high from wave_change where item = 'V4'"
+    ).rows()[0]
     d, elo, ehi = newcombe(4, 10, 4, 10)
     assert (lo, hi) == (pytest.approx(elo), pytest.approx(ehi))
     assert lo == pytest.approx(-hi)

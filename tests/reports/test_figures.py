@@ -21,9 +21,19 @@ def _distribution(counts: dict[str, list[int]], wave: str = "2024") -> pl.DataFr
         keys = [c.key for c in CODEBOOK.scale_of(item).categories]
         base = sum(ns)
         for order, (key, n) in enumerate(zip(keys, ns), start=1):
-            rows.append({"wave": wave, "level": CODEBOOK.items[item].level, "item": item,
-                         "item_order": CODEBOOK.items[item].order, "category": key, "category_order": order,
-                         "n": n, "base_n": base, "pct": 100.0 * n / base if base else None})
+            rows.append(
+                {
+                    "wave": wave,
+                    "level": CODEBOOK.items[item].level,
+                    "item": item,
+                    "item_order": CODEBOOK.items[item].order,
+                    "category": key,
+                    "category_order": order,
+                    "n": n,
+                    "base_n": base,
+                    "pct": 100.0 * n / base if base else None,
+                }
+            )
     return pl.DataFrame(rows)
 
 
@@ -52,16 +62,26 @@ def _bars(ax):
 def test_diverging_chart_puts_negative_left_positive_right_and_dont_know_apart():
     # C5: very_high 1, high 2, some 3, low 2, not_at_all 2, dont_know 0  → some 30 % across 0
     # C4: very_high 1, high 3, some 3, low 2, not_at_all 0, dont_know 1 → dont_know 10 % apart
-    views = item_views(CODEBOOK, _distribution({k: COUNTS_2024[k] for k in ("C4", "C5")}),
-                       profile="internal", min_cell=3)
+    views = item_views(
+        CODEBOOK, _distribution({k: COUNTS_2024[k] for k in ("C4", "C5")}), profile="internal", min_cell=3
+    )
     fig = level_chart(CODEBOOK, "nb", "citizen", [views[("2024", "C4")], views[("2024", "C5")]])
     main, side = fig.axes[:2]
-    assert _bars(main) == sorted([
-        # C4: some -15..15, high 15..45, very_high 45..55, low -15..-35
-        (-15.0, 15.0), (15.0, 45.0), (45.0, 55.0), (-35.0, -15.0),
-        # C5: some -15..15, high 15..35, very_high 35..45, low -35..-15, not_at_all -55..-35
-        (-15.0, 15.0), (15.0, 35.0), (35.0, 45.0), (-35.0, -15.0), (-55.0, -35.0),
-    ])
+    assert _bars(main) == sorted(
+        [
+            # C4: some -15..15, high 15..45, very_high 45..55, low -15..-35
+            (-15.0, 15.0),
+            (15.0, 45.0),
+            (45.0, 55.0),
+            (-35.0, -15.0),
+            # C5: some -15..15, high 15..35, very_high 35..45, low -35..-15, not_at_all -55..-35
+            (-15.0, 15.0),
+            (15.0, 35.0),
+            (35.0, 45.0),
+            (-35.0, -15.0),
+            (-55.0, -35.0),
+        ]
+    )
     assert _bars(side) == [(0.0, 10.0)]  # C4's dont_know, apart
     totals = sorted(t.get_text() for t in main.texts if t.get_text().endswith(" %"))
     assert totals == ["20 %", "30 %", "40 %", "40 %"]  # C4: 20 left, 40 right; C5: 40 left, 30 right
@@ -84,12 +104,20 @@ def test_figures_are_byte_identical_and_carry_no_date():
 
 
 def test_each_wave_gets_its_own_charts():
-    dist = pl.concat([_distribution({"P1": COUNTS_2024["P1"]}, "2024"),
-                      _distribution({"P1": [1, 1, 1, 1, 1, 0]}, "2025")])
+    dist = pl.concat(
+        [_distribution({"P1": COUNTS_2024["P1"]}, "2024"), _distribution({"P1": [1, 1, 1, 1, 1, 0]}, "2025")]
+    )
     out = render_figures(CODEBOOK, "nb", item_views(CODEBOOK, dist, profile="internal", min_cell=3))
-    assert sorted(out) == ["2024/item-P1.png", "2024/item-P1.svg", "2024/level-personal.png",
-                           "2024/level-personal.svg", "2025/item-P1.png", "2025/item-P1.svg",
-                           "2025/level-personal.png", "2025/level-personal.svg"]
+    assert sorted(out) == [
+        "2024/item-P1.png",
+        "2024/item-P1.svg",
+        "2024/level-personal.png",
+        "2024/level-personal.svg",
+        "2025/item-P1.png",
+        "2025/item-P1.svg",
+        "2025/level-personal.png",
+        "2025/level-personal.svg",
+    ]
     assert out["2024/item-P1.svg"] != out["2025/item-P1.svg"]
 
 
@@ -131,10 +159,14 @@ def test_many_charts_are_drawn_by_worker_processes_with_the_same_bytes(tmp_path,
 def _group_views(groups: dict[str, list[str]], items=("P1", "C4", "V4"), wave: str = "2026"):
     """GroupViews (wave, variable, group) → item → view: every group of every variable answers the items as in
     wave 2024."""
-    views = item_views(CODEBOOK, _distribution({k: COUNTS_2024[k] for k in items}, wave), profile="internal",
-                       min_cell=3)
-    return {(wave, variable, group): {item: views[(wave, item)] for item in items}
-            for variable, keys in groups.items() for group in keys}
+    views = item_views(
+        CODEBOOK, _distribution({k: COUNTS_2024[k] for k in items}, wave), profile="internal", min_cell=3
+    )
+    return {
+        (wave, variable, group): {item: views[(wave, item)] for item in items}
+        for variable, keys in groups.items()
+        for group in keys
+    }
 
 
 ROLE = ["all", "manager", "staff", "not_stated"]
@@ -148,14 +180,19 @@ def test_one_group_chart_per_level_and_variable_not_per_group():
     charts = group_charts(CODEBOOK, "nb", _group_views({"role": ROLE, "library_size": SIZE}))
     assert len(charts) == 2 * 3
     assert sorted(c.paths["svg"] for c in charts) == [
-        "2026/group-citizen-library_size.svg", "2026/group-citizen-role.svg",
-        "2026/group-personal-library_size.svg", "2026/group-personal-role.svg",
-        "2026/group-visibility-library_size.svg", "2026/group-visibility-role.svg",
+        "2026/group-citizen-library_size.svg",
+        "2026/group-citizen-role.svg",
+        "2026/group-personal-library_size.svg",
+        "2026/group-personal-role.svg",
+        "2026/group-visibility-library_size.svg",
+        "2026/group-visibility-role.svg",
     ]
     assert len({c.key for c in charts}) == 6
     # a row per group under the item's heading: role 1 + 4, library size 1 + 5 (the drawing time grows with them)
-    assert sorted((c.paths["svg"], c.rows) for c in charts)[:2] == [("2026/group-citizen-library_size.svg", 6),
-                                                                     ("2026/group-citizen-role.svg", 5)]
+    assert sorted((c.paths["svg"], c.rows) for c in charts)[:2] == [
+        ("2026/group-citizen-library_size.svg", 6),
+        ("2026/group-citizen-role.svg", 5),
+    ]
     assert {c.stem for c in charts} == {f"figure-2026-group-{c.paths['svg'][11:-4]}" for c in charts}
 
 
@@ -169,20 +206,34 @@ def test_group_rows_follow_the_table_order_and_leave_hidden_groups_out():
     by_group = {group: v for (_, _, group), v in views.items()}
     rows = group_rows(CODEBOOK, "nb", "personal", "role", by_group)
     assert [(label, None if view is None else view.item) for label, view in rows] == [
-        ("P1: Kompetansen og erfaringen fra Biblioteket som\nsamskaper gjør at det er blitt lettere for meg å\n"
-         "jobbe samskapende med innbyggerne", None),
-        ("P1 · Alle (n = 10)", "P1"), ("P1 · Leder (n = 10)", "P1"), ("P1 · Medarbeider (n = 10)", "P1"),
+        (
+            "P1: Kompetansen og erfaringen fra Biblioteket som\nsamskaper gjør at det er blitt lettere for meg å\n"
+            "jobbe samskapende med innbyggerne",
+            None,
+        ),
+        ("P1 · Alle (n = 10)", "P1"),
+        ("P1 · Leder (n = 10)", "P1"),
+        ("P1 · Medarbeider (n = 10)", "P1"),
         ("P1 · Ikke oppgitt (n = 10)", "P1"),
-        (rows[5][0], None), ("P2 · Alle (n = 10)", "P2"), ("P2 · Leder (n = 10)", "P2"),
-        ("P2 · Medarbeider (n = 10)", "P2"), ("P2 · Ikke oppgitt (n = 10)", "P2"),
+        (rows[5][0], None),
+        ("P2 · Alle (n = 10)", "P2"),
+        ("P2 · Leder (n = 10)", "P2"),
+        ("P2 · Medarbeider (n = 10)", "P2"),
+        ("P2 · Ikke oppgitt (n = 10)", "P2"),
     ]
     assert rows[5][0].startswith("P2: ")
     # a group the public profile hides has no row; a hidden view of a shown group is drawn as ":" with its n hidden
     hidden = {k: {i: dataclasses.replace(v, n_hidden=True) for i, v in views.items()} for k, views in by_group.items()}
     partly = {**by_group, "manager": hidden["manager"], "staff": {**by_group["staff"], "P2": hidden["staff"]["P2"]}}
     labels = [label for label, view in group_rows(CODEBOOK, "nb", "personal", "role", partly) if view is not None]
-    assert labels == ["P1 · Alle (n = 10)", "P1 · Medarbeider (n = 10)", "P1 · Ikke oppgitt (n = 10)",
-                      "P2 · Alle (n = 10)", "P2 · Medarbeider (n = :)", "P2 · Ikke oppgitt (n = 10)"]
+    assert labels == [
+        "P1 · Alle (n = 10)",
+        "P1 · Medarbeider (n = 10)",
+        "P1 · Ikke oppgitt (n = 10)",
+        "P2 · Alle (n = 10)",
+        "P2 · Medarbeider (n = :)",
+        "P2 · Ikke oppgitt (n = 10)",
+    ]
 
 
 def test_no_group_chart_when_every_group_is_hidden():
@@ -191,10 +242,13 @@ def test_no_group_chart_when_every_group_is_hidden():
     from pipeline.reports.figures import group_charts
 
     views = _group_views({"role": ROLE, "library_size": SIZE})
-    hidden = {k: ({i: dataclasses.replace(v, n_hidden=True) for i, v in views.items()} if k[1] == "role" else views)
-              for k, views in views.items()}
+    hidden = {
+        k: ({i: dataclasses.replace(v, n_hidden=True) for i, v in views.items()} if k[1] == "role" else views)
+        for k, views in views.items()
+    }
     assert sorted(c.paths["svg"] for c in group_charts(CODEBOOK, "nb", hidden)) == [
-        "2026/group-citizen-library_size.svg", "2026/group-personal-library_size.svg",
+        "2026/group-citizen-library_size.svg",
+        "2026/group-personal-library_size.svg",
         "2026/group-visibility-library_size.svg",
     ]
 
@@ -215,27 +269,36 @@ def test_group_chart_keys_follow_group_labels_and_order():
     relabelled = dataclasses.replace(manager, label={**manager.label, "nb": "Sjef"})
     swapped = (dataclasses.replace(staff, order=manager.order), dataclasses.replace(manager, order=staff.order))
     for groups in ((relabelled, staff), swapped):
-        codebook = dataclasses.replace(CODEBOOK, background={**CODEBOOK.background,
-                                                             "role": dataclasses.replace(role, groups=groups)})
+        codebook = dataclasses.replace(
+            CODEBOOK, background={**CODEBOOK.background, "role": dataclasses.replace(role, groups=groups)}
+        )
         changed = {p for p, k in keys(codebook).items() if base[p] != k}
-        assert changed == {"2026/group-personal-role.svg", "2026/group-citizen-role.svg",
-                           "2026/group-visibility-role.svg"}
+        assert changed == {
+            "2026/group-personal-role.svg",
+            "2026/group-citizen-role.svg",
+            "2026/group-visibility-role.svg",
+        }
 
 
 def test_a_group_chart_draws_a_bar_row_per_group_under_each_item():
     from pipeline.reports.figures import diverging_chart, group_rows
 
     by_group = {group: v for (_, _, group), v in _group_views({"role": ROLE}, items=("C4",)).items()}
-    fig = diverging_chart(CODEBOOK, "nb", "Relevans for borgerne etter Rolle",
-                          group_rows(CODEBOOK, "nb", "citizen", "role", by_group))
+    fig = diverging_chart(
+        CODEBOOK, "nb", "Relevans for borgerne etter Rolle", group_rows(CODEBOOK, "nb", "citizen", "role", by_group)
+    )
     main, side = fig.axes[:2]
     # C4 as in test_diverging_chart_…: the same 4 bars and 10 % don't know for each of the 4 groups
     assert _bars(main) == sorted([(-15.0, 15.0), (15.0, 45.0), (45.0, 55.0), (-35.0, -15.0)] * 4)
     assert _bars(side) == [(0.0, 10.0)] * 4
     assert [t.get_text() for t in main.get_yticklabels()] == [
         "C4: Det samskapende arbeidet gjør at biblioteket\ntilbyr flere aktiviteter (tjenester) med de\n"
-        "nåværende ressursene", "C4 · Alle (n = 10)",
-        "C4 · Leder (n = 10)", "C4 · Medarbeider (n = 10)", "C4 · Ikke oppgitt (n = 10)"]
+        "nåværende ressursene",
+        "C4 · Alle (n = 10)",
+        "C4 · Leder (n = 10)",
+        "C4 · Medarbeider (n = 10)",
+        "C4 · Ikke oppgitt (n = 10)",
+    ]
     assert [t.get_fontweight() for t in main.get_yticklabels()] == ["bold"] + ["normal"] * 4
     # the heading (3 lines) is taller than a group's row; the rows are evenly spaced below it
     ys = [round(y, 6) for y in main.get_yticks()]
@@ -248,8 +311,14 @@ def test_group_charts_are_byte_identical_svg_and_png():
     group_views = _group_views({"role": ROLE}, items=("P1",))
     first = render_figures(CODEBOOK, "nb", views, group_views)
     assert first == render_figures(CODEBOOK, "nb", views, _group_views({"role": ROLE}, items=("P1",)))
-    assert sorted(first) == ["2026/group-personal-role.png", "2026/group-personal-role.svg", "2026/item-P1.png",
-                             "2026/item-P1.svg", "2026/level-personal.png", "2026/level-personal.svg"]
+    assert sorted(first) == [
+        "2026/group-personal-role.png",
+        "2026/group-personal-role.svg",
+        "2026/item-P1.png",
+        "2026/item-P1.svg",
+        "2026/level-personal.png",
+        "2026/level-personal.svg",
+    ]
     svg = first["2026/group-personal-role.svg"].decode("utf-8")
     assert 'id="figure-2026-group-personal-role"' in svg and "<dc:date>" not in svg
     assert first["2026/group-personal-role.png"].startswith(b"\x89PNG\r\n\x1a\n")

@@ -32,11 +32,16 @@ WIDTH = 1400
 def chromium() -> str:
     if not CHROMIUM.exists():
         if shutil.which("apt-get") is None or os.geteuid() != 0:
-            pytest.skip("Debian chromium is not installed and cannot be installed here (needs root and apt-get): "
-                        "run `make browser` as root")
+            pytest.skip(
+                "Debian chromium is not installed and cannot be installed here (needs root and apt-get): "
+                "run `make browser` as root"
+            )
         proc = subprocess.run(
             ["sh", "-c", "apt-get update -q && apt-get install -y -q chromium"],
-            capture_output=True, text=True, timeout=1800, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         )
         if proc.returncode != 0 or not CHROMIUM.exists():
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
@@ -56,12 +61,26 @@ class Browser:
         self.cdp = SyncCDP(self.chrome.ws_url)
         self.cdp.connect()
         self.errors: list[str] = []
-        self.cdp.on("Runtime.exceptionThrown",
-                    lambda p: self.errors.append("exception: " + p["exceptionDetails"].get("text", "")))
-        self.cdp.on("Runtime.consoleAPICalled", lambda p: p["type"] in ("error", "assert") and self.errors.append(
-            "console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))))
-        self.cdp.on("Log.entryAdded", lambda p: p["entry"]["level"] == "error" and self.errors.append(
-            f"log: {p['entry'].get('text')} {p['entry'].get('url', '')}"))
+        self.cdp.on(
+            "Runtime.exceptionThrown",
+            lambda p: self.errors.append("exception: " + p["exceptionDetails"].get("text", "")),
+        )
+        self.cdp.on(
+            "Runtime.consoleAPICalled",
+            lambda p: (
+                p["type"] in ("error", "assert")
+                and self.errors.append(
+                    "console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
+                )
+            ),
+        )
+        self.cdp.on(
+            "Log.entryAdded",
+            lambda p: (
+                p["entry"]["level"] == "error"
+                and self.errors.append(f"log: {p['entry'].get('text')} {p['entry'].get('url', '')}")
+            ),
+        )
         self.tab = nokap.Session(self.cdp, width=WIDTH, height=900)
         self.send("Log.enable")
 
@@ -76,10 +95,14 @@ class Browser:
 
     def screenshot(self) -> bytes:
         size = self.send("Page.getLayoutMetrics")["cssContentSize"]
-        shot = self.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-        })
+        shot = self.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+            },
+        )
         return base64.b64decode(shot["data"])
 
     def close(self) -> None:
@@ -147,7 +170,8 @@ def test_level_page_shows_its_table_figures_and_open_answers(built, browser, tmp
     assert state["tables"] == [f"level-{level}"] + ([f"open-{level}"] if has_open else [])
     assert state["stubs"][f"level-{level}"] == items
     assert [i["src"] for i in state["images"]] == [f"figures/2024/level-{level}.svg"] + [
-        f"figures/2024/item-{code}.svg" for code in items]
+        f"figures/2024/item-{code}.svg" for code in items
+    ]
     assert all(i["ok"] for i in state["images"]), state["images"]
     _check_screenshot(browser.screenshot(), tmp_path / f"{level}.png")
     assert browser.errors == []
@@ -181,8 +205,11 @@ def test_every_link_of_the_pages_resolves(built):
 def test_the_browser_check_sees_errors(browser, tmp_path):
     """The check above can fail: a missing image and a script error are reported."""
     bad = tmp_path / "bad.html"
-    bad.write_text('<!DOCTYPE html><html><body><img src="missing.svg"><script>undefinedFn()</script>'
-                   "<script>console.error('boom')</script></body></html>", encoding="utf-8")
+    bad.write_text(
+        '<!DOCTYPE html><html><body><img src="missing.svg"><script>undefinedFn()</script>'
+        "<script>console.error('boom')</script></body></html>",
+        encoding="utf-8",
+    )
     browser.errors.clear()
     browser.open(bad)
     assert any(e.startswith("exception:") for e in browser.errors), browser.errors
@@ -197,8 +224,13 @@ def test_make_png_writes_a_png_of_every_table(built, chromium):
     before = os.environ.get("CHROME_PATH")
     written = write_pngs(built, browser=chromium)
     assert os.environ.get("CHROME_PATH") == before  # the --no-sandbox wrapper does not outlive the call
-    expected = ["items", "overview", *(f"level-{k}" for k in CODEBOOK.levels),
-                *(f"open-{i.level}" for i in CODEBOOK.text_items()), "waves-response"]  # one wave: no change table
+    expected = [
+        "items",
+        "overview",
+        *(f"level-{k}" for k in CODEBOOK.levels),
+        *(f"open-{i.level}" for i in CODEBOOK.text_items()),
+        "waves-response",
+    ]  # one wave: no change table
     assert sorted(written) == sorted(expected)
     for name, path in written.items():
         assert path == built.reports_dir / "png" / f"{name}.png"

@@ -22,20 +22,34 @@ EMAIL = "E-post"
 
 # Wave 2025: (e-mail, P1, V4); respondent ids R01… Wave 2026: ids S01…, the same people by e-mail only.
 WAVE_2025 = [
-    ("p1@bib.no", "very_high", "yes"), ("p2@bib.no", "high", "no"), ("p3@bib.no", "some", "yes"),
-    ("p4@bib.no", "low", "no"), ("p5@bib.no", "high", "yes"), ("p6@bib.no", "not_at_all", "no"),
-    ("p7@bib.no", "very_high", "yes"), ("p8@bib.no", "dont_know", "no"), ("", "high", "yes"),
+    ("p1@bib.no", "very_high", "yes"),
+    ("p2@bib.no", "high", "no"),
+    ("p3@bib.no", "some", "yes"),
+    ("p4@bib.no", "low", "no"),
+    ("p5@bib.no", "high", "yes"),
+    ("p6@bib.no", "not_at_all", "no"),
+    ("p7@bib.no", "very_high", "yes"),
+    ("p8@bib.no", "dont_know", "no"),
+    ("", "high", "yes"),
 ]
 WAVE_2026 = [  # (e-mail, P1, V4, status)
-    ("p1@bib.no", "high", "yes", "Fullført"), ("p2@bib.no", "very_high", "yes", "Fullført"),
-    (" P3@Bib.no ", "high", "no", "Fullført"), ("p4 @bib.NO", "low", "yes", "Fullført"),
-    ("p5@bib.no", "dont_know", "yes", "Fullført"), ("p6@bib.no", "very_high", "yes", "Delvis"),
-    ("p9@bib.no", "high", "yes", "Fullført"), ("P9@bib.no", "high", "yes", "Fullført"),  # twice alike
-    ("p10@bib.no", "low", "no", "Fullført"), ("p10@bib.no", "high", "yes", "Fullført"),  # twice, differently
-    ("", "some", "no", "Fullført"), ("", "low", "yes", "Fullført"),
+    ("p1@bib.no", "high", "yes", "Fullført"),
+    ("p2@bib.no", "very_high", "yes", "Fullført"),
+    (" P3@Bib.no ", "high", "no", "Fullført"),
+    ("p4 @bib.NO", "low", "yes", "Fullført"),
+    ("p5@bib.no", "dont_know", "yes", "Fullført"),
+    ("p6@bib.no", "very_high", "yes", "Delvis"),
+    ("p9@bib.no", "high", "yes", "Fullført"),
+    ("P9@bib.no", "high", "yes", "Fullført"),  # twice alike
+    ("p10@bib.no", "low", "no", "Fullført"),
+    ("p10@bib.no", "high", "yes", "Fullført"),  # twice, differently
+    ("", "some", "no", "Fullført"),
+    ("", "low", "yes", "Fullført"),
 ]
-PANEL_IDS = sorted({e.strip() for e, *_ in WAVE_2025 + WAVE_2026 if e.strip()}
-                   | {"".join(e.split()).casefold() for e, *_ in WAVE_2025 + WAVE_2026 if e.strip()})
+PANEL_IDS = sorted(
+    {e.strip() for e, *_ in WAVE_2025 + WAVE_2026 if e.strip()}
+    | {"".join(e.split()).casefold() for e, *_ in WAVE_2025 + WAVE_2026 if e.strip()}
+)
 
 
 def write_waves(raw_dir) -> None:
@@ -51,10 +65,26 @@ def write_waves(raw_dir) -> None:
 
     rows_a = [row(f"R{i:02d}", "Fullført", e, p, v) for i, (e, p, v) in enumerate(WAVE_2025, 1)]
     rows_b = [row(f"S{i:02d}", s, e, p, v) for i, (e, p, v, s) in enumerate(WAVE_2026, 1)]
-    write_csv_wave(raw_dir, "2025", headers, rows_a, invited=10, fielded="2025-03-01",
-                   columns={"Tidsstempel": "submitted_at"}, panel_id=EMAIL)
-    write_csv_wave(raw_dir, "2026", headers, rows_b, invited=14, fielded="2026-03-01",
-                   columns={"Tidsstempel": "submitted_at"}, panel_id="e-POST")
+    write_csv_wave(
+        raw_dir,
+        "2025",
+        headers,
+        rows_a,
+        invited=10,
+        fielded="2025-03-01",
+        columns={"Tidsstempel": "submitted_at"},
+        panel_id=EMAIL,
+    )
+    write_csv_wave(
+        raw_dir,
+        "2026",
+        headers,
+        rows_b,
+        invited=14,
+        fielded="2026-03-01",
+        columns={"Tidsstempel": "submitted_at"},
+        panel_id="e-POST",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,14 +127,22 @@ def newcombe_paired(a: int, b: int, c: int, d: int) -> tuple[float, float, float
 
 def test_panel_retention_counts_every_person_once(panel_build):
     got = query(panel_build, "select * from panel_retention").rows(named=True)
-    assert got == [{
-        "wave_from": "2025", "wave_to": "2026", "invited_from": 10, "answered_from": 9,
-        "linked_from": 8,  # the ninth has no e-mail
-        "linked_to": 7,  # p1–p6 (p3, p4 despite case and spaces), p9 once; p10's two rows conflict
-        "answered_both": 6, "complete_both": 5,  # p6 is partial in 2026
-        "left_after": 2, "joined": 1, "retention_pct": 75.0,
-        "counts_hidden": True,  # 2 and 1 are below PIPELINE_MIN_CELL (3)
-    }]
+    assert got == [
+        {
+            "wave_from": "2025",
+            "wave_to": "2026",
+            "invited_from": 10,
+            "answered_from": 9,
+            "linked_from": 8,  # the ninth has no e-mail
+            "linked_to": 7,  # p1–p6 (p3, p4 despite case and spaces), p9 once; p10's two rows conflict
+            "answered_both": 6,
+            "complete_both": 5,  # p6 is partial in 2026
+            "left_after": 2,
+            "joined": 1,
+            "retention_pct": 75.0,
+            "counts_hidden": True,  # 2 and 1 are below PIPELINE_MIN_CELL (3)
+        }
+    ]
 
 
 def test_panel_members_are_pseudonyms_with_status(panel_build):
@@ -118,24 +156,35 @@ def test_panel_change_of_a_degree_item(panel_build):
     r = query(panel_build, "select * from panel_change where item = 'P1'").row(0, named=True)
     # Pairs (complete in both, valid in both): p1 vh→h, p2 h→vh, p3 some→h, p4 low→low, p5 h→dont_know.
     assert (r["wave_from"], r["wave_to"], r["level"], r["scale"]) == ("2025", "2026", "personal", "degree")
-    assert (r["n_pairs"], r["both_headline"], r["headline_from_only"], r["headline_to_only"],
-            r["neither_headline"]) == (5, 2, 1, 1, 1)
+    assert (
+        r["n_pairs"],
+        r["both_headline"],
+        r["headline_from_only"],
+        r["headline_to_only"],
+        r["neither_headline"],
+    ) == (5, 2, 1, 1, 1)
     assert (r["headline_pct_from"], r["headline_pct_to"], r["headline_diff"]) == (60.0, 60.0, 0.0)
     diff, low, high = newcombe_paired(2, 1, 1, 1)
     assert (r["headline_diff_ci_low"], r["headline_diff_ci_high"]) == pytest.approx((low, high))
     assert (r["n_scored"], r["moved_up"], r["stayed"], r["moved_down"]) == (4, 2, 1, 1)
     assert (r["mean_score_from"], r["mean_score_to"], r["mean_score_diff"]) == (3.5, 3.75, 0.25)
     half = 3.182446305284263 * math.sqrt(2.75 / 3) / 2  # t(0.975, 3) · sd / √4; differences −1, +1, +1, 0
-    assert (r["mean_score_diff_ci_low"], r["mean_score_diff_ci_high"]) == pytest.approx((0.25 - half, 0.25 + half),
-                                                                                        abs=1e-4)
+    assert (r["mean_score_diff_ci_low"], r["mean_score_diff_ci_high"]) == pytest.approx(
+        (0.25 - half, 0.25 + half), abs=1e-4
+    )
     assert (r["small_n"], r["transitions_hidden"], r["movement_hidden"], r["mean_hidden"]) == (True, True, True, False)
 
 
 def test_panel_change_of_a_yes_no_item(panel_build):
     r = query(panel_build, "select * from panel_change where item = 'V4'").row(0, named=True)
     # p1 yes→yes, p2 no→yes, p3 yes→no, p4 no→yes, p5 yes→yes.
-    assert (r["n_pairs"], r["both_headline"], r["headline_from_only"], r["headline_to_only"],
-            r["neither_headline"]) == (5, 2, 1, 2, 0)
+    assert (
+        r["n_pairs"],
+        r["both_headline"],
+        r["headline_from_only"],
+        r["headline_to_only"],
+        r["neither_headline"],
+    ) == (5, 2, 1, 2, 0)
     assert (r["headline_pct_from"], r["headline_pct_to"], r["headline_diff"]) == (60.0, 80.0, 20.0)
     diff, low, high = newcombe_paired(2, 2, 1, 0)
     assert diff == pytest.approx(20.0)
@@ -155,15 +204,23 @@ def test_wave_change_says_the_waves_share_people(panel_build):
 
 
 def test_panel_member_twice_in_a_wave_is_a_duplicate(panel_build):
-    reasons = query(panel_build, "select source_row, \"column\", reason from quarantine where wave = '2026' "
-                                 "order by source_row, \"column\"").rows()
+    reasons = query(
+        panel_build,
+        'select source_row, "column", reason from quarantine where wave = \'2026\' order by source_row, "column"',
+    ).rows()
     rows = sorted({r for r, _, _ in reasons})
     assert rows == [9, 10]
     assert {(r, reason) for r, _, reason in reasons} == {
-        (9, "the panel id of this row also stands in row 10 with different answers: the rows count in neither. "
-            "Keep one row in the export"),
-        (10, "the panel id of this row also stands in row 9 with different answers: the rows count in neither. "
-             "Keep one row in the export"),
+        (
+            9,
+            "the panel id of this row also stands in row 10 with different answers: the rows count in neither. "
+            "Keep one row in the export",
+        ),
+        (
+            10,
+            "the panel id of this row also stands in row 9 with different answers: the rows count in neither. "
+            "Keep one row in the export",
+        ),
     }
     assert len(reasons) == 4  # P1 and V4 of both rows
     # p1–p5, p9 once (its second row is the same answer: collapsed) and the two without e-mail; p6 partial.
@@ -193,14 +250,24 @@ def test_public_panel_page_hides_small_transition_cells(panel_build, tmp_path):
     page = (settings.reports_dir / "panel.html").read_text(encoding="utf-8")
     assert "60 % → 80 %" not in page and "2 / 1 / 1" not in page and "+20 [" not in page
     p1 = 'headers="panel-personal-Runde-2025-2026 panel-personal-stub-1 panel-personal-'
-    for column, shown in (("n_pairs", "5"), ("shares", ":"), ("diff", ":"), ("moved", ":"),
-                          ("mean", "+0,2 [−1,3; +1,8]")):  # 4 scored pairs: the mean change may show
+    for column, shown in (
+        ("n_pairs", "5"),
+        ("shares", ":"),
+        ("diff", ":"),
+        ("moved", ":"),
+        ("mean", "+0,2 [−1,3; +1,8]"),
+    ):  # 4 scored pairs: the mean change may show
         assert f'{p1}{column}" class="gt_row gt_right">{shown}</td>' in page
     # Retention: 8 answered the first wave, 6 again, 2 dropped out, 1 joined: 2 and 1 are below 3, and 6 = 8 − 2,
     # so 6, 2, 1 and the 75 % are all hidden; 8 shows.
     row = 'headers="panel-retention-stub-1 panel-retention-'
-    for column, shown in (("linked_from", "8"), ("answered_both", ":"), ("retention", ":"), ("left_after", ":"),
-                          ("joined", ":")):
+    for column, shown in (
+        ("linked_from", "8"),
+        ("answered_both", ":"),
+        ("retention", ":"),
+        ("left_after", ":"),
+        ("joined", ":"),
+    ):
         assert f'{row}{column}" class="gt_row gt_right">{shown}</td>' in page
     svg = (settings.reports_dir / "panel" / "2025-2026.svg").read_text(encoding="utf-8")
     assert "+20" not in svg
@@ -219,8 +286,12 @@ def test_no_panel_id_reaches_an_output(panel_build):
         try:
             tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
             for schema, table in tables:
-                text = con.execute(f'select string_agg(cast(t as varchar), \'|\') from "{schema}"."{table}" as t'
-                                   ).fetchall()[0][0] or ""
+                text = (
+                    con.execute(
+                        f'select string_agg(cast(t as varchar), \'|\') from "{schema}"."{table}" as t'
+                    ).fetchall()[0][0]
+                    or ""
+                )
                 assert not [p for p in PANEL_IDS if p in text.casefold()], (schema, table)
         finally:
             con.close()
@@ -230,8 +301,12 @@ def test_inspect_counts_panel_members_without_showing_ids(panel_build):
     from pipeline.staging.inspect_wave import inspect_wave
 
     text = inspect_wave(panel_build, CODEBOOK, "2026").text
-    assert "  'E-post' → role panel_id   [wave.yaml panel_id: read as a keyed pseudonym, the column itself dropped]" \
+    assert (
+        "  'E-post' → role panel_id   [wave.yaml panel_id: read as a keyed pseudonym, the column itself dropped]"
         in text.splitlines()
-    assert ("  panel (wave.yaml panel_id): 7 panel member(s); 2 respondent(s) without a panel id (not followed across "
-            "waves)") in text.splitlines()
+    )
+    assert (
+        "  panel (wave.yaml panel_id): 7 panel member(s); 2 respondent(s) without a panel id (not followed across "
+        "waves)"
+    ) in text.splitlines()
     assert not [p for p in PANEL_IDS if p in text.casefold()]

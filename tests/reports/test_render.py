@@ -65,8 +65,11 @@ def test_headline_interval_and_mean_are_shown_per_item(built):
     assert visibility["V5"]["headline"] == "30 % (11–60)"
     assert visibility["V5"]["mean"] == "–"  # yes/no items have no mean
     assert visibility["V5"]["very_high"] == ""  # not a category of the yes/no scale
-    assert (visibility["V5"]["yes"], visibility["V5"]["no"], visibility["V5"]["dont_know"]) == \
-        ("3 (30 %)", "6 (60 %)", "1 (10 %)")
+    assert (visibility["V5"]["yes"], visibility["V5"]["no"], visibility["V5"]["dont_know"]) == (
+        "3 (30 %)",
+        "6 (60 %)",
+        "1 (10 %)",
+    )
 
 
 def test_the_report_s_published_percentages_appear_in_the_tables(built):
@@ -100,8 +103,9 @@ def test_index_has_overview_every_item_grouped_by_level_and_response_note(built)
     groups = {}
     for row in tables["items"]:
         groups.setdefault(row["_group"], []).append(row["_stub"])
-    assert groups == {CODEBOOK.levels[lv].label["nb"]: [i.code for i in CODEBOOK.closed_items() if i.level == lv]
-                      for lv in LEVELS}
+    assert groups == {
+        CODEBOOK.levels[lv].label["nb"]: [i.code for i in CODEBOOK.closed_items() if i.level == lv] for lv in LEVELS
+    }
     notes = source_notes(text, "items")
     assert "Runde 2024: 10 av 12 inviterte svarte (83 %)." in notes
     assert "Færre enn 30 svar: les prosentene med forsiktighet." in notes
@@ -114,16 +118,20 @@ def test_stacked_bar_nanoplot_describes_the_distribution(built):
     text = _page(settings, "personal.html")
     labels = re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="([^"]*)"', text)
     assert len(labels) == 5
-    assert labels[0] == ("I svært høy grad: 5 (50 %); I høy grad: 4 (40 %); I noen grad: 1 (10 %); "
-                         "I liten grad: 0 (0 %); Ikke i det hele tatt: 0 (0 %); Vet ikke: 0 (0 %)")
+    assert labels[0] == (
+        "I svært høy grad: 5 (50 %); I høy grad: 4 (40 %); I noen grad: 1 (10 %); "
+        "I liten grad: 0 (0 %); Ikke i det hele tatt: 0 (0 %); Vet ikke: 0 (0 %)"
+    )
 
 
 def test_figures_are_written_and_linked_from_the_pages(built):
     settings, _ = built
     figures = settings.reports_dir / "figures" / "2024"
     names = sorted(p.name for p in figures.iterdir())
-    expected = sorted([f"item-{i.code}.{x}" for i in CODEBOOK.closed_items() for x in ("svg", "png")]
-                      + [f"level-{lv}.{x}" for lv in LEVELS for x in ("svg", "png")])
+    expected = sorted(
+        [f"item-{i.code}.{x}" for i in CODEBOOK.closed_items() for x in ("svg", "png")]
+        + [f"level-{lv}.{x}" for lv in LEVELS for x in ("svg", "png")]
+    )
     assert names == expected
     for p in figures.iterdir():
         data = p.read_bytes()
@@ -152,8 +160,9 @@ def test_open_answers_are_shown_per_level(built):
 def test_two_builds_give_byte_identical_pages_and_charts(built):
     first, second = built
     mine = ["index.html", *(f"{lv}.html" for lv in LEVELS)]
-    files = mine + sorted(p.relative_to(first.reports_dir).as_posix()
-                          for p in (first.reports_dir / "figures").rglob("*") if p.is_file())
+    files = mine + sorted(
+        p.relative_to(first.reports_dir).as_posix() for p in (first.reports_dir / "figures").rglob("*") if p.is_file()
+    )
     assert len(files) == 5 + 2 * (len(CODEBOOK.closed_items()) + len(LEVELS))
     different = [f for f in files if (first.reports_dir / f).read_bytes() != (second.reports_dir / f).read_bytes()]
     assert different == []
@@ -164,32 +173,53 @@ def test_two_builds_give_byte_identical_pages_and_charts(built):
 def test_free_text_is_escaped_and_contacts_masked(built, tmp_path):
     settings, _ = built
     frames = report_frames(settings)
-    extra = pl.DataFrame({
-        "wave": ["2024"] * 2, "item": ["OP", "OP"], "level": ["personal"] * 2,
-        "respondent_key": ["zz1", "zz2"], "complete": [True, True],
-        "text": ["<script>alert('x')</script> Skriv til ola.nordmann@bibliotek.no eller ring 412 34 567!",
-                 "Ring +47 22 33 44 55 eller 12345678, ikke 2018-2020 & <b>fet</b>"],
-    })
+    extra = pl.DataFrame(
+        {
+            "wave": ["2024"] * 2,
+            "item": ["OP", "OP"],
+            "level": ["personal"] * 2,
+            "respondent_key": ["zz1", "zz2"],
+            "complete": [True, True],
+            "text": [
+                "<script>alert('x')</script> Skriv til ola.nordmann@bibliotek.no eller ring 412 34 567!",
+                "Ring +47 22 33 44 55 eller 12345678, ikke 2018-2020 & <b>fet</b>",
+            ],
+        }
+    )
     frames["open_answers"] = pl.concat([frames["open_answers"], extra])
-    render_reports(CODEBOOK, "nb", tmp_path, frames["item_indicators"], frames["item_distribution"],
-                   frames["waves"], frames["open_answers"])
+    render_reports(
+        CODEBOOK,
+        "nb",
+        tmp_path,
+        frames["item_indicators"],
+        frames["item_distribution"],
+        frames["waves"],
+        frames["open_answers"],
+    )
     text = (tmp_path / "personal.html").read_text(encoding="utf-8")
     assert "<script>" not in text and "<b>fet</b>" not in text
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Skriv til [e-post fjernet] eller ring " \
-           "[telefonnummer fjernet]!" in text
-    assert "Ring [telefonnummer fjernet] eller [telefonnummer fjernet], ikke 2018-2020 &amp; &lt;b&gt;fet&lt;/b&gt;" \
+    assert (
+        "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Skriv til [e-post fjernet] eller ring "
+        "[telefonnummer fjernet]!" in text
+    )
+    assert (
+        "Ring [telefonnummer fjernet] eller [telefonnummer fjernet], ikke 2018-2020 &amp; &lt;b&gt;fet&lt;/b&gt;"
         in text
+    )
     assert "ola.nordmann" not in text and "412 34 567" not in text and "12345678" not in text
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("mail: kari@example.com.", "mail: [e-mail removed]."),
-    ("tlf 98765432", "tlf [phone number removed]"),
-    ("tlf +45 12 34 56 78", "tlf [phone number removed]"),
-    ("0047 912 34 567", "[phone number removed]"),
-    ("år 2018-2020 og 2019 2020", "år 2018-2020 og 2019 2020"),
-    ("10 av 12 svarte", "10 av 12 svarte"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mail: kari@example.com.", "mail: [e-mail removed]."),
+        ("tlf 98765432", "tlf [phone number removed]"),
+        ("tlf +45 12 34 56 78", "tlf [phone number removed]"),
+        ("0047 912 34 567", "[phone number removed]"),
+        ("år 2018-2020 og 2019 2020", "år 2018-2020 og 2019 2020"),
+        ("10 av 12 svarte", "10 av 12 svarte"),
+    ],
+)
 def test_mask_contacts(text, expected):
     assert mask_contacts(text, CODEBOOK, "en") == expected
 
@@ -197,12 +227,18 @@ def test_mask_contacts(text, expected):
 def test_pages_in_danish_and_english_take_every_label_from_the_codebook(built):
     settings, _ = built
     frames = report_frames(settings)
-    for lang, words in {"da": ("Oversigt", "I meget høj grad", "Gennemsnit", "Runde 2024: 10 af 12 inviterede "
-                                                                              "svarede (83 %)."),
-                        "en": ("Overview", "To a very high degree", "Mean", "Wave 2024: 10 of 12 invited "
-                                                                          "answered (83 %).")}.items():
-        data = ReportData(CODEBOOK, lang, frames["item_indicators"], frames["item_distribution"], frames["waves"],
-                          frames["open_answers"])
+    for lang, words in {
+        "da": ("Oversigt", "I meget høj grad", "Gennemsnit", "Runde 2024: 10 af 12 inviterede svarede (83 %)."),
+        "en": ("Overview", "To a very high degree", "Mean", "Wave 2024: 10 of 12 invited answered (83 %)."),
+    }.items():
+        data = ReportData(
+            CODEBOOK,
+            lang,
+            frames["item_indicators"],
+            frames["item_distribution"],
+            frames["waves"],
+            frames["open_answers"],
+        )
         pages = build_pages(data, {})
         assert f'<html lang="{lang}">' in pages["index.html"]
         for word in words:
@@ -219,8 +255,12 @@ def test_a_wave_that_disappears_takes_its_charts_along(built, tmp_path):
     stale = tmp_path / "figures" / "2019" / "item-P1.svg"
     stale.parent.mkdir(parents=True)
     stale.write_text("old", encoding="utf-8")
-    written = render_reports(CODEBOOK, "nb", tmp_path, *(frames[n] for n in (
-        "item_indicators", "item_distribution", "waves", "open_answers")))
+    written = render_reports(
+        CODEBOOK,
+        "nb",
+        tmp_path,
+        *(frames[n] for n in ("item_indicators", "item_distribution", "waves", "open_answers")),
+    )
     assert not (tmp_path / "figures" / "2019").exists()
     assert sorted(written) == sorted(["index", "figures", *LEVELS])
     umask = os.umask(0)

@@ -76,8 +76,9 @@ def test_cached_charts_are_byte_identical_and_only_changed_charts_are_redrawn(fr
     # the open-answers tables (3 levels with answers × 2 waves) are cached as HTML fragments
     assert len(first.fragments_made) == len(first.fragments_used) == 6
     assert _files(tmp_path / "cached") == plain
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == \
-        sorted([f"{k}.{x}" for k in first.used for x in ("svg", "png")] + [f"{k}.html" for k in first.fragments_used])
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(
+        [f"{k}.{x}" for k in first.used for x in ("svg", "png")] + [f"{k}.html" for k in first.fragments_used]
+    )
 
     # second build: nothing drawn, same bytes, and no file under reports/ rewritten
     stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "cached").rglob("*") if p.is_file()}
@@ -91,9 +92,11 @@ def test_cached_charts_are_byte_identical_and_only_changed_charts_are_redrawn(fr
     # one count changed in wave 2025, item P1: exactly its item chart and its level chart are redrawn
     dist = two["item_disclosure"]
     changed = (pl.col("wave") == "2025") & (pl.col("item") == "P1") & (pl.col("category") == "low")
-    two["item_disclosure"] = dist.with_columns(pl.when(changed).then(1).otherwise(pl.col("n")).alias("n")) \
-        .with_columns(pl.col("n").sum().over("wave", "item").alias("base_n")) \
+    two["item_disclosure"] = (
+        dist.with_columns(pl.when(changed).then(1).otherwise(pl.col("n")).alias("n"))
+        .with_columns(pl.col("n").sum().over("wave", "item").alias("base_n"))
         .with_columns((100.0 * pl.col("n") / pl.col("base_n")).alias("pct"))
+    )
     third = FigureCache(tmp_path / "cache")
     _render(two, tmp_path / "cached", cache_dir=third)
     assert _drawn_paths(two, third) == ["2025/item-P1", "2025/level-personal"]
@@ -103,8 +106,9 @@ def test_cached_charts_are_byte_identical_and_only_changed_charts_are_redrawn(fr
     assert _files(tmp_path / "cached")["figures/2025/item-P1.svg"] != plain["figures/2025/item-P1.svg"]
     # the two entries no build uses any more are pruned
     assert len(list((tmp_path / "cache").iterdir())) == 2 * 14 + 6
-    assert (first.used - third.used) and not any((tmp_path / "cache" / f"{k}.svg").exists()
-                                                 for k in first.used - third.used)
+    assert (first.used - third.used) and not any(
+        (tmp_path / "cache" / f"{k}.svg").exists() for k in first.used - third.used
+    )
 
 
 def test_chart_keys_follow_language_profile_and_labels(frames):
@@ -124,16 +128,25 @@ def test_chart_keys_follow_language_profile_and_labels(frames):
     assert public["2024/level-personal.svg"] != base["2024/level-personal.svg"]
     # a question text used by one chart changes that item's chart and its level chart only
     item = CODEBOOK.items["C4"]
-    renamed = dataclasses.replace(CODEBOOK, items={
-        **CODEBOOK.items, "C4": dataclasses.replace(item, question={**item.question, "nb": "Ny tekst"})})
+    renamed = dataclasses.replace(
+        CODEBOOK,
+        items={**CODEBOOK.items, "C4": dataclasses.replace(item, question={**item.question, "nb": "Ny tekst"})},
+    )
     changed = {p for p, k in keys(codebook=renamed).items() if base[p] != k}
     assert changed == {"2024/item-C4.svg", "2024/level-citizen.svg"}
 
 
 def _open_frame(wave: str, item: str, level: str, texts: list[str], prefix: str = "r") -> pl.DataFrame:
-    return pl.DataFrame({"wave": [wave] * len(texts), "item": [item] * len(texts), "level": [level] * len(texts),
-                         "respondent_key": [f"{prefix}{i:05d}" for i in range(len(texts))],
-                         "complete": [True] * len(texts), "text": texts})
+    return pl.DataFrame(
+        {
+            "wave": [wave] * len(texts),
+            "item": [item] * len(texts),
+            "level": [level] * len(texts),
+            "respondent_key": [f"{prefix}{i:05d}" for i in range(len(texts))],
+            "complete": [True] * len(texts),
+            "text": texts,
+        }
+    )
 
 
 def test_open_answers_show_the_first_200_of_each_item_and_say_how_many_there_are(frames):
@@ -141,48 +154,67 @@ def test_open_answers_show_the_first_200_of_each_item_and_say_how_many_there_are
     texts = [f"Svar nummer {i}" for i in range(250)]
     texts[3] = "Skriv til kari@example.com <b>nå</b>"
     texts[240] = "Sist i rekken"
-    answers = pl.concat([
-        _open_frame("2024", "OP", "personal", texts, prefix="z").reverse(),  # unsorted input
-        _open_frame("2024", "OP", "personal", ["", "   "], prefix="blank"),  # blank: neither shown nor counted
-        frames["open_answers"].filter(pl.col("item") == "OC"),
-    ])
-    data = ReportData(CODEBOOK, "nb", frames["item_indicators"], frames["item_disclosure"], frames["waves"],
-                      answers)
+    answers = pl.concat(
+        [
+            _open_frame("2024", "OP", "personal", texts, prefix="z").reverse(),  # unsorted input
+            _open_frame("2024", "OP", "personal", ["", "   "], prefix="blank"),  # blank: neither shown nor counted
+            frames["open_answers"].filter(pl.col("item") == "OC"),
+        ]
+    )
+    data = ReportData(CODEBOOK, "nb", frames["item_indicators"], frames["item_disclosure"], frames["waves"], answers)
     pages = build_pages(data, {})
     rows = parse_tables(pages["personal.html"])["open-personal"]
     assert [r["_stub"] for r in rows] == [str(i) for i in range(1, 201)]
-    assert [r["text"] for r in rows][:5] == ["Svar nummer 0", "Svar nummer 1", "Svar nummer 2",
-                                             "Skriv til [e-post fjernet] <b>nå</b>", "Svar nummer 4"]
+    assert [r["text"] for r in rows][:5] == [
+        "Svar nummer 0",
+        "Svar nummer 1",
+        "Svar nummer 2",
+        "Skriv til [e-post fjernet] <b>nå</b>",
+        "Svar nummer 4",
+    ]
     assert rows[-1]["text"] == "Svar nummer 199"
     assert "Sist i rekken" not in pages["personal.html"]
     assert "&lt;b&gt;nå&lt;/b&gt;" in pages["personal.html"] and "kari@" not in pages["personal.html"]
     assert source_notes(pages["personal.html"], "open-personal")[1:] == [
         "OP: viser 200 av 250 svar (de første etter pseudonym); alle står i tabellen open_answers i "
-        "samskabelse.duckdb og parquet/open_answers.parquet."]
+        "samskabelse.duckdb og parquet/open_answers.parquet."
+    ]
     # OC has 3 answers: all shown, no note
     assert len(parse_tables(pages["citizen.html"])["open-citizen"]) == 3
     assert len(source_notes(pages["citizen.html"], "open-citizen")) == 1
-    english = build_pages(ReportData(CODEBOOK, "en", *(data.__dict__[k] for k in (
-        "indicators", "distribution", "waves", "open_answers"))), {})
-    assert "OP: showing 200 of 250 answers (the first by pseudonym); all are in the open_answers table" in \
-        english["personal.html"]
+    english = build_pages(
+        ReportData(
+            CODEBOOK, "en", *(data.__dict__[k] for k in ("indicators", "distribution", "waves", "open_answers"))
+        ),
+        {},
+    )
+    assert (
+        "OP: showing 200 of 250 answers (the first by pseudonym); all are in the open_answers table"
+        in english["personal.html"]
+    )
     assert [format_values([12345, 200], "integer", lang) for lang in ("nb", "da", "en")] == [
-        ["12 345", "200"], ["12.345", "200"], ["12,345", "200"]]
+        ["12 345", "200"],
+        ["12.345", "200"],
+        ["12,345", "200"],
+    ]
 
 
 def test_several_waves_get_one_open_answers_table_each_newest_first(frames):
     three = _waves(frames, ["2024", "2025", "2026"])
-    three["open_answers"] = pl.concat([
-        _open_frame("2024", "OC", "citizen", ["gammelt svar"]),
-        _open_frame("2026", "OC", "citizen", [f"nytt svar {i}" for i in range(203)]),
-    ])
+    three["open_answers"] = pl.concat(
+        [
+            _open_frame("2024", "OC", "citizen", ["gammelt svar"]),
+            _open_frame("2026", "OC", "citizen", [f"nytt svar {i}" for i in range(203)]),
+        ]
+    )
     data = ReportData(CODEBOOK, "nb", *(three[n] for n in FRAMES))
     page = build_pages(data, {})["citizen.html"]
     tables = parse_tables(page)
     open_ids = [t for t in tables if t.startswith("open-")]
     assert open_ids == ["open-citizen-2026", "open-citizen-2024"]  # 2025 has none
-    assert len(tables["open-citizen-2026"]) == 200 and [r["text"] for r in tables["open-citizen-2024"]] == \
-        ["gammelt svar"]
+    assert len(tables["open-citizen-2026"]) == 200 and [r["text"] for r in tables["open-citizen-2024"]] == [
+        "gammelt svar"
+    ]
     assert {r["_group"] for r in tables["open-citizen-2026"]} == {CODEBOOK.items["OC"].question["nb"]}
     assert "OC: viser 200 av 203 svar" in " ".join(source_notes(page, "open-citizen-2026"))
     assert "Relevans for innbyggerne · Runde 2024" in page
@@ -198,8 +230,11 @@ def test_no_per_cell_styles_in_the_likert_tables(frames):
 
 
 def test_temporary_files_of_a_killed_run_are_removed(frames, tmp_path):
-    stale = [tmp_path / ".index.html.k2j4_x9.tmp", tmp_path / "figures" / "2024" / ".item-P1.svg.ab12cd.tmp",
-             tmp_path / ".waves.html.q1w2e3.tmp"]
+    stale = [
+        tmp_path / ".index.html.k2j4_x9.tmp",
+        tmp_path / "figures" / "2024" / ".item-P1.svg.ab12cd.tmp",
+        tmp_path / ".waves.html.q1w2e3.tmp",
+    ]
     kept = [tmp_path / "notes.tmp", tmp_path / ".keep", tmp_path / "png" / ".overview.part.png"]
     for path in stale + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,7 +268,9 @@ def test_only_the_three_newest_waves_are_drawn_and_the_pages_say_so(frames, tmp_
     drawn = sorted({p.split("/")[0] for p in _files(tmp_path / "five" / "figures")})
     assert drawn == ["2024", "2025", "2026"]
     assert sorted(_files(tmp_path / "five" / "figures")) == sorted(
-        f"{wave}/{kind}.{fmt}" for wave in drawn for fmt in ("png", "svg")
+        f"{wave}/{kind}.{fmt}"
+        for wave in drawn
+        for fmt in ("png", "svg")
         for kind in ("item-P1", "item-P2", "item-C4", "item-V4", "level-personal", "level-citizen", "level-visibility")
     )
     note = "Diagrammene viser de 3 nyeste rundene; alle 5 runder står i tabellene."

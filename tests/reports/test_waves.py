@@ -26,8 +26,7 @@ def build_two_waves(root):
 
     folder = write_second_wave(settings.raw_dir, "2026", change=change)
     spec = folder / "wave.yaml"
-    spec.write_text(spec.read_text(encoding="utf-8").replace("label: Wave 2026", f"label: '{LABEL}'"),
-                    encoding="utf-8")
+    spec.write_text(spec.read_text(encoding="utf-8").replace("label: Wave 2026", f"label: '{LABEL}'"), encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
         mp.setenv("PIPELINE_PSEUDONYM_KEY", "test-key")
         assert build(settings, instance) == 0

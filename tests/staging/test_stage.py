@@ -31,10 +31,31 @@ from pipeline.staging.validation import (
 
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 STATUSES = ["Fullført"] * 12 + ["Ufullstendig"] * 3 + ["", "Ukjent", " weird ", "test", "Ny", "completed", "Avbrutt "]
-BAD = ["Kanskje", "i svært høy grad", "I svært hoy grad", "7", "3.0", "2", "??", "x" * 150, " Vet ikke ",
-       "Ja, delvis", "n/a", "nei", "I høy  grad", "\u00a0I noen grad\u3000"]
-TEXTS = ["Skriv til ola@example.no for info", "Ring 22 33 44 55 eller +47 912 34 567", "ingen kontakt",
-         "Vi har <b>mer</b> & mindre", "Mail: a.b@c.d.no; tlf 12345678", "Linje\nto med 98765432", " mellomrom "]
+BAD = [
+    "Kanskje",
+    "i svært høy grad",
+    "I svært hoy grad",
+    "7",
+    "3.0",
+    "2",
+    "??",
+    "x" * 150,
+    " Vet ikke ",
+    "Ja, delvis",
+    "n/a",
+    "nei",
+    "I høy  grad",
+    "\u00a0I noen grad\u3000",
+]
+TEXTS = [
+    "Skriv til ola@example.no for info",
+    "Ring 22 33 44 55 eller +47 912 34 567",
+    "ingen kontakt",
+    "Vi har <b>mer</b> & mindre",
+    "Mail: a.b@c.d.no; tlf 12345678",
+    "Linje\nto med 98765432",
+    " mellomrom ",
+]
 
 
 def _bad_wave(raw_dir, key: str, n: int = 600, with_id: bool = True):
@@ -73,8 +94,14 @@ def _bad_wave(raw_dir, key: str, n: int = 600, with_id: bool = True):
 # into DuckDB).
 def _empty_quarantine() -> pl.DataFrame:
     return pl.DataFrame(
-        schema={"wave": pl.Utf8, "source_file": pl.Utf8, "source_row": pl.Int64, "column": pl.Utf8,
-                "value": pl.Utf8, "reason": pl.Utf8}
+        schema={
+            "wave": pl.Utf8,
+            "source_file": pl.Utf8,
+            "source_row": pl.Int64,
+            "column": pl.Utf8,
+            "value": pl.Utf8,
+            "reason": pl.Utf8,
+        }
     )
 
 
@@ -419,8 +446,10 @@ def test_staging_in_the_work_database_equals_staging_in_memory(tmp_path):
     with connect(settings) as con:
         con.execute("insert into staging.respondents values ('other', '0123456789abcdef', 1, true, null)")
         result = stage_in_database(con, settings, "bad", CODEBOOK)
-        got = {t: query_frame(con, f"select * from staging.{t} where wave = 'bad' order by {order}")
-               for t, order in tables.items()}
+        got = {
+            t: query_frame(con, f"select * from staging.{t} where wave = 'bad' order by {order}")
+            for t, order in tables.items()
+        }
         assert con.execute("select count(*) from staging.respondents where wave = 'other'").fetchall() == [(1,)]
         assert con.execute("select count(*) from duckdb_tables() where temporary").fetchall() == [(0,)]
     for table in tables:
@@ -447,8 +476,10 @@ def test_a_broken_staging_row_fails_the_responses_contract(tmp_path):
             "select source_row, respondent_key from staging.responses where wave = 'bad' and item = 'P1' "
             "order by source_row limit 1"
         ).fetchall()[0]
-        con.execute("update staging.responses set category = 'maybe' where wave = 'bad' and source_row = ? "
-                    "and item = 'P2'", [row])
+        con.execute(
+            "update staging.responses set category = 'maybe' where wave = 'bad' and source_row = ? and item = 'P2'",
+            [row],
+        )
         con.execute("insert into staging.responses values ('bad', ?, ?, 'P1', 'high', true)", [key, row])
         errors = table_errors(con, staging_responses(CODEBOOK, responses), "staging.responses", "bad")
     assert errors == [

@@ -1,6 +1,5 @@
 """Layer 4: bad cells are quarantined and the rest still builds; a broken wave fails alone."""
 
-
 import pytest
 from helpers import build, copy_sample_wave, make_settings, query, read_sample_rows, write_csv_wave
 

@@ -2,7 +2,6 @@
 into respondents, responses, quarantine, open answers and background groups (staging/<table>, one asset per staging
 table of schemas/marts.yaml). Both are written in one step, one transaction per wave."""
 
-
 import traceback
 
 import dagster as dg
@@ -53,8 +52,12 @@ def _raw_metadata(read, n, n_cells: int, fingerprint: str | None, wave: str, con
     meta[f"{wave}: read as"] = dg.MetadataValue.json(read.describe())
     meta[f"{wave}: input fingerprint"] = fingerprint or "(folder unreadable)"
     meta["preview"] = preview(
-        query_frame(con, "select wave, source_row, item, category from raw.wave_export where wave = ? "
-                    "order by source_row, item limit 5", [wave])
+        query_frame(
+            con,
+            "select wave, source_row, item, category from raw.wave_export where wave = ? "
+            "order by source_row, item limit 5",
+            [wave],
+        )
     )
     return meta
 
@@ -72,29 +75,45 @@ def build_ingest_asset(settings: Settings) -> dg.AssetsDefinition:
     tables = [t for t in load_staging_tables(settings.marts_contract_file) if t.asset]
     responses = next(t for t in tables if t.name == "responses")
     specs = [
-        dg.AssetSpec(RAW, group_name="raw", partitions_def=wave_partitions, kinds={"duckdb", "polars"},
-                     description="The wave's export file (`data/raw/<wave>/`), read and normalised: headers matched to "
-                     "codebook items and roles, personal-data columns (e-mail, name, IP) dropped, respondent ids "
-                     "replaced by keyed pseudonyms, each distinct value matched to its answer category, background "
-                     "variables (role, library size, …) matched to their groups. Written to raw.waves, "
-                     "raw.wave_respondents, raw.wave_export (the item columns handed to DuckDB wide and unpivoted "
-                     "there by `sql/raw/wave_export.sql`) and raw.wave_groups in the work database, with the wave's "
-                     "input fingerprint (raw.wave_fingerprints)."),
-        *(dg.AssetSpec(staging_key(t.name), description=t.description, group_name="staging", deps=[RAW],
-                       partitions_def=wave_partitions, kinds={"duckdb", "pandera"},
-                       metadata={"dagster/column_schema": t.column_schema(),
-                                 "dagster/table_name": f"staging.{t.name}"})
-          for t in tables),
+        dg.AssetSpec(
+            RAW,
+            group_name="raw",
+            partitions_def=wave_partitions,
+            kinds={"duckdb", "polars"},
+            description="The wave's export file (`data/raw/<wave>/`), read and normalised: headers matched to "
+            "codebook items and roles, personal-data columns (e-mail, name, IP) dropped, respondent ids "
+            "replaced by keyed pseudonyms, each distinct value matched to its answer category, background "
+            "variables (role, library size, …) matched to their groups. Written to raw.waves, "
+            "raw.wave_respondents, raw.wave_export (the item columns handed to DuckDB wide and unpivoted "
+            "there by `sql/raw/wave_export.sql`) and raw.wave_groups in the work database, with the wave's "
+            "input fingerprint (raw.wave_fingerprints).",
+        ),
+        *(
+            dg.AssetSpec(
+                staging_key(t.name),
+                description=t.description,
+                group_name="staging",
+                deps=[RAW],
+                partitions_def=wave_partitions,
+                kinds={"duckdb", "pandera"},
+                metadata={"dagster/column_schema": t.column_schema(), "dagster/table_name": f"staging.{t.name}"},
+            )
+            for t in tables
+        ),
     ]
     checks = [
         dg.AssetCheckSpec(
-            "matches_contract", asset=staging_key("responses"), blocking=True,
+            "matches_contract",
+            asset=staging_key("responses"),
+            blocking=True,
             description="pandera: every row of staging.responses names a wave, a respondent and a codebook item, "
             "with a category of the item's scale, once per respondent and item. Failing means a bug in staging, not "
             "bad data: the wave named in the metadata is left out of the work database, and the marts are not built.",
         ),
         dg.AssetCheckSpec(
-            "quarantine_below_limit", asset=staging_key("quarantine"), blocking=True,
+            "quarantine_below_limit",
+            asset=staging_key("quarantine"),
+            blocking=True,
             description="At most 20 % of a wave's answer cells are quarantined. Failing means a wrong mapping "
             "(wave.yaml columns or values, a wrong respondent or panel id): the waves named in the metadata, with the "
             "reason, are left out and the marts are not built; fix wave.yaml and run again.",
@@ -136,8 +155,9 @@ def build_ingest_asset(settings: Settings) -> dg.AssetsDefinition:
                     replace_wave(con, "raw.wave_respondents", wave, n.respondents)
                     n_cells = n.answers.write(con, settings.sql_dir)
                     n.background.write(con, settings.sql_dir)
-                    stamp = pl.DataFrame({"wave": [wave], "fingerprint": [fingerprint]}) if fingerprint else \
-                        pl.DataFrame()
+                    stamp = (
+                        pl.DataFrame({"wave": [wave], "fingerprint": [fingerprint]}) if fingerprint else pl.DataFrame()
+                    )
                     replace_wave(con, "raw.wave_fingerprints", wave, stamp)
                     staged = stage_in_database(con, settings, wave, codebook, wave_value_maps(settings, wave, codebook))
                     check_quarantine_limit(staged, f"{wave}/{read.spec.export}")
@@ -160,7 +180,8 @@ def build_ingest_asset(settings: Settings) -> dg.AssetsDefinition:
                         over_limit[wave] = str(exc)
                     expected = (TooMuchQuarantined, ValueError) if read_ok else (WaveError, ExportError)
                     failed[wave] = failure_text(exc, expected) + (
-                        ". The wave is left out of the marts until this is fixed." if read_ok else "")
+                        ". The wave is left out of the marts until this is fixed." if read_ok else ""
+                    )
                     if not isinstance(exc, expected):
                         context.log.error(f"wave {wave}: " + "".join(traceback.format_exception(exc)))
                     continue
@@ -170,9 +191,13 @@ def build_ingest_asset(settings: Settings) -> dg.AssetsDefinition:
                 for t in tables:
                     done[wave][staging_key(t.name)] = {
                         "dagster/row_count": staged.rows[t.name],
-                        "preview": preview(query_frame(
-                            con, "select * from " + qualified("staging." + t.name) + " where wave = ? limit 5",
-                            [wave])),
+                        "preview": preview(
+                            query_frame(
+                                con,
+                                "select * from " + qualified("staging." + t.name) + " where wave = ? limit 5",
+                                [wave],
+                            )
+                        ),
                     }
                 shares[wave] = staged.quarantine_share
                 for note in n.notes:
@@ -189,22 +214,31 @@ def build_ingest_asset(settings: Settings) -> dg.AssetsDefinition:
         }
         for t in tables:
             common_meta[staging_key(t.name)] = {
-                "rows (all waves of this run)": sum(int(m[staging_key(t.name)]["dagster/row_count"])
-                                                   for m in done.values())}
+                "rows (all waves of this run)": sum(
+                    int(m[staging_key(t.name)]["dagster/row_count"]) for m in done.values()
+                )
+            }
         check_results = [
             dg.AssetCheckResult(
-                asset_key=staging_key("responses"), check_name="matches_contract", passed=not broken,
-                metadata={"waves checked": dg.MetadataValue.json(sorted(shares) + sorted(broken)),
-                          "failures": dg.MetadataValue.json(broken)},
+                asset_key=staging_key("responses"),
+                check_name="matches_contract",
+                passed=not broken,
+                metadata={
+                    "waves checked": dg.MetadataValue.json(sorted(shares) + sorted(broken)),
+                    "failures": dg.MetadataValue.json(broken),
+                },
             ),
             dg.AssetCheckResult(
-                asset_key=staging_key("quarantine"), check_name="quarantine_below_limit", passed=not over_limit,
-                metadata={"largest share (waves staged)": max(shares.values(), default=0.0),
-                          "share per wave": dg.MetadataValue.json(shares),
-                          "waves over the limit": dg.MetadataValue.json(over_limit)},
+                asset_key=staging_key("quarantine"),
+                check_name="quarantine_below_limit",
+                passed=not over_limit,
+                metadata={
+                    "largest share (waves staged)": max(shares.values(), default=0.0),
+                    "share per wave": dg.MetadataValue.json(shares),
+                    "waves over the limit": dg.MetadataValue.json(over_limit),
+                },
             ),
         ]
         yield from outcome(context, keys, done, failed, common_meta, check_results)
 
     return raw_and_staging
-

@@ -2,7 +2,6 @@
 `sql/marts/<table>.sql` = table `marts.<table>` of the work database). Each mart's upstream assets are the tables its
 SQL reads, so Dagster builds it after them, and a single mart can be materialised (or retried) from the UI."""
 
-
 import dagster as dg
 
 from pipeline.codebook import Codebook
@@ -59,8 +58,13 @@ def upstream_key(schema: str, table: str, staging_tables: set[str]) -> dg.AssetK
 
 def build_params(codebook: Codebook, settings: Settings) -> dict[str, object]:
     """The parameters every mart's SQL may bind ($z, $alpha, $small_n_below, $min_cell, $min_group)."""
-    return {"z": codebook.z, "alpha": codebook.alpha, "small_n_below": codebook.small_n_below,
-            "min_cell": settings.min_cell, "min_group": settings.min_group}
+    return {
+        "z": codebook.z,
+        "alpha": codebook.alpha,
+        "small_n_below": codebook.small_n_below,
+        "min_cell": settings.min_cell,
+        "min_group": settings.min_group,
+    }
 
 
 def build_mart_asset(table: MartTable, staging_tables: set[str]) -> dg.AssetsDefinition:
@@ -69,10 +73,18 @@ def build_mart_asset(table: MartTable, staging_tables: set[str]) -> dg.AssetsDef
     reads = [(s, n) for s, n in table.reads if not (s == "marts" and n == table.name)]
     deps = sorted({upstream_key(s, n, staging_tables) for s, n in reads}, key=str)
 
-    @dg.asset(key=mart_key(table.name), description=table.description, group_name="marts", deps=deps,
-              kinds={"duckdb", "sql"},
-              metadata={"sql": dg.MetadataValue.path(str(table.sql_path)),
-                        "dagster/column_schema": table.column_schema(), "dagster/table_name": f"marts.{table.name}"})
+    @dg.asset(
+        key=mart_key(table.name),
+        description=table.description,
+        group_name="marts",
+        deps=deps,
+        kinds={"duckdb", "sql"},
+        metadata={
+            "sql": dg.MetadataValue.path(str(table.sql_path)),
+            "dagster/column_schema": table.column_schema(),
+            "dagster/table_name": f"marts.{table.name}",
+        },
+    )
     def mart(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         settings = pipeline.settings
         params = {**build_params(pipeline.codebook(), settings), **dict(table.params)}
@@ -93,15 +105,21 @@ def build_mart_asset(table: MartTable, staging_tables: set[str]) -> dg.AssetsDef
 
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec("matches_contract", asset=mart_key("item_distribution"),
-                          description="pandera: counts ≥ 0, pct within 0–100, one row per wave, item and category. "
-                                      "Failing means an error in the SQL of the marts (the metadata lists the rows "
-                                      "that break a rule); the marts are still published, so fix it before reading "
-                                      "them."),
-        dg.AssetCheckSpec("pct_sums_to_100", asset=mart_key("item_distribution"),
-                          description="Per wave and item with a base, the categories' pct add up to 100. Failing means "
-                                      "a category is counted twice or lost; the metadata names each (wave, item, "
-                                      "total)."),
+        dg.AssetCheckSpec(
+            "matches_contract",
+            asset=mart_key("item_distribution"),
+            description="pandera: counts ≥ 0, pct within 0–100, one row per wave, item and category. "
+            "Failing means an error in the SQL of the marts (the metadata lists the rows "
+            "that break a rule); the marts are still published, so fix it before reading "
+            "them.",
+        ),
+        dg.AssetCheckSpec(
+            "pct_sums_to_100",
+            asset=mart_key("item_distribution"),
+            description="Per wave and item with a base, the categories' pct add up to 100. Failing means "
+            "a category is counted twice or lost; the metadata names each (wave, item, "
+            "total).",
+        ),
     ],
 )
 def distribution_checks(pipeline: SurveyPipeline):
@@ -109,24 +127,39 @@ def distribution_checks(pipeline: SurveyPipeline):
     with pipeline.work_db() as con:
         distribution = query_frame(con, "select * from marts.item_distribution")
     errors = distribution_errors(distribution)
-    yield dg.AssetCheckResult(asset_key=mart_key("item_distribution"), check_name="matches_contract",
-                              passed=not errors, metadata={"failures": dg.MetadataValue.json(errors)})
+    yield dg.AssetCheckResult(
+        asset_key=mart_key("item_distribution"),
+        check_name="matches_contract",
+        passed=not errors,
+        metadata={"failures": dg.MetadataValue.json(errors)},
+    )
     off = pct_sums_off(distribution)
-    yield dg.AssetCheckResult(asset_key=mart_key("item_distribution"), check_name="pct_sums_to_100",
-                              passed=off.is_empty(), metadata={"items off": dg.MetadataValue.json(off.rows())})
+    yield dg.AssetCheckResult(
+        asset_key=mart_key("item_distribution"),
+        check_name="pct_sums_to_100",
+        passed=off.is_empty(),
+        metadata={"items off": dg.MetadataValue.json(off.rows())},
+    )
 
 
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec("matches_contract", asset=mart_key("item_indicators"),
-                          description="pandera: shares and intervals within 0–100, mean score within 1–5. Failing "
-                                      "means an error in the SQL of the indicators; the metadata lists the rows."),
-        dg.AssetCheckSpec("reproduces_published_2024", asset=mart_key("item_indicators"), blocking=True,
-                          additional_deps=[mart_key("waves")],
-                          description="Wave 2024 matches every percentage published in the report "
-                                      "(`schemas/published_2024.yaml`) and the response rate 10/12. Blocking: when "
-                                      "it fails nothing is published (pages and the DuckDB file stay as they were); "
-                                      "the metadata lists every mismatch (item, published, built)."),
+        dg.AssetCheckSpec(
+            "matches_contract",
+            asset=mart_key("item_indicators"),
+            description="pandera: shares and intervals within 0–100, mean score within 1–5. Failing "
+            "means an error in the SQL of the indicators; the metadata lists the rows.",
+        ),
+        dg.AssetCheckSpec(
+            "reproduces_published_2024",
+            asset=mart_key("item_indicators"),
+            blocking=True,
+            additional_deps=[mart_key("waves")],
+            description="Wave 2024 matches every percentage published in the report "
+            "(`schemas/published_2024.yaml`) and the response rate 10/12. Blocking: when "
+            "it fails nothing is published (pages and the DuckDB file stay as they were); "
+            "the metadata lists every mismatch (item, published, built).",
+        ),
     ],
 )
 def indicator_checks(pipeline: SurveyPipeline):
@@ -135,17 +168,27 @@ def indicator_checks(pipeline: SurveyPipeline):
         indicators = query_frame(con, "select * from marts.item_indicators")
         waves = query_frame(con, "select * from marts.waves")
     errors = indicator_errors(indicators)
-    yield dg.AssetCheckResult(asset_key=mart_key("item_indicators"), check_name="matches_contract",
-                              passed=not errors, metadata={"failures": dg.MetadataValue.json(errors)})
+    yield dg.AssetCheckResult(
+        asset_key=mart_key("item_indicators"),
+        check_name="matches_contract",
+        passed=not errors,
+        metadata={"failures": dg.MetadataValue.json(errors)},
+    )
     reference = load_reference(pipeline.settings.schemas_dir / REFERENCE_FILE)
     wave = str(reference["wave"])
     if wave not in waves["wave"].to_list():
-        yield dg.AssetCheckResult(asset_key=mart_key("item_indicators"), check_name="reproduces_published_2024",
-                                  passed=True, metadata={"skipped": f"wave {wave} is not among the built waves"})
+        yield dg.AssetCheckResult(
+            asset_key=mart_key("item_indicators"),
+            check_name="reproduces_published_2024",
+            passed=True,
+            metadata={"skipped": f"wave {wave} is not among the built waves"},
+        )
         return
     compared, mismatches = compare(reference, indicators, waves)
     yield dg.AssetCheckResult(
-        asset_key=mart_key("item_indicators"), check_name="reproduces_published_2024", passed=not mismatches,
+        asset_key=mart_key("item_indicators"),
+        check_name="reproduces_published_2024",
+        passed=not mismatches,
         severity=dg.AssetCheckSeverity.ERROR,
         description=None if not mismatches else "; ".join(str(m) for m in mismatches),
         metadata={"figures compared": compared, "mismatches": dg.MetadataValue.json([str(m) for m in mismatches])},

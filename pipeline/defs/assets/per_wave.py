@@ -19,8 +19,10 @@ def failure_text(exc: BaseException, expected: tuple[type[BaseException], ...]) 
     else (a bug), the exception with its stack trace, so that it can be reported."""
     if isinstance(exc, expected):
         return str(exc)
-    return "unexpected error (a bug, please report it with this trace): " + "".join(
-        traceback.format_exception(exc)).strip()  # with any notes the exception carries
+    return (
+        "unexpected error (a bug, please report it with this trace): "
+        + "".join(traceback.format_exception(exc)).strip()
+    )  # with any notes the exception carries
 
 
 def outcome(

@@ -1,7 +1,6 @@
 """Layer `reports`: great-tables summary pages and charts, rendered into the build area (`<marts>/.build/reports/`)
 by pipeline.reports; publish/reports copies them to `<marts>/reports/` after the DuckDB file is published."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -32,23 +31,37 @@ def mart_keys(names: tuple[str, ...]) -> list[dg.AssetKey]:
 
 def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
     specs = [
-        dg.AssetSpec(["reports", "index"], group_name="reports", deps=mart_keys(PAGE_READS["index"]), kinds={"html"},
-                     description="`reports/index.html`: response per wave; overview of every level (items, average "
-                                 "top-2 share, range); every item as a Likert summary with a row group per level; "
-                                 "every level's diverging chart; links to the level pages."),
-        dg.AssetSpec(["reports", "figures"], group_name="reports", deps=mart_keys(PAGE_READS["figures"]),
-                     kinds={"svg", "png"},
-                     description="`reports/figures/<wave>/`: per item a bar chart of the distribution (the report's "
-                                 "Figures 1–17), per level a diverging stacked Likert chart and, for the newest wave, "
-                                 "one per background group, as SVG and PNG (matplotlib; byte-identical across "
-                                 "builds). A chart is redrawn only when its inputs changed (cache in "
-                                 "`<marts>/.build/figure_cache/`)."),
+        dg.AssetSpec(
+            ["reports", "index"],
+            group_name="reports",
+            deps=mart_keys(PAGE_READS["index"]),
+            kinds={"html"},
+            description="`reports/index.html`: response per wave; overview of every level (items, average "
+            "top-2 share, range); every item as a Likert summary with a row group per level; "
+            "every level's diverging chart; links to the level pages.",
+        ),
+        dg.AssetSpec(
+            ["reports", "figures"],
+            group_name="reports",
+            deps=mart_keys(PAGE_READS["figures"]),
+            kinds={"svg", "png"},
+            description="`reports/figures/<wave>/`: per item a bar chart of the distribution (the report's "
+            "Figures 1–17), per level a diverging stacked Likert chart and, for the newest wave, "
+            "one per background group, as SVG and PNG (matplotlib; byte-identical across "
+            "builds). A chart is redrawn only when its inputs changed (cache in "
+            "`<marts>/.build/figure_cache/`).",
+        ),
     ] + [
-        dg.AssetSpec(["reports", key], group_name="reports", kinds={"html"}, deps=mart_keys(PAGE_READS["level"]),
-                     description=f"`reports/{key}.html`: the {key} level ({level.label['en']}): Likert summary per "
-                                 "item (n, every category as n (pct %), stacked bar, headline share with Wilson "
-                                 "interval, mean), its diverging chart, the item charts, the open answers and, "
-                                 "where the newest wave has background variables, the items by group.")
+        dg.AssetSpec(
+            ["reports", key],
+            group_name="reports",
+            kinds={"html"},
+            deps=mart_keys(PAGE_READS["level"]),
+            description=f"`reports/{key}.html`: the {key} level ({level.label['en']}): Likert summary per "
+            "item (n, every category as n (pct %), stacked bar, headline share with Wilson "
+            "interval, mean), its diverging chart, the item charts, the open answers and, "
+            "where the newest wave has background variables, the items by group.",
+        )
         for key, level in codebook.levels.items()
     ]
 
@@ -61,21 +74,33 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
         cache = FigureCache(settings.build_dir / FIGURE_CACHE)
         with pipeline.work_db() as con:
             marts = read_marts(con, READS)
-        written = render_reports(pipeline.codebook(), settings.lang, settings.staged_reports_dir,
-                                 marts["item_indicators"], marts["item_disclosure"], marts["waves"],
-                                 marts["open_answers"], profile=settings.profile, min_cell=settings.min_cell,
-                                 cache_dir=cache, by_group=marts["item_by_group"], min_group=settings.min_group)
+        written = render_reports(
+            pipeline.codebook(),
+            settings.lang,
+            settings.staged_reports_dir,
+            marts["item_indicators"],
+            marts["item_disclosure"],
+            marts["waves"],
+            marts["open_answers"],
+            profile=settings.profile,
+            min_cell=settings.min_cell,
+            cache_dir=cache,
+            by_group=marts["item_by_group"],
+            min_group=settings.min_group,
+        )
         for name, path in written.items():
             published = settings.reports_dir / path.relative_to(settings.staged_reports_dir)
             if path.is_dir():
                 files = sorted(p for p in path.rglob("*") if p.is_file())
-                metadata = {"path (after publish)": dg.MetadataValue.path(str(published)), "files": len(files),
-                            "bytes": sum(p.stat().st_size for p in files)}
+                metadata = {
+                    "path (after publish)": dg.MetadataValue.path(str(published)),
+                    "files": len(files),
+                    "bytes": sum(p.stat().st_size for p in files),
+                }
                 metadata["charts drawn"] = len(cache.drawn)
                 metadata["charts from cache"] = len(cache.used) - len(cache.drawn)
             else:
-                metadata = {"path (after publish)": dg.MetadataValue.path(str(published)),
-                            "bytes": path.stat().st_size}
+                metadata = {"path (after publish)": dg.MetadataValue.path(str(published)), "bytes": path.stat().st_size}
             yield dg.MaterializeResult(
                 asset_key=["reports", name],
                 metadata={**metadata, "language": settings.lang, "profile": settings.profile},
@@ -97,8 +122,9 @@ def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         marts = read_marts(con, WAVES_READS)
     waves, change, disclosure = marts["waves"].sort("wave"), marts["wave_change"], marts["item_disclosure"]
     path = settings.staged_reports_dir / "waves.html"
-    text = waves_page(pipeline.codebook(), settings.lang, waves, change, settings.profile, settings.min_cell,
-                      disclosure)
+    text = waves_page(
+        pipeline.codebook(), settings.lang, waves, change, settings.profile, settings.min_cell, disclosure
+    )
     write_if_changed(path, text.encode("utf-8"))
     pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})
     return dg.MaterializeResult(
@@ -115,8 +141,9 @@ def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
 PANEL_READS = ("panel_change", "panel_retention", "waves")  # read through read_marts: the deps are these
 
 
-@dg.asset(key=dg.AssetKey(["reports", "panel"]), group_name="reports", kinds={"html", "svg"},
-          deps=mart_keys(PANEL_READS))
+@dg.asset(
+    key=dg.AssetKey(["reports", "panel"]), group_name="reports", kinds={"html", "svg"}, deps=mart_keys(PANEL_READS)
+)
 def panel_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
     """`reports/panel.html`, the same people over time: per consecutive pair of waves who answered again
     (retention, attrition), and per level the paired change of the people who answered both waves (n pairs,
