@@ -24,7 +24,8 @@ install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: pipeline/defs/dagster.yaml
-	@mkdir -p $(DAGSTER_HOME)
+	@mkdir -p $(DAGSTER_HOME) $(PIPELINE_MARTS_DIR)
+	@test -f $(PIPELINE_MARTS_DIR)/.gitignore || printf '# samskabelse build output: never committed\n*\n' > $(PIPELINE_MARTS_DIR)/.gitignore
 	@cp pipeline/defs/dagster.yaml $@
 
 run: install  ## install, then build every wave under PIPELINE_RAW_DIR into PIPELINE_MARTS_DIR

@@ -51,6 +51,7 @@ import dagster as dg
 import duckdb
 
 from pipeline.defs.history import MARTS_DIR_TAG
+from pipeline.files import output_folder
 from pipeline.ingest.fingerprints import outputs_fingerprint, published_is_current, record_published
 from pipeline.ingest.waves import discover_waves, invalid_wave_folders
 from pipeline.settings import Settings
@@ -146,6 +147,7 @@ class Busy(RuntimeError):
 def exclusive_build(settings: Settings, instance: dg.DagsterInstance) -> Iterator[None]:
     """Hold <marts>/.build/run.lock for the whole command; fail runs a killed earlier command left unfinished;
     refuse while the instance has other runs queued or in progress."""
+    output_folder(settings.marts_dir)
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.build_dir / "run.lock", "a+") as lock:
         try:

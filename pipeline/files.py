@@ -56,3 +56,17 @@ def remove_stale_tmp(folder: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
+
+
+GITIGNORE = "# samskabelse build output (marts, pages, the work database, the Dagster instance): never committed\n*\n"
+
+
+def output_folder(folder: Path) -> Path:
+    """Make a folder the build writes into (a marts folder), with a .gitignore that ignores everything in it: a build
+    into any folder inside the repository (`PIPELINE_MARTS_DIR=data/marts-da`) leaves nothing `git add -A` would
+    take, row-level Parquet copies included."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.is_file():
+        write_atomic(ignore, GITIGNORE)
+    return folder

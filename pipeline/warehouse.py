@@ -18,6 +18,7 @@ import polars as pl
 
 from pipeline.codebook import IDENTIFIER, LANGUAGES, NOT_STATED, Codebook
 from pipeline.contract import qualified, work_table_ddl, work_tables
+from pipeline.files import output_folder
 from pipeline.settings import Settings
 
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -66,6 +67,7 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
     """The work database (settings.work_db), with DuckDB's memory limit (PIPELINE_DUCKDB_MEMORY_MB; what does not fit
     spills to duckdb_tmp/ next to the file) and, unless read-only, its schemas, tables and macros."""
     path = settings.work_db
+    output_folder(settings.marts_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _open(path, read_only, settings.duckdb_memory_mb)
     try:
