@@ -177,6 +177,22 @@ def exclusive_build(settings: Settings, instance: dg.DagsterInstance) -> Iterato
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _audit_line(result: dg.ExecuteInProcessResult) -> str | None:
+    """The disclosure audit's result for the run summary (a public build): cells hidden, cells audited, the
+    narrowest feasible range of an audited cell."""
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.check_name == "published_cells_are_protected" and "cells hidden" in evaluation.metadata:
+                meta = {k: v.value for k, v in evaluation.metadata.items()}
+                return (
+                    f"samskabelse: disclosure audit {'passed' if evaluation.passed else 'FAILED'}: "
+                    f"{meta['cells hidden']} cell(s) hidden, {meta['cells audited']} small one(s) audited, "
+                    f"narrowest feasible range {meta['narrowest range']} (each must reach 0 and the minimum)"
+                )
+    return None
+
+
 def _publish_notes(result: dg.ExecuteInProcessResult) -> list[str]:
     """Notes the publish step recorded (e.g. a session that still sees the old version)."""
     notes = []
@@ -368,6 +384,9 @@ def _build(
             f"samskabelse: note – profile public: the pages under {settings.reports_dir} hide small counts; "
             f"{settings.published_db.name} and parquet/ are internal (every count): share the pages only"
         )
+        audit = _audit_line(result)
+        if audit:
+            print(audit)
     for line in wave_summary_lines(settings, [w for w in waves if w not in failed]):
         print(line)
     if not (failed or skipped or checks):

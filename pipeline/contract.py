@@ -75,6 +75,7 @@ class MartTable(TableSpec):
     sql_path: Path
     reads: tuple[tuple[str, str], ...]  # (schema, table) pairs the SQL reads, sorted
     params: tuple[tuple[str, str], ...] = ()  # parameters of this table's SQL beyond the build's (the level)
+    decision: str | None = None  # a decision taken in Python first (pipeline.marts.decisions), joined by the SQL
 
     @property
     def depends_on(self) -> tuple[str, ...]:
@@ -219,7 +220,12 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
         sql_path = Path(sql_dir) / "marts" / (stem + ".sql")
         if not sql_path.is_file():
             raise ContractError(f"{path}: table {name} has no SQL model at {sql_path}")
-        reads = tuple(sorted(set(REFERENCE.findall(_strip_comments(sql_path.read_text(encoding="utf-8"))))))
+        sources = [sql_path]
+        if spec.get("decision"):  # the counts the Python decision reads are the table's upstream too
+            sources.append(Path(sql_dir) / "marts" / "decide" / (str(spec["decision"]) + "_cells.sql"))
+        reads = tuple(
+            sorted({r for src in sources for r in REFERENCE.findall(_strip_comments(src.read_text(encoding="utf-8")))})
+        )
         if not per_level:
             tables[name] = MartTable(
                 name=name,
@@ -228,6 +234,7 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
                 types=types,
                 sql_path=sql_path,
                 reads=reads,
+                decision=spec.get("decision"),
             )
             continue
         for key, label, about in _levels(Path(path)):

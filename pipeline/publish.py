@@ -166,7 +166,9 @@ def publish(
             "version": importlib_metadata.version("samskabelse"),
             "codebook_sha256": codebook.sha256,
             "inputs": [{"wave": w, "file": f, "sha256": h} for w, f, h in inputs],
-            "tables": counts,
+            # a public build's manifest names the tables without their row counts: the number of panel members of a
+            # wave, of responses, of groups of a variable the profile keeps out could be read off them
+            "tables": counts if settings.profile != "public" else sorted(counts),
             "profile": settings.profile,
             "contents": INTERNAL_NOTE,
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -181,7 +183,7 @@ def publish(
         os.replace(new_db, settings.published_db)
         _swap_parquet(new_parquet, settings.marts_dir / "parquet", {t.name + ".parquet" for t in contract})
         write_atomic(settings.marts_dir / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        return {**manifest, "notes": notes}
+        return {**manifest, "notes": notes, "row_counts": counts}
     finally:
         try:
             con.execute("detach if exists publish_target")

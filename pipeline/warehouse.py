@@ -265,6 +265,15 @@ def load_codebook_tables(con: duckdb.DuckDBPyConnection, codebook: Codebook) -> 
     return counts
 
 
+def register_temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """create or replace temp table <name> from a frame (a decision a SQL model joins)."""
+    con.register("_temp_frame", frame.to_arrow())
+    try:
+        con.execute("create or replace temp table " + qualified(name) + " as select * from _temp_frame")
+    finally:
+        con.unregister("_temp_frame")
+
+
 def read_sql(sql_dir: Path, layer: str, name: str) -> str:
     if not IDENTIFIER.match(layer) or not IDENTIFIER.match(name):
         raise ValueError(f"not a valid model name: {layer}/{name}")
@@ -275,8 +284,10 @@ def read_sql(sql_dir: Path, layer: str, name: str) -> str:
 
 
 def bound(sql: str, params: dict[str, object]) -> dict[str, object] | None:
-    """The parameters a statement names ($name), from params: DuckDB refuses parameters a statement does not use."""
-    return {p: params[p] for p in sorted(set(PARAM.findall(sql)))} or None
+    """The parameters a statement names ($name, outside -- comments), from params: DuckDB refuses parameters a
+    statement does not use."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return {p: params[p] for p in sorted(set(PARAM.findall(code)))} or None
 
 
 def build_model(

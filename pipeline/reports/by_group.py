@@ -52,11 +52,10 @@ def group_table(data: ReportData, level: str, variable: str) -> ReportTable:
                 rec["share__missing"] = SUPPRESSED
             elif r["headline_pct"] is not None:
                 rec.update(share=r["headline_pct"], share_low=r["ci_low"], share_high=r["ci_high"])
-            if r["mean_score"] is not None:
-                if view.mean_hidden:
-                    rec["mean__missing"] = SUPPRESSED
-                else:
-                    rec["mean"] = r["mean_score"]
+            if view.mean_hidden:  # hidden before absent (a "–" would say every answer was "don't know")
+                rec["mean__missing"] = SUPPRESSED
+            elif r["mean_score"] is not None:
+                rec["mean"] = r["mean_score"]
         records.append(rec)
         bars.append(stacked_bar(data, view))
     columns = (

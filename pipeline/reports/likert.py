@@ -142,11 +142,11 @@ def likert_table(
                     row["ci_low"],
                     row["ci_high"],
                 )
-            if row["mean_score"] is not None:
-                if view.mean_hidden:
-                    rec["mean__missing"] = SUPPRESSED
-                else:
-                    rec["mean"] = row["mean_score"]
+            # hidden before absent: a "–" where the decision hides the mean would say that every answer was "don't know"
+            if view.mean_hidden or view.n_hidden:
+                rec["mean__missing"] = SUPPRESSED
+            elif row["mean_score"] is not None:
+                rec["mean"] = row["mean_score"]
             bars.append(stacked_bar(data, view))
             records.append(rec)
     columns = (

@@ -11,7 +11,7 @@ import polars as pl
 
 from pipeline.codebook import Codebook
 from pipeline.files import remove_stale_tmp, write_if_changed
-from pipeline.reports.disclosure import SUPPRESSED, count_hidden
+from pipeline.reports.disclosure import SUPPRESSED
 from pipeline.reports.figures import panel_chart_svg
 from pipeline.reports.frame import figure_html, page, ui_word
 from pipeline.reports.tables import Column, ReportTable, table_frame, to_gt
@@ -46,11 +46,10 @@ def retention_table(
     rows = _pairs_in_order(retention.filter(pl.col("linked_from") + pl.col("linked_to") > 0), order)
     records = []
     for r in rows.iter_rows(named=True):
-        hidden = profile == "public" and (
-            r["counts_hidden"] or count_hidden(r["linked_from"], profile=profile, min_cell=min_cell)
-        )
+        public = profile == "public"
+        hidden = public and (r["counts_hidden"] or r["linked_hidden"])
         rec: dict[str, object] = {"pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"])}
-        if count_hidden(r["linked_from"], profile=profile, min_cell=min_cell):
+        if public and r["linked_hidden"]:
             rec["linked_from__missing"] = SUPPRESSED
         else:
             rec["linked_from"] = r["linked_from"]
@@ -59,11 +58,10 @@ def retention_table(
                 rec[key + "__missing"] = SUPPRESSED
             else:
                 rec[key] = r[key]
-        if r["retention_pct"] is not None:
-            if hidden:
-                rec["retention__missing"] = SUPPRESSED
-            else:
-                rec["retention"] = r["retention_pct"]
+        if hidden:  # hidden before absent: a "–" would say that nobody answered the first wave
+            rec["retention__missing"] = SUPPRESSED
+        elif r["retention_pct"] is not None:
+            rec["retention"] = r["retention_pct"]
         records.append(rec)
     columns = (
         Column("linked_from", ui_word(codebook, "panel_linked_from", lang), "integer"),
@@ -116,8 +114,11 @@ def change_table(
             "pair": _pair_label(codebook, lang, r["wave_from"], r["wave_to"]),
             "item": r["item"],
             "question": codebook.items[r["item"]].question[lang],
-            "n_pairs": r["n_pairs"],
         }
+        if profile == "public" and r["pairs_hidden"]:
+            rec["n_pairs__missing"] = SUPPRESSED
+        else:
+            rec["n_pairs"] = r["n_pairs"]
         if r["n_pairs"]:
             if hide["transitions"]:
                 rec["shares__missing"] = rec["diff__missing"] = SUPPRESSED

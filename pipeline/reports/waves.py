@@ -155,9 +155,11 @@ def change_table(
     if rows.filter(pl.col("small_n")).height:
         notes.append(ui_word(codebook, "note_small_n", lang, n=codebook.small_n_below))
     if "samples" in rows.columns:
-        shared = rows.filter(pl.col("samples") == "shared").select("wave_from", "wave_to", "shared_respondents", "pair")
-        for wave_from, wave_to, n, _ in shared.unique().sort("pair", descending=True).rows():
-            shown = SUPPRESSED if count_hidden(n, profile=profile, min_cell=min_cell) else n
+        shared = rows.filter(pl.col("samples") == "shared").select(
+            "wave_from", "wave_to", "shared_respondents", "shared_hidden", "pair"
+        )
+        for wave_from, wave_to, n, hidden, _ in shared.unique().sort("pair", descending=True).rows():
+            shown = SUPPRESSED if profile == "public" and hidden else n
             notes.append(ui_word(codebook, "note_panel_shared", lang, wave_from=wave_from, wave_to=wave_to, n=shown))
     return ReportTable(
         id="waves-change",

@@ -8,7 +8,8 @@
 --   down on the score, both means and the mean paired difference with its t interval (t_quantile, $alpha);
 -- * the public profile's disclosure decision (PIPELINE_MIN_CELL as $min_cell): a transition cell below it hides
 --   the 2×2 table, both shares and the difference (each follows from the others); a movement count below it hides
---   the three movement counts; fewer than $min_cell scored pairs hide the means and their difference too.
+--   the three movement counts and the means with their difference (its t interval would pin the counts); fewer
+--   than $min_cell pairs hide n_pairs too.
 with members as (
     select panel_key, wave from marts.panel_members where status = 'complete'
 ),
@@ -100,7 +101,10 @@ final as (
                as transitions_hidden,
            n_scored > 0 and (n_scored < $min_cell or least(moved_up, stayed, moved_down) < $min_cell)
                as movement_hidden,
-           n_scored > 0 and n_scored < $min_cell as mean_hidden,
+           -- the means and the t interval of their difference pin the movement counts: shown only with them
+           n_scored > 0 and (n_scored < $min_cell or least(moved_up, stayed, moved_down) < $min_cell)
+               as mean_hidden,
+           n_pairs < $min_cell as pairs_hidden,
            intervals.pair_order
     from intervals
     join items using (item)

@@ -4,7 +4,7 @@
 -- counts_hidden is the public profile's decision (PIPELINE_MIN_CELL as $min_cell): answered_both = linked_from −
 -- left_after and joined = linked_to − answered_both, so one small count among them hides all three and the retention.
 with waves as (
-    select wave, invited, complete + partial as answered from marts.waves
+    select wave, invited, complete, partial, complete + partial as answered from marts.waves
 ),
 members as (
     select panel_key, wave, status from marts.panel_members
@@ -40,17 +40,24 @@ counted as (
            coalesce(linked.answered_both, 0)::bigint as answered_both,
            coalesce(linked.complete_both, 0)::bigint as complete_both,
            (coalesce(linked.linked_from, 0) - coalesce(linked.answered_both, 0))::bigint as left_after,
+           -- more panel members answered a wave than completed it: the difference is a floor of its partial count,
+           -- which the public profile hides when it is small
+           wf.partial < $min_cell and coalesce(linked.linked_from, 0) > wf.complete as partial_from_shown,
+           wt.partial < $min_cell and coalesce(linked.linked_to, 0) > wt.complete as partial_to_shown,
            (coalesce(linked.linked_to, 0) - coalesce(linked.answered_both, 0))::bigint as joined,
            case when linked.linked_from > 0 then 100.0 * linked.answered_both / linked.linked_from end
                as retention_pct,
            pairs.pair_order
     from pairs
     join waves as wf on pairs.wave_from = wf.wave
+    join waves as wt on pairs.wave_to = wt.wave
     left join linked using (pair_order)
 ),
 final as (
     select counted.*,
-           least(answered_both, left_after, joined) < $min_cell as counts_hidden
+           least(answered_both, left_after, joined) < $min_cell or partial_to_shown or partial_from_shown
+               as counts_hidden,
+           linked_from < $min_cell or partial_from_shown as linked_hidden
     from counted
 )
-select * exclude (pair_order) from final order by pair_order
+select * exclude (pair_order, partial_from_shown, partial_to_shown) from final order by pair_order

@@ -17,7 +17,7 @@ items as (
     select item, item_order, level, scale from codebook.items
 ),
 retention as (
-    select wave_from, wave_to, complete_both from marts.panel_retention
+    select wave_from, wave_to, complete_both, counts_hidden from marts.panel_retention
 ),
 categories as (
     select scale, category, top3 from codebook.categories
@@ -87,6 +87,7 @@ final as (
            coalesce(n_from, 0) < $small_n_below or coalesce(n_to, 0) < $small_n_below as small_n,
            case when coalesce(retention.complete_both, 0) > 0 then 'shared' else 'independent' end as samples,
            coalesce(retention.complete_both, 0)::bigint as shared_respondents,
+           coalesce(retention.counts_hidden or retention.complete_both < $min_cell, false) as shared_hidden,
            paired.pair_order
     from paired
     join items using (item)

@@ -10,6 +10,7 @@ from pipeline.defs.assets.ingest import RAW, staging_key
 from pipeline.defs.metadata import preview
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.marts.checks import distribution_errors, indicator_errors, pct_sums_off
+from pipeline.marts.decisions import DECISIONS, audit_disclosure
 from pipeline.marts.reproduction import compare, load_reference
 from pipeline.settings import Settings
 from pipeline.warehouse import build_model, load_codebook_tables, qualified, query_frame, table_columns
@@ -88,7 +89,10 @@ def build_mart_asset(table: MartTable, staging_tables: set[str]) -> dg.AssetsDef
     def mart(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         settings = pipeline.settings
         params = {**build_params(pipeline.codebook(), settings), **dict(table.params)}
+        decided: dict[str, object] = {}
         with pipeline.work_db() as con:
+            if table.decision:
+                decided = DECISIONS[table.decision](con, settings)
             rows = build_model(con, settings.sql_dir, table.name, params, table.sql_path.stem)
             differences = table.differences(table_columns(con, "marts", table.name))
             if differences:
@@ -98,7 +102,7 @@ def build_mart_asset(table: MartTable, staging_tables: set[str]) -> dg.AssetsDef
                     "renews docs/marts.md)"
                 )
             head = query_frame(con, "select * from " + qualified("marts." + table.name) + " limit 5")
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "preview": preview(head)})
+        return dg.MaterializeResult(metadata={"dagster/row_count": rows, "preview": preview(head), **decided})
 
     return mart
 
@@ -195,9 +199,44 @@ def indicator_checks(pipeline: SurveyPipeline):
     )
 
 
+@dg.asset_check(
+    asset=mart_key("item_by_group"),
+    name="published_cells_are_protected",
+    blocking=True,
+    additional_deps=[mart_key("item_disclosure"), mart_key("disclosure"), mart_key("waves")],
+    description="Public profile: from the figures the public pages publish (marts.item_disclosure and "
+    "marts.item_by_group, not the decision) and every relation between them (the groups sum to the overall "
+    "distribution, the categories to the base, the headline count to its categories, counts ≥ 0), each hidden "
+    "count below PIPELINE_MIN_CELL keeps a feasible range that reaches 0 and PIPELINE_MIN_CELL (linear programming, "
+    "HiGHS). Blocking: a count that can be pinned stops the build before anything is published; the metadata names "
+    "it, its range and the relations that pin it. Internal builds publish every count and pass without auditing.",
+)
+def disclosure_audit(pipeline: SurveyPipeline) -> dg.AssetCheckResult:
+    """The audit of the public profile's disclosure decision (pipeline.marts.disclosure.audit_published)."""
+    settings = pipeline.settings
+    if settings.profile != "public":
+        return dg.AssetCheckResult(passed=True, metadata={"audited": "internal profile: every count is published"})
+    with pipeline.work_db() as con:
+        result = audit_disclosure(con, settings)
+    return dg.AssetCheckResult(
+        passed=not result.failures,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=None
+        if not result.failures
+        else "; ".join(str(f) for f in result.failures[:5])
+        + (f" (and {len(result.failures) - 5} more)" if len(result.failures) > 5 else ""),
+        metadata={
+            "cells hidden": result.hidden,
+            "cells audited": result.audited,
+            "narrowest range": result.narrowest if result.narrowest is not None else "none hidden",
+            "failures": dg.MetadataValue.json([str(f) for f in result.failures]),
+        },
+    )
+
+
 def build_mart_assets(contract: tuple[MartTable, ...], staging_tables: set[str]) -> list[dg.AssetsDefinition]:
     """One asset per mart of the contract."""
     return [build_mart_asset(t, staging_tables) for t in contract]
 
 
-MART_CHECKS = [distribution_checks, indicator_checks]
+MART_CHECKS = [distribution_checks, indicator_checks, disclosure_audit]

@@ -30,8 +30,8 @@ def build_publish_assets(contract: tuple[MartTable, ...], report_keys: list[dg.A
             metadata={
                 **notes,
                 "path": dg.MetadataValue.path(str(settings.published_db)),
-                "dagster/row_count": sum(manifest["tables"].values()),
-                "tables": dg.MetadataValue.json(manifest["tables"]),
+                "dagster/row_count": sum(manifest["row_counts"].values()),
+                "tables": dg.MetadataValue.json(manifest["row_counts"]),
                 "inputs": dg.MetadataValue.json(manifest["inputs"]),
             }
         )
