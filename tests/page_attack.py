@@ -1,0 +1,162 @@
+"""An attacker holding only the public pages: read every by-group table (the "All" row and each group's row: n, the
+stacked bar's counts, the headline share), write every relation the page states (a row's counts sum to its n, the
+groups of a variable sum to the "All" row, the headline share × n) and compute each hidden count's feasible range
+by linear programming. A hidden count is recovered when its range is a single value."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linprog
+
+HIDDEN = ":"
+
+
+@dataclass
+class GroupRow:
+    group: str
+    n: int | None
+    counts: dict[str, int | None]  # category label → count, None where the page prints ":"
+    share: int | None  # headline share in whole percent, None where hidden
+
+
+@dataclass
+class ByGroupBlock:
+    page: str
+    table: str  # the table's id (level and variable)
+    item: str
+    rows: list[GroupRow] = field(default_factory=list)
+
+
+_ROW = re.compile(r"<tr>\s*<th scope=\"row\"[^>]*>(.*?)</th>(.*?)</tr>", re.S)
+_CELL = re.compile(r"<td headers=\"[^\"]*-(n|bars|share|mean)\"[^>]*>(.*?)</td>", re.S)
+_HEADING = re.compile(r"<th class=\"gt_group_heading\"[^>]*>(.*?)</th>", re.S)
+
+
+def _count(text: str) -> int | None:
+    text = text.strip()
+    if text == HIDDEN:
+        return None
+    m = re.match(r"(\d+)", text)
+    assert m, text
+    return int(m.group(1))
+
+
+def table_rows(page: Path) -> list[list[str]]:
+    """Every table row of a page as its cells' text (charts left out)."""
+    text = re.sub(r"<(style|svg)\b.*?</\1>", "", page.read_text(encoding="utf-8"), flags=re.S)
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+        for r in re.findall(r"<tr[^>]*>(.*?)</tr>", text, re.S)
+    ]
+
+
+def read_by_group(page: Path) -> list[ByGroupBlock]:
+    """Every by-group table of a page, one block per item."""
+    text = page.read_text(encoding="utf-8")
+    blocks: list[ByGroupBlock] = []
+    for m in re.finditer(r'<div id="(by-group-[^"]+)"', text):
+        table_id = m.group(1)
+        end = text.find("</table>", m.end())
+        body = text[m.end() : end]
+        parts = re.split(r'(<tr class="gt_group_heading_row">.*?</tr>)', body, flags=re.S)
+        block = None
+        for part in parts:
+            heading = _HEADING.search(part)
+            if heading and part.startswith('<tr class="gt_group_heading_row"'):
+                item = html.unescape(heading.group(1)).split(" · ")[0]
+                block = ByGroupBlock(page.name, table_id, item)
+                blocks.append(block)
+                continue
+            for row in _ROW.finditer(part):
+                cells = dict(_CELL.findall(row.group(2)))
+                label = re.search(r'aria-label="([^"]*)"', cells["bars"])
+                counts = {}
+                if label and html.unescape(label.group(1)) != HIDDEN:
+                    for pair in html.unescape(label.group(1)).split("; "):
+                        category, _, value = pair.rpartition(": ")
+                        counts[category] = _count(value)
+                share = cells["share"].strip()
+                block.rows.append(
+                    GroupRow(
+                        html.unescape(row.group(1)).strip(),
+                        _count(cells["n"]),
+                        counts,
+                        None if share == HIDDEN else int(re.match(r"(\d+)", share).group(1)),
+                    )
+                )
+    return blocks
+
+
+def recovered(block: ByGroupBlock, categories: list[str], headline: list[str], bound: int) -> dict[tuple, int]:
+    """The hidden counts (and hidden n's) of one block that the page's relations pin to one value."""
+    variables: dict[tuple, int] = {}
+    fixed: dict[tuple, int] = {}
+
+    def var(key: tuple, value: int | None) -> None:
+        if value is None:
+            variables.setdefault(key, len(variables))
+        else:
+            fixed[key] = value
+
+    for row in block.rows:
+        var((row.group, "n"), row.n)
+        for c in categories:
+            # a row whose bar is hidden whole prints no counts: each is unknown
+            var((row.group, c), row.counts.get(c) if row.counts else None)
+    eq_rows, eq_rhs, ub_rows, ub_rhs = [], [], [], []
+
+    def relation(coefs: dict[tuple, float], lo: float, hi: float) -> None:
+        a = np.zeros(len(variables))
+        rhs = 0.0
+        for key, c in coefs.items():
+            if key in variables:
+                a[variables[key]] += c
+            else:
+                rhs -= c * fixed[key]
+        if not a.any():
+            return
+        if lo == hi:
+            eq_rows.append(a)
+            eq_rhs.append(lo + rhs)
+        else:
+            ub_rows.append(a)
+            ub_rhs.append(hi + rhs)
+            ub_rows.append(-a)
+            ub_rhs.append(-(lo + rhs))
+
+    for row in block.rows:
+        relation({(row.group, "n"): -1, **{(row.group, c): 1 for c in categories}}, 0, 0)
+        if row.share is not None and row.n:
+            # the share printed in whole percent: headline / n within ±0.5 % of it
+            lo, hi = (row.share - 0.5) * row.n / 100, (row.share + 0.5) * row.n / 100
+            relation({(row.group, c): 1 for c in headline}, lo, hi)
+    everyone, groups = block.rows[0], block.rows[1:]
+    for key in ["n", *categories]:
+        relation({(everyone.group, key): -1, **{(g.group, key): 1 for g in groups}}, 0, 0)
+    out = {}
+    nv = len(variables)
+    for key, j in variables.items():
+        extremes = []
+        for sense in (1, -1):
+            c = np.zeros(nv)
+            c[j] = sense
+            res = linprog(
+                c,
+                A_ub=np.array(ub_rows) if ub_rows else None,
+                b_ub=ub_rhs or None,
+                A_eq=np.array(eq_rows) if eq_rows else None,
+                b_eq=eq_rhs or None,
+                bounds=[(0, bound)] * nv,
+                method="highs",
+            )
+            assert res.status == 0, (block.item, res.message)
+            extremes.append(sense * res.fun)
+        low, high = np.ceil(extremes[0] - 1e-6), np.floor(extremes[1] + 1e-6)
+        if low == high:
+            out[key] = int(low)
+    return out
