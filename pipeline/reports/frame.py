@@ -14,7 +14,7 @@ CSS = """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
 padding:0 1rem;color:#1f2933}
 nav a{margin-right:1rem} h1{font-size:1.6rem} h2{font-size:1.25rem;margin-top:2.5rem} p.lead{color:#52606d}
-figure.chart{margin:1.5rem 0} figure.chart img{max-width:100%;height:auto;display:block}
+figure.chart{margin:1.5rem 0} figure.chart img,figure.chart svg{max-width:100%;height:auto;display:block}
 figure.chart figcaption{color:#52606d;font-size:.9rem}
 div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr));gap:1rem 2rem}
 """
@@ -49,14 +49,23 @@ def lead(text: str) -> str:
     return f'<p class="lead">{html.escape(text)}</p>'
 
 
-def figure_html(src: dict[str, str], alt: str, caption: str, png_word: str | None = None) -> str:
-    """A chart: its SVG (linked), the alt text and the caption, with a link to its PNG when there is one.
-    src: "svg" (and "png") → the path relative to the page."""
-    svg = html.escape(src["svg"], quote=True)
-    png = ""
+def figure_html(
+    src: dict[str, str],
+    alt: str,
+    caption: str,
+    png_word: str | None = None,
+    svg: str | None = None,
+    svg_word: str | None = None,
+) -> str:
+    """A chart and its caption, with a link to its PNG when there is one. src: "svg" (and "png") → the path
+    relative to the page. With `svg` (the chart's <svg> element) the chart is part of the page: its tooltips work
+    and screen readers read its own title and description (`alt` is not needed), and the caption links the SVG file
+    too (svg_word); without it the SVG file is shown as an image with `alt`, linked to itself."""
+    href = html.escape(src["svg"], quote=True)
+    links = ""
+    if svg is not None and svg_word:
+        links += f' · <a href="{href}">{html.escape(svg_word)}</a>'
     if "png" in src and png_word:
-        png = f' · <a href="{html.escape(src["png"], quote=True)}">{html.escape(png_word)}</a>'
-    return (
-        f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)}">'
-        f"</a><figcaption>{html.escape(caption)}{png}</figcaption></figure>"
-    )
+        links += f' · <a href="{html.escape(src["png"], quote=True)}">{html.escape(png_word)}</a>'
+    chart = svg if svg is not None else f'<a href="{href}"><img src="{href}" alt="{html.escape(alt, quote=True)}"></a>'
+    return f'<figure class="chart">{chart}<figcaption>{html.escape(caption)}{links}</figcaption></figure>'
