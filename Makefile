@@ -12,7 +12,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test lint ui sql inspect remove-wave bench png fuzz browser docs
+.PHONY: install run test lint ui sql inspect remove-wave bench png fuzz browser docs report
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -58,6 +58,9 @@ docs: install  ## docs/marts.md from schemas/marts.yaml (the marts contract)
 
 bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
 	$(PY) -m bench.run
+
+report: install  ## the report as PDF, Word and Excel from the published marts into $(PIPELINE_MARTS_DIR)/reports/
+	$(PY) -m pipeline.reports.document.documents
 
 png: install browser  ## PNG copies of the report tables under $(PIPELINE_MARTS_DIR)/reports/png (after make run)
 	$(PY) -m pipeline.reports.png

@@ -10,7 +10,8 @@ import html
 
 from pipeline.codebook import Codebook
 
-CSS = """
+CSS = (
+    """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
 padding:0 1rem;color:#1f2933}
 nav a{margin-right:1rem} h1{font-size:1.6rem} h2{font-size:1.25rem;margin-top:2.5rem} p.lead{color:#52606d}
@@ -18,6 +19,27 @@ figure.chart{margin:1.5rem 0} figure.chart img,figure.chart svg{max-width:100%;h
 figure.chart figcaption{color:#52606d;font-size:.9rem}
 div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr));gap:1rem 2rem}
 """
+    + """
+@media print{
+@page{size:A4;margin:15mm 12mm 16mm}
+body{margin:0;max-width:none;padding:0;font-size:9.5pt}
+nav{display:none}
+h1{font-size:15pt;margin:0 0 .5rem} h2{font-size:12pt;margin-top:1.2rem}
+h1,h2,h3{break-after:avoid;page-break-after:avoid}
+div[id][style*="overflow-x"]{overflow:visible!important;padding:.3rem 0!important}
+table.gt_table{width:100%!important;max-width:100%!important;font-size:7.5pt!important;margin:0!important}
+table.gt_table col{width:auto!important}
+table.gt_table td,table.gt_table th{padding:2px 3px!important;overflow-wrap:break-word;hyphens:auto}
+table.gt_table .gt_stub{white-space:nowrap} table.gt_table td svg{width:70px;height:auto}
+table.gt_table thead{display:table-header-group} table.gt_table tfoot{display:table-row-group}
+table.gt_table tr,figure,img,svg{break-inside:avoid;page-break-inside:avoid}
+div.charts{display:block}
+figure.chart{margin:.6rem 0}
+figure.chart img{max-height:120mm;width:auto;max-width:100%}
+a{color:inherit;text-decoration:none}
+}
+"""
+)
 
 
 def ui_word(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:

@@ -496,7 +496,7 @@ def test_every_chart_has_a_png_of_the_same_picture_byte_identical_across_process
             255,
         )
     code = (
-        "import hashlib, sys; sys.path.insert(0, 'tests'); from test_figures import _views, CODEBOOK; "
+        "import hashlib, sys; sys.path[:0] = ['tests', 'tests/reports']; from test_figures import _views, CODEBOOK; "
         "from pipeline.reports.figures import render_figures; "
         "out = render_figures(CODEBOOK, 'nb', _views('P1', 'C4')); "
         "print(hashlib.sha256(b''.join(k.encode() + v for k, v in out.items())).hexdigest())"
