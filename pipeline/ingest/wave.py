@@ -70,6 +70,7 @@ class ReadWave:
                     "asked_items": self.asked_items,
                     "unmapped_headers": self.normalised.unmapped_headers,
                     "dropped_headers": self.normalised.dropped_headers,
+                    "completion_rule": self.normalised.completion_rule,
                 }
             ],
             schema={
@@ -85,6 +86,7 @@ class ReadWave:
                 "asked_items": pl.List(pl.Utf8),
                 "unmapped_headers": pl.List(pl.Utf8),
                 "dropped_headers": pl.List(pl.Utf8),
+                "completion_rule": pl.Utf8,
             },
         )
 
