@@ -319,6 +319,16 @@ def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
     return [w for w in waves if current[w] is not None and stored.get(w) == current[w]]
 
 
+def _staged_waves(settings: Settings) -> list[str]:
+    """The waves whose staged rows are in the work database (each has its fingerprint there)."""
+    from pipeline.warehouse import read_staged_fingerprints
+
+    try:
+        return sorted(read_staged_fingerprints(settings) or {})
+    except duckdb.Error:
+        return []
+
+
 def _outputs(settings: Settings) -> str:
     """The fingerprint of what the marts are made from now (every wave staged in the work database)."""
     from pipeline.warehouse import read_staged_fingerprints
@@ -355,6 +365,14 @@ def _build(
 
     defs = build_definitions(settings)
     failed = ingest_waves(defs, instance, [w for w in waves if w not in kept], tags)
+    if failed and not _staged_waves(settings):
+        # Nothing to show: marts and pages of no wave would be headings over empty tables.
+        print(
+            f"samskabelse: nothing published: no wave could be built ({len(failed)} failed, see above), so there are "
+            f"no numbers to show; {settings.published_db} and the reports are as they were before this run",
+            file=sys.stderr,
+        )
+        return FAILED
     result = defs.resolve_job_def("build_marts").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
     )

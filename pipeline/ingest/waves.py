@@ -156,7 +156,12 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise WaveError(f"{path}: not valid YAML ({shorten_text(str(exc), 300)}); fix the file and run again") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise WaveError(
+            f"{path}: not valid YAML ({where}{shorten_text(problem, 200)}); fix the file and run again"
+        ) from None
     if not isinstance(raw, dict):
         raise WaveError(f"{path}: expected keys like label, invited, export")
 
