@@ -36,6 +36,7 @@ INGEST_SOURCES = ("pipeline/ingest/headings.yaml",) + tuple(
     f"pipeline/{name}.py"
     for name in (
         "ingest/headings",
+        "ingest/continuity",
         "ingest/readers",
         "ingest/presets",
         "ingest/normalise",

@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
+from pipeline.ingest.continuity import check_continuity
 from pipeline.ingest.presets import COMPLETE, GENERIC, NOT_RESPONDED, PARTIAL, PRESETS, TEST, Prepared, prepare
 from pipeline.ingest.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.ingest.readers import ROW, Export, shorten
@@ -512,9 +513,25 @@ def normalise_export(export: Export, spec: WaveSpec, codebook: Codebook, key: by
     return normalise_prepared(prepare(export, spec, codebook), spec, codebook, key)
 
 
-def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, key: bytes) -> NormalisedWave:
+def normalise_prepared(
+    prepared: Prepared,
+    spec: WaveSpec,
+    codebook: Codebook,
+    key: bytes,
+    others: dict[str, list[tuple[str, str]]] | None = None,
+) -> NormalisedWave:
+    """others: item → [(wave, header)] of the other waves already built (pipeline.ingest.continuity): an unmapped
+    header resembling an item they have and this export lacks stops the wave."""
     export = prepared.export
     columns = map_headers(prepared.headers, spec, codebook, prepared.alternates, prepared.roles, prepared.option_of)
+    if others:
+        check_continuity(
+            spec,
+            [c.header for c in columns if c.target == "unmapped"],
+            {c.target for c in columns if c.target in codebook.items},
+            codebook,
+            others,
+        )
     item_cols = [c for c in columns if c.target in codebook.items]
     if not item_cols:
         headers = [c.header for c in columns if c.target == "unmapped"]

@@ -113,11 +113,14 @@ def export_limit(settings: Settings) -> int:
     return settings.max_export_bytes if settings.max_export_bytes is not None else MAX_EXPORT_BYTES
 
 
-def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
+def read_wave(
+    settings: Settings, codebook: Codebook, wave: str, others: dict[str, list[tuple[str, str]]] | None = None
+) -> ReadWave:
+    """others: the item columns of the other waves in the work database (pipeline.ingest.continuity)."""
     spec = load_wave(settings.raw_dir, wave, codebook)
     export = read_export(spec.export_path, sheet=spec.sheet, max_bytes=export_limit(settings))
     prepared = prepare(export, spec, codebook)
-    normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
+    normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings), others)
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
     kept = replace(prepared.export, frame=prepared.export.frame.select(ROW))
     return ReadWave(

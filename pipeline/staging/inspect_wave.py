@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipeline.codebook import Codebook
+from pipeline.ingest.continuity import other_wave_columns_of
 from pipeline.ingest.normalise import ColumnMap, normalise_prepared
 from pipeline.ingest.presets import detect_why, prepare
 from pipeline.ingest.privacy import mask_contact_details
@@ -113,7 +114,8 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
     export = read_export(spec.export_path, sheet=spec.sheet, max_bytes=export_limit(settings))
     tool, why = detect_why(export, spec)
     prepared = prepare(export, spec, codebook)
-    normalised = normalise_prepared(prepared, spec, codebook, secrets.token_bytes(32))
+    others, others_note = other_wave_columns_of(settings, wave)
+    normalised = normalise_prepared(prepared, spec, codebook, secrets.token_bytes(32), others)
     staged = stage_wave(normalised, codebook, settings, spec.values)
 
     out: list[str] = []
@@ -141,6 +143,11 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
         add(f"  note: {note}")
 
     add(f"complete/partial: {normalised.completion_rule}")
+    compared = sorted({w for pairs in others.values() for w, _ in pairs})
+    add(
+        "other waves: "
+        + (others_note or f"headers compared with {', '.join(compared) or 'none (no other wave built)'}")
+    )
 
     add("")
     add("headers (in full):")
