@@ -32,9 +32,11 @@ from pipeline.settings import PROJECT_ROOT, Settings
 # Bump to re-ingest every wave once (e.g. after a change the sources below do not show).
 FINGERPRINT_VERSION = 1
 # Code whose change can change a wave's raw or staging rows.
-INGEST_SOURCES = tuple(
+INGEST_SOURCES = ("pipeline/ingest/headings.yaml",) + tuple(
     f"pipeline/{name}.py"
     for name in (
+        "ingest/headings",
+        "ingest/continuity",
         "ingest/readers",
         "ingest/presets",
         "ingest/normalise",
