@@ -12,9 +12,15 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test lint ui sql inspect remove-wave bench png fuzz browser docs
+.PHONY: help install run test lint ui sql inspect remove-wave bench png fuzz browser docs report
+.DEFAULT_GOAL := help
 
-install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
+help:  ## this list: every target with what it does (plain `make` prints it too)
+	@echo "samskabelse – make <target>:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1|\2/' | \
+		awk -F'|' '{ printf "%-15s %s\n", $$1, $$2 }'
+
+install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml  ## install the locked dependencies (uv sync --locked) and the Dagster settings
 
 .venv/.installed: pyproject.toml uv.lock
 # --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on CI) every process would otherwise compile
@@ -48,6 +54,10 @@ sql: install  ## the published marts in the DuckDB CLI (read-only)
 	@.venv/bin/duckdb -readonly $(PIPELINE_MARTS_DIR)/samskabelse.duckdb
 
 inspect: install  ## how a wave folder would be read, without building: make inspect WAVE=2024
+	@if [ -z "$(WAVE)" ]; then \
+		echo "usage: make inspect WAVE=<wave>   (the wave folders under $(PIPELINE_RAW_DIR): $$(ls $(PIPELINE_RAW_DIR) 2>/dev/null | tr '\n' ' '))" >&2; \
+		exit 2; \
+	fi
 	@$(PY) -m pipeline.cli inspect $(WAVE)
 
 remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
@@ -58,6 +68,9 @@ docs: install  ## docs/marts.md from schemas/marts.yaml (the marts contract)
 
 bench: install  ## benchmark scenarios (never part of make test); writes bench/results.json
 	$(PY) -m bench.run
+
+report: install  ## the report as PDF, Word and Excel from the published marts into $(PIPELINE_MARTS_DIR)/reports/
+	$(PY) -m pipeline.reports.document.documents
 
 png: install browser  ## PNG copies of the report tables under $(PIPELINE_MARTS_DIR)/reports/png (after make run)
 	$(PY) -m pipeline.reports.png

@@ -55,6 +55,7 @@ TARGET_SAMPLE_COLD_S = 6.0
 TARGET_SAMPLE_UNCHANGED_S = 3.0
 TARGET_B_S = 60.0  # 100 waves × 1k from scratch
 TARGET_INCREMENTAL_VS_1K = 1.2  # c: one 1k wave added to b, against one 1k wave built alone
+TARGET_SAMPLE_DOCUMENT_S = 5.0  # issue 24: the document (PDF, Word, Excel) of the sample, its step in the cold build
 
 
 def step_phase(step_key: str) -> str:
@@ -626,6 +627,12 @@ def targets(results: list[dict], marg: dict) -> list[dict[str, object]]:
         sample.get("pipeline"),
         TARGET_SAMPLE_UNCHANGED_S,
         f"make run on the sample, nothing changed ≤ {TARGET_SAMPLE_UNCHANGED_S:g} s",
+    )
+    document = (sample.get("cold") or {}).get("phases", {}).get("document")
+    add(
+        f"the document of the sample (its step, cold) ≤ {TARGET_SAMPLE_DOCUMENT_S:g} s",
+        None if document is None else f"{document:.1f} s",
+        None if document is None else document <= TARGET_SAMPLE_DOCUMENT_S,
     )
     wall(by.get("b", {}).get("pipeline"), TARGET_B_S, f"b: 100 waves × 1k from scratch ≤ {TARGET_B_S:g} s")
     one = by.get("a-1k", {}).get("pipeline")

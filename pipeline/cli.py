@@ -279,26 +279,41 @@ def ingest_waves(
     return failed
 
 
+UNMAPPED_NAMED = 3  # unmapped headers named in a wave's summary line (the count says how many more)
+
+
 def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
-    """One line per built wave: tool, rows, complete/partial, quarantined cells (and where to see them), unmapped
-    headers (sql/summaries/wave_summary.sql on the work database)."""
-    from pipeline.warehouse import connect, query_frame, read_sql
+    """Per built wave: tool, rows, complete/partial, quarantined cells (and where to see them), unmapped headers (the
+    first few named), then the rule that told complete from partial and the closed items the export lacks (shown as
+    not asked on the pages) (sql/summaries/wave_summary.sql on the work database)."""
+    from pipeline.codebook import load_codebook
+    from pipeline.ingest.readers import shorten
+    from pipeline.warehouse import bound, connect, query_frame, read_sql
 
     if not waves or not settings.work_db.exists():
         return []
+    closed = [i.code for i in load_codebook(settings.codebook_file).closed_items()]
+    sql = read_sql(settings.sql_dir, "summaries", "wave_summary")
     with connect(settings, read_only=True) as con:
-        rows = query_frame(con, read_sql(settings.sql_dir, "summaries", "wave_summary")).rows(named=True)
+        rows = query_frame(con, sql, bound(sql, {"closed_items": closed})).rows(named=True)
     out = []
     for r in rows:
         if r["wave"] not in waves:
             continue
         fmt, _, tool = r["reader"].partition("/")
         where = " (table quarantine, or `make inspect WAVE=" + r["wave"] + "`)" if r["quarantined_cells"] else ""
+        unmapped = f"{r['unmapped_count']} unmapped header(s)"
+        if r["unmapped_headers"]:
+            named = ", ".join(shorten(h, 60) for h in r["unmapped_headers"][:UNMAPPED_NAMED])
+            more = f" and {r['unmapped_count'] - UNMAPPED_NAMED} more" if r["unmapped_count"] > UNMAPPED_NAMED else ""
+            unmapped += f": {named}{more}"
         out.append(
             f"  {r['wave']}: {tool} ({fmt}), {r['exported_rows']} rows, {r['complete']} complete / "
-            f"{r['partial']} partial, {r['quarantined_cells']} quarantined cell(s){where}, "
-            f"{r['unmapped_headers']} unmapped header(s)"
+            f"{r['partial']} partial, {r['quarantined_cells']} quarantined cell(s){where}, {unmapped}"
         )
+        out.append(f"    complete/partial: {r['completion_rule'] or '(not recorded: build again with --force)'}")
+        if r["not_asked"]:
+            out.append(f"    not asked (no column in the export): {', '.join(r['not_asked'])}")
     return ["samskabelse: waves in the marts:", *out] if out else []
 
 
@@ -320,6 +335,16 @@ def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:
         )
         return []
     return [w for w in waves if current[w] is not None and stored.get(w) == current[w]]
+
+
+def _staged_waves(settings: Settings) -> list[str]:
+    """The waves whose staged rows are in the work database (each has its fingerprint there)."""
+    from pipeline.warehouse import read_staged_fingerprints
+
+    try:
+        return sorted(read_staged_fingerprints(settings) or {})
+    except duckdb.Error:
+        return []
 
 
 def _outputs(settings: Settings) -> str:
@@ -358,6 +383,14 @@ def _build(
 
     defs = build_definitions(settings)
     failed = ingest_waves(defs, instance, [w for w in waves if w not in kept], tags)
+    if failed and not _staged_waves(settings):
+        # Nothing to show: marts and pages of no wave would be headings over empty tables.
+        print(
+            f"samskabelse: nothing published: no wave could be built ({len(failed)} failed, see above), so there are "
+            f"no numbers to show; {settings.published_db} and the reports are as they were before this run",
+            file=sys.stderr,
+        )
+        return FAILED
     result = defs.resolve_job_def("build_marts").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET, tags=tags
     )

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipeline.codebook import load_codebook
 from pipeline.contract import load_contract, load_staging_tables
+from pipeline.defs.assets.document import document
 from pipeline.defs.assets.ingest import build_ingest_asset
 from pipeline.defs.assets.marts import MART_CHECKS, build_mart_assets, codebook_tables
 from pipeline.defs.assets.publish import build_publish_assets
@@ -21,7 +22,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     codebook = load_codebook(settings.codebook_file)
     contract = load_contract(settings.marts_contract_file, settings.sql_dir)
     staging_tables = {t.name for t in load_staging_tables(settings.marts_contract_file) if t.asset}
-    reports = [build_reports_asset(codebook), waves_report, panel_report]
+    reports = [build_reports_asset(codebook), waves_report, panel_report, document]
     return dg.Definitions(
         assets=[
             build_ingest_asset(settings),

@@ -12,6 +12,7 @@
 | PIPELINE_PSEUDONYM_KEY_FILE | .secrets/pseudonym.key     | key file, created on first run when no key is set  |
 | PIPELINE_SCHEMAS_DIR      | schemas                      | codebook and contracts                             |
 | PIPELINE_SQL_DIR          | sql                          | SQL models                                         |
+| PIPELINE_REPORT_DIR       | report                       | the analyst's text of the document (<lang>/*.md)   |
 | PIPELINE_MAX_EXPORT_BYTES | 268435456 (256 MiB)          | largest export read (file, unpacked sheet or data) |
 | PIPELINE_DUCKDB_MEMORY_MB | 1024                         | DuckDB's memory limit for the work database (MB)   |
 
@@ -80,6 +81,7 @@ class Settings:
     marts_dir: Path
     schemas_dir: Path = PROJECT_ROOT / "schemas"
     sql_dir: Path = PROJECT_ROOT / "sql"
+    report_dir: Path = PROJECT_ROOT / "report"  # the document's prose: report/<lang>/*.md
     lang: str = "nb"
     profile: str = "internal"
     min_cell: int = DEFAULT_MIN_CELL
@@ -124,6 +126,7 @@ class Settings:
             marts_dir=_path(env.get("PIPELINE_MARTS_DIR", "data/marts")),
             schemas_dir=_path(env.get("PIPELINE_SCHEMAS_DIR", "schemas")),
             sql_dir=_path(env.get("PIPELINE_SQL_DIR", "sql")),
+            report_dir=_path(env.get("PIPELINE_REPORT_DIR", "report")),
             lang=env.get("PIPELINE_LANG", "nb"),
             profile=env.get("PIPELINE_PROFILE", "internal"),
             min_cell=min_cell_int,

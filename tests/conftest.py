@@ -27,6 +27,31 @@ def sample_build(tmp_path_factory):
     return build_sample(tmp_path_factory.mktemp("sample_build"))
 
 
+@pytest.fixture(scope="session")
+def sample_documents(sample_build, tmp_path_factory):
+    """The sample's documents in Danish with the text of report/da, internal and public profile, rendered once per
+    test run from the sample build's published marts (as `make report` does): profile → Documents."""
+    from document_helpers import render
+
+    cache = tmp_path_factory.mktemp("document_charts")
+    return {profile: render(sample_build, "da", profile, cache) for profile in ("internal", "public")}
+
+
+@pytest.fixture(scope="session")
+def panel_group_build(tmp_path_factory):
+    """Two waves of the same people with a background variable and a quarantined cell (document_helpers), built once
+    per test run: Settings of the build."""
+    import dagster as dg
+    from document_helpers import write_panel_group_waves
+    from helpers import build, make_settings
+
+    settings = make_settings(tmp_path_factory.mktemp("panel_group_build"))
+    write_panel_group_waves(settings.raw_dir)
+    with dg.instance_for_test() as instance:
+        assert build(settings, instance) == 0
+    return settings
+
+
 def pytest_collection_modifyitems(config, items):
     """Modules marked `build` (they run whole builds, 15–80 s each) are started first: with one worker per core (make
     test runs pytest -n auto --dist loadscope, a module on one worker) the workers then finish together instead of one

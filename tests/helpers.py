@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import dagster as dg
@@ -97,3 +98,24 @@ def query(settings: Settings, sql: str, params: list | None = None) -> pl.DataFr
         return pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
     finally:
         con.close()
+
+
+def run_make(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """make as a user types it in the project folder (its own raw and marts folders, its own Dagster home)."""
+    outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+    env = {k: v for k, v in os.environ.items() if k not in outer_make}
+    return subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            *args,
+            f"PIPELINE_RAW_DIR={tmp_path / 'raw'}",
+            f"PIPELINE_MARTS_DIR={tmp_path / 'marts'}",
+            f"DAGSTER_HOME={tmp_path / 'home'}",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

@@ -98,7 +98,8 @@ def _cli(tmp_path, *args, raw=None):
     )
 
 
-def test_a_first_run_where_every_wave_fails_says_so_in_one_line_each(tmp_path):
+def test_a_first_run_where_every_wave_fails_says_so_and_publishes_nothing(tmp_path):
+    """No wave built and no earlier one: no page of headings over empty tables, no marts file, and the run says so."""
     from helpers import write_csv_wave
 
     write_csv_wave(tmp_path / "raw", "w1", ["a", "b"], [["1", "2"]], invited=3)
@@ -108,13 +109,13 @@ def test_a_first_run_where_every_wave_fails_says_so_in_one_line_each(tmp_path):
     assert err == [
         f"  wave w1: FAILED – {tmp_path / 'raw' / 'w1' / 'export.csv'}: no header matches an item of "
         "the codebook. Map these headers in wave.yaml columns: 'a', 'b' (to item codes such as P1, P2, P3, or to drop)",
-        "samskabelse: 1 wave(s) failed: w1 (a wave that failed on reading keeps its earlier data; one stopped in "
-        "staging is left out until fixed)",
+        "samskabelse: nothing published: no wave could be built (1 failed, see above), so there are no numbers to "
+        f"show; {tmp_path / 'marts' / 'samskabelse.duckdb'} and the reports are as they were before this run",
     ]
     assert "Traceback" not in result.stdout + result.stderr and "Stack Trace" not in result.stdout + result.stderr
-    assert (tmp_path / "marts" / "reports" / "figures").is_dir() and (
-        tmp_path / "marts" / "samskabelse.duckdb"
-    ).is_file()
+    assert "reports in" not in result.stdout
+    assert not (tmp_path / "marts" / "reports").exists()
+    assert not (tmp_path / "marts" / "samskabelse.duckdb").exists()
 
 
 def test_inspect_shows_how_a_wave_would_be_read_without_building(tmp_path):
@@ -130,12 +131,12 @@ def test_inspect_shows_how_a_wave_would_be_read_without_building(tmp_path):
     assert "  left out: 2 row(s) not responded (not responses)" in out
     assert "  'id' → PERSONAL DATA (dropped)   [names an identifier]" in out
     assert "  's_1' → item P1   [question text / alias (codebook)]" in out
-    start = out.index("  P1 ('s_1'), 11 answered cell(s):")  # the partial respondent's answer too
+    start = out.index("  's_1' = P1, 11 answered cell(s):")  # the partial respondent's answer too
     assert out[start + 1 : start + 5] == [
         "    'I svært høy grad': 6 → very_high",
         "    'I høy grad': 4 → high",
         "    'I noen grad': 1 → some",
-        "  P2 ('s_2'), 11 answered cell(s):",
+        "  's_2' = P2, 11 answered cell(s):",
     ]
     assert "respondents: 11 (10 complete, 1 partial); response rate 10/12 = 83.3 %" in out
     assert out[-1] == "quarantine: 0 cell(s)"

@@ -21,9 +21,9 @@ def write_wave(raw, key):
 
 
 def test_a_build_is_skipped_only_while_nothing_it_publishes_could_differ(tmp_path, capsys):
-    """`make run` skips the whole build when the staged waves, the SQL, the schemas, the code, the locked libraries,
-    the output settings and the published files are what the last successful build left; each differing thing
-    builds again."""
+    """`make run` skips the whole build when the staged waves, the SQL, the schemas, the code, the document's text,
+    the locked libraries, the output settings and the published files are what the last successful build left; each
+    differing thing builds again."""
     settings = make_settings(tmp_path)
     write_wave(settings.raw_dir, "2024")
 
@@ -55,3 +55,11 @@ def test_a_build_is_skipped_only_while_nothing_it_publishes_could_differ(tmp_pat
         (sql / "marts" / "waves.sql").write_text((sql / "marts" / "waves.sql").read_text() + "\n-- edited\n")
         assert build(replace(settings, sql_dir=sql)) == "built"
         assert len(instance.get_runs(filters=dg.RunsFilter(job_name="build_marts"))) == 7
+        prose = tmp_path / "report"  # the document's text: part of what the documents are made from
+        (prose / "nb").mkdir(parents=True)
+        (prose / "nb" / "summary.md").write_text("{{ P1.very_high.pct }} svarte i svært høy grad.\n")
+        with_text = replace(settings, sql_dir=sql, report_dir=prose)
+        assert build(with_text) == "built"
+        assert build(with_text) == "skipped"
+        (prose / "nb" / "summary.md").write_text("{{ P1.high.pct }} svarte i høy grad.\n")
+        assert build(with_text) == "built"

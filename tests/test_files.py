@@ -16,11 +16,13 @@ def test_write_if_changed_writes_only_new_bytes_and_leaves_no_temporary_file(tmp
 
 
 def test_stale_temporary_files_of_a_killed_write_are_removed(tmp_path):
-    (tmp_path / ".page.html.abc123.tmp").write_text("half")
-    (tmp_path / "keep.tmp").write_text("not ours")
-    write_atomic(tmp_path / "page.html", "whole")
-    assert [p.name for p in remove_stale_tmp(tmp_path)] == [".page.html.abc123.tmp"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tmp", "page.html"]
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / ".page.html.abc123.tmp").write_text("half")
+    (folder / "keep.tmp").write_text("not ours")
+    write_atomic(folder / "page.html", "whole")
+    assert [p.name for p in remove_stale_tmp(folder)] == [".page.html.abc123.tmp"]
+    assert sorted(p.name for p in folder.iterdir()) == ["keep.tmp", "page.html"]
 
 
 @pytest.mark.build

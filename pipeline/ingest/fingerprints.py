@@ -32,9 +32,11 @@ from pipeline.settings import PROJECT_ROOT, Settings
 # Bump to re-ingest every wave once (e.g. after a change the sources below do not show).
 FINGERPRINT_VERSION = 1
 # Code whose change can change a wave's raw or staging rows.
-INGEST_SOURCES = tuple(
+INGEST_SOURCES = ("pipeline/ingest/headings.yaml",) + tuple(
     f"pipeline/{name}.py"
     for name in (
+        "ingest/headings",
+        "ingest/continuity",
         "ingest/readers",
         "ingest/presets",
         "ingest/normalise",
@@ -133,13 +135,15 @@ def _tree_sha256(folder: Path, patterns: tuple[str, ...]) -> dict[str, str]:
 def outputs_fingerprint(settings: Settings, staged: dict[str, str]) -> str:
     """sha256 over everything the published marts and pages are made from: the staged waves (wave → the input
     fingerprint of its staged rows, every wave in the work database), every file of the SQL and schemas folders, the
-    pipeline's code, the locked library versions (uv.lock) and the settings that shape the outputs."""
+    pipeline's code (with the document's typst template), the analyst's text of the document (the report folder's
+    Markdown), the locked library versions (uv.lock) and the settings that shape the outputs."""
     parts = {
         "version": FINGERPRINT_VERSION,
         "staged": dict(sorted(staged.items())),
         "sql": _tree_sha256(settings.sql_dir, ("*.sql",)),
         "schemas": _tree_sha256(settings.schemas_dir, ("*",)),
-        "code": _tree_sha256(PROJECT_ROOT / "pipeline", ("*.py", "*.yaml")),
+        "code": _tree_sha256(PROJECT_ROOT / "pipeline", ("*.py", "*.yaml", "*.typ")),
+        "prose": _tree_sha256(settings.report_dir, ("*.md",)) if settings.report_dir.is_dir() else {},
         "lock": file_sha256(PROJECT_ROOT / "uv.lock") if (PROJECT_ROOT / "uv.lock").is_file() else "missing",
         "settings": {name: getattr(settings, name) for name in OUTPUT_SETTINGS},
     }

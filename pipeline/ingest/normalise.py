@@ -24,7 +24,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
-from pipeline.ingest.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prepare
+from pipeline.ingest.continuity import check_continuity
+from pipeline.ingest.presets import COMPLETE, GENERIC, NOT_RESPONDED, PARTIAL, PRESETS, TEST, Prepared, prepare
 from pipeline.ingest.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.ingest.readers import ROW, Export, shorten
 from pipeline.ingest.waves import WaveError, WaveSpec
@@ -43,6 +44,7 @@ GROUP_SCHEMA = {
 }
 BRACKET = re.compile(r"\[([^\[\]]+)\]\s*$")
 LISTED = 20  # headers named in one message at most
+GENERIC_STATUS = GENERIC.completion.describe  # a status column's rule, whichever tool wrote it
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class NormalisedWave:
     exported_rows: int = 0  # data rows of the export (header rows not counted)
     excluded_rows: dict[str, int] = field(default_factory=dict)  # reason → rows left out (not responses)
     notes: tuple[str, ...] = ()
+    completion_rule: str = ""  # how complete / partial was decided (completion_status), stated
 
     def cells(self, settings: Settings) -> pl.DataFrame:
         """The long table of cells (wave, source_file, source_row, respondent_key, column, item, value, category),
@@ -222,6 +225,18 @@ def item_candidates(texts: tuple[str, ...] | list[str]) -> list[str]:
     return [t for t in out if t and t.strip()]
 
 
+def compact(text: str) -> str:
+    """A header's form for personal-data matching: normalised, without spaces, hyphens, dots or underscores, so that
+    "E-Mail-Adresse", "E-mail adresse" and "Email adres" compare as one spelling each way they are written."""
+    return re.sub(r"[\s\-_.]+", "", normalise_text(text))
+
+
+def names_code(label: str, code: str) -> bool:
+    """A label that names the item code as a word of its own ("Item P1", "P1. Spørsmål", "Spm (P1)"): it confirms
+    that the column headed by the code is that item."""
+    return re.search(rf"(?<![\w]){re.escape(code)}(?![\w])", label) is not None
+
+
 ID_WORDS = re.compile(r"(?:^|[\s_\-.])id$|^(?:respondent|response|submission|record|external)\s*_?id\b")
 
 
@@ -250,7 +265,7 @@ def map_headers(
     items = codebook.header_lookup()
     backgrounds = codebook.background_lookup()
     roles = codebook.role_lookup()
-    personal = {normalise_text(h) for h in codebook.personal_data_headers}
+    personal = {compact(h) for h in codebook.personal_data_headers}
     alternates = alternates or tuple((h,) for h in headers)
     fixed = fixed or {}
     out: list[ColumnMap] = []
@@ -266,14 +281,17 @@ def map_headers(
             (backgrounds[normalise_text(t)] for t in texts if normalise_text(t) in backgrounds), None
         ) or next((codebook.background_of_code(t) for t in texts if codebook.background_of_code(t)), None)
         # An item code in a label (label row, variable label) says what the column is; a code that is only the
-        # header counts when no label (other than the code itself) says something else.
+        # header counts unless a label says something else: a label that names the code itself ("Item P1",
+        # "P1 Spørsmål 1") confirms it, any other text (another question, a role, personal data) wins over it.
         in_label = next(
             (codebook.item_of_code(t) for t in item_candidates(texts[1:]) if codebook.item_of_code(t)), None
         )
-        by_code = in_label or next((codebook.item_of_code(t) for t in candidates if codebook.item_of_code(t)), None)
+        header_code = next((codebook.item_of_code(t) for t in candidates if codebook.item_of_code(t)), None)
+        by_code = in_label or header_code
+        named = bool(header_code) and not in_label and any(names_code(t, header_code) for t in texts[1:])
         labelled = (
             []
-            if in_label
+            if in_label or named
             else [
                 t
                 for t in texts[1:]
@@ -284,9 +302,11 @@ def map_headers(
             target, how = "panel_id", "panel_id"
         elif user is not None:
             target, how = user, "columns"
+        elif any(n in spec.ignore for n in norms):
+            target, how = "drop", "ignore"
         elif index in fixed:
             target, how = fixed[index], "preset"
-        elif any(n in personal for n in norms):
+        elif any(compact(t) in personal for t in candidates):
             target, how = "personal_data", "personal_data"
         elif any(n in roles for n in norms):
             target, how = next(roles[n] for n in norms if n in roles), "role"
@@ -295,7 +315,7 @@ def map_headers(
         elif background is not None:
             target, how = background, "background"
         elif by_code is not None and not labelled:
-            target, how = by_code, "code"
+            target, how = by_code, "code, named by its label" if named else "code"
         elif any(looks_like_id(n) for n in norms):
             target, how = "personal_data", "id"
         elif by_code is not None:
@@ -331,6 +351,17 @@ def map_headers(
             "wave (as the export writes its header, case and spaces aside); `make inspect` lists the headers"
         )
     missing = [k for k in spec.columns if k not in seen]
+    unknown_ignored = [k for k in spec.ignore if k not in seen]
+    if unknown_ignored:
+        described = []
+        for k in unknown_ignored:
+            close = difflib.get_close_matches(k, sorted(seen), n=1, cutoff=0.6)
+            described.append(shorten(k, 80) + (f" (did you mean {shorten(close[0], 80)}?)" if close else ""))
+        raise WaveError(
+            f"{spec.yaml_path}: ignore: {', '.join(described)} match(es) no header of {spec.export}. Correct the "
+            "header text (as the export writes it, case and spaces aside) or remove the line; `make inspect` lists "
+            "the headers"
+        )
     if missing:
         described = []
         for k in missing:
@@ -391,6 +422,88 @@ def declared_missing_texts(export: Export, col: ColumnMap, spec: WaveSpec, codeb
     return out
 
 
+# A cell that is a date or a time stamp (2024-05-23 10:00:00, 23.05.2024, 5/23/2024 9:41 AM): a column of them
+# mapped to `status` is a submission time, not a status.
+DATE_CELL = r"^\s*\d{1,4}[-./]\d{1,2}[-./]\d{1,4}(?:[ T,]|$)"
+
+
+def _holds_dates(frame: pl.DataFrame, col: ColumnMap) -> bool:
+    values = frame.get_column(col.name).drop_nulls()
+    return values.len() > 0 and bool(values.str.contains(DATE_CELL).all())
+
+
+def completion_status(
+    prepared: Prepared, columns: list[ColumnMap], spec: WaveSpec, frame: pl.DataFrame
+) -> tuple[pl.Series, str | None, str]:
+    """Per row the status (complete, partial, not_responded, test, the status as written, or NULL: complete), the
+    header it comes from, and the rule, stated. The rule works from roles, whichever preset read the export:
+
+    1. wave.yaml `completion: all`: every row (the user states that the export holds only completed responses);
+    2. a column mapped in wave.yaml `columns:` to status: its values decide (a column of dates: filled = complete);
+    3. the tool's own completion field as its preset derived it (SurveyXact status, Qualtrics Finished);
+    4. a tool whose rule is "submitted_at filled" (LimeSurvey): the column whose role is submitted_at (wave.yaml
+       `columns:`, else the tool's heading in any language): filled = complete, empty = partial;
+    5. a status column found by its heading (the preset's or the codebook's metadata_roles): its values;
+    6. a column mapped in wave.yaml `columns:` to submitted_at: filled = complete, empty = partial;
+    7. a tool whose export normally carries a completion field and none was found: the wave stops (WaveError naming
+       what to map); a tool without one (Google and Microsoft Forms, Nettskjema, SurveyMonkey, a generic export):
+       every row, with the tool's reason."""
+    preset = PRESETS[prepared.tool][0]
+    rule = preset.completion
+    found = {c.target: c for c in columns if c.target in ("status", "submitted_at")}
+    status_col, submitted = found.get("status"), found.get("submitted_at")
+    blank = pl.Series("status", [None] * frame.height, dtype=pl.Utf8)
+
+    def filled(col: ColumnMap, text: str) -> tuple[pl.Series, str, str]:
+        series = frame.select(
+            pl.when(pl.col(col.name).is_null()).then(pl.lit(PARTIAL)).otherwise(pl.lit(COMPLETE)).alias("status")
+        ).to_series()
+        return series, col.header, text
+
+    def values(col: ColumnMap, text: str) -> tuple[pl.Series, str, str]:
+        return frame.get_column(col.name).str.strip_chars().alias("status"), col.header, text
+
+    if spec.completion == "all":
+        return blank, None, "every row: wave.yaml completion: all (the export holds only completed responses)"
+    if status_col is not None and status_col.matched_by == "columns":
+        if _holds_dates(frame, status_col):
+            return filled(
+                status_col,
+                f"`{status_col.header}` filled = complete, empty = partial (wave.yaml columns: status; it holds dates)",
+            )
+        return values(
+            status_col,
+            f"`{status_col.header}` (wave.yaml columns: status): its values decide (codebook status_values; a blank "
+            "status counts as complete)",
+        )
+    if prepared.status is not None:
+        return (
+            prepared.status.alias("status"),
+            prepared.status_column,
+            rule.describe.format(column=prepared.status_column),
+        )
+    if rule.field == "submitted_at" and submitted is not None:
+        how = " (wave.yaml columns: submitted_at)" if submitted.matched_by == "columns" else ""
+        return filled(submitted, rule.describe.format(column=submitted.header) + how)
+    if status_col is not None:
+        if _holds_dates(frame, status_col):
+            return filled(status_col, f"`{status_col.header}` filled = complete, empty = partial (it holds dates)")
+        return values(status_col, GENERIC_STATUS.format(column=status_col.header))
+    if submitted is not None and submitted.matched_by == "columns":
+        return filled(
+            submitted, f"`{submitted.header}` filled = complete, empty = partial (wave.yaml columns: submitted_at)"
+        )
+    if rule.expected:
+        raise WaveError(
+            f"{spec.export_path}: no completion field: a {preset.name} export carries {rule.field_names}, and this "
+            "one has none, so complete and partial responses cannot be told apart. Map the column that says it in "
+            "wave.yaml columns (`<header>: submitted_at` for a submission date, `<header>: status` for a status), "
+            "or, if the export holds only completed responses, write `completion: all` in wave.yaml; the wave was "
+            "not read"
+        )
+    return blank, None, rule.without
+
+
 def _status_values(codebook: Codebook, key: str, canonical: str) -> list[str]:
     return sorted({normalise_text(v) for v in codebook.status_values.get(key, ())} | {canonical})
 
@@ -400,9 +513,25 @@ def normalise_export(export: Export, spec: WaveSpec, codebook: Codebook, key: by
     return normalise_prepared(prepare(export, spec, codebook), spec, codebook, key)
 
 
-def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, key: bytes) -> NormalisedWave:
+def normalise_prepared(
+    prepared: Prepared,
+    spec: WaveSpec,
+    codebook: Codebook,
+    key: bytes,
+    others: dict[str, list[tuple[str, str]]] | None = None,
+) -> NormalisedWave:
+    """others: item → [(wave, header)] of the other waves already built (pipeline.ingest.continuity): an unmapped
+    header resembling an item they have and this export lacks stops the wave."""
     export = prepared.export
     columns = map_headers(prepared.headers, spec, codebook, prepared.alternates, prepared.roles, prepared.option_of)
+    if others:
+        check_continuity(
+            spec,
+            [c.header for c in columns if c.target == "unmapped"],
+            {c.target for c in columns if c.target in codebook.items},
+            codebook,
+            others,
+        )
     item_cols = [c for c in columns if c.target in codebook.items]
     if not item_cols:
         headers = [c.header for c in columns if c.target == "unmapped"]
@@ -464,18 +593,9 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
 
     source_file = export.path.name
     by_role = {c.target: c for c in columns if c.target in ROLE_TARGETS}
-    user_status = by_role.get("status") if by_role.get("status") and by_role["status"].matched_by == "columns" else None
 
     frame = export.frame
-    if user_status is None and prepared.status is not None:
-        status = prepared.status.alias("status")
-        status_column = prepared.status_column
-    elif "status" in by_role:
-        status = frame[by_role["status"].name].str.strip_chars().alias("status")
-        status_column = by_role["status"].header
-    else:
-        status = pl.Series("status", [None] * frame.height, dtype=pl.Utf8)
-        status_column = None
+    status, status_column, completion_rule = completion_status(prepared, columns, spec, frame)
     frame = frame.with_columns(status)
 
     # Rows that are not responses: previews/tests always; invited-but-never-answered when they hold no answer.
@@ -542,6 +662,7 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         exported_rows=export.n_rows,
         excluded_rows=excluded,
         notes=(*prepared.notes, *missing_notes),
+        completion_rule=completion_rule,
     )
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.codebook import Codebook, normalise_text
+from pipeline.ingest.headings import CODETEXT, load_headings, tool_headings
 from pipeline.ingest.readers import ROW, Export, ExportError, read_sheet_rows, read_table_rows
 from pipeline.ingest.waves import TOOL_ALIASES, TOOLS, WaveError, WaveSpec
 
@@ -66,12 +67,33 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class Completion:
+    """How a tool decides complete / partial / not a response, stated for `make inspect`, the run summary and the
+    `waves` mart (pipeline.ingest.normalise.completion_status applies it). field: the role of the completion field
+    ("status": its values decide; "submitted_at": a filled one means submitted; None: the tool has no such field).
+    expected: the tool's export normally carries the field, so a wave without it stops and names what to map
+    (rather than counting every row as complete). describe: the rule, with {column} for the field's header.
+    field_names: how the tool heads the field, for the message when it is missing. without: the rule when the tool
+    has no completion field."""
+
+    field: str | None
+    expected: bool
+    describe: str = ""
+    field_names: str = ""
+    without: str = ""
+
+    def __post_init__(self) -> None:
+        assert self.field in ("status", "submitted_at", None), self.field
+        assert self.field is not None or self.without, "a tool without a completion field must say what counts"
+        assert not self.expected or self.field_names, "an expected field must be named for the message"
+
+
+@dataclass(frozen=True)
 class Preset:
     name: str
     title: str
     detect: Callable[[Export], bool]
-    roles: dict[str, str] = field(default_factory=dict)  # normalised header → role
-    prefixes: tuple[tuple[str, str], ...] = ()  # (normalised header prefix, role)
+    completion: Completion
     # What the tool's respondent id names: "response" (one response in one survey: a counter or a token the tool
     # issues per survey, so the same id in two waves is not the same person) or "person" (the same person in
     # every survey the tool runs). Only a "person" id links waves without wave.yaml `panel_id`.
@@ -81,26 +103,15 @@ class Preset:
         assert self.id_scope in ("response", "person"), self.id_scope
 
     def role_of(self, header: str) -> str | None:
-        norm = normalise_text(header)
-        if norm in self.roles:
-            return self.roles[norm]
-        for prefix, role in self.prefixes:
-            if norm.startswith(prefix):
-                return role
-        return None
+        """The role the tool gives a heading (pipeline/ingest/headings.yaml, every language the tool exports in)."""
+        if self.name not in load_headings():
+            return None
+        role = tool_headings(self.name).role_of(header)
+        return {"started_at": "drop", "submitted_at_legacy": "submitted_at"}.get(role, role)
 
 
 def _norms(export: Export) -> set[str]:
     return {normalise_text(h) for h in export.headers}
-
-
-def _roles(*groups: tuple[str, list[str]]) -> dict[str, str]:
-    out = {}
-    for role, headers in groups:
-        assert role in ROLES, role
-        for h in headers:
-            out[normalise_text(h)] = role
-    return out
 
 
 def _fixed_roles(preset: Preset, texts: list[tuple[str, ...]]) -> dict[int, str]:
@@ -174,6 +185,13 @@ GENERIC = Preset(
     "any export whose headers are codebook codes or question texts",
     id_scope="response",  # a generic id column may be a row counter
     detect=lambda e: True,
+    completion=Completion(
+        "status",
+        expected=False,
+        describe="`{column}`: its values decide (codebook status_values; a blank status counts as complete)",
+        without="every row: the export has no status column (map one to status, or the submission time to "
+        "submitted_at, in wave.yaml columns if it holds partial responses)",
+    ),
 )
 
 
@@ -225,45 +243,15 @@ SURVEYXACT = Preset(
     "SurveyXact dataset (codes) + labels table (+ structure), or workbook with Dataset/Labels/Structure",
     id_scope="response",  # respondentid numbers the respondents of one survey
     detect=_sx_detect,
-    roles=_roles(
-        ("respondent_id", ["respondentid"]),
-        ("submitted_at", ["closetime"]),
-        (
-            "drop",
-            [
-                "starttime",
-                "lastupdated",
-                "distributiondate",
-                "distributionsdato",
-                "language",
-                "sprog",
-                "språk",
-                "statoverall",
-                "stato",
-                "externalkey",
-            ],
-        ),
-        (
-            "personal_data",
-            [
-                "email",
-                "e-mail",
-                "name",
-                "navn",
-                "phone",
-                "telefon",
-                "mobil",
-                "mobile",
-                "forn",
-                "ettern",
-                "fornavn",
-                "etternavn",
-                "efternavn",
-                "orgnr",
-            ],
-        ),
+    completion=Completion(
+        "status",
+        expected=False,
+        describe="SurveyXact: `{column}` 4 (completed) = complete, 3 and 5 = partial, 1 and 2 (invited, never "
+        "answered) not responses",
+        field_names="the status dummies statoverall_1..statoverall_5 (stato_1..stato_5) or statoverall",
+        without="every row: the dataset has no status columns (statoverall_1..5); export them with the dataset, or map "
+        "a status column in wave.yaml columns, if it holds partial responses",
     ),
-    prefixes=(("statoverall_", "drop"), ("stato_", "drop")),
 )
 
 
@@ -484,11 +472,10 @@ NETTSKJEMA_LEGACY = ("nr", "opprettet", "endret")
 
 class _NettskjemaPreset(Preset):
     def role_of(self, header: str) -> str | None:
+        role = super().role_of(header)
         norm = normalise_text(header)
-        if norm in self.roles:
-            return self.roles[norm]
-        if not norm.startswith("$"):
-            return None
+        if role is not None or not norm.startswith("$"):
+            return role
         return "personal_data" if any(w in norm for w in NETTSKJEMA_PERSONAL) else "drop"
 
 
@@ -498,29 +485,10 @@ NETTSKJEMA = _NettskjemaPreset(
     "(NR, E-post, Opprettet, Endret, contact fields, questions, Svartid)",
     id_scope="response",  # $submission_id / NR number the submissions of one form
     detect=lambda e: bool(_norms(e) & set(NETTSKJEMA_SYSTEM)) or set(NETTSKJEMA_LEGACY) <= _norms(e),
-    roles=_roles(
-        ("respondent_id", ["$submission_id", "nr"]),
-        ("submitted_at", ["$created", "opprettet"]),
-        ("drop", ["endret", "svartid"]),
-        (
-            "personal_data",
-            [
-                "e-post",
-                "epost",
-                "fornavn",
-                "etternavn",
-                "bursdag",
-                "fødselsdato",
-                "telefon",
-                "mobil",
-                "adresse",
-                "sted",
-                "poststed",
-                "postnummer",
-                "brukernavn",
-                "navn",
-            ],
-        ),
+    completion=Completion(
+        None,
+        expected=False,
+        without="every row: Nettskjema stores only submitted forms",
     ),
 )
 
@@ -530,46 +498,24 @@ def _prepare_nettskjema(export: Export, spec: WaveSpec, codebook: Codebook) -> P
 
 
 # Microsoft Forms ----------------------------------------------------------------------------------
-MS_START = {"start time", "starttidspunkt", "starttid", "startzeit"}
-MS_COMPLETION = {
-    "completion time",
-    "fullføringstidspunkt",
-    "fullføringstid",
-    "tidspunkt for fuldførelse",
-    "fuldførelsestidspunkt",
-    "sluttidspunkt",
-}
+def _msforms_detect(e: Export) -> bool:
+    """ID, then the start time and the completion time, in any language of headings.yaml."""
+    if len(e.headers) < 3 or normalise_text(e.headers[0]) != "id":
+        return False
+    headings = tool_headings("msforms")
+    return headings.role_of(e.headers[1]) == "started_at" and headings.role_of(e.headers[2]) == "submitted_at"
+
+
 MSFORMS = Preset(
     "msforms",
     "Microsoft Forms .xlsx: ID, Start time, Completion time, Email, Name, [Last modified time]",
     id_scope="response",  # ID counts the responses of one form: 1, 2, 3, …
-    detect=lambda e: (
-        len(e.headers) >= 3
-        and normalise_text(e.headers[0]) == "id"
-        and normalise_text(e.headers[1]) in MS_START
-        and normalise_text(e.headers[2]) in MS_COMPLETION
+    detect=_msforms_detect,
+    completion=Completion(
+        None,
+        expected=False,
+        without="every row: Microsoft Forms stores only submitted forms",
     ),
-    roles=_roles(
-        ("respondent_id", ["id"]),
-        ("submitted_at", sorted(MS_COMPLETION)),
-        (
-            "drop",
-            sorted(MS_START)
-            + [
-                "last modified time",
-                "tidspunkt for siste endring",
-                "sist endret",
-                "tidspunkt for seneste ændring",
-                "senest ændret",
-                "total points",
-                "quiz feedback",
-                "poeng totalt",
-                "point i alt",
-            ],
-        ),
-        ("personal_data", ["email", "e-mail", "e-post", "mail", "name", "navn"]),
-    ),
-    prefixes=(("points - ", "drop"), ("feedback - ", "drop"), ("poeng - ", "drop"), ("point - ", "drop")),
 )
 
 
@@ -578,16 +524,16 @@ def _prepare_msforms(export: Export, spec: WaveSpec, codebook: Codebook) -> Prep
 
 
 # Google Forms -------------------------------------------------------------------------------------
-GOOGLE_TIMESTAMP = {"timestamp", "tidsmerke", "tidsstempel"}
 GOOGLEFORMS = Preset(
     "googleforms",
     "Google Forms CSV: Timestamp, [Email Address], question texts",
     id_scope="response",  # no respondent id at all
-    detect=lambda e: bool(e.headers) and normalise_text(e.headers[0]) in GOOGLE_TIMESTAMP,
-    roles=_roles(
-        ("submitted_at", sorted(GOOGLE_TIMESTAMP)),
-        ("personal_data", ["email address", "e-postadresse", "mailadresse", "e-mailadresse", "email", "e-post"]),
-        ("drop", ["score", "poengsum", "point", "samlet score"]),
+    # the first heading is the submission time ("Timestamp", "Tidsmerke", "Marca temporal", "Horodateur", …)
+    detect=lambda e: bool(e.headers) and tool_headings("googleforms").role_of(e.headers[0]) == "submitted_at",
+    completion=Completion(
+        None,
+        expected=False,
+        without="every row: Google Forms stores only submitted forms",
     ),
 )
 
@@ -599,62 +545,53 @@ def _prepare_googleforms(export: Export, spec: WaveSpec, codebook: Codebook) -> 
 # LimeSurvey ---------------------------------------------------------------------------------------
 LIMESURVEY = Preset(
     "limesurvey",
-    "LimeSurvey CSV: UTF-8 BOM, semicolon, id, submitdate, lastpage, startlanguage, …",
+    "LimeSurvey CSV/Excel/SPSS: id, submitdate, lastpage, startlanguage, seed, … as codes, as text in the survey's "
+    "language (Antwort ID, Datum Abgeschickt, Letzte Seite, …), abbreviated, or as code. text",
     id_scope="response",  # id counts the responses of one survey: 1, 2, 3, …
-    detect=lambda e: (
-        ({"id", "submitdate"} <= _norms(e) and bool({"lastpage", "startlanguage"} & _norms(e)))
-        or {"response id", "date submitted", "last page"} <= _norms(e)
+    detect=lambda e: _limesurvey_detect(e),  # defined below, with the reader
+    completion=Completion(
+        "submitted_at",
+        expected=True,
+        describe="LimeSurvey: `{column}` filled = complete (1980-01-01 too: a submitted response of an anonymised "
+        "survey), empty = partial",
+        field_names="the submit date (submitdate; Date submitted, Datum Abgeschickt, Datum verzonden, Dato for "
+        "besvarelse, Dato for indsendelse, Date de soumission, Fecha de envío, … in the survey's language)",
     ),
-    roles=_roles(
-        ("respondent_id", ["id", "response id"]),
-        ("submitted_at", ["submitdate", "date submitted"]),
-        (
-            "drop",
-            [
-                "lastpage",
-                "startlanguage",
-                "seed",
-                "startdate",
-                "datestamp",
-                "interviewtime",
-                "last page",
-                "start language",
-                "date started",
-                "date last action",
-                "total time",
-                "optout",
-            ],
-        ),
-        (
-            "personal_data",
-            [
-                "ipaddr",
-                "ip address",
-                "refurl",
-                "referrer url",
-                "token",
-                "access code",
-                "firstname",
-                "first name",
-                "lastname",
-                "last name",
-                "email",
-                "email address",
-            ],
-        ),
-    ),
-    prefixes=(("attribute_", "personal_data"), ("grouptime", "drop"), ("group time", "drop")),
 )
 
 
 def _prepare_limesurvey(export: Export, spec: WaveSpec, codebook: Codebook) -> Prepared:
-    i = _column(export, lambda h: h in ("submitdate", "date submitted"))
-    status = None
-    if i is not None:
-        status = export.frame.select(
-            pl.when(pl.col(f"c{i}").is_null()).then(pl.lit(PARTIAL)).otherwise(pl.lit(COMPLETE)).alias("status")
-        )["status"]
-    return _simple(LIMESURVEY, export, status=status, status_column=export.headers[i] if i is not None else None)
+    """The headings as any language writes them (headings.yaml); LimeSurvey <= 2.00 headed the submit date
+    "Completed" ("Abgeschlossen", "Voltooid", …), later versions use that word for a participant table's column:
+    it is the submit date only where no "Date submitted" heading is there. Completeness is decided from the roles
+    (pipeline.ingest.normalise.completion_status), so a submit-date column mapped in wave.yaml counts too."""
+    prepared = _simple(LIMESURVEY, export)
+    headings = tool_headings("limesurvey")
+    raw = {i: headings.role_of(t) for i, texts in enumerate(prepared.alternates) for t in texts[:1]}
+    if any(role == "submitted_at" for role in raw.values()):
+        roles = dict(prepared.roles)
+        for i, role in raw.items():
+            if role == "submitted_at_legacy":
+                roles[i] = "drop"
+        prepared = replace(prepared, roles=roles)
+    return prepared
+
+
+LS_SIGNATURE = {"id", "submitdate", "lastpage", "startlanguage", "seed", "startdate", "datestamp", "completed"}
+
+
+def _limesurvey_detect(e: Export) -> bool:
+    """Three of LimeSurvey's metadata columns (the response id, submit date, last page, start language, seed, start
+    and last-action dates; in any language, as codes, abbreviated or as code. text), one of them the last page or
+    the start language; or a "code. text" heading of one of them (the codetext style)."""
+    headings = tool_headings("limesurvey")
+    found = {headings.column_of(h) for h in e.headers} & LS_SIGNATURE
+    if len(found) >= 3 and found & {"lastpage", "startlanguage"}:
+        return True
+    return any(
+        (m := CODETEXT.match(normalise_text(h))) is not None and m.group(1) in LS_SIGNATURE - {"completed"}
+        for h in e.headers
+    )
 
 
 # Qualtrics ----------------------------------------------------------------------------------------
@@ -663,6 +600,9 @@ QUALTRICS_TEST = {
     "survey test",
     "spam",
     "preview spam",
+    "survey preview spam",
+    "ex spam",
+    "40",
     "imported spam",
     "offline survey preview",
     "1",
@@ -707,55 +647,13 @@ QUALTRICS = Preset(
     "layout (V1…V10 tags, then a label row)",
     id_scope="response",  # ResponseId (R_…) is issued per response
     detect=_qualtrics_detect,
-    roles=_roles(
-        ("respondent_id", ["responseid", "response id", "_recordid"]),
-        ("submitted_at", ["enddate", "end date"]),
-        (
-            "drop",
-            [
-                "startdate",
-                "start date",
-                "status",
-                "response type",
-                "progress",
-                "duration (in seconds)",
-                "duration",
-                "finished",
-                "recordeddate",
-                "recorded date",
-                "distributionchannel",
-                "distribution channel",
-                "userlanguage",
-                "user language",
-                "responseset",
-            ],
-        ),
-        (
-            "personal_data",
-            [
-                "ipaddress",
-                "ip address",
-                "recipientlastname",
-                "recipient last name",
-                "recipientfirstname",
-                "recipient first name",
-                "recipientemail",
-                "recipient email",
-                "externalreference",
-                "externaldatareference",
-                "external data reference",
-                "locationlatitude",
-                "location latitude",
-                "locationlongitude",
-                "location longitude",
-                "locationaccuracy",
-                "name",
-                "emailaddress",
-                "email address",
-            ],
-        ),
+    completion=Completion(
+        "status",
+        expected=True,
+        describe="Qualtrics: `{column}` 1/True = complete, 0/False = partial; previews, tests and spam (Status) "
+        "left out",
+        field_names="Finished (Beendet)",
     ),
-    prefixes=(("q_", "drop"),),
 )
 
 
@@ -814,8 +712,8 @@ def _prepare_qualtrics(export: Export, spec: WaveSpec, codebook: Codebook) -> Pr
     status_col = _column_with(alternates, ("status",))
     finished_col = _column_with(alternates, ("finished",))
     status = None
-    if finished_col is not None or status_col is not None:
-        finished = pl.col(f"c{finished_col}").str.strip_chars() if finished_col is not None else pl.lit(None, pl.Utf8)
+    if finished_col is not None:  # without Finished, completeness is unknown: the wave stops (Completion.expected)
+        finished = pl.col(f"c{finished_col}").str.strip_chars()
         finished_norm = finished.str.to_lowercase()
         test = (
             pl.col(f"c{status_col}").str.strip_chars().str.to_lowercase().is_in(sorted(QUALTRICS_TEST))
@@ -863,25 +761,12 @@ SURVEYMONKEY = Preset(
     "Collector ID (or RespondentID + CollectorID in older exports)",
     id_scope="response",  # Respondent ID is issued per response
     detect=lambda e: {"respondentid", "collectorid"} <= {h.replace(" ", "") for h in _norms(e)},
-    roles=_roles(
-        ("respondent_id", ["respondent id", "respondentid"]),
-        ("submitted_at", ["end date", "enddate"]),
-        ("drop", ["collector id", "collectorid", "start date", "startdate"]),
-        (
-            "personal_data",
-            [
-                "ip address",
-                "ipaddress",
-                "email address",
-                "emailaddress",
-                "first name",
-                "firstname",
-                "last name",
-                "lastname",
-            ],
-        ),
+    completion=Completion(
+        None,
+        expected=False,
+        without="every row: SurveyMonkey's export has no completion field (export only completed responses to leave "
+        "partial ones out)",
     ),
-    prefixes=(("custom data", "personal_data"),),
 )
 
 

@@ -9,7 +9,8 @@ dropped (they carry no answer); the row numbers of the other rows stay those of 
 |-------------------|---------------------------------------------------------------------------|
 | .csv .tsv .txt    | encoding sniffed (UTF-8 with/without BOM, UTF-16 with BOM, Windows-1252), |
 |                   | delimiter sniffed (`,` `;` tab, or an Excel `sep=` line), read by polars   |
-| .xlsx .xlsm       | fastexcel: the sheet named in wave.yaml `sheet:`, else a sheet called     |
+| .xlsx .xlsm .xls  | fastexcel (calamine; also .xlsb and LibreOffice .ods): the sheet named in |
+|                   | wave.yaml `sheet:`, else a sheet called                                   |
 |                   | "Dataset" (SurveyXact), else the first sheet                              |
 | .sav .zsav        | pyreadstat: codes as text, value labels, variable labels and the declared |
 |                   | user-missing codes kept (missing_values)                                  |
@@ -354,10 +355,14 @@ def _parse_unfinished(data: bytes, path: Path, delimiter: str | None = None) -> 
         headers = rows[0]
         frame = _frame_from_rows(rows[1:], len(headers), path, delimiter)
     else:
-        if raw.height == 0 or raw.width == 0:
+        # Blank rows above the header (a sheet saved with an empty first row) are not the header.
+        top = 0
+        while top < min(raw.height, 20) and all(v is None or not v.strip() for v in raw.row(top)):
+            top += 1
+        if raw.height == top or raw.width == 0:
             raise ExportError(f"{path}: no header row; export the survey again with column headings")
-        headers = ["" if h is None else h for h in raw.row(0)]
-        frame = raw.slice(1).rename({old: f"c{i}" for i, old in enumerate(raw.columns)})
+        headers = ["" if h is None else h for h in raw.row(top)]
+        frame = raw.slice(top + 1).rename({old: f"c{i}" for i, old in enumerate(raw.columns)})
     return [h.strip().strip("\ufeff") for h in headers], frame, delimiter
 
 
@@ -408,13 +413,22 @@ def read_table_rows(path: Path) -> list[list[str]]:
 
 
 # Excel -------------------------------------------------------------------------------------------
+def first_line(exc: BaseException) -> str:
+    """A library's error message as one line (calamine adds "Context:" lines, pyreadstat and YAML a trace)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 def _excel_reader(path: Path):
     import fastexcel
 
     try:
         return fastexcel.read_excel(str(path))
     except fastexcel.FastExcelError as exc:
-        raise ExportError(f"{path}: not a readable Excel workbook ({exc}); save it again as .xlsx") from None
+        raise ExportError(
+            f"{path}: not a readable workbook ({first_line(exc)}): the file is damaged or not a spreadsheet; open it "
+            "in Excel or LibreOffice and save it again as .xlsx"
+        ) from None
 
 
 def _sheet_frame(reader, path: Path, sheet: str) -> pl.DataFrame:
@@ -423,7 +437,9 @@ def _sheet_frame(reader, path: Path, sheet: str) -> pl.DataFrame:
     try:
         return reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
     except fastexcel.FastExcelError as exc:
-        raise ExportError(f"{path}: sheet {sheet!r} cannot be read ({exc}); save the workbook again as .xlsx") from None
+        raise ExportError(
+            f"{path}: sheet {sheet!r} cannot be read ({first_line(exc)}); save the workbook again as .xlsx"
+        ) from None
 
 
 def default_sheet(sheets: list[str]) -> str:
@@ -523,7 +539,7 @@ def read_sav(path: Path, sheet: str | None = None) -> Export:
             str(path), output_format="polars", apply_value_formats=False, user_missing=True
         )
     except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError) as exc:
-        raise ExportError(f"{path}: not a readable SPSS file ({exc}); export the .sav again") from None
+        raise ExportError(f"{path}: not a readable SPSS file ({first_line(exc)}); export the .sav again") from None
     headers = list(meta.column_names)
     names = [f"c{i}" for i in range(len(headers))]
     columns = [_text_column(data[h]).alias(n) for h, n in zip(headers, names)]
@@ -579,6 +595,9 @@ READERS = {
     ".tsv": read_csv,
     ".xlsx": read_xlsx,
     ".xlsm": read_xlsx,
+    ".xls": read_xlsx,  # Excel 97–2003, read by the same reader (calamine)
+    ".xlsb": read_xlsx,
+    ".ods": read_xlsx,  # LibreOffice / OpenDocument
     ".sav": read_sav,
     ".zsav": read_sav,
 }
@@ -600,4 +619,6 @@ def read_export(path: Path, sheet: str | None = None, max_bytes: int = MAX_EXPOR
     except ExportError:
         raise
     except (OSError, csv.Error, pl.exceptions.PolarsError, UnicodeError, ValueError, OverflowError) as exc:
-        raise ExportError(f"{path}: could not be read ({exc}); check that it is a complete export") from None
+        raise ExportError(
+            f"{path}: could not be read ({first_line(exc)}); check that it is a complete export"
+        ) from None

@@ -70,6 +70,7 @@ class ReadWave:
                     "asked_items": self.asked_items,
                     "unmapped_headers": self.normalised.unmapped_headers,
                     "dropped_headers": self.normalised.dropped_headers,
+                    "completion_rule": self.normalised.completion_rule,
                 }
             ],
             schema={
@@ -85,6 +86,7 @@ class ReadWave:
                 "asked_items": pl.List(pl.Utf8),
                 "unmapped_headers": pl.List(pl.Utf8),
                 "dropped_headers": pl.List(pl.Utf8),
+                "completion_rule": pl.Utf8,
             },
         )
 
@@ -111,11 +113,14 @@ def export_limit(settings: Settings) -> int:
     return settings.max_export_bytes if settings.max_export_bytes is not None else MAX_EXPORT_BYTES
 
 
-def read_wave(settings: Settings, codebook: Codebook, wave: str) -> ReadWave:
+def read_wave(
+    settings: Settings, codebook: Codebook, wave: str, others: dict[str, list[tuple[str, str]]] | None = None
+) -> ReadWave:
+    """others: the item columns of the other waves in the work database (pipeline.ingest.continuity)."""
     spec = load_wave(settings.raw_dir, wave, codebook)
     export = read_export(spec.export_path, sheet=spec.sheet, max_bytes=export_limit(settings))
     prepared = prepare(export, spec, codebook)
-    normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings))
+    normalised = normalise_prepared(prepared, spec, codebook, pseudonym_key(settings), others)
     asked = sorted({c.target for c in normalised.columns if c.target in codebook.items})
     kept = replace(prepared.export, frame=prepared.export.frame.select(ROW))
     return ReadWave(

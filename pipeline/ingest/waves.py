@@ -3,7 +3,8 @@
 wave.yaml keys: label, invited, export (required: the export file as the tool wrote it), fielded, tool
 (auto or a tool of TOOLS), sheet (workbook sheet), labels (SurveyXact labels table next to the export),
 columns (header → item code, background variable or role), values (scale or background variable → {code or
-label: category or group}), reconstruction, panel_id
+label: category or group}), reconstruction, ignore (headers left out on purpose), completion (auto: the tool's
+rule; all: every row is a complete response), panel_id
 (the header of the column that names the same person in every wave of a panel, e.g. the e-mail address or employee
 number of the invitation list: turned into a keyed pseudonym, the column itself dropped as personal data).
 
@@ -45,7 +46,12 @@ WAVE_YAML_KEYS = (
     "values",
     "reconstruction",
     "panel_id",
+    "ignore",
+    "completion",
 )
+# wave.yaml `completion:` auto (the tool's rule, pipeline.ingest.presets.Completion) or all (the user states that the
+# export holds only completed responses: every row counts as complete).
+COMPLETION_CHOICES = ("auto", "all")
 METADATA_ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
 # Survey tools with a preset (pipeline.ingest.presets); `auto` recognises each from its header signature.
 TOOLS = (
@@ -90,6 +96,8 @@ class WaveSpec:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # scale -> {code: category}
     reconstruction: bool = False
     panel_id: str | None = None  # normalised header of the column naming the same person in every wave
+    ignore: tuple[str, ...] = ()  # normalised headers the user deliberately leaves out (never read, not "unmapped")
+    completion: str = "auto"  # auto: the tool's completion rule; all: every row is a complete response
 
     @property
     def export_path(self) -> Path:
@@ -148,7 +156,12 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise WaveError(f"{path}: not valid YAML ({shorten_text(str(exc), 300)}); fix the file and run again") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise WaveError(
+            f"{path}: not valid YAML ({where}{shorten_text(problem, 200)}); fix the file and run again"
+        ) from None
     if not isinstance(raw, dict):
         raise WaveError(f"{path}: expected keys like label, invited, export")
 
@@ -249,6 +262,28 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
                 f"{columns[panel_id]}); a panel id column is only read as the panel id: remove one of them"
             )
 
+    ignore_raw = raw.get("ignore")
+    if ignore_raw is None:
+        ignore_raw = []
+    if not isinstance(ignore_raw, list) or not all(isinstance(h, (str, int, float)) for h in ignore_raw):
+        raise fail(
+            f"ignore: {shorten_text(repr(ignore_raw))} must be a list of export headers, one per line (`- Header`): "
+            "the headers left out on purpose"
+        )
+    ignore = tuple(normalise_text(str(h)) for h in ignore_raw)
+    both = [h for h in ignore if h in columns]
+    if both:
+        raise fail(
+            f"ignore: {', '.join(map(repr, both))} also mapped in columns; a header is either mapped or ignored: "
+            "remove one of them"
+        )
+    completion = scalar_text(raw.get("completion", "auto"), "completion").strip().lower()
+    if completion not in COMPLETION_CHOICES:
+        raise fail(
+            f"completion: {shorten_text(repr(raw.get('completion')))} must be auto (the survey tool's rule) or all "
+            "(the export holds only completed responses: every row counts as complete)"
+        )
+
     values: dict[str, dict[str, str]] = {}
     for scale, codes in mapping("values").items():
         if not isinstance(scale, str) or (scale not in codebook.scales and scale not in codebook.background):
@@ -287,6 +322,8 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
         values=values,
         reconstruction=reconstruction,
         panel_id=panel_id,
+        ignore=ignore,
+        completion=completion,
     )
 
 

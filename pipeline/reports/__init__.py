@@ -1,2 +1,2 @@
-"""Layer reports: great-tables pages and matplotlib charts from the marts, with the public profile's disclosure
+"""Layer reports: great-tables pages and SVG charts from the marts, with the public profile's disclosure
 decisions."""

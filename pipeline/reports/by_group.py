@@ -15,7 +15,7 @@ import polars as pl
 from pipeline.codebook import ALL_GROUPS
 from pipeline.reports.data import ReportData
 from pipeline.reports.disclosure import SUPPRESSED, ItemView
-from pipeline.reports.figures import figure_paths, group_chart_key, group_label
+from pipeline.reports.figures import FigureFiles, figure_paths, group_chart_key, group_label, svg_markup
 from pipeline.reports.frame import figure_html
 from pipeline.reports.likert import headline_column, stacked_bar
 from pipeline.reports.tables import Column, ReportTable, table_frame, to_gt
@@ -83,10 +83,10 @@ def group_table(data: ReportData, level: str, variable: str) -> ReportTable:
     )
 
 
-def group_section(data: ReportData, level: str, figures) -> str:
+def group_section(data: ReportData, level: str, figures: FigureFiles) -> str:
     """The level page's "By group" section (empty when the newest wave has no background variables): per variable
     its table, then its chart (the groups as rows; none when the public profile hides every group). figures: the
-    chart files that exist (paths under reports/figures/)."""
+    chart files (path under reports/figures/ → bytes or cached file)."""
     codebook, lang = data.codebook, data.lang
     part = data.group_rows.filter(pl.col("level") == level)
     if part.is_empty():
@@ -104,5 +104,14 @@ def group_section(data: ReportData, level: str, figures) -> str:
                 f"{data.t('by_group_table', level=level_label, variable=variable_label)} · "
                 f"{data.t('wave')} {wave}. {data.t('note_chart')}"
             )
-            out.append(figure_html({f: "figures/" + p for f, p in path.items()}, alt, caption, data.t("png")))
+            out.append(
+                figure_html(
+                    {f: "figures/" + p for f, p in path.items()},
+                    alt,
+                    caption,
+                    data.t("png"),
+                    svg_markup(figures[path["svg"]]),
+                    data.t("svg"),
+                )
+            )
     return "\n".join(out)

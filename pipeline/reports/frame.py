@@ -10,14 +10,36 @@ import html
 
 from pipeline.codebook import Codebook
 
-CSS = """
+CSS = (
+    """
 body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:80rem;
 padding:0 1rem;color:#1f2933}
 nav a{margin-right:1rem} h1{font-size:1.6rem} h2{font-size:1.25rem;margin-top:2.5rem} p.lead{color:#52606d}
-figure.chart{margin:1.5rem 0} figure.chart img{max-width:100%;height:auto;display:block}
+figure.chart{margin:1.5rem 0} figure.chart img,figure.chart svg{max-width:100%;height:auto;display:block}
 figure.chart figcaption{color:#52606d;font-size:.9rem}
 div.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(34rem,1fr));gap:1rem 2rem}
 """
+    + """
+@media print{
+@page{size:A4;margin:15mm 12mm 16mm}
+body{margin:0;max-width:none;padding:0;font-size:9.5pt}
+nav{display:none}
+h1{font-size:15pt;margin:0 0 .5rem} h2{font-size:12pt;margin-top:1.2rem}
+h1,h2,h3{break-after:avoid;page-break-after:avoid}
+div[id][style*="overflow-x"]{overflow:visible!important;padding:.3rem 0!important}
+table.gt_table{width:100%!important;max-width:100%!important;font-size:7.5pt!important;margin:0!important}
+table.gt_table col{width:auto!important}
+table.gt_table td,table.gt_table th{padding:2px 3px!important;overflow-wrap:break-word;hyphens:auto}
+table.gt_table .gt_stub{white-space:nowrap} table.gt_table td svg{width:70px;height:auto}
+table.gt_table thead{display:table-header-group} table.gt_table tfoot{display:table-row-group}
+table.gt_table tr,figure,img,svg{break-inside:avoid;page-break-inside:avoid}
+div.charts{display:block}
+figure.chart{margin:.6rem 0}
+figure.chart img{max-height:120mm;width:auto;max-width:100%}
+a{color:inherit;text-decoration:none}
+}
+"""
+)
 
 
 def ui_word(codebook: Codebook, key: str, lang: str, **fmt: object) -> str:
@@ -49,14 +71,23 @@ def lead(text: str) -> str:
     return f'<p class="lead">{html.escape(text)}</p>'
 
 
-def figure_html(src: dict[str, str], alt: str, caption: str, png_word: str | None = None) -> str:
-    """A chart: its SVG (linked), the alt text and the caption, with a link to its PNG when there is one.
-    src: "svg" (and "png") → the path relative to the page."""
-    svg = html.escape(src["svg"], quote=True)
-    png = ""
+def figure_html(
+    src: dict[str, str],
+    alt: str,
+    caption: str,
+    png_word: str | None = None,
+    svg: str | None = None,
+    svg_word: str | None = None,
+) -> str:
+    """A chart and its caption, with a link to its PNG when there is one. src: "svg" (and "png") → the path
+    relative to the page. With `svg` (the chart's <svg> element) the chart is part of the page: its tooltips work
+    and screen readers read its own title and description (`alt` is not needed), and the caption links the SVG file
+    too (svg_word); without it the SVG file is shown as an image with `alt`, linked to itself."""
+    href = html.escape(src["svg"], quote=True)
+    links = ""
+    if svg is not None and svg_word:
+        links += f' · <a href="{href}">{html.escape(svg_word)}</a>'
     if "png" in src and png_word:
-        png = f' · <a href="{html.escape(src["png"], quote=True)}">{html.escape(png_word)}</a>'
-    return (
-        f'<figure class="chart"><a href="{svg}"><img src="{svg}" alt="{html.escape(alt, quote=True)}">'
-        f"</a><figcaption>{html.escape(caption)}{png}</figcaption></figure>"
-    )
+        links += f' · <a href="{html.escape(src["png"], quote=True)}">{html.escape(png_word)}</a>'
+    chart = svg if svg is not None else f'<a href="{href}"><img src="{href}" alt="{html.escape(alt, quote=True)}"></a>'
+    return f'<figure class="chart">{chart}<figcaption>{html.escape(caption)}{links}</figcaption></figure>'

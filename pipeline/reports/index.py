@@ -5,10 +5,10 @@ pages."""
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
 
 from pipeline.reports.data import ReportData
 from pipeline.reports.disclosure import SUPPRESSED
+from pipeline.reports.figures import FigureFiles
 from pipeline.reports.frame import lead, page, section
 from pipeline.reports.level import level_figures
 from pipeline.reports.likert import items_table, wave_notes
@@ -68,8 +68,8 @@ def overview_table(data: ReportData) -> ReportTable:
     )
 
 
-def index_page(data: ReportData, figures: Collection[str]) -> str:
-    """The whole index.html. `figures`: the chart files that exist (paths under reports/figures/)."""
+def index_page(data: ReportData, figures: FigureFiles) -> str:
+    """The whole index.html. `figures`: the chart files (paths under reports/figures/)."""
     cb, lang = data.codebook, data.lang
     links = "".join(
         f'<li><a href="{key}.html">{html.escape(level.label[lang])}</a> – {html.escape(level.description[lang])}</li>'

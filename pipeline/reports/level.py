@@ -5,22 +5,29 @@ report's figures), the open answers and, where the newest wave has background va
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
 
 from pipeline.reports.by_group import group_section
 from pipeline.reports.data import ReportData
-from pipeline.reports.figures import FigureCache, figure_paths
+from pipeline.reports.figures import FigureCache, FigureFiles, figure_paths, svg_markup
 from pipeline.reports.frame import figure_html, page, section
 from pipeline.reports.likert import level_table
 from pipeline.reports.open_answers import open_answer_specs
 from pipeline.reports.tables import to_gt
 
 
-def _figure(data: ReportData, path: dict[str, str], alt: str, caption: str) -> str:
-    return figure_html({f: "figures/" + p for f, p in path.items()}, alt, caption, data.t("png"))
+def _figure(data: ReportData, path: dict[str, str], figures: FigureFiles, alt: str, caption: str) -> str:
+    """A chart of reports/figures/ in the page (frame.figure_html with its SVG), linked with its SVG and PNG."""
+    return figure_html(
+        {f: "figures/" + p for f, p in path.items()},
+        alt,
+        caption,
+        data.t("png"),
+        svg_markup(figures[path["svg"]]),
+        data.t("svg"),
+    )
 
 
-def level_figures(data: ReportData, level: str, figures: Collection[str]) -> list[str]:
+def level_figures(data: ReportData, level: str, figures: FigureFiles) -> list[str]:
     """The level's diverging chart of each wave that has one (newest first)."""
     out = []
     label = data.codebook.levels[level].label[data.lang]
@@ -31,6 +38,7 @@ def level_figures(data: ReportData, level: str, figures: Collection[str]) -> lis
                 _figure(
                     data,
                     path,
+                    figures,
                     data.t("chart_alt_level", level=label, wave=wave),
                     f"{label} · {data.t('wave')} {wave}. {data.t('note_chart')}",
                 )
@@ -38,7 +46,7 @@ def level_figures(data: ReportData, level: str, figures: Collection[str]) -> lis
     return out
 
 
-def item_figures(data: ReportData, level: str, figures: Collection[str]) -> list[str]:
+def item_figures(data: ReportData, level: str, figures: FigureFiles) -> list[str]:
     """The bar chart of each of the level's closed items in each wave that has one (the report's figures)."""
     out = []
     for wave in data.wave_keys:
@@ -52,6 +60,7 @@ def item_figures(data: ReportData, level: str, figures: Collection[str]) -> list
                 _figure(
                     data,
                     path,
+                    figures,
                     data.t("chart_alt_item", question=question, wave=wave),
                     f"{item.code} · {number}{question} · {data.t('wave')} {wave}",
                 )
@@ -59,7 +68,7 @@ def item_figures(data: ReportData, level: str, figures: Collection[str]) -> list
     return out
 
 
-def level_page(data: ReportData, level: str, figures: Collection[str], cache: FigureCache | None = None) -> str:
+def level_page(data: ReportData, level: str, figures: FigureFiles, cache: FigureCache | None = None) -> str:
     """The whole <level>.html. With a cache, the HTML of open-answers tables whose content did not change is taken
     from it."""
     cb, lang = data.codebook, data.lang

@@ -33,6 +33,35 @@ def wave_notes(data: ReportData) -> list[str]:
     return notes
 
 
+def base_notes(data: ReportData, waves: list[str], items: list[Item]) -> list[str]:
+    """Per wave, the items whose n is below the wave's complete responses, with how many answers were set aside in
+    quarantine and how many left blank, and where to see why (none where the count itself is hidden)."""
+    rows = {(r["wave"], r["item"]): r for r in data.indicators.iter_rows(named=True)}
+    complete = dict(data.waves.select("wave", "complete").iter_rows())
+    notes = []
+    for wave in waves:
+        if count_hidden(complete.get(wave) or 0, profile=data.profile, min_cell=data.min_cell):
+            continue
+        below = []
+        for item in items:
+            row, view = rows.get((wave, item.code)), data.views.get((wave, item.code))
+            if row is None or view is None or view.n_hidden or not row["n_missing"]:
+                continue
+            quarantined = row.get("n_quarantined") or 0
+            below.append(
+                data.t(
+                    "base_below_item",
+                    item=item.code,
+                    n=row["n"],
+                    quarantined=quarantined,
+                    blank=row["n_missing"] - quarantined,
+                )
+            )
+        if below:
+            notes.append(data.t("note_base_below", wave=wave, complete=complete[wave], items="; ".join(below)))
+    return notes
+
+
 def stacked_bar(data: ReportData, view: ItemView) -> str:
     """Inline SVG: the distribution as one 0–100 % stacked bar in category order (hidden cells are left out, with
     ":" in the tooltip). Every segment has a tooltip; no ids, so no clashes between cells."""
@@ -168,7 +197,7 @@ def likert_table(
         headline_column(data),
         Column("mean", data.t("mean"), "decimal1", nowrap=True),
     )
-    notes = [data.t("note_base"), data.t("note_headline"), *wave_notes(data)]
+    notes = [data.t("note_base"), data.t("note_headline"), *wave_notes(data), *base_notes(data, waves, items)]
     if small:
         notes.append(data.t("note_small_n", n=cb.small_n_below))
     if any_hidden:

@@ -12,13 +12,13 @@ import polars as pl
 from pipeline.codebook import Codebook
 from pipeline.files import remove_stale_tmp, write_if_changed
 from pipeline.reports.disclosure import SUPPRESSED
-from pipeline.reports.figures import panel_chart_svg
+from pipeline.reports.figures import panel_chart_files, svg_markup
 from pipeline.reports.frame import figure_html, page, ui_word
 from pipeline.reports.tables import Column, ReportTable, table_frame, to_gt
 from pipeline.reports.waves import signed_interval, wave_order
 from pipeline.settings import DEFAULT_MIN_CELL
 
-CHART_FOLDER = "panel"  # reports/panel/<wave_from>-<wave_to>.svg
+CHART_FOLDER = "panel"  # reports/panel/<wave_from>-<wave_to>.svg and .png
 
 
 def _pair_label(codebook: Codebook, lang: str, wave_from: str, wave_to: str) -> str:
@@ -181,18 +181,21 @@ def change_table(
     )
 
 
-def chart_name(wave_from: str, wave_to: str) -> str:
-    """A pair's chart file under reports/."""
-    return f"{CHART_FOLDER}/{wave_from}-{wave_to}.svg"
+def chart_name(wave_from: str, wave_to: str, fmt: str = "svg") -> str:
+    """A pair's chart file under reports/ (fmt: svg or png)."""
+    return f"{CHART_FOLDER}/{wave_from}-{wave_to}.{fmt}"
 
 
-def panel_charts(codebook: Codebook, lang: str, change: pl.DataFrame, profile: str) -> dict[tuple[str, str], bytes]:
-    """(wave_from, wave_to) → the SVG bytes of that pair's dumbbell chart (reports/<chart_name>)."""
-    out = {}
+def panel_charts(
+    codebook: Codebook, lang: str, change: pl.DataFrame, profile: str
+) -> dict[tuple[str, str], dict[str, bytes]]:
+    """(wave_from, wave_to) → the files of that pair's dumbbell chart, "svg" and "png" (reports/<chart_name>)."""
+    rows = {}
     for (wave_from, wave_to), group in sorted(change.group_by("wave_from", "wave_to"), key=lambda g: g[0]):
-        rows = [{**r, "hidden": hidden_in(r, profile)["transitions"]} for r in group.iter_rows(named=True)]
-        out[(wave_from, wave_to)] = panel_chart_svg(codebook, lang, wave_from, wave_to, rows)
-    return out
+        rows[(wave_from, wave_to)] = [
+            {**r, "hidden": hidden_in(r, profile)["transitions"]} for r in group.iter_rows(named=True)
+        ]
+    return panel_chart_files(codebook, lang, rows)
 
 
 def panel_tables(
@@ -221,7 +224,7 @@ def panel_page(
     waves: pl.DataFrame,
     retention: pl.DataFrame,
     change: pl.DataFrame,
-    charts: dict[tuple[str, str], bytes] | None = None,
+    charts: dict[tuple[str, str], dict[str, bytes]] | None = None,
     profile: str = "internal",
     min_cell: int = DEFAULT_MIN_CELL,
 ) -> str:
@@ -235,15 +238,25 @@ def panel_page(
     if change.height:
         for wave_from, wave_to in sorted(charts or {}, key=lambda pair: (order.get(pair[0], len(order)), pair)):
             alt = ui_word(codebook, "chart_panel", lang, wave_from=wave_from, wave_to=wave_to)
-            body.append(figure_html({"svg": chart_name(wave_from, wave_to)}, alt, alt))
+            src = {fmt: chart_name(wave_from, wave_to, fmt) for fmt in ("svg", "png")}
+            body.append(
+                figure_html(
+                    src,
+                    alt,
+                    alt,
+                    ui_word(codebook, "png", lang),
+                    svg_markup(charts[(wave_from, wave_to)]["svg"]),
+                    ui_word(codebook, "svg", lang),
+                )
+            )
     return page(codebook, lang, ui_word(codebook, "panel_title", lang), "\n".join(body))
 
 
-def write_panel_report(out_dir: Path, page_html: str, charts: dict[tuple[str, str], bytes]) -> Path:
-    """Write panel.html and its charts (each only when its bytes changed); remove charts of pairs no longer
+def write_panel_report(out_dir: Path, page_html: str, charts: dict[tuple[str, str], dict[str, bytes]]) -> Path:
+    """Write panel.html and its charts (each file only when its bytes changed); remove charts of pairs no longer
     there. Returns the page's path."""
     remove_stale_tmp(out_dir / CHART_FOLDER)
-    names = {chart_name(*pair): blob for pair, blob in charts.items()}
+    names = {chart_name(*pair, fmt): blob for pair, files in charts.items() for fmt, blob in files.items()}
     for name, blob in names.items():
         write_if_changed(out_dir / name, blob)
     folder = out_dir / CHART_FOLDER

@@ -15,7 +15,6 @@ grows with cells × styles): nowrap columns are one CSS rule per table.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +22,7 @@ import polars as pl
 from pipeline.codebook import Codebook
 from pipeline.files import remove_stale_tmp, write_if_changed
 from pipeline.reports.data import ReportData
-from pipeline.reports.figures import FigureCache, figure_files, render_figures
+from pipeline.reports.figures import FigureCache, FigureFiles, figure_files, render_figures
 from pipeline.reports.index import index_page, overview_table
 from pipeline.reports.level import level_page
 from pipeline.reports.likert import items_table, level_table
@@ -42,9 +41,9 @@ def build_tables(data: ReportData) -> dict[str, ReportTable]:
     return tables
 
 
-def build_pages(data: ReportData, figures: Collection[str], cache: FigureCache | None = None) -> dict[str, str]:
-    """Page file name → HTML, for index.html and every level page. `figures`: the chart files that exist
-    (paths under reports/figures/). With a cache, the HTML of open-answers tables whose content did not
+def build_pages(data: ReportData, figures: FigureFiles, cache: FigureCache | None = None) -> dict[str, str]:
+    """Page file name → HTML, for index.html and every level page. `figures`: the chart files (paths under
+    reports/figures/; the pages hold their SVG). With a cache, the HTML of open-answers tables whose content did not
     change is taken from it."""
     pages = {"index.html": index_page(data, figures)}
     for level in data.codebook.levels:

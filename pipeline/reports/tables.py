@@ -164,17 +164,21 @@ def nowrap_css(table_id: str, columns: list[str]) -> str:
     return f"{selectors} {{ white-space: nowrap; }}"
 
 
+# (number format, language, value) → its text: great-tables reads its locale tables from CSV on every call (~25 ms),
+# so each value is formatted once per process, the new values of a call in one batch.
+_FORMATTED: dict[tuple[str, str, float | int], str] = {}
+
+
 def format_values(values: Sequence[float | int | None], number: str, lang: str) -> list[str | None]:
     """Values formatted as to_gt formats a column of this number format (None stays None)."""
     if number not in FORMATS:
         return [None if v is None else str(v) for v in values]
-    out: list[str | None] = [None] * len(values)
-    present = [i for i, v in enumerate(values) if v is not None]
-    if present:
-        texts = vals.fmt_number([values[i] for i in present], locale=LOCALES[lang], **FORMATS[number])
-        for i, text in zip(present, texts):
-            out[i] = text
-    return out
+    new = list(dict.fromkeys(v for v in values if v is not None and (number, lang, v) not in _FORMATTED))
+    if new:
+        texts = vals.fmt_number(new, locale=LOCALES[lang], **FORMATS[number])
+        for value, text in zip(new, texts):
+            _FORMATTED[(number, lang, value)] = text
+    return [None if v is None else _FORMATTED[(number, lang, v)] for v in values]
 
 
 def table_frame(records: list[dict[str, object]], columns: Sequence[Column], text: Sequence[str]) -> pl.DataFrame:

@@ -15,17 +15,19 @@ Pseudonyms are made with a throwaway key (no key file is created).
 from __future__ import annotations
 
 import secrets
+import textwrap
 from dataclasses import dataclass
 
 import polars as pl
 
 from pipeline.codebook import Codebook
+from pipeline.ingest.continuity import other_wave_columns_of
 from pipeline.ingest.normalise import ColumnMap, normalise_prepared
 from pipeline.ingest.presets import detect_why, prepare
 from pipeline.ingest.privacy import mask_contact_details
 from pipeline.ingest.readers import delimiter_name, read_export
 from pipeline.ingest.wave import export_limit
-from pipeline.ingest.waves import load_wave
+from pipeline.ingest.waves import WaveError, load_wave
 from pipeline.settings import Settings
 from pipeline.staging.stage import (
     TooMuchQuarantined,
@@ -36,6 +38,7 @@ from pipeline.staging.stage import (
 )
 
 SHOWN_CHARS = 60
+HEADER_WIDTH = 100  # headers are shown in full, wrapped at this width
 
 # How each ColumnMap.matched_by reads in the report.
 RULES = {
@@ -47,6 +50,8 @@ RULES = {
     "codebook": "question text / alias (codebook)",
     "background": "background question text / alias / key (codebook)",
     "code": "item code, exactly",
+    "code, named by its label": "item code, exactly; its label names the same code",
+    "ignore": "wave.yaml ignore: left out on purpose, never read",
     "id": "names an identifier",
     "code, label differs": "item code as header, but its label says otherwise",
     "code, case differs": "an item code in other case: codes match exactly; map it in wave.yaml columns if meant",
@@ -62,6 +67,14 @@ def shown(value: str) -> str:
     """A cell value as the report shows it: contact details and IP addresses masked, cut to SHOWN_CHARS."""
     text = masked(value).replace("\n", " ").replace("\r", " ")
     return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
+
+
+def wrapped(header: str, tail: str, width: int = HEADER_WIDTH) -> str:
+    """A header in full (contact details masked), wrapped at `width` characters and indented, then what it maps to:
+    headers that begin alike ("Kompetansen og erfaringen fra Biblioteket som samskaper gjør …") stay apart."""
+    text = masked(header).replace("\n", " ").replace("\r", " ")
+    lines = textwrap.wrap(repr(text), width=width - 4, break_long_words=True, break_on_hyphens=False) or ["''"]
+    return "\n".join(f"  {line}" if i == 0 else f"    {line}" for i, line in enumerate(lines)) + f" {tail}"
 
 
 def _kind(col: ColumnMap, codebook: Codebook) -> str:
@@ -91,11 +104,18 @@ class Inspection:
 
 def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspection:
     """Read the wave folder as the build would and describe it. Raises WaveError / ExportError like the build."""
+    folder = settings.raw_dir / wave
+    if not folder.is_dir():
+        folders = sorted(p.name for p in settings.raw_dir.iterdir() if p.is_dir()) if settings.raw_dir.is_dir() else []
+        raise WaveError(
+            f"no wave folder named {wave!r} under {settings.raw_dir}; the folders are {', '.join(folders) or '(none)'}"
+        )
     spec = load_wave(settings.raw_dir, wave, codebook)
     export = read_export(spec.export_path, sheet=spec.sheet, max_bytes=export_limit(settings))
     tool, why = detect_why(export, spec)
     prepared = prepare(export, spec, codebook)
-    normalised = normalise_prepared(prepared, spec, codebook, secrets.token_bytes(32))
+    others, others_note = other_wave_columns_of(settings, wave)
+    normalised = normalise_prepared(prepared, spec, codebook, secrets.token_bytes(32), others)
     staged = stage_wave(normalised, codebook, settings, spec.values)
 
     out: list[str] = []
@@ -122,10 +142,17 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
     for note in normalised.notes:
         add(f"  note: {note}")
 
+    add(f"complete/partial: {normalised.completion_rule}")
+    compared = sorted({w for pairs in others.values() for w, _ in pairs})
+    add(
+        "other waves: "
+        + (others_note or f"headers compared with {', '.join(compared) or 'none (no other wave built)'}")
+    )
+
     add("")
-    add("headers:")
+    add("headers (in full):")
     for col in normalised.columns:
-        add(f"  {shown(col.header)} → {_kind(col, codebook)}   [{RULES.get(col.matched_by, col.matched_by)}]")
+        add(wrapped(col.header, f"→ {_kind(col, codebook)}   [{RULES.get(col.matched_by, col.matched_by)}]"))
 
     add("")
     add("values per item (value: count → category):")
@@ -136,7 +163,7 @@ def inspect_wave(settings: Settings, codebook: Codebook, wave: str) -> Inspectio
         if of_item.is_empty():
             continue
         header = of_item["column"].cast(pl.Utf8)[0]
-        add(f"  {item.code} ({shown(header)}), {of_item.height} answered cell(s):")
+        add(wrapped(header, f"= {item.code}, {of_item.height} answered cell(s):"))
         if codebook.scales[item.scale].is_text:
             add(f"    free text: {of_item['value'].n_unique()} distinct answer(s) (not shown)")
             continue

@@ -12,6 +12,17 @@ categories as (
 waves as (
     select wave, complete from marts.waves
 ),
+-- complete respondents whose answer to an item was set aside in quarantine (the cell's column → its item)
+quarantined as (
+    select quarantine.wave, wave_columns.item, count(distinct quarantine.source_row) as n_quarantined
+    from staging.quarantine as quarantine
+    inner join raw.wave_columns as wave_columns
+        on quarantine.wave = wave_columns.wave and quarantine."column" = wave_columns."column"
+    inner join staging.respondents as respondents
+        on quarantine.wave = respondents.wave and quarantine.source_row = respondents.source_row
+    where respondents.complete
+    group by quarantine.wave, wave_columns.item
+),
 joined as (
     select distribution.*, items.scale, categories.score, categories.top2, categories.top3, categories.headline
     from distribution
@@ -41,13 +52,16 @@ aggregated as (
 shares as (
     select aggregated.*,
            waves.complete,
+           coalesce(quarantined.n_quarantined, 0)::bigint as n_quarantined,
            case when n > 0 then headline_n / n end as p
     from aggregated
     join waves using (wave)
+    left join quarantined using (wave, item)
 ),
 final as (
     select wave, level, item, item_order, scale, n,
            (complete - n)::bigint as n_missing,
+           n_quarantined,
            very_high_pct, high_pct, some_pct, low_pct, not_at_all_pct, yes_pct, no_pct, dont_know_pct,
            case when has_top2 and n > 0 then 100.0 * top2_n / n end as top2_pct,
            case when has_top2 and n > 0 then 100.0 * top3_n / n end as top3_pct,

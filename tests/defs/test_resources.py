@@ -14,6 +14,7 @@ def test_every_setting_survives_the_resource(monkeypatch, tmp_path):
         marts_dir=tmp_path / "marts",
         schemas_dir=Path("schemas"),
         sql_dir=Path("sql"),
+        report_dir=tmp_path / "prose",
         lang="da",
         profile="public",
         min_cell=4,

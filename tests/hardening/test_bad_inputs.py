@@ -113,7 +113,7 @@ def test_each_bad_wave_fails_alone_with_its_one_message(hostile_build):
         "(268435456 bytes) (PIPELINE_MAX_EXPORT_BYTES); it was not read. Export only the survey's responses, or "
         "raise the limit if the machine has about 20 times that size in free memory"
     )
-    assert _failure(b["err"], "broken").startswith(f"{raw / 'broken' / 'export.xlsx'}: not a readable Excel workbook (")
+    assert _failure(b["err"], "broken").startswith(f"{raw / 'broken' / 'export.xlsx'}: not a readable workbook (")
     assert _failure(b["err"], "nul") == (
         f"{raw / 'nul' / 'export.csv'}: line 2 holds a NUL byte (0x00): this is not a text export (a binary file, or "
         "text in UTF-32 or UTF-16 without byte order mark); save the export as UTF-8 CSV"

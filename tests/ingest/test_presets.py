@@ -11,7 +11,15 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from exports import KINDS, PERSONAL_DATA, respondents, write_wave
+from exports import (
+    KINDS,
+    LIMESURVEY_HEADINGS,
+    LIMESURVEY_PARTIAL,
+    PERSONAL_DATA,
+    limesurvey_partial_answers,
+    respondents,
+    write_wave,
+)
 from helpers import build, copy_sample_wave, make_settings, query
 
 from pipeline.codebook import load_codebook
@@ -33,6 +41,10 @@ EXPORTED_ROWS = {kind: 10 for kind in KINDS} | {
     "surveyxact_utf16": 13,
     "qualtrics_german": 12,
     "qualtrics_legacy": 11,
+    "limesurvey_de": 11,
+    "limesurvey_nl": 24,
+    "limesurvey_nb": 12,
+    "limesurvey_da_xlsx": 13,
 }
 PARTIAL = {kind: 0 for kind in KINDS} | {
     "limesurvey": 1,
@@ -41,6 +53,11 @@ PARTIAL = {kind: 0 for kind in KINDS} | {
     "surveyxact_utf16": 1,
     "qualtrics_german": 1,
     "qualtrics_legacy": 1,
+    # LimeSurvey with its headings in German, Dutch, Norwegian, Danish: the submit date decides, in any language
+    "limesurvey_de": 1,
+    "limesurvey_nl": 14,
+    "limesurvey_nb": 2,
+    "limesurvey_da_xlsx": 3,
 }
 # answers of the partial respondents (kept in responses, not in the distributions)
 PARTIAL_ANSWERS = {
@@ -50,6 +67,10 @@ PARTIAL_ANSWERS = {
     "surveyxact_utf16": 2,
     "qualtrics_german": 5,
     "qualtrics_legacy": 5,
+    "limesurvey_de": 3,
+    "limesurvey_nl": 21,
+    "limesurvey_nb": 3,
+    "limesurvey_da_xlsx": 6,
 }
 
 
@@ -121,6 +142,35 @@ def test_item_distribution_is_identical_for_every_tool(built):
     assert base.height == 15 * 6 + 3 * 3
     for kind in KINDS:
         assert dist.filter(pl.col("wave") == kind).drop("wave").equals(base), kind
+
+
+def test_the_waves_mart_states_the_completion_rule_of_each_export(built):
+    settings, _, _, _ = built
+    rules = dict(query(settings, "select wave, completion_rule from waves").rows())
+    limesurvey = (
+        "LimeSurvey: `{}` filled = complete (1980-01-01 too: a submitted response of an anonymised survey), "
+        "empty = partial"
+    )
+    assert rules["limesurvey_de"] == limesurvey.format("Datum Abgeschickt")
+    assert rules["limesurvey_nl"] == limesurvey.format("Datum verstuurd")
+    assert rules["limesurvey_nb"] == limesurvey.format("Dato for besvarelse")
+    assert rules["limesurvey_da_xlsx"] == limesurvey.format("Dato for indsendelse")
+    assert rules["limesurvey"] == limesurvey.format("submitdate")
+    assert rules["sav_item_codes"] == (
+        "every row: the export has no status column (map one to status, or the submission time to submitted_at, "
+        "in wave.yaml columns if it holds partial responses)"
+    )
+    assert rules[BASE] == ("`Status`: its values decide (codebook status_values; a blank status counts as complete)")
+    assert all(rules.values())
+
+
+def test_partial_answers_of_the_translated_limesurvey_exports_are_what_the_writer_wrote():
+    assert {lang: limesurvey_partial_answers(lang) for lang in LIMESURVEY_PARTIAL} == {
+        "de": PARTIAL_ANSWERS["limesurvey_de"],
+        "nl": PARTIAL_ANSWERS["limesurvey_nl"],
+        "nb": PARTIAL_ANSWERS["limesurvey_nb"],
+        "da": PARTIAL_ANSWERS["limesurvey_da_xlsx"],
+    }
 
 
 def test_auto_recognises_each_tool(built):
@@ -211,6 +261,11 @@ def test_personal_data_columns_are_dropped_and_listed(built):
     } <= set(dropped["nettskjema_2018"])
     assert {"IPAddress", "RecipientEmail"} <= set(dropped["qualtrics_german"])
     assert {"epost"} <= set(dropped["sav_user_missing"])
+    assert {"epost"} <= set(dropped["sav_item_codes"])
+    # LimeSurvey's IP address and referrer URL in the survey's language; its other metadata are dropped too
+    for lang in ("de", "nl", "nb"):
+        assert set(dropped[f"limesurvey_{lang}"]) == set(LIMESURVEY_HEADINGS[lang][2:]), lang
+    assert set(dropped["limesurvey_da_xlsx"]) == set(LIMESURVEY_HEADINGS["da"][2:])
     # the checkbox question is also read as one column holding the chosen option(s): unmapped too
     unmapped = {
         "surveymonkey_nul": [

@@ -270,7 +270,8 @@ def test_unknown_wave_yaml_keys_stop_the_wave(tmp_path):
         load_wave(settings.raw_dir, "w", CODEBOOK)
     assert str(err.value).endswith(
         "wave.yaml: unknown key(s) 'colums' (did you mean 'columns'?); the keys wave.yaml may hold are wave, label, "
-        "fielded, invited, export, tool, sheet, labels, columns, values, reconstruction, panel_id. Correct or remove "
+        "fielded, invited, export, tool, sheet, labels, columns, values, reconstruction, panel_id, ignore, completion. "
+        "Correct or remove "
         "them; the wave was not read"
     )
 

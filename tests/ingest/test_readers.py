@@ -120,7 +120,8 @@ def test_bytes_that_are_no_text_are_named(tmp_path):
         (
             "export.pdf",
             b"%PDF",
-            "files ending in '.pdf' are not supported; export as .csv, .sav, .tsv, .txt, .xlsm, .xlsx, .zsav",
+            "files ending in '.pdf' are not supported; export as .csv, .ods, .sav, .tsv, .txt, .xls, .xlsb, .xlsm, "
+            ".xlsx, .zsav",
         ),
     ],
 )
@@ -137,8 +138,10 @@ def test_a_broken_workbook_or_spss_file_is_named(tmp_path):
     xlsx.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ExportError) as err:
         read_export(xlsx)
-    assert str(err.value).startswith(f"{xlsx}: not a readable Excel workbook (")
-    assert str(err.value).endswith("); save it again as .xlsx")
+    assert str(err.value).startswith(f"{xlsx}: not a readable workbook (")
+    assert str(err.value).endswith(
+        "): the file is damaged or not a spreadsheet; open it in Excel or LibreOffice and save it again as .xlsx"
+    )
     sav = tmp_path / "export.sav"
     sav.write_bytes(b"$FL2 truncated")
     with pytest.raises(ExportError) as err:

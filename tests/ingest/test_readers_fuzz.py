@@ -406,7 +406,7 @@ def test_empty_and_header_only_workbooks_and_spss_files(tmp_path):
     )
     zero = tmp_path / "zero.xlsx"
     zero.write_bytes(b"")
-    assert str(read_or_error(zero)).startswith(f"{zero}: not a readable Excel workbook (")
+    assert str(read_or_error(zero)).startswith(f"{zero}: not a readable workbook (")
     zero_sav = tmp_path / "zero.sav"
     zero_sav.write_bytes(b"")
     assert str(read_or_error(zero_sav)).startswith(f"{zero_sav}: not a readable SPSS file (")

@@ -123,7 +123,7 @@ def test_a_file_that_cannot_be_read_fails_with_its_name(tmp_path):
 
     with pytest.raises(ExportError) as err:
         _read(settings, "x")
-    assert str(err.value).startswith(f"{folder / 'export.xlsx'}: not a readable Excel workbook (")
+    assert str(err.value).startswith(f"{folder / 'export.xlsx'}: not a readable workbook (")
 
 
 def test_header_only_export_has_no_respondent_rows(tmp_path):
@@ -232,7 +232,7 @@ def test_bad_waves_fail_alone_and_good_ones_build(tmp_path, capsys):
                     meta[m.partition] = {k: v.value for k, v in m.metadata.items()}
     err = capsys.readouterr().err
     assert code == 1
-    assert "wave broken: FAILED" in err and f"{broken / 'export.xlsx'}: not a readable Excel workbook (" in err
+    assert "wave broken: FAILED" in err and f"{broken / 'export.xlsx'}: not a readable workbook (" in err
     assert "wave wrong: FAILED" in err and f"wrong/{GOOGLE_FILE}: 150 of 188 cells (80%) would be quarantined" in err
     assert "wave good: FAILED" not in err and "wave dups: FAILED" not in err
     assert query(settings, "select wave, complete, partial from waves order by wave").rows() == [

@@ -131,6 +131,16 @@ PAGE_STATE = """(() => ({
       [t.parentElement.id, [...t.querySelectorAll('tbody th[scope=row]')].map(th => th.textContent.trim())])),
   images: [...document.images].map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0,
                                           width: i.getBoundingClientRect().width, alt: i.alt})),
+  charts: [...document.querySelectorAll('figure.chart > svg')].map(s => {
+    const scale = s.getBoundingClientRect().width / s.viewBox.baseVal.width;
+    return {id: s.id, scale: scale,
+            smallest: scale * Math.min(...[...s.querySelectorAll('text')].map(t =>
+                parseFloat(getComputedStyle(t).fontSize))),
+            name: s.getAttribute('aria-labelledby').split(' ').map(i => document.getElementById(i).textContent)
+                .join(' '),
+            tooltips: s.querySelectorAll('rect > title, circle > title').length,
+            links: [...s.parentElement.querySelectorAll('figcaption a')].map(a => a.getAttribute('href'))};
+  }),
   overflow: document.documentElement.scrollWidth > window.innerWidth,
 }))()"""
 
@@ -143,6 +153,15 @@ def _check_screenshot(png: bytes, target: Path) -> None:
     assert colours is not None and len(colours) > 200  # tables, bars and charts, not a blank page
 
 
+def _check_charts(charts: list[dict]) -> None:
+    """Charts are part of the page, shown at their full size (never shrunk: the smallest text is 12 px, 9 pt),
+    named by their title and description (every number) and with a tooltip on each bar or segment."""
+    for chart in charts:
+        assert chart["scale"] == 1 and chart["smallest"] >= 12, chart
+        assert "n = 10" in chart["name"] and " %" in chart["name"], chart
+        assert chart["tooltips"] >= 2, chart
+
+
 def test_index_shows_every_level_s_table_and_figure(built, browser, tmp_path):
     browser.errors.clear()
     browser.open(built.reports_dir / "index.html")
@@ -152,9 +171,8 @@ def test_index_shows_every_level_s_table_and_figure(built, browser, tmp_path):
     assert state["groups"]["items"] == labels
     assert state["stubs"]["overview"] == labels
     assert state["stubs"]["items"] == [i.code for i in CODEBOOK.closed_items()]
-    level_images = [i for i in state["images"] if "/level-" in i["src"]]
-    assert [i["src"] for i in level_images] == [f"figures/2024/level-{k}.svg" for k in CODEBOOK.levels]
-    assert all(i["ok"] and i["width"] > 300 for i in level_images), level_images
+    assert [c["id"] for c in state["charts"]] == [f"figure-2024-{k}" for k in CODEBOOK.levels]
+    _check_charts(state["charts"])
     assert not state["overflow"]
     _check_screenshot(browser.screenshot(), tmp_path / "index.png")
     assert browser.errors == []
@@ -169,10 +187,9 @@ def test_level_page_shows_its_table_figures_and_open_answers(built, browser, tmp
     has_open = any(i.level == level for i in CODEBOOK.text_items())
     assert state["tables"] == [f"level-{level}"] + ([f"open-{level}"] if has_open else [])
     assert state["stubs"][f"level-{level}"] == items
-    assert [i["src"] for i in state["images"]] == [f"figures/2024/level-{level}.svg"] + [
-        f"figures/2024/item-{code}.svg" for code in items
-    ]
-    assert all(i["ok"] for i in state["images"]), state["images"]
+    assert [c["id"] for c in state["charts"]] == [f"figure-2024-{level}"] + [f"figure-2024-{code}" for code in items]
+    assert [c["links"] for c in state["charts"]][0] == [f"figures/2024/level-{level}.{x}" for x in ("svg", "png")]
+    _check_charts(state["charts"])
     _check_screenshot(browser.screenshot(), tmp_path / f"{level}.png")
     assert browser.errors == []
 
@@ -199,7 +216,7 @@ def test_every_link_of_the_pages_resolves(built):
         for link in parser.links:
             assert (built.reports_dir / link).is_file(), (name, link)
             checked += 1
-    assert checked > 100
+    assert checked > 90  # navigation, and the SVG and PNG of each of the 26 charts the pages hold
 
 
 def test_the_browser_check_sees_errors(browser, tmp_path):

@@ -236,8 +236,10 @@ def test_panel_page_shows_retention_and_paired_change(panel_build):
     assert "2 / 1 / 1" in page  # P1 moved up / same / down
     assert "Få par" in page  # fewer than small_n_below pairs
     chart = panel_build.reports_dir / "panel" / "2025-2026.svg"
-    assert chart.is_file() and 'src="panel/2025-2026.svg"' in page
+    assert chart.is_file() and 'href="panel/2025-2026.svg">SVG</a>' in page and 'href="panel/2025-2026.png">PNG' in page
+    assert chart.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
     svg = chart.read_text(encoding="utf-8")
+    assert svg.split("\n", 1)[1].strip() in page  # the SVG is part of the page
     assert "V4" in svg and "+20 (n=5)" in svg
     assert 'href="panel.html"' in (panel_build.reports_dir / "index.html").read_text(encoding="utf-8")
 

@@ -12,6 +12,7 @@ from pipeline.defs.assets.per_wave import failure_text, outcome
 from pipeline.defs.metadata import preview
 from pipeline.defs.partitions import one_run_for_many_waves, wave_partitions
 from pipeline.defs.resources import SurveyPipeline
+from pipeline.ingest.continuity import other_wave_columns
 from pipeline.ingest.fingerprints import build_inputs, wave_fingerprint
 from pipeline.ingest.readers import ExportError
 from pipeline.ingest.wave import read_wave, unmapped_summary
@@ -145,7 +146,7 @@ def build_ingest_asset(settings: Settings) -> dg.AssetsDefinition:
                 fingerprint = wave_fingerprint(settings, wave, common)
                 read_ok = False
                 try:
-                    read = read_wave(settings, codebook, wave)
+                    read = read_wave(settings, codebook, wave, other_wave_columns(con, settings.sql_dir, wave))
                     n = read.normalised
                     # cells matching no category alone over the limit: stop before anything of the wave is written
                     stop_when_mostly_unmatched(n, codebook, settings, f"{wave}/{read.spec.export}", read.spec.values)

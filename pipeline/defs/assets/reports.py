@@ -47,9 +47,9 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
             kinds={"svg", "png"},
             description="`reports/figures/<wave>/`: per item a bar chart of the distribution (the report's "
             "Figures 1–17), per level a diverging stacked Likert chart and, for the newest wave, "
-            "one per background group, as SVG and PNG (matplotlib; byte-identical across "
-            "builds). A chart is redrawn only when its inputs changed (cache in "
-            "`<marts>/.build/figure_cache/`).",
+            "one per background group, as SVG and PNG (SVG written from Python, PNG by "
+            "typst; byte-identical across builds). A chart is redrawn only when its inputs "
+            "changed (cache in `<marts>/.build/figure_cache/`).",
         ),
     ] + [
         dg.AssetSpec(
@@ -142,7 +142,10 @@ PANEL_READS = ("panel_change", "panel_retention", "waves")  # read through read_
 
 
 @dg.asset(
-    key=dg.AssetKey(["reports", "panel"]), group_name="reports", kinds={"html", "svg"}, deps=mart_keys(PANEL_READS)
+    key=dg.AssetKey(["reports", "panel"]),
+    group_name="reports",
+    kinds={"html", "svg", "png"},
+    deps=mart_keys(PANEL_READS),
 )
 def panel_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
     """`reports/panel.html`, the same people over time: per consecutive pair of waves who answered again
