@@ -6,10 +6,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from pipeline.contract import MartTable
 from pipeline.ingest.pseudonym import pseudonym_key
 from pipeline.marts.disclosure import AuditResult, audit_published, decide_cells, disclosure_secret
 from pipeline.settings import Settings
-from pipeline.warehouse import query_frame, register_temp_table
+from pipeline.warehouse import build_model, query_frame, register_temp_table
 
 
 def disclosure(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, object]:
@@ -45,3 +46,13 @@ def audit_disclosure(con: duckdb.DuckDBPyConnection, settings: Settings) -> Audi
 
 
 DECISIONS = {"disclosure": disclosure}
+
+
+def build_mart(
+    con: duckdb.DuckDBPyConnection, settings: Settings, table: MartTable, params: dict[str, object]
+) -> tuple[int, dict[str, object]]:
+    """marts.<table> from its SQL, its decision (schemas/marts.yaml `decision:`) taken first: (rows, what the
+    decision reports)."""
+    decided = DECISIONS[table.decision](con, settings) if table.decision else {}
+    rows = build_model(con, settings.sql_dir, table.name, {**params, **dict(table.params)}, table.sql_path.stem)
+    return rows, decided

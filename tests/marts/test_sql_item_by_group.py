@@ -117,12 +117,13 @@ def test_p1_by_role_in_the_newest_wave(grouped):
     ]
     assert [r[5] for r in rows] == pytest.approx([800 / 14, 100.0, 400 / 7, 40.0])
     assert [r[6] for r in rows] == pytest.approx([46 / 13, 4.5, 23 / 7, 3.5])  # dont_know has no score
-    # Flags: manager (2) is below PIPELINE_MIN_GROUP (5): hidden; the next smallest (not_stated, 5) too.
+    # Flags: manager (2) is below PIPELINE_MIN_GROUP (5): hidden. An internal build records the primary cells only
+    # (it publishes every count); the public profile's complementary cells: test_public_page_hides_…
     assert [r[7:] for r in rows] == [
         (False, False, None),
         (True, True, "small"),
         (False, False, None),
-        (False, True, "complementary"),
+        (False, False, None),
     ]
 
 
@@ -153,7 +154,7 @@ def test_library_size_groups_by_code_label_and_key(grouped):
     ]
     assert [r[7:] for r in rows] == [
         (False, False, None),
-        (False, True, "complementary"),
+        (False, False, None),
         (False, False, None),
         (True, True, "small"),
     ]
@@ -213,10 +214,11 @@ def test_level_page_shows_each_group_with_its_n(grouped):
     # one chart per level and variable, after the variable's table: P1 (the only personal item answered) with a row
     # per group, in the table's order
     role = page[page.index('id="by-group-personal-role"') :]
-    assert role.index(
-        '<img src="figures/2026/group-personal-role.svg" alt="Divergerende stolpediagram for '
-        'Personlig nivå etter Rolle, runde 2026">'
-    ) < role.index('id="by-group-personal-library_size"')
+    assert (
+        role.index('-title">Divergerende stolpediagram for Personlig nivå etter Rolle, runde 2026</title>')
+        < role.index('href="figures/2026/group-personal-role.svg">SVG</a>')
+        < role.index('id="by-group-personal-library_size"')
+    )
     assert not list((grouped.reports_dir / "figures" / "2026").glob("group-*-manager.*"))  # no chart per group
     texts = svg_texts(grouped.reports_dir / "figures" / "2026" / "group-personal-role.svg")
     labels = [t for t in texts if t.startswith("P1")]
@@ -245,7 +247,7 @@ def test_public_page_hides_the_small_group_and_its_complement(grouped_public):
     texts = svg_texts(grouped_public.reports_dir / "figures" / "2026" / "group-personal-role.svg")
     assert [t for t in texts if t.startswith("P1 ·")] == ["P1 · Alle (n = 14)", "P1 · Medarbeider (n = 7)"]
     assert not [t for t in texts if "Leder" in t or "Ikke oppgitt" in t or "(n = 2)" in t or "(n = 5)" in t]
-    assert 'src="figures/2026/group-personal-role.svg"' in page
+    assert 'href="figures/2026/group-personal-role.svg">SVG</a>' in page
     assert "county" not in page and "Fylke" not in page  # not public (and not in these exports)
 
 

@@ -1,15 +1,33 @@
 """sql/marts/item_disclosure.sql, the one disclosure decision of the public profile, on tiny DuckDB files: one
 wave, one item at a time, counts given per category."""
 
+import dataclasses
+
 import polars as pl
 import pytest
 from helpers import work_settings
 
 from pipeline.codebook import load_codebook
+from pipeline.contract import load_contract
+from pipeline.marts.decisions import build_mart
 from pipeline.settings import PROJECT_ROOT
-from pipeline.warehouse import build_model, connect, load_codebook_tables, query_frame
+from pipeline.warehouse import connect, load_codebook_tables, query_frame
 
 SQL = PROJECT_ROOT / "sql"
+TABLES = {t.name: t for t in load_contract(PROJECT_ROOT / "schemas" / "marts.yaml", SQL)}
+GROUP_COLUMNS = [  # marts.group_distribution's columns the decision reads
+    ("wave", "varchar"),
+    ("item", "varchar"),
+    ("item_order", "integer"),
+    ("variable", "varchar"),
+    ("variable_public", "boolean"),
+    ('"group"', "varchar"),
+    ("group_n", "bigint"),
+    ("category", "varchar"),
+    ("category_order", "integer"),
+    ("n", "bigint"),
+    ("headline", "boolean"),
+]
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
 DEGREE = ["very_high", "high", "some", "low", "not_at_all", "dont_know"]
 YES_NO = ["yes", "no", "dont_know"]
@@ -33,11 +51,22 @@ def decide(tmp_path, item: str, counts: list[int], min_cell: int = 3) -> pl.Data
             "pct": [100.0 * n / base if base else None for n in counts],
         }
     )
-    with connect(work_settings(tmp_path / f"{item}-{'-'.join(map(str, counts))}")) as con:
+    settings = dataclasses.replace(
+        work_settings(tmp_path / f"{item}-{'-'.join(map(str, counts))}"), profile="public", min_cell=min_cell
+    )
+    with connect(settings) as con:
         load_codebook_tables(con, CODEBOOK)
         con.register("distribution", distribution.to_arrow())
         con.execute("create or replace table marts.item_distribution as select * from distribution")
-        build_model(con, SQL, "item_disclosure", {"min_cell": min_cell})
+        # one wave of `base` complete answers, no groups: the decision over the overall distribution alone
+        con.execute(
+            "create or replace table marts.waves as select 'w' as wave, ?::bigint as complete, ?::bigint as invited",
+            [base, base],
+        )
+        groups = ", ".join(f"{name} {kind}" for name, kind in GROUP_COLUMNS)
+        con.execute(f"create or replace table marts.group_distribution ({groups})")
+        for name in ("disclosure", "item_disclosure"):
+            build_mart(con, settings, TABLES[name], {"min_cell": min_cell})
         return query_frame(con, "select * from marts.item_disclosure order by category_order")
 
 
@@ -52,14 +81,30 @@ def flags(frame: pl.DataFrame) -> tuple[bool, bool, bool, bool, bool]:
 
 def test_small_counts_are_hidden_and_every_figure_built_on_them(tmp_path):
     p1 = decide(tmp_path, "P1", [5, 4, 1, 0, 0, 0])  # the sample's P1
-    assert hidden(p1) == {"some": "small", "low": "small", "not_at_all": "small", "dont_know": "small"}
-    assert flags(p1) == (False, False, False, True, True)  # headline 5 + 4 stays; top-3 and mean need "some"
+    # the four small cells sum to 10 − 5 − 4 = 1: none could reach 3, so very_high is hidden too (and the headline
+    # 5 + 4 with it, which would give it back)
+    assert hidden(p1) == {
+        "very_high": "complementary",
+        "some": "small",
+        "low": "small",
+        "not_at_all": "small",
+        "dont_know": "small",
+    }
+    assert flags(p1) == (False, True, True, True, True)
 
 
 def test_a_headline_built_on_a_hidden_zero_is_hidden(tmp_path):
     p3 = decide(tmp_path, "P3", [0, 3, 6, 1, 0, 0])  # the sample's P3: its "30 %" would reveal very_high = 0
-    assert hidden(p3) == {"very_high": "small", "low": "small", "not_at_all": "small", "dont_know": "small"}
-    assert flags(p3) == (False, True, True, True, True)
+    # with high and some hidden as well, the headline 0 + 3 = 3 can stay: very_high is anywhere in 0 … 3
+    assert hidden(p3) == {
+        "very_high": "small",
+        "high": "complementary",
+        "some": "complementary",
+        "low": "small",
+        "not_at_all": "small",
+        "dont_know": "small",
+    }
+    assert flags(p3) == (False, False, False, True, True)
 
 
 def test_a_single_hidden_cell_gets_a_complementary_one(tmp_path):
@@ -81,7 +126,7 @@ def test_hidden_cells_that_are_all_zero_get_a_complementary_one(tmp_path):
 def test_a_small_base_hides_the_whole_item(tmp_path):
     v = decide(tmp_path, "V4", [1, 1, 0])
     assert hidden(v) == {"yes": "base_n", "no": "base_n", "dont_know": "base_n"}
-    assert flags(v) == (True, True, False, False, False)
+    assert flags(v) == (True, True, True, True, True)  # every figure of a hidden base is hidden
 
 
 def test_nothing_is_hidden_when_every_count_is_large_enough(tmp_path):

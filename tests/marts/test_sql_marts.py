@@ -9,8 +9,9 @@ from helpers import work_settings
 
 from pipeline.codebook import load_codebook
 from pipeline.contract import load_contract
+from pipeline.marts.decisions import build_mart
 from pipeline.settings import PROJECT_ROOT
-from pipeline.warehouse import build_model, connect, load_codebook_tables, query_frame, replace_wave
+from pipeline.warehouse import connect, load_codebook_tables, query_frame, replace_wave
 
 SQL = PROJECT_ROOT / "sql"
 CODEBOOK = load_codebook(PROJECT_ROOT / "schemas" / "codebook.yaml")
@@ -33,7 +34,8 @@ def wilson(k: int, n: int, z: float = CODEBOOK.z) -> tuple[float, float]:
 @pytest.fixture
 def marts(tmp_path):
     """Wave w1: 5 invited, respondents r1–r3 complete, r4 partial; P1 and V4 asked."""
-    with connect(work_settings(tmp_path)) as con:
+    settings = work_settings(tmp_path)
+    with connect(settings) as con:
         load_codebook_tables(con, CODEBOOK)
         replace_wave(
             con,
@@ -97,7 +99,7 @@ def marts(tmp_path):
             "min_group": 5,
         }
         for table in in_build_order(CONTRACT):
-            build_model(con, SQL, table.name, {**params, **dict(table.params)}, table.sql_path.stem)
+            build_mart(con, settings, table, params)
         yield con
 
 

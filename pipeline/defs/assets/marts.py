@@ -10,10 +10,10 @@ from pipeline.defs.assets.ingest import RAW, staging_key
 from pipeline.defs.metadata import preview
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.marts.checks import distribution_errors, indicator_errors, pct_sums_off
-from pipeline.marts.decisions import DECISIONS, audit_disclosure
+from pipeline.marts.decisions import audit_disclosure, build_mart
 from pipeline.marts.reproduction import compare, load_reference
 from pipeline.settings import Settings
-from pipeline.warehouse import build_model, load_codebook_tables, qualified, query_frame, table_columns
+from pipeline.warehouse import load_codebook_tables, qualified, query_frame, table_columns
 
 CODEBOOK = dg.AssetKey(["staging", "codebook"])
 REFERENCE_FILE = "published_2024.yaml"
@@ -88,12 +88,8 @@ def build_mart_asset(table: MartTable, staging_tables: set[str]) -> dg.AssetsDef
     )
     def mart(pipeline: SurveyPipeline) -> dg.MaterializeResult:
         settings = pipeline.settings
-        params = {**build_params(pipeline.codebook(), settings), **dict(table.params)}
-        decided: dict[str, object] = {}
         with pipeline.work_db() as con:
-            if table.decision:
-                decided = DECISIONS[table.decision](con, settings)
-            rows = build_model(con, settings.sql_dir, table.name, params, table.sql_path.stem)
+            rows, decided = build_mart(con, settings, table, build_params(pipeline.codebook(), settings))
             differences = table.differences(table_columns(con, "marts", table.name))
             if differences:
                 raise dg.Failure(
