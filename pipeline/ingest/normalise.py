@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
+from pipeline.ingest.personal import mask_personal_data
 from pipeline.ingest.presets import NOT_RESPONDED, PRESETS, TEST, Prepared, prepare
 from pipeline.ingest.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.ingest.readers import ROW, Export, shorten
@@ -533,7 +534,7 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         (c for c in columns if c.target in codebook.background), key=lambda c: codebook.background[c.target].order
     )
     background = _background(frame, group_cols, spec, source_file, codebook, export.value_labels)
-    return NormalisedWave(
+    wave = NormalisedWave(
         respondents=respondents,
         answers=answers,
         columns=columns,
@@ -543,6 +544,7 @@ def normalise_prepared(prepared: Prepared, spec: WaveSpec, codebook: Codebook, k
         excluded_rows=excluded,
         notes=(*prepared.notes, *missing_notes),
     )
+    return mask_personal_data(wave, frame, codebook)  # before anything of the wave is written
 
 
 def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, key: bytes) -> pl.Series:

@@ -18,7 +18,7 @@ import great_tables
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.personal import MARKER_KEYS, Markers, mask_text
 from pipeline.reports.data import ReportData
 from pipeline.reports.frame import ui_word
 from pipeline.reports.tables import Column, ReportTable, format_values, to_gt
@@ -28,18 +28,14 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
-    """Replace e-mail addresses and phone numbers in free text by a marker, and control characters (other than
-    tab and line breaks) by U+FFFD (the text is escaped later)."""
+    """Replace e-mail addresses, phone numbers, IP addresses and identity numbers in free text by a marker, control
+    characters (other than tab and line breaks) by U+FFFD and strip bidirectional controls (the text is escaped
+    later)."""
     text = CONTROL.sub("\ufffd", text)
-    # staging already masked contact details with the markers as fielded (nb): show them in the page's language
-    for key in ("masked_email", "masked_phone", "masked_ip"):
+    # ingest already masked personal data with the markers as fielded (nb): show them in the page's language
+    for key in MARKER_KEYS:
         text = text.replace(codebook.ui[key]["nb"], ui_word(codebook, key, lang))
-    return mask_contact_details(
-        text,
-        ui_word(codebook, "masked_email", lang),
-        ui_word(codebook, "masked_phone", lang),
-        ui_word(codebook, "masked_ip", lang),
-    )
+    return mask_text(text, Markers.of(codebook, lang))
 
 
 def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], tuple[list[str], int]]:
