@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.codebook import Codebook, normalise_text
+from pipeline.ingest.privacy import strip_bidi
 
 WAVE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 # A file named in wave.yaml: one name inside the wave folder (no path, no leading dot, no control characters).
@@ -301,7 +302,7 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     return WaveSpec(
         key=key,
         folder=folder,
-        label=scalar_text(raw.get("label", key), "label"),
+        label=strip_bidi(scalar_text(raw.get("label", key), "label")),
         fielded=fielded,
         invited=invited,
         export=export,
