@@ -12,7 +12,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: install run test lint ui sql inspect remove-wave bench png fuzz browser docs
+.PHONY: install run test lint ui sql inspect review remove-wave bench png fuzz browser docs
 
 install: .venv/.installed $(DAGSTER_HOME)/dagster.yaml
 
@@ -49,6 +49,9 @@ sql: install  ## the published marts in the DuckDB CLI (read-only)
 
 inspect: install  ## how a wave folder would be read, without building: make inspect WAVE=2024
 	@$(PY) -m pipeline.cli inspect $(WAVE)
+
+review: install  ## list a wave's open answers for review before the public profile shows them: make review WAVE=2024
+	@$(PY) -m pipeline.cli review $(WAVE)
 
 remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
 	$(PY) -m pipeline.cli remove-wave $(WAVE)

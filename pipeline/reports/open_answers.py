@@ -44,6 +44,8 @@ def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], t
     over the answers (a filter per wave and item made this grow with waves × answers)."""
     codes = [i.code for i in data.codebook.text_items() if i.level == level]
     frame = data.open_answers
+    if "unreviewed" in frame.columns:  # the public profile: only reviewed answers (pipeline.ingest.review)
+        frame = frame.filter(~pl.col("unreviewed"))
     if not codes or frame.height == 0:
         return {}
     answers = (
@@ -61,6 +63,23 @@ def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], t
     cb, lang = data.codebook, data.lang
     for (wave, item), part in answers.group_by(["wave", "item"], maintain_order=True):
         out[(wave, item)] = ([mask_contacts(t, cb, lang) for t in part["text"].to_list()], int(part["total"][0]))
+    return out
+
+
+def unreviewed_notes(data: ReportData, level: str) -> list[str]:
+    """One note per wave with open answers of the level not yet reviewed (public profile: they are left out and
+    counted, never shown), newest wave first: "n answers not yet reviewed"."""
+    frame = data.open_answers
+    if "unreviewed" not in frame.columns:
+        return []
+    codes = [i.code for i in data.codebook.text_items() if i.level == level]
+    counts = dict(frame.filter(pl.col("unreviewed") & pl.col("item").is_in(codes)).group_by("wave").len().iter_rows())
+    several = len(data.wave_keys) > 1
+    out = []
+    for wave in data.wave_keys:
+        if counts.get(wave):
+            n = format_values([counts[wave]], "integer", data.lang)[0]
+            out.append(data.t("open_unreviewed", n=n) + (f" ({data.t('wave')} {wave})" if several else ""))
     return out
 
 
