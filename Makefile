@@ -12,7 +12,7 @@ endif
 PY := .venv/bin/python
 PORT ?= 3000
 
-.PHONY: help install run test lint ui sql inspect remove-wave bench png fuzz browser docs report
+.PHONY: help install run test lint ui sql inspect review remove-wave bench png fuzz browser docs report
 .DEFAULT_GOAL := help
 
 help:  ## this list: every target with what it does (plain `make` prints it too)
@@ -59,6 +59,9 @@ inspect: install  ## how a wave folder would be read, without building: make ins
 		exit 2; \
 	fi
 	@$(PY) -m pipeline.cli inspect $(WAVE)
+
+review: install  ## list a wave's open answers for review before the public profile shows them: make review WAVE=2024
+	@$(PY) -m pipeline.cli review $(WAVE)
 
 remove-wave: install  ## remove a wave's rows from the marts: make remove-wave WAVE=2025
 	$(PY) -m pipeline.cli remove-wave $(WAVE)

@@ -26,6 +26,10 @@ that build left them, nothing is built ("nothing changed since the last build").
 inspect WAVE: prints how the wave folder would be read (tool and why, encoding, header mapping, values per
 item and the category each becomes, quarantine, complete/partial, response rate); builds and writes nothing.
 
+review WAVE: writes <wave folder>/open_answers.review.yaml, each open answer (personal data masked) with a stable id
+and a decision for the public profile: publish, redact (with the text to show) or leave_out; new answers are
+unreviewed (left out of the public pages, counted). Decisions already taken are kept (pipeline.ingest.review).
+
 remove-wave WAVE: after the wave's folder was moved out of PIPELINE_RAW_DIR, deletes its rows (and its
 fingerprint) from the work database and its `wave` partition, then rebuilds and publishes the marts
 (`make remove-wave WAVE=2025`).
@@ -482,6 +486,32 @@ def inspect(settings: Settings, wave: str) -> int:
     return 0
 
 
+def review(settings: Settings, wave: str) -> int:
+    """Write (or bring up to date) the wave's open_answers.review.yaml from its open answers as staged (personal data
+    masked), keeping every decision taken; exit 1 (one line) when the wave cannot be read."""
+    from pipeline.codebook import load_codebook
+    from pipeline.ingest.readers import ExportError
+    from pipeline.ingest.review import review_path, write_review
+    from pipeline.ingest.wave import read_wave
+    from pipeline.ingest.waves import WaveError
+    from pipeline.staging.stage import stage_wave
+
+    codebook = load_codebook(settings.codebook_file)
+    try:
+        read = read_wave(settings, codebook, wave)
+        staged = stage_wave(read.normalised, codebook, settings, read.spec.values)
+        counts = write_review(read.spec.folder, wave, staged.open_answers)
+    except (WaveError, ExportError) as exc:
+        print(f"wave {wave}: cannot review – {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{review_path(read.spec.folder)}: {counts['answers']} open answers, {counts['new']} new, "
+        f"{counts['changed']} changed since reviewed, {counts['unreviewed']} not yet reviewed (left out of the public "
+        "pages until marked publish, redact or leave_out)"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
     parser = argparse.ArgumentParser(
@@ -500,6 +530,12 @@ def main(argv: list[str] | None = None) -> int:
         "quarantine, response rate) without building anything",
     )
     ip.add_argument("wave")
+    rv = sub.add_parser(
+        "review",
+        help="write the wave's open_answers.review.yaml: each open answer with an id and a decision "
+        "(publish / redact / leave_out) for the public profile",
+    )
+    rv.add_argument("wave")
     args = parser.parse_args(argv)  # a wrong command line: argparse's usage message, exit code 2
     from pipeline.settings import SettingsError
 
@@ -510,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
         return NOT_STARTED
     if args.command == "inspect":
         return inspect(settings, args.wave)
+    if args.command == "review":
+        return review(settings, args.wave)
     from pipeline.defs.history import HistoryMismatch, claim
 
     try:

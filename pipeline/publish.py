@@ -18,6 +18,7 @@ import duckdb
 from pipeline.codebook import Codebook
 from pipeline.contract import MartTable
 from pipeline.files import remove_stale_tmp, write_atomic, write_if_changed
+from pipeline.ingest.privacy import strip_bidi
 from pipeline.settings import Settings
 from pipeline.warehouse import qualified, scalar, sql_literal
 
@@ -198,6 +199,20 @@ def publish(
 NOT_FROM_BUILD = ("png",)
 
 
+# Published text files: bidirectional control characters are stripped from them on the way out (pipeline.ingest.privacy)
+TEXT_SUFFIXES = (".html", ".svg", ".json", ".typ", ".txt", ".md", ".csv", ".xml")
+
+
+def without_bidi(data: bytes, rel: Path) -> bytes:
+    """A published file's bytes without bidirectional control characters when it is text (a U+202E in an answer,
+    a label or a header would reorder what a reader sees); other files as they are."""
+    if rel.suffix.lower() not in TEXT_SUFFIXES:
+        return data
+    text = data.decode("utf-8", errors="surrogateescape")
+    stripped = strip_bidi(text)
+    return data if stripped == text else stripped.encode("utf-8", errors="surrogateescape")
+
+
 def publish_reports(staged: Path, published: Path) -> dict[str, int]:
     """Copy the pages and charts the report assets rendered into the build area (staged) to the folder users read
     (published): each file whose bytes changed is replaced atomically, files the build no longer makes are removed
@@ -210,7 +225,7 @@ def publish_reports(staged: Path, published: Path) -> dict[str, int]:
     for rel in sorted(folders):  # a folder the build makes is there even while empty (figures/ before any chart)
         (published / rel).mkdir(parents=True, exist_ok=True)
     for rel in files:
-        changed = write_if_changed(published / rel, (staged / rel).read_bytes())
+        changed = write_if_changed(published / rel, without_bidi((staged / rel).read_bytes(), rel))
         counts["written" if changed else "unchanged"] += 1
     keep = set(files)
     if published.is_dir():

@@ -37,9 +37,10 @@ def test_cli_builds_any_raw_folder_into_any_marts_folder(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 wave(s) under " + str(raw) + ": 2024" in result.stdout
-    assert result.stdout.splitlines()[-2:] == [
+    assert result.stdout.splitlines()[-3:] == [
         "samskabelse: waves in the marts:",
         ("  2024: generic (csv), 10 rows, 10 complete / 0 partial, 0 quarantined cell(s), 0 unmapped header(s)"),
+        "    complete/partial: `Status`: its values decide (codebook status_values; a blank status counts as complete)",
     ]
     assert (marts / "samskabelse.duckdb").is_file()
     assert (marts / "reports" / "index.html").is_file()

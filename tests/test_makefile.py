@@ -13,7 +13,7 @@ def test_make_help_and_plain_make_list_every_target(tmp_path):
         for line in (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
         if "## " in line and line[:1].isalpha()
     ]
-    assert len(targets) == 14 and targets[:3] == ["help", "install", "run"]
+    assert len(targets) == 16 and targets[:3] == ["help", "install", "run"]
     for args in (("help",), ()):
         result = run_make(tmp_path, *args)
         assert result.returncode == 0, result.stderr

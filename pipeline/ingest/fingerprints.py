@@ -26,7 +26,7 @@ from pipeline.codebook import Codebook
 from pipeline.contract import work_tables_sha256
 from pipeline.files import write_atomic
 from pipeline.ingest.pseudonym import pseudonym_key
-from pipeline.ingest.waves import file_sha256
+from pipeline.ingest.waves import file_sha256, leaves
 from pipeline.settings import PROJECT_ROOT, Settings
 
 # Bump to re-ingest every wave once (e.g. after a change the sources below do not show).
@@ -82,10 +82,13 @@ def key_fingerprint(settings: Settings) -> str:
 
 
 def folder_files(folder: Path) -> dict[str, str] | None:
-    """name -> sha256 of every regular file in the wave folder; None when the folder cannot be read."""
+    """name -> sha256 of every regular file in the wave folder; None when the folder cannot be read or is a link
+    out of the raw folder. A file that links out of the wave folder is never read (its fingerprint says so)."""
+    if leaves(folder, folder.parent):
+        return None
     try:
         files = sorted(p for p in folder.iterdir() if p.is_file())
-        return {p.name: file_sha256(p) for p in files}
+        return {p.name: "link outside the wave folder" if leaves(p, folder) else file_sha256(p) for p in files}
     except OSError:
         return None
 

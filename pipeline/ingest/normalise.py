@@ -25,6 +25,7 @@ import polars as pl
 
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
 from pipeline.ingest.continuity import check_continuity
+from pipeline.ingest.personal import mask_personal_data
 from pipeline.ingest.presets import COMPLETE, GENERIC, NOT_RESPONDED, PARTIAL, PRESETS, TEST, Prepared, prepare
 from pipeline.ingest.pseudonym import panel_pseudonyms, pseudonymise_many
 from pipeline.ingest.readers import ROW, Export, shorten
@@ -653,7 +654,7 @@ def normalise_prepared(
         (c for c in columns if c.target in codebook.background), key=lambda c: codebook.background[c.target].order
     )
     background = _background(frame, group_cols, spec, source_file, codebook, export.value_labels)
-    return NormalisedWave(
+    wave = NormalisedWave(
         respondents=respondents,
         answers=answers,
         columns=columns,
@@ -664,6 +665,7 @@ def normalise_prepared(
         notes=(*prepared.notes, *missing_notes),
         completion_rule=completion_rule,
     )
+    return mask_personal_data(wave, frame, codebook)  # before anything of the wave is written
 
 
 def panel_keys(frame: pl.DataFrame, by_role: dict[str, ColumnMap], tool: str, key: bytes) -> pl.Series:

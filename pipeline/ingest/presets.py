@@ -42,7 +42,7 @@ import polars as pl
 from pipeline.codebook import Codebook, normalise_text
 from pipeline.ingest.headings import CODETEXT, load_headings, tool_headings
 from pipeline.ingest.readers import ROW, Export, ExportError, read_sheet_rows, read_table_rows
-from pipeline.ingest.waves import TOOL_ALIASES, TOOLS, WaveError, WaveSpec
+from pipeline.ingest.waves import TOOL_ALIASES, TOOLS, WaveError, WaveSpec, leaves
 
 COMPLETE, PARTIAL, NOT_RESPONDED, TEST = "complete", "partial", "not_responded", "test"
 ROLES = ("respondent_id", "submitted_at", "status", "drop", "personal_data")
@@ -322,6 +322,7 @@ def _side_file(spec: WaveSpec, word: str) -> Path | None:
         p
         for p in spec.folder.iterdir()
         if p.is_file()
+        and not leaves(p, spec.folder)  # a link out of the wave folder is never read
         and p.name != spec.export
         and word in p.name.casefold()
         and p.suffix.lower() in (".csv", ".txt", ".tsv")

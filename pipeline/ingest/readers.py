@@ -33,11 +33,12 @@ import csv
 import io
 import math
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+
+from pipeline.ingest.unpacked import is_zip_export, measure
 
 ROW = "source_row"
 SAMPLE_BYTES = 1 << 16
@@ -84,14 +85,24 @@ def check_size(path: Path, limit: int) -> None:
     size = path.stat().st_size
     if size > limit:
         raise too_large(path, "the file", size, limit)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if is_zip_export(path):  # measured by unpacking it (pipeline.ingest.unpacked), never by what it declares
         try:
-            with zipfile.ZipFile(path) as zf:
-                unpacked = sum(i.file_size for i in zf.infolist() if i.filename.startswith("xl/"))
+            unpacked = measure(path, limit)
         except Exception:  # a broken zip raises many kinds of error: the workbook reader explains what is wrong
             return
-        if unpacked > limit:
-            raise too_large(path, "the workbook unpacked", unpacked, limit)
+        if unpacked.over_limit:
+            raise ExportError(
+                f"{path}: the workbook unpacks to more than the limit of {size_text(limit)} "
+                "(PIPELINE_MAX_EXPORT_BYTES; measured by unpacking it, not by the sizes it declares); it was not "
+                "read. Export only the survey's responses, or raise the limit if the machine has about 20 times "
+                "that size in free memory"
+            )
+        if unpacked.lying_member is not None:
+            raise ExportError(
+                f"{path}: the workbook's part {shorten(unpacked.lying_member, 80)} unpacks to another size than it "
+                "declares (a damaged or crafted file); it was not read. Save the workbook again from the survey tool "
+                "or a spreadsheet program"
+            )
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.codebook import Codebook, normalise_text
+from pipeline.ingest.privacy import strip_bidi
 
 WAVE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 # A file named in wave.yaml: one name inside the wave folder (no path, no leading dot, no control characters).
@@ -142,10 +143,34 @@ def check_wave_key(key: str) -> str:
     return key
 
 
+def leaves(path: Path, folder: Path) -> bool:
+    """True when path (a link, or a path through one) resolves to a place outside folder: such a file is never read,
+    so a link to /etc/shadow named export.csv cannot bring its content into a message, a table or the run history."""
+    try:
+        return not path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        return True
+
+
+def refuse_outside(path: Path, folder: Path, what: str) -> None:
+    """WaveError when `path` leaves `folder` through a link; the message names the link, never its target's content
+    (nor the target: it may be a private path)."""
+    if leaves(path, folder):
+        raise WaveError(
+            f"{path}: the {what} is a link to a place outside {folder}; it was not read. Copy the file itself into "
+            "the folder"
+            if what != "wave folder"
+            else f"{path}: the wave folder is a link to a place outside {folder}; it was not read. Copy the folder "
+            f"itself into {folder}"
+        )
+
+
 def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     check_wave_key(key)
     folder = raw_dir / key
     path = folder / "wave.yaml"
+    refuse_outside(folder, raw_dir, "wave folder")
+    refuse_outside(path, folder, "wave.yaml")
     if not path.is_file():
         raise WaveError(f"{path}: missing. Each wave folder needs a wave.yaml (see README, 'Adding a wave').")
     if path.stat().st_size > MAX_WAVE_YAML_BYTES:
@@ -185,6 +210,7 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
                 f"{key}: {shorten_text(repr(name))} must name the {what} file inside the wave folder "
                 "(a plain file name, no folder, not starting with a dot)"
             )
+        refuse_outside(folder / name, folder, f"{what} file")
         try:
             there = (folder / name).is_file()
         except (OSError, ValueError):
@@ -311,7 +337,7 @@ def load_wave(raw_dir: Path, key: str, codebook: Codebook) -> WaveSpec:
     return WaveSpec(
         key=key,
         folder=folder,
-        label=scalar_text(raw.get("label", key), "label"),
+        label=strip_bidi(scalar_text(raw.get("label", key), "label")),
         fielded=fielded,
         invited=invited,
         export=export,

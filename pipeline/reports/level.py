@@ -11,7 +11,7 @@ from pipeline.reports.data import ReportData
 from pipeline.reports.figures import FigureCache, FigureFiles, figure_paths, svg_markup
 from pipeline.reports.frame import figure_html, page, section
 from pipeline.reports.likert import level_table
-from pipeline.reports.open_answers import open_answer_specs
+from pipeline.reports.open_answers import open_answer_specs, unreviewed_notes
 from pipeline.reports.tables import to_gt
 
 
@@ -87,7 +87,14 @@ def level_page(data: ReportData, level: str, figures: FigureFiles, cache: Figure
                 f'<div class="charts">{"".join(item_figures(data, level, figures))}</div>',
                 data.chart_waves_note(),
             ),
-            section(data.t("open_answers"), *(open_tables or [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])),
+            section(
+                data.t("open_answers"),
+                *(
+                    open_tables
+                    or ([] if unreviewed_notes(data, level) else [f"<p>{html.escape(data.t('no_open_answers'))}</p>"])
+                ),
+                *(f"<p>{html.escape(note)}</p>" for note in unreviewed_notes(data, level)),
+            ),
         ]
     )
     if data.group_views:

@@ -18,7 +18,7 @@ import great_tables
 import polars as pl
 
 from pipeline.codebook import Codebook
-from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.personal import MARKER_KEYS, Markers, mask_text
 from pipeline.reports.data import ReportData
 from pipeline.reports.frame import ui_word
 from pipeline.reports.tables import Column, ReportTable, format_values, to_gt
@@ -28,18 +28,14 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def mask_contacts(text: str, codebook: Codebook, lang: str) -> str:
-    """Replace e-mail addresses and phone numbers in free text by a marker, and control characters (other than
-    tab and line breaks) by U+FFFD (the text is escaped later)."""
+    """Replace e-mail addresses, phone numbers, IP addresses and identity numbers in free text by a marker, control
+    characters (other than tab and line breaks) by U+FFFD and strip bidirectional controls (the text is escaped
+    later)."""
     text = CONTROL.sub("\ufffd", text)
-    # staging already masked contact details with the markers as fielded (nb): show them in the page's language
-    for key in ("masked_email", "masked_phone", "masked_ip"):
+    # ingest already masked personal data with the markers as fielded (nb): show them in the page's language
+    for key in MARKER_KEYS:
         text = text.replace(codebook.ui[key]["nb"], ui_word(codebook, key, lang))
-    return mask_contact_details(
-        text,
-        ui_word(codebook, "masked_email", lang),
-        ui_word(codebook, "masked_phone", lang),
-        ui_word(codebook, "masked_ip", lang),
-    )
+    return mask_text(text, Markers.of(codebook, lang))
 
 
 def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], tuple[list[str], int]]:
@@ -48,6 +44,8 @@ def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], t
     over the answers (a filter per wave and item made this grow with waves × answers)."""
     codes = [i.code for i in data.codebook.text_items() if i.level == level]
     frame = data.open_answers
+    if "unreviewed" in frame.columns:  # the public profile: only reviewed answers (pipeline.ingest.review)
+        frame = frame.filter(~pl.col("unreviewed"))
     if not codes or frame.height == 0:
         return {}
     answers = (
@@ -65,6 +63,23 @@ def _open_answer_groups(data: ReportData, level: str) -> dict[tuple[str, str], t
     cb, lang = data.codebook, data.lang
     for (wave, item), part in answers.group_by(["wave", "item"], maintain_order=True):
         out[(wave, item)] = ([mask_contacts(t, cb, lang) for t in part["text"].to_list()], int(part["total"][0]))
+    return out
+
+
+def unreviewed_notes(data: ReportData, level: str) -> list[str]:
+    """One note per wave with open answers of the level not yet reviewed (public profile: they are left out and
+    counted, never shown), newest wave first: "n answers not yet reviewed"."""
+    frame = data.open_answers
+    if "unreviewed" not in frame.columns:
+        return []
+    codes = [i.code for i in data.codebook.text_items() if i.level == level]
+    counts = dict(frame.filter(pl.col("unreviewed") & pl.col("item").is_in(codes)).group_by("wave").len().iter_rows())
+    several = len(data.wave_keys) > 1
+    out = []
+    for wave in data.wave_keys:
+        if counts.get(wave):
+            n = format_values([counts[wave]], "integer", data.lang)[0]
+            out.append(data.t("open_unreviewed", n=n) + (f" ({data.t('wave')} {wave})" if several else ""))
     return out
 
 

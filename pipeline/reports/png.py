@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from pipeline.codebook import load_codebook
+from pipeline.ingest.review import open_answers_for
 from pipeline.reports.data import ReportData
 from pipeline.reports.panel import panel_tables
 from pipeline.reports.render import build_tables
@@ -86,7 +87,7 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
         tables_in["item_indicators"],
         tables_in["item_disclosure"],
         tables_in["waves"],
-        tables_in["open_answers"],
+        open_answers_for(settings.profile, tables_in["open_answers"], settings.raw_dir),
         settings.profile,
         settings.min_cell,
     )

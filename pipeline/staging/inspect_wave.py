@@ -24,7 +24,7 @@ from pipeline.codebook import Codebook
 from pipeline.ingest.continuity import other_wave_columns_of
 from pipeline.ingest.normalise import ColumnMap, normalise_prepared
 from pipeline.ingest.presets import detect_why, prepare
-from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.privacy import mask_contact_details, strip_bidi
 from pipeline.ingest.readers import delimiter_name, read_export
 from pipeline.ingest.wave import export_limit
 from pipeline.ingest.waves import WaveError, load_wave
@@ -60,7 +60,7 @@ RULES = {
 
 
 def masked(text: str) -> str:
-    return mask_contact_details(text, "[e-mail]", "[phone]", "[ip]")
+    return strip_bidi(mask_contact_details(text, "[e-mail]", "[phone]", "[ip]", "[identity number]"))
 
 
 def shown(value: str) -> str:

@@ -26,7 +26,7 @@ import polars as pl
 from pipeline.codebook import NOT_STATED, Codebook, normalise_text
 from pipeline.contract import load_staging_tables
 from pipeline.ingest.normalise import NormalisedWave
-from pipeline.ingest.privacy import mask_contact_details
+from pipeline.ingest.personal import Markers, mask_text
 from pipeline.ingest.readers import shorten
 from pipeline.ingest.waves import WaveError
 from pipeline.settings import Settings
@@ -217,11 +217,12 @@ def duplicate_decisions(suspects: pl.DataFrame) -> pl.DataFrame:
 
 
 def _masks(texts: list[str], codebook: Codebook) -> pl.DataFrame:
-    """staging_masks (text, masked): the texts mask_contact_details changes, each worked out once."""
-    email, phone, ip = (codebook.ui[k]["nb"] for k in ("masked_email", "masked_phone", "masked_ip"))
+    """staging_masks (text, masked): the texts mask_text changes (contact details, identity numbers, bidirectional
+    controls; the raw step masked them already, this keeps staging safe on its own), each worked out once."""
+    markers = Markers.of(codebook)
     changed = []
     for text in sorted(set(texts)):
-        masked = mask_contact_details(text, email, phone, ip)
+        masked = mask_text(text, markers)
         if masked != text:
             changed.append((text, masked))
     return pl.DataFrame(changed, schema={"text": pl.Utf8, "masked": pl.Utf8}, orient="row")

@@ -7,6 +7,7 @@ import polars as pl
 from pipeline.codebook import Codebook
 from pipeline.defs.resources import SurveyPipeline
 from pipeline.files import write_if_changed
+from pipeline.ingest.review import open_answers_for
 from pipeline.reports.figures import FigureCache
 from pipeline.reports.panel import panel_charts, panel_page, write_panel_report
 from pipeline.reports.render import render_reports
@@ -81,7 +82,7 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
             marts["item_indicators"],
             marts["item_disclosure"],
             marts["waves"],
-            marts["open_answers"],
+            open_answers_for(settings.profile, marts["open_answers"], settings.raw_dir),
             profile=settings.profile,
             min_cell=settings.min_cell,
             cache_dir=cache,

@@ -95,7 +95,21 @@ WAVE_NOTES = ("waves", ("wave", "fielded", "invited", "complete", "response_rate
 SOURCES: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     "overview": (("item_indicators", ("wave", "level", "item", "top2_pct")), VIEWS, WAVE_NOTES),
     "level": (
-        ("item_indicators", ("wave", "item", "headline_pct", "ci_low", "ci_high", "mean_score", "small_n")),
+        (
+            "item_indicators",
+            (
+                "wave",
+                "item",
+                "n",
+                "n_missing",
+                "n_quarantined",
+                "headline_pct",
+                "ci_low",
+                "ci_high",
+                "mean_score",
+                "small_n",
+            ),
+        ),
         VIEWS,
         WAVE_NOTES,
     ),
