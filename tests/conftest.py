@@ -6,6 +6,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# Session- and module-scoped builds run before the autouse fixture below: they get the same settings from the start
+# (one pseudonym key, so that pseudonyms and the disclosure decision's keyed tie-break are the same in every run).
+for _name in [n for n in os.environ if n.startswith("PIPELINE_")]:
+    del os.environ[_name]
+os.environ["PIPELINE_PSEUDONYM_KEY"] = "test-key"
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):

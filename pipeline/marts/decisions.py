@@ -22,7 +22,6 @@ def disclosure(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, 
         min_cell=settings.min_cell,
         min_group=settings.min_group,
         secret=disclosure_secret(pseudonym_key(settings)),
-        complementary=settings.profile == "public",
     )
     register_temp_table(con, "disclosure_decision", decision)
     because = decision.filter(pl.col("hidden")).group_by("hidden_because").len().sort("hidden_because")

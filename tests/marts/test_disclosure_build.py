@@ -31,7 +31,9 @@ def write_panel_waves(raw_dir: Path) -> None:
 def public_panel(tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("public_panel"), profile="public", lang="nb")
     write_panel_waves(settings.raw_dir)
-    assert build(settings) == 0
+    with pytest.MonkeyPatch.context() as mp:  # one key: the decision's keyed tie-break is the same each run
+        mp.setenv("PIPELINE_PSEUDONYM_KEY", "panel-test-key")
+        assert build(settings) == 0
     return settings
 
 
@@ -51,7 +53,7 @@ def attack(reports_dir: Path) -> tuple[int, dict]:
 
 def test_no_hidden_count_of_the_by_group_tables_can_be_worked_out_from_the_pages(public_panel):
     hidden, found = attack(public_panel.reports_dir)
-    assert hidden == 856
+    assert hidden == 848
     assert found == {}
 
 

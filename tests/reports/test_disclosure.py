@@ -82,23 +82,27 @@ def test_tables_show_exactly_what_the_decision_shows(public, decision):
         assert "»:« = skjult af hensyn til fortroligheden: antal under 3 vises ikke" in " ".join(
             source_notes(text, table)
         )
-    assert (shown, hidden) == (2 * 29, 2 * 70)  # each item twice: in the items table and in its level's table
+    assert (shown, hidden) == (2 * 19, 2 * 80)  # each item twice: in the items table and in its level's table
     assert "Statistisk sentralbyrå" not in (public.reports_dir / "index.html").read_text(encoding="utf-8")
 
 
 def test_public_profile_exact_rows(public):
     rows = _item_rows(public)
-    assert [rows["P1"][k] for k in DEGREE_KEYS] == ["5 (50 %)", "4 (40 %)", ":", ":", ":", ":"]
-    assert (rows["P1"]["headline"], rows["P1"]["mean"]) == ("90 % (60–98)", ":")
-    assert [rows["P3"][k] for k in DEGREE_KEYS] == [":", "3 (30 %)", "6 (60 %)", ":", ":", ":"]
-    assert rows["P3"]["headline"] == ":"  # 30 % would reveal very_high = 0
+    # P1 5, 4, 1, 0, 0, 0: the four small cells sum to 1 and none could reach 3, so very_high is hidden too, and the
+    # headline (5 + 4) with it
+    assert [rows["P1"][k] for k in DEGREE_KEYS] == [":", "4 (40 %)", ":", ":", ":", ":"]
+    assert (rows["P1"]["headline"], rows["P1"]["mean"]) == (":", ":")
+    # P3 0, 3, 6, 1, 0, 0: with high and some hidden too, the headline 0 + 3 can stay (very_high anywhere in 0 … 3)
+    assert [rows["P3"][k] for k in DEGREE_KEYS] == [":", ":", ":", ":", ":", ":"]
+    assert rows["P3"]["headline"] == "30 % (11–60)"
     assert [rows["V4"][k] for k in YES_NO_KEYS] == ["4 (40 %)", ":", ":"]  # dont_know 2 and, with it, "no"
     assert rows["V4"]["headline"] == "40 % (17–69)"
     text = (public.reports_dir / "index.html").read_text(encoding="utf-8")
     overview = {r["_stub"]: (r["items"], r["mean_top2"], r["range"]) for r in parse_tables(text)["overview"]}
     # every level has an item whose top-2 share rests on a hidden count: no average is shown, none silently shrinks
     assert overview["Relevans for borgerne"] == ("6", ":", ":")
-    assert all(v[0] != "0" and v[1] == ":" for v in overview.values())
+    assert overview["Institutionelt niveau"] == ("1", "40 %", "40–40 %")  # I1's top-2 (4 of 10) is shown
+    assert all(v[0] != "0" and v[1] == ":" for k, v in overview.items() if k != "Institutionelt niveau")
     assert (
         "»:« = gennemsnit og spænd skjules, når top-2-andelen for et af niveauets spørgsmål er skjult (antal under 3)."
     ) in source_notes(text, "overview")

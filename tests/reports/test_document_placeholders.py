@@ -94,12 +94,13 @@ def test_allowed_names_list_items_measures_categories_and_waves(values):
 
 def test_public_profile_flags_what_the_disclosure_decision_hides(sample_build):
     public = placeholders(sample_build, profile="public")
-    # I1: 1 / 3 / 4 / 2 / 0 / 0 — counts below 3 hidden, and the shares built on them
+    # I1: 1 / 3 / 4 / 2 / 0 / 0 — counts below 3 hidden, and the shares built on them; high and some are hidden too
+    # (complementary: the small ones sum to 3 and could otherwise not reach 3 each), the headline 1 + 3 stays
     assert public.resolve("I1.very_high.n").hidden
     assert public.resolve("I1.low.pct").hidden
-    assert public.resolve("I1.headline").hidden and public.resolve("I1.top3").hidden
-    assert public.resolve("I1.some.n").hidden is None and public.resolve("I1.some.n").text == "4"
-    assert public.resolve("P1.very_high.pct").hidden is None
+    assert public.resolve("I1.top3").hidden and public.resolve("I1.some.n").hidden
+    assert public.resolve("I1.headline").hidden is None and public.resolve("I1.headline").text == "40 %"
+    assert public.resolve("P1.high.pct").hidden is None and public.resolve("P1.very_high.pct").hidden
     assert public.resolve("waves.2024.complete").hidden is None
     assert placeholders(sample_build).resolve("I1.very_high.n").hidden is None  # internal: nothing hidden
 

@@ -15,8 +15,8 @@ pytestmark = pytest.mark.build  # runs whole builds: such modules start first (c
 LABEL = "<b>Runde</b> & 2026"
 
 
-def build_two_waves(root):
-    settings = make_settings(root)
+def build_two_waves(root, **overrides):
+    settings = make_settings(root, **overrides)
     copy_sample_wave(settings.raw_dir)
 
     def change(headers, rows):
@@ -93,18 +93,19 @@ def test_page_in_english_and_with_a_single_wave(twice):
     assert 'id="waves-change"' not in single
 
 
-def test_public_profile_hides_what_the_disclosure_decision_hides(twice):
-    """waves.html reads marts.item_disclosure: a share resting on a hidden count is ":" and so is every change
-    computed from it."""
+def test_public_profile_hides_what_the_disclosure_decision_hides(twice, tmp_path):
+    """waves.html reads marts.item_disclosure, the public build's decision: a share resting on a hidden count is ":"
+    and so is every change computed from it."""
     a, _ = twice
     waves = query(a, "select * from waves order by wave")
     change = query(a, "select * from wave_change")
-    disclosure = query(a, "select * from item_disclosure")
-    public = render_waves_page(CODEBOOK, "nb", waves, change, profile="public", min_cell=3, disclosure=disclosure)
+    public_build = build_two_waves(tmp_path, profile="public")
+    public = (public_build.reports_dir / "waves.html").read_text(encoding="utf-8")
     p1 = next(r for r in public.split("<tr") if ">P1</th>" in r)
-    # 2024: 5 + 4 shown, so 90 % stays; 2026: 0 + 10 with every other cell 0, so "high" is hidden as well and
-    # the share, the change, the top-3 and the mean change with it
-    assert ">90 % (n=10)</td>" in p1 and ">: (n=10)</td>" in p1 and "+10 [" not in p1 and "−0,4" not in p1
+    # 2024: 5, 4, 1, 0, 0, 0: the small cells (sum 1) cannot reach 3 alone, so very_high is hidden and the 90 %
+    # with it; 2026: 0 + 10 with every other cell 0, so "high" is hidden as well: both shares, the change, the
+    # top-3 and the mean change are hidden
+    assert p1.count(">: (n=10)</td>") == 2 and "90 %" not in p1 and "100 %" not in p1 and "+10 [" not in p1
     assert p1.count('class="gt_row gt_right">:</td>') == 3
     v4 = next(r for r in public.split("<tr") if ">V4</th>" in r)
     assert v4.count(">40 % (n=10)</td>") == 2 and ">0 [−37; +37]</td>" in v4  # dont_know 2 and "no" hidden
