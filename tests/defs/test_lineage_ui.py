@@ -150,7 +150,9 @@ def test_the_graph_runs_raw_staging_marts_reports_publish_with_wave_partitions(u
         ("marts/waves", "marts/wave_pairs"),  # wave_change reads the waves through their consecutive pairs
         ("marts/wave_pairs", "marts/wave_change"),
         ("marts/item_indicators", "marts/indicators_personal"),
-        ("staging/respondent_groups", "marts/item_by_group"),
+        ("staging/respondent_groups", "marts/group_distribution"),
+        ("marts/group_distribution", "marts/disclosure"),
+        ("marts/disclosure", "marts/item_by_group"),
         ("marts/item_by_group", "marts/level_by_group"),
         ("staging/respondents", "marts/panel_members"),
         ("marts/panel_members", "marts/panel_retention"),
@@ -227,7 +229,7 @@ def test_every_staging_and_mart_table_has_a_column_schema_with_the_duckdb_types(
         schema = entries[0]["schema"]["columns"]
         assert [(c["name"], c["type"]) for c in schema] == columns, name
         assert all(c["description"] for c in schema), name
-    assert len(ui["tables"]) == 22 + 5
+    assert len(ui["tables"]) == 24 + 5
     responses = {
         c["name"]: c
         for c in next(
@@ -262,6 +264,7 @@ def test_descriptions_keep_their_placeholders_and_say_what_they_describe(ui):
 def test_checks_are_described_and_the_reproduction_check_blocks(ui):
     checks = {(k, c["name"]): c for k, n in ui["nodes"].items() for c in (n["assetChecksOrError"].get("checks") or [])}
     assert sorted(checks) == [
+        ("marts/item_by_group", "published_cells_are_protected"),
         ("marts/item_distribution", "matches_contract"),
         ("marts/item_distribution", "pct_sums_to_100"),
         ("marts/item_indicators", "matches_contract"),
@@ -271,6 +274,7 @@ def test_checks_are_described_and_the_reproduction_check_blocks(ui):
     ]
     assert checks[("marts/item_indicators", "reproduces_published_2024")]["blocking"] is True
     assert checks[("staging/responses", "matches_contract")]["blocking"] is True
+    assert checks[("marts/item_by_group", "published_cells_are_protected")]["blocking"] is True
     assert all("Failing" in c["description"] or "fails" in c["description"] for c in checks.values())
 
 

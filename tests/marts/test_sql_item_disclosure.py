@@ -81,30 +81,24 @@ def flags(frame: pl.DataFrame) -> tuple[bool, bool, bool, bool, bool]:
 
 def test_small_counts_are_hidden_and_every_figure_built_on_them(tmp_path):
     p1 = decide(tmp_path, "P1", [5, 4, 1, 0, 0, 0])  # the sample's P1
-    # the four small cells sum to 10 − 5 − 4 = 1: none could reach 3, so very_high is hidden too (and the headline
-    # 5 + 4 with it, which would give it back)
-    assert hidden(p1) == {
-        "very_high": "complementary",
-        "some": "small",
-        "low": "small",
-        "not_at_all": "small",
-        "dont_know": "small",
-    }
+    # the four small cells sum to 10 − 5 − 4 = 1: none could reach 3, so very_high or high is hidden too (which one
+    # the keyed tie-break decides), and the headline 5 + 4 with it, which would give it back
+    p1_hidden = hidden(p1)
+    small = ["some", "low", "not_at_all", "dont_know"]
+    assert {k: v for k, v in p1_hidden.items() if v == "small"} == dict.fromkeys(small, "small")
+    assert [k for k, v in p1_hidden.items() if v == "complementary"] in (["very_high"], ["high"])
     assert flags(p1) == (False, True, True, True, True)
 
 
 def test_a_headline_built_on_a_hidden_zero_is_hidden(tmp_path):
     p3 = decide(tmp_path, "P3", [0, 3, 6, 1, 0, 0])  # the sample's P3: its "30 %" would reveal very_high = 0
-    # with high and some hidden as well, the headline 0 + 3 = 3 can stay: very_high is anywhere in 0 … 3
-    assert hidden(p3) == {
-        "very_high": "small",
-        "high": "complementary",
-        "some": "complementary",
-        "low": "small",
-        "not_at_all": "small",
-        "dont_know": "small",
-    }
-    assert flags(p3) == (False, False, False, True, True)
+    # the small cells (0, 1, 0, 0) need company: some, or high and some (the keyed tie-break decides); the top-3
+    # and the mean rest on hidden counts
+    p3_hidden = hidden(p3)
+    small = ["very_high", "low", "not_at_all", "dont_know"]
+    assert {k: v for k, v in p3_hidden.items() if v == "small"} == dict.fromkeys(small, "small")
+    assert sorted(k for k, v in p3_hidden.items() if v == "complementary") in (["some"], ["high", "some"])
+    assert flags(p3)[0] is False and flags(p3)[3:] == (True, True)
 
 
 def test_a_single_hidden_cell_gets_a_complementary_one(tmp_path):

@@ -77,7 +77,9 @@ def test_the_explanation_sheet_names_every_column_and_its_source(internal):
     assert ("Tabel 3", "I meget høj grad: %", "Procent, gemt som brøk (0,5 = 50 %)") in rows
     assert ("Tabel 3", "n", "Antal (heltal)") in rows
     sources = [r for r in rows if r[1] == "Mart: kolonner" and r[0] == "Tabel 3"]
-    assert sources and sources[0][2].startswith("item_indicators: wave, item, headline_pct")
+    assert sources and sources[0][2].startswith(
+        "item_indicators: wave, item, n, n_missing, n_quarantined, headline_pct"
+    )
     for t in documents.document.tables:
         assert any(r[0] == f"Tabel {t.number}" for r in rows)
 
@@ -92,5 +94,5 @@ def test_the_public_workbook_has_no_hidden_count(sample_documents, sample_build)
     i1 = {r["Række"]: r for r in sheet_rows(book["Tabel 4"])}["I1"]
     for _, category in hidden:
         assert i1[f"{LABELS[category]}: antal"] == ":" and i1[f"{LABELS[category]}: %"] == ":"
-    assert i1["Andel (95 % KI)"] == ":" and i1["Gennemsnit"] == ":"
-    assert i1["I nogen grad: antal"] == 4  # shown counts stay numbers
+    # every count of I1 (1 / 3 / 4 / 2 / 0 / 0) is hidden, the headline 1 + 3 is not: a shown share stays a number
+    assert i1["Andel (95 % KI)"] == 0.4 and i1["Gennemsnit"] == ":"

@@ -204,7 +204,8 @@ def indicator_checks(pipeline: SurveyPipeline):
     "marts.item_by_group, not the decision) and every relation between them (the groups sum to the overall "
     "distribution, the categories to the base, the headline count to its categories, counts ≥ 0), each hidden "
     "count below PIPELINE_MIN_CELL keeps a feasible range that reaches 0 and PIPELINE_MIN_CELL (linear programming, "
-    "HiGHS). Blocking: a count that can be pinned stops the build before anything is published; the metadata names "
+    "HiGHS). Blocking: it fails when a count can be pinned, which stops the build before anything is published; "
+    "the metadata names "
     "it, its range and the relations that pin it. Internal builds publish every count and pass without auditing.",
 )
 def disclosure_audit(pipeline: SurveyPipeline) -> dg.AssetCheckResult:
