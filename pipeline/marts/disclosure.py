@@ -463,14 +463,42 @@ def reasons(p: Problem, hidden: np.ndarray) -> list[str | None]:
     return out
 
 
+def block_digest(p: Problem, secret: bytes) -> str:
+    """What a block's decision depends on (its cells, values, bounds, requirements and relations), as an HMAC under
+    the decision's secret: the key of the decision cache (it tells nothing about the counts without the secret)."""
+    mac = hmac.new(secret, b"samskabelse disclosure block v1", hashlib.sha256)
+    for part in (repr(p.keys), p.value, p.ub, p.cost, p.primary, p.fixed, p.lpl, p.upl, p.rlo, p.rhi):
+        mac.update(part.encode("utf-8") if isinstance(part, str) else np.ascontiguousarray(part).tobytes())
+    A = sp.csr_matrix(p.A)
+    for part in (A.indptr, A.indices, A.data):
+        mac.update(np.ascontiguousarray(part).tobytes())
+    return mac.hexdigest()
+
+
 def decide_cells(
-    cells: pl.DataFrame, *, min_cell: int, min_group: int, secret: bytes, complementary: bool = True
+    cells: pl.DataFrame,
+    *,
+    min_cell: int,
+    min_group: int,
+    secret: bytes,
+    complementary: bool = True,
+    cache: dict[str, list[int]] | None = None,
+    used: dict[str, list[int]] | None = None,
 ) -> pl.DataFrame:
     """The decision over every block: one row per cell (DECISION_SCHEMA). complementary=False: the primary cells
-    only (what an internal build records: it publishes every count, and the LP work is left to public builds)."""
+    only (the audit's weakened case in tests). cache: block digest → the hidden cells' positions of earlier
+    decisions (a block found there is not solved again: the waves a build did not change cost nothing); used
+    receives every block's entry of this decision."""
     records = []
     for p in blocks(cells, min_cell=min_cell, min_group=min_group, secret=secret):
-        hidden = decide(p) if complementary else p.initial_hidden()
+        digest = block_digest(p, secret) if complementary and (cache is not None or used is not None) else None
+        if digest is not None and cache and digest in cache:
+            hidden = np.zeros(p.n, dtype=bool)
+            hidden[cache[digest]] = True
+        else:
+            hidden = decide(p) if complementary else p.initial_hidden()
+        if digest is not None and used is not None:
+            used[digest] = [int(j) for j in np.flatnonzero(hidden)]
         for key, h, why in zip(p.keys, hidden, reasons(p, hidden)):
             records.append((*key, bool(h), why))
     return pl.DataFrame(records, schema=DECISION_SCHEMA, orient="row")

@@ -195,3 +195,23 @@ def test_every_count_of_a_table_is_protected_when_everything_small_is_hidden():
     assert hidden_keys(p, hidden) == {(ALL, "", c) for c in [*CATEGORIES, HEADLINE]}
     assert audit(p, hidden)[0] == []
     assert np.array_equal(hidden, decide(p))
+
+
+def test_a_block_decided_before_is_taken_from_the_cache(monkeypatch):
+    """The cache (block digest → hidden positions) gives the same decision without solving; a changed count or
+    another secret is another block."""
+    import pipeline.marts.disclosure as disclosure
+
+    used: dict[str, list[int]] = {}
+    first = decide_cells(cells_frame(), min_cell=3, min_group=5, secret=b"s", used=used)
+    assert len(used) == 1 and all(isinstance(j, int) for j in next(iter(used.values())))
+    monkeypatch.setattr(disclosure, "decide", lambda p: pytest.fail("solved again"))
+    again: dict[str, list[int]] = {}
+    assert decide_cells(cells_frame(), min_cell=3, min_group=5, secret=b"s", cache=used, used=again).equals(first)
+    assert again == used
+    one_more_no = (pl.col("category") == "no") & pl.col("group").is_in(["staff", ""])  # staff and overall
+    changed = cells_frame().with_columns(pl.when(one_more_no).then(pl.col("n") + 1).otherwise(pl.col("n")).alias("n"))
+    with pytest.raises(pytest.fail.Exception, match="solved again"):
+        decide_cells(changed, min_cell=3, min_group=5, secret=b"s", cache=used)
+    with pytest.raises(pytest.fail.Exception, match="solved again"):
+        decide_cells(cells_frame(), min_cell=3, min_group=5, secret=b"other", cache=used)
