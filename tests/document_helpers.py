@@ -40,17 +40,7 @@ def placeholders(settings: Settings, lang: str = "da", profile: str = "internal"
     """Placeholders over a build's published marts (figure numbers: P1 → 1, V6 → 17 unless given)."""
     codebook = load_codebook(settings.codebook_file)
     marts = read_published(settings)
-    data = ReportData(
-        codebook,
-        lang,
-        marts["item_indicators"],
-        marts["item_disclosure"],
-        marts["waves"],
-        marts["open_answers"],
-        profile,
-        settings.min_cell,
-        marts["item_by_group"],
-    )
+    data = ReportData.from_marts(codebook, lang, marts, profile, settings.min_cell, settings.min_group)
     return Placeholders(data, marts["wave_change"], figures or {"P1": 1, "V6": 17})
 
 

@@ -13,6 +13,16 @@ from pipeline.ingest.review import REVIEW_FILE
 pytestmark = pytest.mark.build  # runs whole builds: such modules start first (conftest.py)
 
 
+def document_text(settings) -> str:
+    """Every paragraph and table cell of the build's Word document, one per line."""
+    import docx
+
+    (path,) = settings.reports_dir.glob("*.docx")
+    document = docx.Document(str(path))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
 def test_public_pages_show_reviewed_answers_only(tmp_path, capsys):
     settings = make_settings(tmp_path, profile="public")
     wave = copy_sample_wave(settings.raw_dir)
@@ -30,6 +40,7 @@ def test_public_pages_show_reviewed_answers_only(tmp_path, capsys):
     page = (settings.reports_dir / "personal.html").read_text(encoding="utf-8")
     assert "3 svar er ikke gjennomgått ennå og vises ikke (make review)." in page
     assert [e["text"] in page for e in personal] == [False, False, False]
+    assert [e["text"] in document_text(settings) for e in entries] == [False] * 8  # the document neither
 
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     for entry in raw["answers"]:
@@ -42,6 +53,8 @@ def test_public_pages_show_reviewed_answers_only(tmp_path, capsys):
     page = (settings.reports_dir / "personal.html").read_text(encoding="utf-8")
     assert [e["text"] in page for e in personal] == [True, False, False]
     assert "Forkortet av redaksjonen" in page
+    text = document_text(settings)
+    assert [e["text"] in text for e in personal] == [True, False, False] and "Forkortet av redaksjonen" in text
     assert "1 svar er ikke gjennomgått ennå og vises ikke (make review)." in page
     assert review(settings, "2024") == 0  # decisions kept
     assert capsys.readouterr().out.endswith(

@@ -8,6 +8,7 @@ the profile, and derives once what every table and chart of those pages shows: t
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -70,6 +71,30 @@ class ReportData:
     min_cell: int = DEFAULT_MIN_CELL
     by_group: pl.DataFrame | None = None  # marts.item_by_group (breakdowns by background variable)
     min_group: int = DEFAULT_MIN_GROUP
+
+    @classmethod
+    def from_marts(
+        cls,
+        codebook: Codebook,
+        lang: str,
+        marts: Mapping[str, pl.DataFrame],
+        profile: str = "internal",
+        min_cell: int = DEFAULT_MIN_CELL,
+        min_group: int = DEFAULT_MIN_GROUP,
+    ) -> ReportData:
+        """From the marts by name (item_indicators, item_disclosure, waves, open_answers; item_by_group if read)."""
+        return cls(
+            codebook,
+            lang,
+            marts["item_indicators"],
+            marts["item_disclosure"],
+            marts["waves"],
+            marts["open_answers"],
+            profile,
+            min_cell,
+            marts.get("item_by_group"),
+            min_group,
+        )
 
     @cached_property
     def views(self) -> dict[tuple[str, str], ItemView]:

@@ -176,6 +176,7 @@ def test_kill_9_at_several_points_then_the_next_run_succeeds(built_once):
     assert result.returncode == 0, result.stdout + result.stderr
     assert consistent(marts, ["2024", "2026"])
     assert sorted(p.name for p in (marts / ".build").iterdir()) == [
+        "disclosure_cache.json",
         "figure_cache",
         "published-from.json",
         "reports",

@@ -22,18 +22,7 @@ def page_tables(settings, lang: str, profile: str) -> dict:
     """Every ReportTable of the pages (index, levels, waves, panel, by group) from a build's published marts."""
     codebook = load_codebook(settings.codebook_file)
     marts = read_published(settings)
-    data = ReportData(
-        codebook,
-        lang,
-        marts["item_indicators"],
-        marts["item_disclosure"],
-        marts["waves"],
-        marts["open_answers"],
-        profile,
-        settings.min_cell,
-        marts["item_by_group"],
-        settings.min_group,
-    )
+    data = ReportData.from_marts(codebook, lang, marts, profile, settings.min_cell, settings.min_group)
     tables = build_tables(data)
     tables.update(
         waves_tables(

@@ -7,6 +7,7 @@ import dagster as dg
 
 from pipeline.defs.assets.reports import FIGURE_CACHE, mart_keys
 from pipeline.defs.resources import SurveyPipeline
+from pipeline.ingest.review import open_answers_for
 from pipeline.reports.document.build import DOCUMENT_READS
 from pipeline.reports.document.documents import chart_files, render_documents, write_documents
 from pipeline.reports.document.prose import ProseError
@@ -43,6 +44,8 @@ def document(pipeline: SurveyPipeline):
     codebook = pipeline.codebook()
     with pipeline.work_db() as con:
         marts = read_marts(con, DOCUMENT_READS)
+    # the public profile publishes only reviewed open answers (make review), as the pages do
+    marts["open_answers"] = open_answers_for(settings.profile, marts["open_answers"], settings.raw_dir)
     figures = chart_files(
         codebook,
         settings.lang,

@@ -573,18 +573,7 @@ def build_document(
     """The whole document. `marts`: DOCUMENT_READS; `figures`: path under reports/figures/ → file or bytes (at
     least the newest wave's item charts, figure_files); `prose_dir`: the report folder (report/<lang>/*.md).
     Raises prose.ProseError when the analyst's text names what does not exist (or, public, what is hidden)."""
-    data = ReportData(
-        codebook,
-        lang,
-        marts["item_indicators"],
-        marts["item_disclosure"],
-        marts["waves"],
-        marts["open_answers"],
-        profile,
-        min_cell,
-        marts["item_by_group"],
-        min_group,
-    )
+    data = ReportData.from_marts(codebook, lang, marts, profile, min_cell, min_group)
     b = DocumentBuilder(data, marts, figures)
     numbers = {code: n for n, code in enumerate(figure_items(codebook, data, b.newest), start=1)}
     prose = read_prose(prose_dir, lang, codebook, Placeholders(data, marts["wave_change"], numbers))

@@ -18,6 +18,7 @@ import polars as pl
 
 from pipeline.codebook import Codebook, load_codebook
 from pipeline.files import write_if_changed
+from pipeline.ingest.review import open_answers_for
 from pipeline.reports.data import ReportData, newest_wave
 from pipeline.reports.document.build import DOCUMENT_READS, build_document, figure_items
 from pipeline.reports.document.excel import xlsx_bytes
@@ -51,16 +52,7 @@ def chart_files(
 ) -> dict[str, Path]:
     """The item charts of the newest wave (figures.charts), path under reports/figures/ → file: from the cache the
     pages' charts share, drawn when missing (the pages then take them from it)."""
-    data = ReportData(
-        codebook,
-        lang,
-        marts["item_indicators"],
-        marts["item_disclosure"],
-        marts["waves"],
-        marts["open_answers"],
-        profile,
-        min_cell,
-    )
+    data = ReportData.from_marts(codebook, lang, marts, profile, min_cell)
     wave = newest_wave(data.waves)
     views = {key: view for key, view in data.views.items() if key[0] == wave}
     wanted = {figure_paths(wave, "item", code)["svg"] for code in figure_items(codebook, data, wave)}
@@ -125,6 +117,8 @@ def report(settings: Settings, prose_dir: Path | None = None) -> dict[str, Path]
     """`make report`: the documents from the published marts into <marts>/reports/ (charts drawn aside)."""
     codebook = load_codebook(settings.codebook_file)
     marts = read_published(settings)
+    # the public profile publishes only reviewed open answers (make review), as the pages do
+    marts["open_answers"] = open_answers_for(settings.profile, marts["open_answers"], settings.raw_dir)
     with tempfile.TemporaryDirectory(prefix="samskabelse-charts-") as tmp:
         figures = chart_files(
             codebook, settings.lang, marts, FigureCache(Path(tmp)), settings.profile, settings.min_cell
