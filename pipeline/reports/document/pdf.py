@@ -11,11 +11,8 @@ the fonts are the pinned package's files.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import typst
@@ -36,20 +33,10 @@ from pipeline.reports.document.model import (
     Run,
     Table,
 )
-from pipeline.reports.fonts import font_paths
+from pipeline.reports.fonts import font_dir
 
 TEMPLATE = Path(__file__).with_name("report.typ")
 NBSP = "\u00a0"
-
-
-@functools.cache
-def font_dir() -> Path:
-    """A folder holding exactly the typeface's files (typst takes folders, fonts.py names files); removed at exit."""
-    folder = Path(tempfile.mkdtemp(prefix="samskabelse-fonts-"))
-    for path in font_paths():
-        shutil.copyfile(path, folder / path.name)
-    atexit.register(shutil.rmtree, folder, True)
-    return folder
 
 
 @functools.cache
