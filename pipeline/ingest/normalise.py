@@ -246,6 +246,15 @@ def looks_like_id(norm: str) -> bool:
     return bool(ID_WORDS.search(norm)) or norm in ("respondentid", "responseid", "recordid")
 
 
+def _with_close_matches(keys: list[str], seen) -> str:
+    """wave.yaml keys that match no header, each with the closest header ("did you mean …?") where one is close."""
+    described = []
+    for k in keys:
+        close = difflib.get_close_matches(k, sorted(seen), n=1, cutoff=0.6)
+        described.append(shorten(k, 80) + (f" (did you mean {shorten(close[0], 80)}?)" if close else ""))
+    return ", ".join(described)
+
+
 def map_headers(
     headers: list[str],
     spec: WaveSpec,
@@ -354,22 +363,16 @@ def map_headers(
     missing = [k for k in spec.columns if k not in seen]
     unknown_ignored = [k for k in spec.ignore if k not in seen]
     if unknown_ignored:
-        described = []
-        for k in unknown_ignored:
-            close = difflib.get_close_matches(k, sorted(seen), n=1, cutoff=0.6)
-            described.append(shorten(k, 80) + (f" (did you mean {shorten(close[0], 80)}?)" if close else ""))
         raise WaveError(
-            f"{spec.yaml_path}: ignore: {', '.join(described)} match(es) no header of {spec.export}. Correct the "
+            f"{spec.yaml_path}: ignore: {_with_close_matches(unknown_ignored, seen)} match(es) no header of "
+            f"{spec.export}. Correct the "
             "header text (as the export writes it, case and spaces aside) or remove the line; `make inspect` lists "
             "the headers"
         )
     if missing:
-        described = []
-        for k in missing:
-            close = difflib.get_close_matches(k, sorted(seen), n=1, cutoff=0.6)
-            described.append(shorten(k, 80) + (f" (did you mean {shorten(close[0], 80)}?)" if close else ""))
         raise WaveError(
-            f"{spec.yaml_path}: columns: {', '.join(described)} match(es) no header of {spec.export}: the mapping "
+            f"{spec.yaml_path}: columns: {_with_close_matches(missing, seen)} match(es) no header of "
+            f"{spec.export}: the mapping "
             "would be ignored. Correct the header text (as the export writes it, case and spaces aside) or remove "
             "the line; `make inspect` lists the headers"
         )
