@@ -13,6 +13,16 @@ for _name in [n for n in os.environ if n.startswith("PIPELINE_")]:
 os.environ["PIPELINE_PSEUDONYM_KEY"] = "test-key"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _project_key_file_untouched():
+    """No test creates the project's pseudonym key file (a test that did would depend on a random key: its
+    pseudonyms and the disclosure decision's tie-break would change from one clean clone to the next)."""
+    key_file = Path(__file__).parent.parent / ".secrets" / "pseudonym.key"
+    existed = key_file.exists()
+    yield
+    assert existed or not key_file.exists(), f"a test created {key_file}: give its Settings the tests' key"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the developer's PIPELINE_* settings or writes the project's DAGSTER_HOME."""

@@ -32,14 +32,22 @@ def make_settings(root: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
-# The project's schemas and SQL (for staging a wave in memory, which writes nothing)
-PROJECT_SETTINGS = Settings(raw_dir=PROJECT_ROOT / "data" / "raw", marts_dir=PROJECT_ROOT / "data" / "marts")
+# The project's schemas and SQL (for staging a wave in memory, which writes nothing); the tests' key, never the
+# project's key file
+PROJECT_SETTINGS = Settings(
+    raw_dir=PROJECT_ROOT / "data" / "raw", marts_dir=PROJECT_ROOT / "data" / "marts", pseudonym_key="test-key"
+)
 
 
 def work_settings(folder: Path) -> Settings:
     """Settings whose work database is <folder>/.build/warehouse.duckdb (schemas and SQL from the project), for tests
     that write the work database's tables themselves."""
-    return Settings(raw_dir=folder / "raw", marts_dir=folder)
+    return Settings(
+        raw_dir=folder / "raw",
+        marts_dir=folder,
+        pseudonym_key=os.environ.get("PIPELINE_PSEUDONYM_KEY"),
+        pseudonym_key_file=folder / "secrets" / "pseudonym.key",
+    )
 
 
 def copy_sample_wave(raw_dir: Path, key: str = "2024") -> Path:
