@@ -221,8 +221,8 @@ def load_contract(path: Path, sql_dir: Path) -> tuple[MartTable, ...]:
         if not sql_path.is_file():
             raise ContractError(f"{path}: table {name} has no SQL model at {sql_path}")
         sources = [sql_path]
-        if spec.get("decision"):  # the counts the Python decision reads are the table's upstream too
-            sources.append(Path(sql_dir) / "marts" / "decide" / (str(spec["decision"]) + "_cells.sql"))
+        if spec.get("decision"):  # what the Python decision reads (decide/<decision>_*.sql) is the table's upstream too
+            sources += sorted((Path(sql_dir) / "marts" / "decide").glob(str(spec["decision"]) + "_*.sql"))
         reads = tuple(
             sorted({r for src in sources for r in REFERENCE.findall(_strip_comments(src.read_text(encoding="utf-8")))})
         )

@@ -394,13 +394,19 @@ def audit(p: Problem, hidden: np.ndarray) -> tuple[list[AuditFailure], list[floa
     failures, with the relations they are in, and the width of every range audited."""
     attacker = Attacker(p, hidden)
     failures, widths = [], []
-    A = sp.csc_matrix(p.A)
-    for j in np.flatnonzero(np.asarray(hidden, bool) & p.primary):
+    A, R = sp.csc_matrix(p.A), sp.csr_matrix(p.A)
+    hidden = np.asarray(hidden, bool)
+    for j in np.flatnonzero(hidden & p.primary):
         low, high = attacker.range(int(j))
         widths.append(high - low)
         needed = p.value[j] + p.upl[j]
         if low > p.value[j] - p.lpl[j] + 1e-9 or high < needed - 1e-9:
-            rows = A.indices[A.indptr[j] : A.indptr[j + 1]]
+            # the relations the cell is in, and those of a hidden base n or headline count beside it there (a bound
+            # on a hidden headline count, as the panel's, pins the categories it sums)
+            rows = set(A.indices[A.indptr[j] : A.indptr[j + 1]].tolist())
+            beside = {int(k) for k in R[sorted(rows)].indices if hidden[k] and p.keys[k][-1] in (BASE, HEADLINE)}
+            for k in beside:
+                rows.update(A.indices[A.indptr[k] : A.indptr[k + 1]].tolist())
             labels = tuple(p.labels[r] for r in sorted(rows))
             failures.append(AuditFailure(p.keys[j], float(p.value[j]), low, high, float(needed), labels))
     return failures, widths
@@ -418,10 +424,22 @@ DECISION_SCHEMA = {
 }
 
 
-def blocks(cells: pl.DataFrame, *, min_cell: int, min_group: int, secret: bytes) -> list[Problem]:
-    """One Problem per (wave, item) from the rows of sql/marts/decide/disclosure_cells.sql (wave, item, variable,
+@dataclass(frozen=True)
+class Bound:
+    """What a published panel figure says about one wave's overall row of an item: sum(coefficient × cell) ≥ lower
+    (cells: categories, the base n BASE or the headline count HEADLINE)."""
+
+    wave: str
+    item: str
+    label: str
+    lower: float
+    cells: tuple[tuple[str, float], ...]
+
+
+def block_builders(cells: pl.DataFrame, *, min_cell: int, min_group: int) -> dict[tuple[str, str], Builder]:
+    """One Builder per (wave, item) from the rows of sql/marts/decide/disclosure_cells.sql (wave, item, variable,
     group, group_n, category, n, headline, bound), in their order."""
-    out = []
+    out = {}
     for (wave, item), part in cells.group_by(["wave", "item"], maintain_order=True):
         overall = part.filter(pl.col("variable") == ALL)
         categories = overall["category"].to_list()
@@ -441,6 +459,33 @@ def blocks(cells: pl.DataFrame, *, min_cell: int, min_group: int, secret: bytes)
             min_group=min_group,
             bound=int(part["bound"][0]),
         )
+        out[(wave, item)] = builder
+    return out
+
+
+def with_bounds(builder: Builder, bounds: list[Bound]) -> Builder:
+    """A copy of a block's Builder with the panel's bounds on its overall row as relations."""
+    out = Builder(dict(builder.cells), list(builder.relations), list(builder.labels))
+    for b in sorted(bounds, key=lambda b: (b.label, b.cells)):
+        out.relation(
+            {(b.wave, b.item, ALL, "", cell): a for cell, a in b.cells},
+            lo=b.lower,
+            hi=INF,
+            label=f"panel: {b.label} (at least {b.lower:g})",
+        )
+    return out
+
+
+def blocks(
+    cells: pl.DataFrame, *, min_cell: int, min_group: int, secret: bytes, bounds: list[Bound] = ()
+) -> list[Problem]:
+    """One Problem per (wave, item) (block_builders), with the bounds on its overall row."""
+    by_block: dict[tuple[str, str], list[Bound]] = {}
+    for b in bounds:
+        by_block.setdefault((b.wave, b.item), []).append(b)
+    out = []
+    for key, builder in block_builders(cells, min_cell=min_cell, min_group=min_group).items():
+        builder = with_bounds(builder, by_block.get(key, []))
         out.append(builder.build(keyed_perturbation(secret, list(builder.cells))))
     return out
 
@@ -521,27 +566,276 @@ class AuditResult:
 
 
 def published_blocks(
-    cells: pl.DataFrame, shown: pl.DataFrame, *, min_cell: int, min_group: int
+    cells: pl.DataFrame, shown: pl.DataFrame, *, min_cell: int, min_group: int, bounds: list[Bound] = ()
 ) -> list[tuple[Problem, np.ndarray]]:
     """The blocks of the published figures: the same linked tables (cells: the rows of disclosure_cells.sql), with
     the pattern read from what the public marts let the pages show (shown: wave, item, variable, group, cell,
-    published — from item_disclosure and item_by_group, never from the decision)."""
+    published — from item_disclosure and item_by_group, never from the decision) and the bounds of the panel figures
+    published beside them (published_panel_bounds)."""
     published = {
         tuple(r[:5]): r[5] for r in shown.select("wave", "item", "variable", "group", "cell", "published").iter_rows()
     }
     out = []
-    for p in blocks(cells, min_cell=min_cell, min_group=min_group, secret=b""):
+    for p in blocks(cells, min_cell=min_cell, min_group=min_group, secret=b"", bounds=bounds):
         hidden = np.array([not published.get(tuple(k), False) for k in p.keys])
         out.append((p, hidden))
     return out
 
 
-def audit_published(cells: pl.DataFrame, shown: pl.DataFrame, *, min_cell: int, min_group: int) -> AuditResult:
+def audit_published(
+    cells: pl.DataFrame, shown: pl.DataFrame, *, min_cell: int, min_group: int, bounds: list[Bound] = ()
+) -> AuditResult:
     """The audit of everything the public profile publishes of the linked tables (see published_blocks)."""
     failures, widths, hidden = [], [], 0
-    for p, pattern in published_blocks(cells, shown, min_cell=min_cell, min_group=min_group):
+    for p, pattern in published_blocks(cells, shown, min_cell=min_cell, min_group=min_group, bounds=bounds):
         found, w = audit(p, pattern)
         failures += found
         widths += w
         hidden += int(pattern.sum())
     return AuditResult(hidden, len(widths), min(widths) if widths else None, tuple(failures))
+
+
+def panel_counts_block(rows: pl.DataFrame, *, min_cell: int) -> tuple[Problem, np.ndarray] | None:
+    """The panel's counts as one block (rows: sql/marts/decide/published_panel_counts.sql, one per consecutive pair
+    of waves with panel members) and what the pages publish of them: each wave's complete and partial counts, and
+    per pair who answered the first wave (linked), answered again, dropped out, joined, and the people both waves
+    share as complete responses. Relations: at most the invited answered a wave; linked = answered again + dropped
+    out in the first wave, answered again + joined in the second; the panel members of a wave are at most its
+    complete + partial responses and are the same people in the pair before and after it; the shared people
+    answered both and completed each wave, and are at least the most pairs panel_change shows for one item. Cells
+    are keyed (wave, "responses", "all", "", count) and (wave_from, "panel", "to", wave_to, count). The counts
+    that need protection are those from 1 to min_cell − 1: a zero here says that nobody answered partially, dropped
+    out or joined, which points at no one, and cannot be kept when everyone invited answered (complete = invited
+    says partial = 0) or every panel member is paired (n_pairs = the first wave's panel members says that nobody
+    dropped out); the pages still print it as ":"."""
+    if rows.height == 0:
+        return None
+    b = Builder()
+    published: dict[tuple, bool] = {}
+    waves: dict[str, tuple] = {}
+    for r in rows.iter_rows(named=True):
+        for side in ("from", "to"):
+            w = r[f"wave_{side}"]
+            if w in waves:
+                continue
+            ub = float(max(r[f"invited_{side}"] or 0, r[f"complete_{side}"] + r[f"partial_{side}"], min_cell))
+            for count in ("complete", "partial"):
+                key = b.cell(
+                    (w, "responses", ALL, "", count),
+                    r[f"{count}_{side}"],
+                    ub=ub,
+                    primary=0 < r[f"{count}_{side}"] < min_cell,
+                    min_cell=min_cell,
+                )
+                published[key] = not r[f"{count}_{side}_hidden"]
+            waves[w] = ((w, "responses", ALL, "", "complete"), (w, "responses", ALL, "", "partial"), ub)
+            if r[f"invited_{side}"]:
+                b.relation(
+                    {waves[w][0]: 1, waves[w][1]: 1},
+                    lo=0,
+                    hi=float(r[f"invited_{side}"]),
+                    label=f"{w}: at most the invited answered",
+                )
+    linked_from_of = {}
+    for r in rows.iter_rows(named=True):
+        f, t = r["wave_from"], r["wave_to"]
+        prefix = (f, "panel", "to", t)
+        ub = max(waves[f][2], waves[t][2])
+        shown = {
+            "linked_from": not r["linked_hidden"],
+            "linked_to": False,
+            "answered_both": not (r["counts_hidden"] or r["linked_hidden"]),
+            "left_after": not (r["counts_hidden"] or r["linked_hidden"]),
+            "joined": not (r["counts_hidden"] or r["linked_hidden"]),
+            "complete_both": not r["shared_hidden"],
+        }
+        for count, is_shown in shown.items():
+            key = b.cell(prefix + (count,), r[count], ub=ub, primary=0 < r[count] < min_cell, min_cell=min_cell)
+            published[key] = is_shown
+        k = {c: prefix + (c,) for c in shown}
+        b.relation(
+            {k["linked_from"]: -1, k["answered_both"]: 1, k["left_after"]: 1},
+            label=f"{f} → {t}: who answered {f} answered again or dropped out",
+        )
+        b.relation(
+            {k["linked_to"]: -1, k["answered_both"]: 1, k["joined"]: 1},
+            label=f"{f} → {t}: who answered {t} answered {f} too or joined",
+        )
+        for side, w in (("from", f), ("to", t)):
+            complete, partial, _ = waves[w]
+            b.relation(
+                {complete: 1, partial: 1, k[f"linked_{side}"]: -1},
+                lo=0,
+                hi=INF,
+                label=f"the panel members of {w} are at most its responses",
+            )
+            b.relation(
+                {complete: 1, k["complete_both"]: -1},
+                lo=0,
+                hi=INF,
+                label=f"{f} → {t}: the people both waves share completed {w}",
+            )
+        b.relation(
+            {k["answered_both"]: 1, k["complete_both"]: -1},
+            lo=0,
+            hi=INF,
+            label=f"{f} → {t}: the people both waves share answered both",
+        )
+        b.relation(
+            {k["complete_both"]: 1},
+            lo=float(r["most_pairs"]),
+            hi=INF,
+            label=f"{f} → {t}: the pairs of panel_change (at most {r['most_pairs']})",
+        )
+        linked_from_of[f] = k["linked_from"]
+    for r in rows.iter_rows(named=True):
+        after = linked_from_of.get(r["wave_to"])
+        if after is not None:
+            b.relation(
+                {(r["wave_from"], "panel", "to", r["wave_to"], "linked_to"): 1, after: -1},
+                label=f"the panel members of {r['wave_to']} are the same people before and after it",
+            )
+    p = b.build()
+    return p, np.array([not published[k] for k in p.keys])
+
+
+def audit_panel_counts(rows: pl.DataFrame, *, min_cell: int) -> AuditResult:
+    """The audit of the panel's counts (panel_counts_block): each hidden count from 1 to min_cell − 1 must keep a
+    feasible range reaching 0 and min_cell."""
+    block = panel_counts_block(rows, min_cell=min_cell)
+    if block is None:
+        return AuditResult(0, 0, None, ())
+    p, hidden = block
+    failures, widths = audit(p, hidden)
+    return AuditResult(int(hidden.sum()), len(widths), min(widths) if widths else None, tuple(failures))
+
+
+# --- the panel's figures beside the waves' tables ---------------------------------------------------------------
+PANEL_UNITS = ("pairs", "transitions", "movement")  # what panel_change publishes or hides together, per row
+PANEL_DECISION_SCHEMA = {
+    "wave_from": pl.Utf8,
+    "wave_to": pl.Utf8,
+    "item": pl.Utf8,
+    **{f"{unit}_hidden": pl.Boolean for unit in PANEL_UNITS},
+}
+
+
+def item_categories(cells: pl.DataFrame) -> dict[str, list[tuple[str, bool, float | None]]]:
+    """Per item its categories (category, headline, score) from the overall rows of disclosure_cells.sql."""
+    overall = cells.filter(pl.col("variable") == ALL)
+    if "score" not in overall.columns:
+        overall = overall.with_columns(pl.lit(None, dtype=pl.Float64).alias("score"))
+    out: dict[str, list] = {}
+    for item, category, headline, score in overall.select("item", "category", "headline", "score").iter_rows():
+        if category not in {c for c, _, _ in out.get(item, [])}:
+            out.setdefault(item, []).append((category, bool(headline), None if score is None else float(score)))
+    return out
+
+
+def unit_bounds(row: dict, unit: str, categories: list[tuple[str, bool, float | None]]) -> list[Bound]:
+    """What one published unit of a panel_change row says about the two waves' overall rows of its item. The pairs
+    are complete respondents who answered the item validly in both waves, so a count over them is at most the same
+    count over either wave:
+    - pairs: each wave's base n ≥ n_pairs;
+    - transitions (the 2×2 table of the headline answer, and both shares): each wave's headline count ≥ the pairs
+      in the headline answer in it, and its base n − headline count ≥ the pairs outside it;
+    - movement (up / same / down): who moved up was not at the top of the scale before and not at its bottom after,
+      who moved down the reverse; every scored pair was scored in both waves."""
+    f, t, item = row["wave_from"], row["wave_to"], row["item"]
+    pair = f"{f} → {t}"
+    if unit == "pairs":
+        return [Bound(w, item, f"the pairs of {pair}", float(row["n_pairs"]), ((BASE, 1.0),)) for w in (f, t)]
+    if unit == "transitions":
+        both, out_, in_, neither = (
+            row["both_headline"],
+            row["headline_from_only"],
+            row["headline_to_only"],
+            row["neither_headline"],
+        )
+        inside, outside = ((HEADLINE, 1.0),), ((BASE, 1.0), (HEADLINE, -1.0))
+        return [
+            Bound(f, item, f"the pairs of {pair} in the headline answer in {f}", float(both + out_), inside),
+            Bound(f, item, f"the pairs of {pair} outside the headline answer in {f}", float(in_ + neither), outside),
+            Bound(t, item, f"the pairs of {pair} in the headline answer in {t}", float(both + in_), inside),
+            Bound(t, item, f"the pairs of {pair} outside the headline answer in {t}", float(out_ + neither), outside),
+        ]
+    scored = [(c, s) for c, _, s in categories if s is not None]
+    if not scored or not row["n_scored"]:
+        return []
+    top, bottom = max(s for _, s in scored), min(s for _, s in scored)
+
+    def over(leave_out: float | None) -> tuple[tuple[str, float], ...]:
+        return tuple((c, 1.0) for c, s in scored if s != leave_out)
+
+    return [
+        Bound(f, item, f"who moved up in {pair}, not at the top in {f}", float(row["moved_up"]), over(top)),
+        Bound(f, item, f"who moved down in {pair}, not at the bottom in {f}", float(row["moved_down"]), over(bottom)),
+        Bound(t, item, f"who moved up in {pair}, not at the bottom in {t}", float(row["moved_up"]), over(bottom)),
+        Bound(t, item, f"who moved down in {pair}, not at the top in {t}", float(row["moved_down"]), over(top)),
+        Bound(f, item, f"the scored pairs of {pair}, scored in {f}", float(row["n_scored"]), over(None)),
+        Bound(t, item, f"the scored pairs of {pair}, scored in {t}", float(row["n_scored"]), over(None)),
+    ]
+
+
+def published_panel_bounds(panel: pl.DataFrame, cells: pl.DataFrame) -> list[Bound]:
+    """The bounds of every unit marts.panel_change publishes (its *_hidden flags false)."""
+    categories = item_categories(cells)
+    out: list[Bound] = []
+    for row in panel.iter_rows(named=True):
+        for unit in PANEL_UNITS:
+            if not row[f"{unit}_hidden"]:
+                out += unit_bounds(row, unit, categories.get(row["item"], []))
+    return out
+
+
+def decide_panel(
+    cells: pl.DataFrame, shown: pl.DataFrame, panel: pl.DataFrame, *, min_cell: int, min_group: int
+) -> pl.DataFrame:
+    """Which units of panel_change (PANEL_UNITS) the public profile hides beyond its own rule, so that nothing the
+    waves' tables hide can be worked out with them. The waves' decision (shown: the published cells of marts.
+    disclosure) is taken without the panel and stays as it is, so a wave's pages are the same before and after the
+    next wave arrives; a panel unit is published only when, with it and every unit published before it (pairs of
+    waves in order, items in order), each hidden small count of the two waves' tables keeps a feasible range
+    reaching 0 and min_cell. panel: panel_change's rows with its rule's flags. One row per panel_change row, each
+    unit's flag true where the decision hides it; a unit the pairs' count would give back is hidden with it."""
+    builders = block_builders(cells, min_cell=min_cell, min_group=min_group)
+    published = {
+        tuple(r[:5]): r[5] for r in shown.select("wave", "item", "variable", "group", "cell", "published").iter_rows()
+    }
+    categories = item_categories(cells)
+    accepted: dict[tuple[str, str], list[Bound]] = {}
+    needs_check: dict[tuple[str, str], bool] = {}
+
+    def protected(key: tuple[str, str], extra: list[Bound]) -> bool:
+        builder = builders.get(key)
+        if builder is None:
+            return True
+        if key not in needs_check:  # nothing small hidden in the block: no bound can expose anything
+            # a cell's record: value, lb, ub, cost, primary, fixed, lpl, upl
+            needs_check[key] = any(record[4] and not published.get(k, False) for k, record in builder.cells.items())
+        if not needs_check[key]:
+            return True
+        p = with_bounds(builder, accepted.get(key, []) + extra).build()
+        failures, _ = audit(p, np.array([not published.get(tuple(k), False) for k in p.keys]))
+        return not failures
+
+    records = []
+    for row in panel.iter_rows(named=True):
+        hidden = {}
+        for unit in PANEL_UNITS:
+            if row[f"{unit}_hidden"]:  # the rule hides it already
+                hidden[unit] = False
+                continue
+            if unit == "transitions" and hidden.get("pairs"):  # the 2×2 table sums to the pairs
+                hidden[unit] = True
+                continue
+            bounds = unit_bounds(row, unit, categories.get(row["item"], []))
+            waves = sorted({(b.wave, b.item) for b in bounds})
+            if all(protected(key, [b for b in bounds if (b.wave, b.item) == key]) for key in waves):
+                for b in bounds:
+                    accepted.setdefault((b.wave, b.item), []).append(b)
+                hidden[unit] = False
+            else:
+                hidden[unit] = True
+        records.append((row["wave_from"], row["wave_to"], row["item"], *(hidden[u] for u in PANEL_UNITS)))
+    return pl.DataFrame(records, schema=PANEL_DECISION_SCHEMA, orient="row")

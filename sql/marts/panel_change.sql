@@ -9,7 +9,10 @@
 -- * the public profile's disclosure decision (PIPELINE_MIN_CELL as $min_cell): a transition cell below it hides
 --   the 2×2 table, both shares and the difference (each follows from the others); a movement count below it hides
 --   the three movement counts and the means with their difference (its t interval would pin the counts); fewer
---   than $min_cell pairs hide n_pairs too.
+--   than $min_cell pairs hide n_pairs too;
+-- * beyond that rule, what the panel's decision hides (the temporary table panel_decision, pipeline.marts.
+--   disclosure.decide_panel): a unit (n_pairs, the 2×2 table, the movement) whose figures would give back a count
+--   the waves' tables hide, since the pairs are part of each wave's respondents.
 with members as (
     select panel_key, wave from marts.panel_members where status = 'complete'
 ),
@@ -98,16 +101,22 @@ final as (
            n_pairs < $small_n_below as small_n,
            n_pairs < $min_cell
                or least(both_headline, headline_from_only, headline_to_only, neither_headline) < $min_cell
+               or coalesce(decision.transitions_hidden, false)
                as transitions_hidden,
            n_scored > 0 and (n_scored < $min_cell or least(moved_up, stayed, moved_down) < $min_cell)
+               or coalesce(decision.movement_hidden, false)
                as movement_hidden,
            -- the means and the t interval of their difference pin the movement counts: shown only with them
            n_scored > 0 and (n_scored < $min_cell or least(moved_up, stayed, moved_down) < $min_cell)
+               or coalesce(decision.movement_hidden, false)
                as mean_hidden,
-           n_pairs < $min_cell as pairs_hidden,
+           n_pairs < $min_cell or coalesce(decision.pairs_hidden, false) as pairs_hidden,
            intervals.pair_order
     from intervals
     join items using (item)
+    left join panel_decision as decision
+        on intervals.wave_from = decision.wave_from and intervals.wave_to = decision.wave_to
+            and intervals.item = decision.item
     where items.scale in (select scale from categories where headline)
 )
 select * exclude (pair_order) from final order by pair_order, item_order

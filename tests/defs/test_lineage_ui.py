@@ -264,17 +264,17 @@ def test_descriptions_keep_their_placeholders_and_say_what_they_describe(ui):
 def test_checks_are_described_and_the_reproduction_check_blocks(ui):
     checks = {(k, c["name"]): c for k, n in ui["nodes"].items() for c in (n["assetChecksOrError"].get("checks") or [])}
     assert sorted(checks) == [
-        ("marts/item_by_group", "published_cells_are_protected"),
         ("marts/item_distribution", "matches_contract"),
         ("marts/item_distribution", "pct_sums_to_100"),
         ("marts/item_indicators", "matches_contract"),
         ("marts/item_indicators", "reproduces_published_2024"),
+        ("marts/wave_change", "published_cells_are_protected"),
         ("staging/quarantine", "quarantine_below_limit"),
         ("staging/responses", "matches_contract"),
     ]
     assert checks[("marts/item_indicators", "reproduces_published_2024")]["blocking"] is True
     assert checks[("staging/responses", "matches_contract")]["blocking"] is True
-    assert checks[("marts/item_by_group", "published_cells_are_protected")]["blocking"] is True
+    assert checks[("marts/wave_change", "published_cells_are_protected")]["blocking"] is True
     assert all("Failing" in c["description"] or "fails" in c["description"] for c in checks.values())
 
 

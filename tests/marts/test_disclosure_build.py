@@ -1,14 +1,16 @@
 """The disclosure decision (pipeline.marts.disclosure) through a whole public build: three synthetic waves of the same
 people (a panel, some partial respondents) with role, library size and county. An attacker who reads only the pages
 (tests/page_attack.py) recovers no hidden count of the by-group tables; the panel page prints no count the decision
-hides elsewhere; the audit stops a build whose decision is weakened, naming the cell."""
+hides elsewhere; a panel figure that would give back a count the waves' tables hide is hidden; the audit stops a
+build whose decision is weakened, naming the cell."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
-from helpers import build, make_settings
+from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
 from page_attack import read_by_group, recovered, table_rows
 
 from bench.generate import generate_waves
@@ -80,7 +82,9 @@ def test_the_panel_page_prints_movement_and_mean_change_only_when_every_movement
     movement = [r for r in rows if len(r) == 7 and r[0][:1] in "PICV" and r[0][1:].isdigit()]
     assert len(movement) == 36
     shown = [r for r in movement if r[5] not in (":", "–")]
-    assert len(shown) == 23
+    # 23 by the rule alone; the panel's decision hides two more (C4 of the first pair, P1 of the second): "21 of the
+    # 24 pairs are scored" would say that the wave's hidden don't-know count is at most 2
+    assert len(shown) == 21
     for r in movement:
         if CODEBOOK.scale_of(r[0]).key == "yes_no":  # no order, so no movement and no mean: "–" (not a count)
             assert r[5:] == ["–", "–"], r
@@ -95,3 +99,99 @@ def test_the_panel_page_prints_movement_and_mean_change_only_when_every_movement
         ["Runde synthetic-0002 → synthetic-0003", "30", ":", ":", ":", ":"],
     ]
     assert "–" not in {cell for r in retention for cell in r}
+
+
+def label(category: str) -> str:
+    return next(c.label["nb"] for c in CODEBOOK.scale_of("P1").categories if c.key == category)
+
+
+# P1 of the same 14 people in two waves: 2025 very_high 1, high 6, some 4, low 3; 2026 the 2×2 table of the
+# headline answer (very_high + high) before × after is 3 / 4 / 4 / 3 (both / only before / only after / neither)
+P1_2025 = ["very_high"] + ["high"] * 6 + ["some"] * 4 + ["low"] * 3
+P1_2026 = ["high"] * 3 + ["some"] * 4 + ["high"] * 4 + ["low"] * 3
+
+
+def write_whole_panel(raw_dir: Path) -> None:
+    """Two waves of the same 14 people (panel_id: the respondent id), every answer complete; the other items copied
+    from the sample's rows."""
+    headers, rows = read_sample_rows()
+    p1 = headers.index(CODEBOOK.items["P1"].question["nb"])
+    for wave, answers in (("2025", P1_2025), ("2026", P1_2026)):
+        out = []
+        for i, category in enumerate(answers):
+            row = list(rows[i % len(rows)])
+            row[0], row[1], row[2] = f"R{i + 1:03d}", "Fullført", f"{wave}-05-13 10:{i:02d}"
+            row[p1] = label(category)
+            out.append(row)
+        write_csv_wave(
+            raw_dir,
+            wave,
+            headers,
+            out,
+            invited=14,
+            fielded=f"{wave}-05-13",
+            panel_id="Respondent",
+            columns={"Tidsstempel": "submitted_at"},
+        )
+
+
+@pytest.fixture(scope="module")
+def whole_panel(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("whole_panel"), profile="public", lang="nb")
+    write_whole_panel(settings.raw_dir)
+    assert build(settings) == 0
+    return settings
+
+
+def test_a_panel_table_that_would_give_back_a_hidden_count_is_hidden(whole_panel):
+    """The pairs are all 14 answers of 2025: their headline share "50 % → …" would be 2025's headline count, 7,
+    which 2025's tables hide beside high = 6, and with it very_high = 7 − 6 = 1. 2025's tables stay as they are; the
+    panel's 2×2 table and shares are hidden, though each of its cells is at least 3, and so is the movement."""
+    p1_2025 = query(
+        whole_panel,
+        "select category, n, hidden, headline_hidden from item_disclosure where wave = '2025' and item = 'P1' "
+        "order by category_order",
+    )
+    # the keyed tie-break (tests' key) chose the headline count as very_high's complement, not high
+    assert p1_2025.filter(p1_2025["hidden"])["category"].to_list() == ["very_high", "low", "not_at_all", "dont_know"]
+    assert p1_2025["headline_hidden"].to_list() == [True] * 6
+    change = query(
+        whole_panel,
+        "select n_pairs, both_headline, headline_from_only, headline_to_only, neither_headline, transitions_hidden, "
+        "pairs_hidden, n_scored, movement_hidden, mean_hidden from panel_change where item = 'P1'",
+    )
+    # the movement too: "14 of 14 pairs scored" would say that nobody answered "don't know"
+    assert change.rows() == [(14, 3, 4, 4, 3, True, False, 14, True, True)]
+    rows = [r for r in table_rows(whole_panel.reports_dir / "panel.html") if r[:1] == ["P1"]]
+    assert [r[2:] for r in rows] == [["14", ":", ":", ":", ":"]]
+
+
+def test_a_panel_table_published_anyway_stops_the_build_at_the_audit(tmp_path, monkeypatch, capsys):
+    """Without the panel's decision (its rule alone, as before), the audit names 2025's very_high count and the
+    panel's relations that pin it, and nothing is published."""
+    import pipeline.marts.decisions as decisions
+
+    monkeypatch.setattr(
+        decisions,
+        "decide_panel",
+        lambda cells, shown, panel, **_: panel.select(
+            "wave_from",
+            "wave_to",
+            "item",
+            *(pl.lit(False).alias(f"{u}_hidden") for u in ("pairs", "transitions", "movement")),
+        ),
+    )
+    settings = make_settings(tmp_path, profile="public", lang="nb")
+    write_whole_panel(settings.raw_dir)
+    assert build(settings) != 0
+    err = capsys.readouterr().err
+    assert (
+        "wave 2025, P1, overall, very_high: the published figures pin it to [1, 1], which must reach 0 and 3 "
+        "(through: overall: the categories sum to the base n; overall: the headline count is very_high + high; "
+        "panel: the pairs of 2025 → 2026 in the headline answer in 2025 (at least 7); panel: the pairs of 2025 → "
+        "2026 outside the headline answer in 2025 (at least 7); "
+    ) in err
+    # all 14 pairs scored in both waves: nobody answered "don't know", which both waves' tables hide
+    assert "wave 2025, P1, overall, dont_know: the published figures pin it to [0, 0]" in err
+    assert "wave 2026, P1, overall, dont_know: the published figures pin it to [0, 0]" in err
+    assert not (settings.reports_dir / "index.html").exists()

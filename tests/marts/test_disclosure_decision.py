@@ -14,12 +14,15 @@ from pipeline.marts.disclosure import (
     Builder,
     Row,
     audit,
+    audit_panel_counts,
     audit_published,
     decide,
     decide_cells,
+    decide_panel,
     disclosure_secret,
     keyed_perturbation,
     linked_block,
+    published_panel_bounds,
     reasons,
 )
 
@@ -215,3 +218,140 @@ def test_a_block_decided_before_is_taken_from_the_cache(monkeypatch):
         decide_cells(changed, min_cell=3, min_group=5, secret=b"s", cache=used)
     with pytest.raises(pytest.fail.Exception, match="solved again"):
         decide_cells(cells_frame(), min_cell=3, min_group=5, secret=b"other", cache=used)
+
+
+DEGREE = ["very_high", "high", "some", "low", "not_at_all", "dont_know"]
+
+
+def p1_frame() -> pl.DataFrame:
+    """disclosure_cells.sql's rows for one wave of 14 where P1 is very_high 1, high 6, some 4, low 3, none below."""
+    counts, scores = (1, 6, 4, 3, 0, 0), (5, 4, 3, 2, 1, None)
+    rows = [
+        ("w1", "P1", "all", "", None, c, order, n, c in ("very_high", "high"), score, 14)
+        for order, (c, n, score) in enumerate(zip(DEGREE, counts, scores))
+    ]
+    return pl.DataFrame(
+        rows,
+        schema=[
+            "wave", "item", "variable", "group", "group_n", "category", "category_order", "n", "headline", "score",
+            "bound",
+        ],
+        orient="row",
+    )  # fmt: skip
+
+
+def p1_panel(**changes) -> pl.DataFrame:
+    """panel_change's row when all 14 answered the next wave too (pairs 14; 7 in the headline answer in w1, 7 outside
+    it; every cell of the 2×2 table and of the movement at least 3; 11 scored in both waves): "50 % → …" of 14 pairs
+    is the wave's headline count, 7."""
+    row = dict(
+        wave_from="w1", wave_to="w2", item="P1", n_pairs=14, both_headline=3, headline_from_only=4,
+        headline_to_only=4, neither_headline=3, n_scored=11, moved_up=4, stayed=4, moved_down=3,
+        pairs_hidden=False, transitions_hidden=False, movement_hidden=False,
+    )  # fmt: skip
+    return pl.DataFrame([{**row, **changes}])
+
+
+def test_a_panel_table_that_would_give_back_a_hidden_count_is_hidden():
+    """Whether the waves' decision hides P1's headline count or its "high" count beside very_high = 1 is the keyed
+    tie-break's choice. Where it hides the headline and shows high = 6, the panel's 2×2 table of 14 pairs out of 14
+    answers gives the headline back and with it very_high = 7 − 6. The waves' decision stays as it is (a wave's pages
+    do not change when the next wave arrives); the panel's decision hides the 2×2 table there, and only there, and
+    the audit, which knows every published panel figure, passes. Published anyway, the audit names the cell and the
+    panel's relation that pins it."""
+    hid_table, failures = [], []
+    for k in range(16):
+        decision = decide_cells(p1_frame(), min_cell=3, min_group=5, secret=disclosure_secret(f"key-{k}".encode()))
+        hidden = set(decision.filter(pl.col("hidden"))["cell"])
+        leaky = "~headline" in hidden and "high" not in hidden
+        panel = decide_panel(p1_frame(), shown_frame(decision), p1_panel(), min_cell=3, min_group=5)
+        assert panel.select("pairs_hidden", "movement_hidden").row(0) == (False, False)
+        hid_table.append((leaky, panel["transitions_hidden"][0]))
+        published = p1_panel(transitions_hidden=panel["transitions_hidden"][0])
+        bounds = published_panel_bounds(published, p1_frame())
+        result = audit_published(p1_frame(), shown_frame(decision), min_cell=3, min_group=5, bounds=bounds)
+        failures.append(result.failures)
+        if leaky:
+            everything = published_panel_bounds(p1_panel(), p1_frame())
+            (failure,) = audit_published(
+                p1_frame(), shown_frame(decision), min_cell=3, min_group=5, bounds=everything
+            ).failures
+            assert str(failure).startswith(
+                "wave w1, P1, overall, very_high: the published figures pin it to [1, 1], which must reach 0 and 3 "
+                "(through: overall: the categories sum to the base n; overall: the headline count is very_high + "
+                "high; panel: the pairs of w1 → w2 in the headline answer in w1 (at least 7); panel: the pairs of "
+                "w1 → w2 outside the headline answer in w1 (at least 7); panel: the scored pairs of w1 → w2"
+            )
+    assert hid_table.count((True, True)) == 8 and hid_table.count((False, False)) == 8
+    assert failures == [()] * 16
+
+
+def panel_counts(**changes) -> pl.DataFrame:
+    """published_panel_counts.sql's rows for three waves of a panel: 40 answered the first (36 complete, 4 partial),
+    34 the second (30 + 4), 28 the third (27 complete, 1 partial: hidden on waves.html)."""
+    rows = [
+        dict(
+            wave_from="w1",
+            wave_to="w2",
+            linked_from=40,
+            linked_to=34,
+            answered_both=29,
+            left_after=11,
+            joined=5,
+            complete_both=24,
+            counts_hidden=False,
+            linked_hidden=False,
+            shared_hidden=False,
+            most_pairs=24,
+            complete_from=36,
+            partial_from=4,
+            invited_from=50,
+            complete_to=30,
+            partial_to=4,
+            invited_to=50,
+            complete_from_hidden=False,
+            partial_from_hidden=False,
+            complete_to_hidden=False,
+            partial_to_hidden=False,
+        ),
+        dict(
+            wave_from="w2",
+            wave_to="w3",
+            linked_from=34,
+            linked_to=28,
+            answered_both=23,
+            left_after=11,
+            joined=5,
+            complete_both=20,
+            counts_hidden=True,
+            linked_hidden=False,
+            shared_hidden=True,
+            most_pairs=20,
+            complete_from=30,
+            partial_from=4,
+            invited_from=50,
+            complete_to=27,
+            partial_to=1,
+            invited_to=50,
+            complete_from_hidden=False,
+            partial_from_hidden=False,
+            complete_to_hidden=False,
+            partial_to_hidden=True,
+        ),
+    ]
+    rows[1].update(changes)
+    return pl.DataFrame(rows)
+
+
+def test_the_audit_of_the_panel_counts_finds_a_hidden_partial_count_given_back_by_the_retention_table():
+    """The third wave's one partial answer is hidden on waves.html; the panel table's "answered again 23, joined 5"
+    would say that 28 panel members answered it, one more than its 27 complete answers. panel_retention hides those
+    counts (counts_hidden), and the audit proves it; shown, the audit names the partial count and how it is pinned."""
+    result = audit_panel_counts(panel_counts(), min_cell=3)
+    assert result.failures == () and result.hidden == 7 and result.audited == 1
+    assert result.narrowest == 23  # the partial count's range: [0, 50 invited − 27 complete]
+    (failure,) = audit_panel_counts(panel_counts(counts_hidden=False), min_cell=3).failures
+    assert str(failure).startswith(
+        "wave w3, responses, overall, partial: the published figures pin it to [1, 23], which must reach 0 and 3"
+    )
+    assert "the panel members of w3 are at most its responses" in str(failure)

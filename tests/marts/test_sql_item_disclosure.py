@@ -65,6 +65,8 @@ def decide(tmp_path, item: str, counts: list[int], min_cell: int = 3) -> pl.Data
         )
         groups = ", ".join(f"{name} {kind}" for name, kind in GROUP_COLUMNS)
         con.execute(f"create or replace table marts.group_distribution ({groups})")
+        panel = ", ".join(f"{name} {kind}" for name, kind in TABLES["panel_change"].types.items())
+        con.execute(f"create or replace table marts.panel_change ({panel})")  # no panel
         for name in ("disclosure", "item_disclosure"):
             build_mart(con, settings, TABLES[name], {"min_cell": min_cell})
         return query_frame(con, "select * from marts.item_disclosure order by category_order")

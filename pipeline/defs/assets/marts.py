@@ -196,17 +196,24 @@ def indicator_checks(pipeline: SurveyPipeline):
 
 
 @dg.asset_check(
-    asset=mart_key("item_by_group"),
+    # on the last mart the audit reads (wave_change reads panel_change, which reads item_by_group): a blocking check
+    # holds back everything downstream of its asset, so it cannot sit on a mart the others it reads come after
+    asset=mart_key("wave_change"),
     name="published_cells_are_protected",
     blocking=True,
-    additional_deps=[mart_key("item_disclosure"), mart_key("disclosure"), mart_key("waves")],
-    description="Public profile: from the figures the public pages publish (marts.item_disclosure and "
-    "marts.item_by_group, not the decision) and every relation between them (the groups sum to the overall "
-    "distribution, the categories to the base, the headline count to its categories, counts ≥ 0), each hidden "
-    "count below PIPELINE_MIN_CELL keeps a feasible range that reaches 0 and PIPELINE_MIN_CELL (linear programming, "
-    "HiGHS). Blocking: it fails when a count can be pinned, which stops the build before anything is published; "
-    "the metadata names "
-    "it, its range and the relations that pin it. Internal builds publish every count and pass without auditing.",
+    additional_deps=[
+        mart_key(name)
+        for name in ("item_by_group", "item_disclosure", "disclosure", "waves", "panel_change", "panel_retention")
+    ],
+    description="Public profile: from the figures the public pages publish (marts.item_disclosure, "
+    "marts.item_by_group, the panel's figures in marts.panel_change, panel_retention, wave_change and waves; not "
+    "the decision) and every relation between them (the groups sum to the overall distribution, the categories to "
+    "the base, the headline count to its categories, counts ≥ 0; the pairs of the panel are part of each wave's "
+    "respondents; who answered again, dropped out and joined add up to each wave's panel members, at most its "
+    "responses), each hidden count below PIPELINE_MIN_CELL keeps a feasible range that reaches 0 and "
+    "PIPELINE_MIN_CELL (linear programming, HiGHS). Blocking: it fails when a count can be pinned, which stops the "
+    "build before anything is published; the metadata names it, its range and the relations that pin it. Internal "
+    "builds publish every count and pass without auditing.",
 )
 def disclosure_audit(pipeline: SurveyPipeline) -> dg.AssetCheckResult:
     """The audit of the public profile's disclosure decision (pipeline.marts.disclosure.audit_published)."""

@@ -1,7 +1,8 @@
 -- What the public profile publishes of each wave's and item's linked tables, read from the marts the pages read
 -- (item_disclosure for the overall distribution, item_by_group for the groups of the variables the profile shows) —
 -- never from the decision itself: one row per cell (a category, the base n '~n', the headline count '~headline'),
--- published or not. pipeline.marts.disclosure.audit_published audits it.
+-- published or not. The panel's decision (pipeline.marts.disclosure.decide_panel, for panel_change) keeps the
+-- panel's figures from giving any hidden one back, and the audit (audit_published) checks the whole.
 with overall as (
     select wave, item, 'all' as variable, '' as "group", category as cell, not hidden as published
     from marts.item_disclosure
