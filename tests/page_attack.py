@@ -160,3 +160,108 @@ def recovered(block: ByGroupBlock, categories: list[str], headline: list[str], b
         if low == high:
             out[key] = int(low)
     return out
+
+
+# --- the response and panel counts of waves.html and panel.html ------------------------------------------------
+_PAIR = re.compile(r"^\S+ (\S+) → (\S+)$")  # "Runde <from> → <to>"
+_SHARED = re.compile(r"\S+ (\S+) \S+ (\S+) \S+ (:|\d+) \S+:")  # "Rundene <a> og <b> deler <n> personer: …"
+
+
+def _value(text: str) -> int | None:
+    return None if text.strip() == HIDDEN else int(text.strip())
+
+
+def panel_counts_from_pages(reports_dir: Path) -> tuple[dict, dict, list]:
+    """What waves.html and panel.html print of the response and panel counts: the known values, the hidden ones
+    (as unknowns) and every relation between them: (fixed, unknown, relations), keys such as ("complete", wave),
+    ("answered_both", from, to); a relation is (coefficients, lower, upper)."""
+    fixed: dict[tuple, int] = {}
+    unknown: dict[tuple, int] = {}
+    relations: list[tuple[dict, float, float]] = []
+
+    def put(key: tuple, value: int | None) -> None:
+        if value is None:
+            unknown.setdefault(key, len(unknown))
+        else:
+            fixed[key] = value
+
+    waves = []
+    for row in table_rows(reports_dir / "waves.html"):
+        if len(row) == 7 and row[3].isdigit() and re.match(r"\d{4}-\d\d-\d\d$", row[2]):
+            wave = row[0]
+            waves.append(wave)
+            put(("complete", wave), _value(row[4]))
+            put(("partial", wave), _value(row[5]))
+            relations.append(({("complete", wave): 1, ("partial", wave): 1}, 0, int(row[3])))
+    text = re.sub(r"<[^>]+>", " ", (reports_dir / "waves.html").read_text(encoding="utf-8"))
+    shared = {(m.group(1), m.group(2)): _value(m.group(3)) for m in _SHARED.finditer(html.unescape(text))}
+    pairs, most_pairs, current = [], {}, None
+    for row in table_rows(reports_dir / "panel.html"):
+        m = _PAIR.match(row[0]) if row else None
+        if m and len(row) == 6:
+            f, t = m.groups()
+            pairs.append((f, t))
+            put(("linked_from", f, t), _value(row[1]))
+            for key, cell in (("answered_both", row[2]), ("left_after", row[4]), ("joined", row[5])):
+                put((key, f, t), _value(cell))
+            put(("linked_to", f, t), None)
+            put(("shared", f, t), shared.get((f, t)))
+            if row[3] != HIDDEN:  # answered again / answered the first wave, in whole percent
+                pct = int(row[3].split()[0])
+                relations.append(
+                    ({("answered_both", f, t): 1, ("linked_from", f, t): -(pct - 0.5) / 100}, 0, float("inf"))
+                )
+                relations.append(
+                    ({("answered_both", f, t): -1, ("linked_from", f, t): (pct + 0.5) / 100}, 0, float("inf"))
+                )
+        elif m and len(row) == 1:
+            current = m.groups()
+        elif current and len(row) == 7 and row[2] != HIDDEN and row[2].isdigit():
+            most_pairs[current] = max(most_pairs.get(current, 0), int(row[2]))
+    for f, t in pairs:
+        k = {c: (c, f, t) for c in ("linked_from", "linked_to", "answered_both", "left_after", "joined", "shared")}
+        relations += [
+            ({k["linked_from"]: 1, k["answered_both"]: -1, k["left_after"]: -1}, 0, 0),
+            ({k["linked_to"]: 1, k["answered_both"]: -1, k["joined"]: -1}, 0, 0),
+            ({("complete", f): 1, ("partial", f): 1, k["linked_from"]: -1}, 0, float("inf")),
+            ({("complete", t): 1, ("partial", t): 1, k["linked_to"]: -1}, 0, float("inf")),
+            ({k["answered_both"]: 1, k["shared"]: -1}, 0, float("inf")),
+            ({("complete", f): 1, k["shared"]: -1}, 0, float("inf")),
+            ({("complete", t): 1, k["shared"]: -1}, 0, float("inf")),
+            ({k["shared"]: 1}, most_pairs.get((f, t), 0), float("inf")),
+        ]
+        after = next(((g, u) for g, u in pairs if g == t), None)
+        if after:
+            relations.append(({k["linked_to"]: 1, ("linked_from", *after): -1}, 0, 0))
+    return fixed, unknown, relations
+
+
+def ranges(fixed: dict, unknown: dict, relations: list, bound: float) -> dict[tuple, tuple[int, int]]:
+    """Each unknown's feasible range (whole numbers) under the relations, every unknown in [0, bound]."""
+    a_ub, b_ub = [], []
+    for coefs, lo, hi in relations:
+        a = np.zeros(len(unknown))
+        rhs = 0.0
+        for key, c in coefs.items():
+            if key in unknown:
+                a[unknown[key]] += c
+            else:
+                rhs -= c * fixed[key]
+        if not a.any():
+            continue
+        if np.isfinite(hi):
+            a_ub.append(a)
+            b_ub.append(hi + rhs)
+        a_ub.append(-a)
+        b_ub.append(-(lo + rhs))
+    out = {}
+    for key, j in unknown.items():
+        extremes = []
+        for sense in (1, -1):
+            c = np.zeros(len(unknown))
+            c[j] = sense
+            res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, bounds=[(0, bound)] * len(unknown), method="highs")
+            assert res.status == 0, (key, res.message)
+            extremes.append(sense * res.fun)
+        out[key] = (int(np.ceil(extremes[0] - 1e-6)), int(np.floor(extremes[1] + 1e-6)))
+    return out

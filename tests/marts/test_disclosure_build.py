@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from helpers import build, make_settings, query, read_sample_rows, write_csv_wave
-from page_attack import read_by_group, recovered, table_rows
+from page_attack import panel_counts_from_pages, ranges, read_by_group, recovered, table_rows
 
 from bench.generate import generate_waves
 from pipeline.codebook import load_codebook
@@ -195,3 +195,46 @@ def test_a_panel_table_published_anyway_stops_the_build_at_the_audit(tmp_path, m
     assert "wave 2025, P1, overall, dont_know: the published figures pin it to [0, 0]" in err
     assert "wave 2026, P1, overall, dont_know: the published figures pin it to [0, 0]" in err
     assert not (settings.reports_dir / "index.html").exists()
+
+
+@pytest.fixture(scope="module")
+def panel_with_leavers(tmp_path_factory):
+    """Three waves of a panel of 40, 34 and 28 answers: after each wave 6 drop out and 5 join; the third wave has one
+    partial answer (hidden on waves.html)."""
+    settings = make_settings(tmp_path_factory.mktemp("panel_with_leavers"), profile="public", lang="nb")
+    generate_waves(settings.raw_dir, 40, 3, seed=5)
+    for i, wave_yaml in enumerate(sorted(settings.raw_dir.glob("*/wave.yaml"))):
+        wave_yaml.write_text(wave_yaml.read_text(encoding="utf-8") + "panel_id: E-post\n", encoding="utf-8")
+        export = next(wave_yaml.parent.glob("*.csv"))
+        rows = pl.read_csv(export, separator=";", infer_schema=False).slice(6 * i)
+        joined = pl.int_range(pl.len()) < (5 if i else 0)
+        rows = rows.with_columns(
+            pl.when(joined).then(pl.lit(f"new{i}.") + pl.col("E-post")).otherwise(pl.col("E-post")).alias("E-post")
+        )
+        rows.write_csv(export, separator=";")
+    assert build(settings) == 0
+    return settings
+
+
+def test_no_hidden_response_or_panel_count_can_be_worked_out_from_the_pages(panel_with_leavers):
+    """An attacker with waves.html and panel.html: the response table (invited, complete, partial), the retention
+    table, "the waves share N people" and the pairs per item, with every relation between them
+    (tests/page_attack.py). The third wave's one partial answer and the second pair's retention counts are hidden
+    (29 + 5 would be 28 answers of the third wave with 27 complete: one partial); none can be pinned."""
+    fixed, unknown, relations = panel_counts_from_pages(panel_with_leavers.reports_dir)
+    assert fixed[("complete", "synthetic-0003")] == 27
+    assert [
+        fixed[(c, "synthetic-0001", "synthetic-0002")]
+        for c in ("linked_from", "answered_both", "left_after", "joined", "shared")
+    ] == [40, 29, 11, 5, 24]
+    found = ranges(fixed, unknown, relations, bound=50)
+    hidden = {k: v for k, v in found.items() if k[0] != "linked_to"}  # linked_to is printed nowhere
+    assert hidden == {
+        ("partial", "synthetic-0003"): (0, 23),
+        ("answered_both", "synthetic-0002", "synthetic-0003"): (20, 34),
+        ("left_after", "synthetic-0002", "synthetic-0003"): (0, 14),
+        ("joined", "synthetic-0002", "synthetic-0003"): (0, 30),
+        ("shared", "synthetic-0002", "synthetic-0003"): (20, 27),
+    }
+    hidden_by_group, recovered_by_group = attack(panel_with_leavers.reports_dir)
+    assert hidden_by_group == 563 and recovered_by_group == {}
