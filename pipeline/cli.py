@@ -50,8 +50,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import duckdb
 
 from pipeline.defs.history import MARTS_DIR_TAG
@@ -59,6 +59,9 @@ from pipeline.files import output_folder
 from pipeline.ingest.fingerprints import outputs_fingerprint, published_is_current, record_published
 from pipeline.ingest.waves import discover_waves, invalid_wave_folders
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:  # Dagster is imported where a build runs: the nothing-changed check does without it
+    import dagster as dg
 
 CHECK_FAILED = "DagsterAssetCheckFailedError"  # a blocking check failed: named by _failed_checks, not a bug
 CHECK_FAILED_TEXT = "a blocking check failed"
@@ -114,6 +117,8 @@ def _wave_failures(result: dg.ExecuteInProcessResult, waves: list[str]) -> dict[
 
 
 def _failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    import dagster as dg
+
     out = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
@@ -134,13 +139,8 @@ CLI_TAG = "samskabelse/cli_marts_dir"
 OK, FAILED, NOT_STARTED = 0, 1, 3
 BUSY = NOT_STARTED  # another build holds the lock, or the instance has runs in progress
 # A wave counts as ingested when its staging rows were written (staging/respondents materialized).
-STAGED = dg.AssetKey(["staging", "respondents"])  # pipeline.defs.assets.ingest.STAGED, without importing the assets
-UNFINISHED = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
+STAGED = ("staging", "respondents")  # the path of pipeline.defs.assets.ingest.STAGED, without importing the assets
+UNFINISHED = ("QUEUED", "STARTING", "STARTED", "CANCELING")  # DagsterRunStatus
 
 
 class Busy(RuntimeError):
@@ -162,7 +162,9 @@ def exclusive_build(settings: Settings, instance: dg.DagsterInstance) -> Iterato
                 f"{settings.marts_dir}; wait until it has finished, then run again"
             ) from None
         try:
-            unfinished = instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED))
+            import dagster as dg
+
+            unfinished = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus[s] for s in UNFINISHED]))
             for run in unfinished:
                 if run.tags.get(CLI_TAG) == str(settings.marts_dir):
                     instance.report_run_failed(
@@ -257,7 +259,7 @@ def _staged_partitions(result: dg.ExecuteInProcessResult) -> set[str]:
     return {
         e.partition
         for e in result.get_asset_materialization_events()
-        if e.asset_key == STAGED and e.partition is not None
+        if tuple(e.asset_key.path) == STAGED and e.partition is not None
     }
 
 
@@ -358,6 +360,43 @@ def _outputs(settings: Settings) -> str:
     return outputs_fingerprint(settings, read_staged_fingerprints(settings) or {})
 
 
+def _print_nothing_changed(settings: Settings, waves: list[str]) -> None:
+    print(
+        f"samskabelse: nothing changed since the last build: {settings.published_db} and the reports in "
+        f"{settings.reports_dir} are up to date (`python -m pipeline.cli build --force` builds everything again)"
+    )
+    for line in wave_summary_lines(settings, waves):
+        print(line)
+
+
+def up_to_date(settings: Settings) -> bool:
+    """The nothing-changed check of a build, before Dagster is imported (its import and instance are most of the
+    time of a build that does nothing): under the build lock, every wave folder valid and unchanged since it was
+    staged, and the published files made from exactly these inputs, code and settings. Then it prints what the
+    build would print and returns True; otherwise (or when another build holds the lock) False, and the build runs
+    as usual, which reports a busy instance, registers new waves and says what changed."""
+    if not settings.published_db.exists() or not settings.work_db.exists():
+        return False
+    with open(settings.build_dir / "run.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        try:
+            waves = discover_waves(settings.raw_dir)
+            if not waves or invalid_wave_folders(settings.raw_dir):
+                return False
+            if unchanged_waves(settings, waves) != waves or not published_is_current(settings, _outputs(settings)):
+                return False
+            print(f"samskabelse: {len(waves)} wave(s) under {settings.raw_dir}: {', '.join(waves)}")
+            for wave in waves:
+                print(f"  wave {wave}: unchanged, kept")
+            _print_nothing_changed(settings, waves)
+            return True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _build(
     settings: Settings, instance: dg.DagsterInstance, waves: list[str] | None = None, force: bool = False
 ) -> int:
@@ -376,12 +415,7 @@ def _build(
     for wave in kept:
         print(f"  wave {wave}: unchanged, kept")
     if waves and len(kept) == len(waves) and not skipped and published_is_current(settings, _outputs(settings)):
-        print(
-            f"samskabelse: nothing changed since the last build: {settings.published_db} and the reports in "
-            f"{settings.reports_dir} are up to date (`python -m pipeline.cli build --force` builds everything again)"
-        )
-        for line in wave_summary_lines(settings, waves):
-            print(line)
+        _print_nothing_changed(settings, waves)
         return OK
     from pipeline.definitions import build_definitions  # the assets and their libraries: only for a build
 
@@ -513,7 +547,6 @@ def review(settings: Settings, wave: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.cli", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -556,6 +589,11 @@ def main(argv: list[str] | None = None) -> int:
     except HistoryMismatch as exc:
         print(f"samskabelse: not started: {exc}", file=sys.stderr)
         return NOT_STARTED
+    if args.command == "build" and not args.force and up_to_date(settings):
+        return OK
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
     with dg.DagsterInstance.get() as instance:
         if args.command == "build":
             return build(settings, instance, force=args.force)
