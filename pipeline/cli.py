@@ -290,15 +290,18 @@ UNMAPPED_NAMED = 3  # unmapped headers named in a wave's summary line (the count
 
 def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
     """Per built wave: tool, rows, complete/partial, quarantined cells (and where to see them), unmapped headers (the
-    first few named), then the rule that told complete from partial and the closed items the export lacks (shown as
-    not asked on the pages) (sql/summaries/wave_summary.sql on the work database)."""
-    from pipeline.codebook import load_codebook
+    first few named), then the rule that told complete from partial, the closed items the export lacks (shown as
+    not asked on the pages) and the headers left out because wave.yaml's ignore: lists them
+    (sql/summaries/wave_summary.sql on the work database)."""
+    from pipeline.codebook import load_codebook, normalise_text
     from pipeline.ingest.readers import shorten
     from pipeline.warehouse import bound, connect, query_frame, read_sql
 
     if not waves or not settings.work_db.exists():
         return []
-    closed = [i.code for i in load_codebook(settings.codebook_file).closed_items()]
+    codebook = load_codebook(settings.codebook_file)
+    closed = [i.code for i in codebook.closed_items()]
+    ignore_lists = _ignore_lists(settings, codebook, waves)
     sql = read_sql(settings.sql_dir, "summaries", "wave_summary")
     with connect(settings, read_only=True) as con:
         rows = query_frame(con, sql, bound(sql, {"closed_items": closed})).rows(named=True)
@@ -320,7 +323,25 @@ def wave_summary_lines(settings: Settings, waves: list[str]) -> list[str]:
         out.append(f"    complete/partial: {r['completion_rule'] or '(not recorded: build again with --force)'}")
         if r["not_asked"]:
             out.append(f"    not asked (no column in the export): {', '.join(r['not_asked'])}")
+        ignored = [h for h in r["dropped_headers"] if normalise_text(h) in ignore_lists.get(r["wave"], ())]
+        if ignored:
+            named = ", ".join(shorten(h, 60) for h in ignored[:UNMAPPED_NAMED])
+            more = f" and {len(ignored) - UNMAPPED_NAMED} more" if len(ignored) > UNMAPPED_NAMED else ""
+            out.append(f"    left out as wave.yaml's ignore: says: {named}{more}")
     return ["samskabelse: waves in the marts:", *out] if out else []
+
+
+def _ignore_lists(settings: Settings, codebook, waves: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each wave's wave.yaml ignore: list (normalised headers); a folder that no longer reads has none."""
+    from pipeline.ingest.waves import WaveError, load_wave
+
+    out = {}
+    for wave in waves:
+        try:
+            out[wave] = load_wave(settings.raw_dir, wave, codebook).ignore
+        except (WaveError, OSError):  # the summary reports what was built; the build reports the folder
+            out[wave] = ()
+    return out
 
 
 def unchanged_waves(settings: Settings, waves: list[str]) -> list[str]:

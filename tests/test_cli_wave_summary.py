@@ -91,6 +91,7 @@ def test_ignored_it_builds_and_the_run_summary_names_the_header_and_the_item_not
         "    complete/partial: `Status`: its values decide (codebook status_values; a blank status counts as complete)"
     )
     assert lines[at + 2] == "    not asked (no column in the export): V2"
+    assert lines[at + 3] == f"    left out as wave.yaml's ignore: says: {REWORDED!r}"
     assert dict(waves)["2026"] == ["V2"] and dict(waves)["2024"] == []
 
 

@@ -1,6 +1,7 @@
 -- One row per wave of the work database, for the lines `make run` prints per wave: tool, rows read,
--- complete / partial respondents, the completion rule, quarantined cells, the unmapped headers and the closed items
--- the export lacks (shown as not asked on the pages).
+-- complete / partial respondents, the completion rule, quarantined cells, the unmapped headers, the headers left
+-- out (personal data, mapped to drop or under wave.yaml ignore) and the closed items the export lacks (shown as not
+-- asked on the pages).
 with source as (
     select
         wave,
@@ -8,6 +9,7 @@ with source as (
         exported_rows,
         completion_rule,
         coalesce(unmapped_headers, []::varchar[]) as unmapped_headers,
+        coalesce(dropped_headers, []::varchar[]) as dropped_headers,
         coalesce(asked_items, []::varchar[]) as asked_items
     from raw.waves
 ),
@@ -55,6 +57,7 @@ final as (
         coalesce(quarantined.cells, 0) as quarantined_cells,
         len(source.unmapped_headers) as unmapped_count,
         source.unmapped_headers,
+        source.dropped_headers,
         source.completion_rule,
         coalesce(not_asked.items, []::varchar[]) as not_asked
     from source
