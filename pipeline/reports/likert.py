@@ -15,6 +15,7 @@ from pipeline.reports.data import ReportData
 from pipeline.reports.disclosure import SUPPRESSED, ItemView, count_hidden
 from pipeline.reports.figures import apart_keys, polarity
 from pipeline.reports.tables import Column, ReportTable, format_values, table_frame
+from pipeline.reports.waves import base_below_notes
 
 
 def wave_notes(data: ReportData) -> list[str]:
@@ -34,32 +35,10 @@ def wave_notes(data: ReportData) -> list[str]:
 
 
 def base_notes(data: ReportData, waves: list[str], items: list[Item]) -> list[str]:
-    """Per wave, the items whose n is below the wave's complete responses, with how many answers were set aside in
-    quarantine and how many left blank, and where to see why (none where the count itself is hidden)."""
-    rows = {(r["wave"], r["item"]): r for r in data.indicators.iter_rows(named=True)}
-    complete = dict(data.waves.select("wave", "complete").iter_rows())
-    notes = []
-    for wave in waves:
-        if count_hidden(complete.get(wave) or 0, profile=data.profile, min_cell=data.min_cell):
-            continue
-        below = []
-        for item in items:
-            row, view = rows.get((wave, item.code)), data.views.get((wave, item.code))
-            if row is None or view is None or view.n_hidden or not row["n_missing"]:
-                continue
-            quarantined = row.get("n_quarantined") or 0
-            below.append(
-                data.t(
-                    "base_below_item",
-                    item=item.code,
-                    n=row["n"],
-                    quarantined=quarantined,
-                    blank=row["n_missing"] - quarantined,
-                )
-            )
-        if below:
-            notes.append(data.t("note_base_below", wave=wave, complete=complete[wave], items="; ".join(below)))
-    return notes
+    """Per wave, the items whose n is below the wave's complete responses (pipeline.reports.waves.base_below_notes)."""
+    return base_below_notes(
+        data.codebook, data.lang, data.indicators, data.waves, data.views, waves, items, data.profile, data.min_cell
+    )
 
 
 def stacked_bar(data: ReportData, view: ItemView) -> str:

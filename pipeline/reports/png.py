@@ -101,6 +101,7 @@ def write_pngs(settings: Settings, browser: str | None = None) -> dict[str, Path
             settings.profile,
             settings.min_cell,
             tables_in["item_disclosure"],
+            tables_in["item_indicators"],
         )
     )
     tables.update(

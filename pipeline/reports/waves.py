@@ -8,7 +8,7 @@ import html
 
 import polars as pl
 
-from pipeline.codebook import Codebook
+from pipeline.codebook import Codebook, Item
 from pipeline.ingest.waves import time_order
 from pipeline.reports.disclosure import SUPPRESSED, ItemView, count_hidden, item_views
 from pipeline.reports.frame import page, ui_word
@@ -77,6 +77,50 @@ def response_table(
     )
 
 
+def base_below_notes(
+    codebook: Codebook,
+    lang: str,
+    indicators: pl.DataFrame,
+    waves: pl.DataFrame,
+    views: dict[tuple[str, str], ItemView],
+    wave_keys: list[str],
+    items: list[Item],
+    profile: str = "internal",
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> list[str]:
+    """Per wave, the items whose n is below the wave's complete responses (marts.item_indicators), with how many
+    answers were set aside in quarantine and how many left blank, and where to see why (none where the count itself
+    is hidden: views, the disclosure decision as the page shows it)."""
+    rows = {(r["wave"], r["item"]): r for r in indicators.iter_rows(named=True)}
+    complete = dict(waves.select("wave", "complete").iter_rows())
+    notes = []
+    for wave in wave_keys:
+        if count_hidden(complete.get(wave) or 0, profile=profile, min_cell=min_cell):
+            continue
+        below = []
+        for item in items:
+            row, view = rows.get((wave, item.code)), views.get((wave, item.code))
+            if row is None or view is None or view.n_hidden or not row["n_missing"]:
+                continue
+            quarantined = row.get("n_quarantined") or 0
+            below.append(
+                ui_word(
+                    codebook,
+                    "base_below_item",
+                    lang,
+                    item=item.code,
+                    n=row["n"],
+                    quarantined=quarantined,
+                    blank=row["n_missing"] - quarantined,
+                )
+            )
+        if below:
+            notes.append(
+                ui_word(codebook, "note_base_below", lang, wave=wave, complete=complete[wave], items="; ".join(below))
+            )
+    return notes
+
+
 def change_table(
     codebook: Codebook,
     lang: str,
@@ -85,11 +129,12 @@ def change_table(
     views: dict[tuple[str, str], ItemView] | None = None,
     min_cell: int = DEFAULT_MIN_CELL,
     profile: str = "internal",
+    bases: list[str] = (),
 ) -> ReportTable:
     """One group per consecutive pair of waves, one row per item: the headline share in both waves with n,
     the change with its Newcombe interval, the top-3 change and the mean-score change. `views`: what the
     disclosure decision (marts.item_disclosure, pipeline.reports.disclosure.item_views) lets the page show; a share it
-    hides is ":" and so is every change computed from it."""
+    hides is ":" and so is every change computed from it. bases: the notes of base_below_notes, under the others."""
     views = views or {}
     rows = change.with_columns(pl.col("wave_from").replace_strict(order, return_dtype=pl.Int64).alias("pair")).sort(
         "pair", "item_order", descending=[True, False]
@@ -161,6 +206,7 @@ def change_table(
         for wave_from, wave_to, n, hidden, _ in shared.unique().sort("pair", descending=True).rows():
             shown = SUPPRESSED if profile == "public" and hidden else n
             notes.append(ui_word(codebook, "note_panel_shared", lang, wave_from=wave_from, wave_to=wave_to, n=shown))
+    notes += bases
     return ReportTable(
         id="waves-change",
         title=ui_word(codebook, "waves_change", lang),
@@ -181,15 +227,23 @@ def waves_tables(
     profile: str = "internal",
     min_cell: int = DEFAULT_MIN_CELL,
     disclosure: pl.DataFrame | None = None,
+    indicators: pl.DataFrame | None = None,
 ) -> dict[str, ReportTable]:
     """The tables of waves.html by id: waves-response and, with two waves or more, waves-change. disclosure:
-    marts.item_disclosure (required in the public profile)."""
+    marts.item_disclosure (required in the public profile); indicators: marts.item_indicators, for the note on the
+    items whose n is below a wave's complete responses."""
     if disclosure is None and profile == "public":
         raise ValueError("the public waves page reads marts.item_disclosure (the disclosure decision)")
     views = item_views(codebook, disclosure, profile=profile) if disclosure is not None else {}
     out = {"waves-response": response_table(codebook, lang, waves, profile, min_cell)}
     if change.height:
-        out["waves-change"] = change_table(codebook, lang, change, wave_order(waves), views, min_cell, profile)
+        order = wave_order(waves)
+        shown = sorted({*change["wave_from"], *change["wave_to"]}, key=lambda w: order[w])
+        bases = []
+        if indicators is not None:
+            items = codebook.closed_items()
+            bases = base_below_notes(codebook, lang, indicators, waves, views, shown, items, profile, min_cell)
+        out["waves-change"] = change_table(codebook, lang, change, order, views, min_cell, profile, bases)
     return out
 
 
@@ -201,9 +255,10 @@ def waves_page(
     profile: str = "internal",
     min_cell: int = DEFAULT_MIN_CELL,
     disclosure: pl.DataFrame | None = None,
+    indicators: pl.DataFrame | None = None,
 ) -> str:
     """The whole waves.html page (deterministic: fixed table ids, sorted rows, no timestamps)."""
-    tables = waves_tables(codebook, lang, waves, change, profile, min_cell, disclosure)
+    tables = waves_tables(codebook, lang, waves, change, profile, min_cell, disclosure, indicators)
     body = [to_gt(t, lang).as_raw_html() for t in tables.values()]
     if "waves-change" not in tables:
         body.append(f'<p class="lead">{html.escape(ui_word(codebook, "note_single_wave", lang))}</p>')

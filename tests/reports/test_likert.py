@@ -1,13 +1,14 @@
 """pipeline.reports.likert: every base explained where it is shown. A wave whose n falls below its complete
-respondents (one misspelt answer quarantined, one answer left blank) says so under the Likert tables, per item: how
-many set aside, how many unanswered, and where to see why. Built for real (Dagster + DuckDB); the wave is the sample's
-answers as a later wave (2026, not the reconstruction, whose published figures it would no longer match)."""
+respondents (one misspelt answer quarantined, one answer left blank) says so under the Likert tables and under the
+waves page's change table, per item: how many set aside, how many unanswered, and where to see why. Built for real
+(Dagster + DuckDB); the wave is the sample's answers as a later wave (2026, not the reconstruction, whose published
+figures it would no longer match)."""
 
 from __future__ import annotations
 
 import dagster as dg
 import pytest
-from helpers import build, make_settings, query
+from helpers import build, copy_sample_wave, make_settings, query
 from reports_helpers import rows_by_stub, source_notes
 from waves_helpers import item_column, write_second_wave
 
@@ -16,21 +17,31 @@ pytestmark = pytest.mark.build  # runs whole builds: such modules start first (c
 MISSPELT = "I svært høj grad"  # Danish spelling of "I svært høy grad"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("likert"))
+def change(headers, rows):
+    p1, p2 = item_column(headers, "P1"), item_column(headers, "P2")
+    assert rows[0][p1] == "I svært høy grad"
+    rows[0][p1] = MISSPELT  # respondent 1: P1 quarantined
+    rows[1][p2] = ""  # respondent 2: P2 left blank
 
-    def change(headers, rows):
-        p1, p2 = item_column(headers, "P1"), item_column(headers, "P2")
-        assert rows[0][p1] == "I svært høy grad"
-        rows[0][p1] = MISSPELT  # respondent 1: P1 quarantined
-        rows[1][p2] = ""  # respondent 2: P2 left blank
 
+def build_waves(settings, *, with_2024: bool):
+    if with_2024:
+        copy_sample_wave(settings.raw_dir)  # as published: waves.html compares the two
     write_second_wave(settings.raw_dir, "2026", change=change)
     with pytest.MonkeyPatch.context() as mp, dg.instance_for_test() as instance:
         mp.setenv("PIPELINE_PSEUDONYM_KEY", "test-key")
         assert build(settings, instance) == 0
     return settings
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_waves(make_settings(tmp_path_factory.mktemp("likert")), with_2024=False)
+
+
+@pytest.fixture(scope="module")
+def two_waves(tmp_path_factory):
+    return build_waves(make_settings(tmp_path_factory.mktemp("likert_two")), with_2024=True)
 
 
 def _page(settings, name: str) -> str:
@@ -67,3 +78,13 @@ def test_only_the_items_whose_n_fell_are_named_and_only_under_their_table(built)
     assert "P1: n = 9" in note and "P2: n = 9" in note and "P3" not in note
     for level in ("institutional", "citizen", "visibility"):
         assert not [n for n in source_notes(_page(built, f"{level}.html"), f"level-{level}") if "n er lavere" in n]
+
+
+def test_the_waves_page_says_why_n_is_9_under_the_change_table(two_waves):
+    """waves.html shows each wave's n beside its share: the same note, for the wave whose n fell only."""
+    notes = [n for n in source_notes(_page(two_waves, "waves.html"), "waves-change") if "n er lavere" in n]
+    assert notes == [
+        "Runde 2026: n er lavere enn de 10 fullførte svarene – P1: n = 9 (1 satt til side som ugyldige, 0 ubesvart); "
+        "P2: n = 9 (0 satt til side som ugyldige, 1 ubesvart). Svar som er satt til side, står med grunn i tabellen "
+        "quarantine (samskabelse.duckdb); «make inspect WAVE=2026» viser dem også."
+    ]

@@ -110,7 +110,7 @@ def build_reports_asset(codebook: Codebook) -> dg.AssetsDefinition:
     return reports
 
 
-WAVES_READS = ("item_disclosure", "wave_change", "waves")  # read through read_marts: the deps are these
+WAVES_READS = ("item_disclosure", "item_indicators", "wave_change", "waves")  # read through read_marts: the deps
 
 
 @dg.asset(key=dg.AssetKey(["reports", "waves"]), group_name="reports", kinds={"html"}, deps=mart_keys(WAVES_READS))
@@ -124,7 +124,14 @@ def waves_report(pipeline: SurveyPipeline) -> dg.MaterializeResult:
     waves, change, disclosure = marts["waves"].sort("wave"), marts["wave_change"], marts["item_disclosure"]
     path = settings.staged_reports_dir / "waves.html"
     text = waves_page(
-        pipeline.codebook(), settings.lang, waves, change, settings.profile, settings.min_cell, disclosure
+        pipeline.codebook(),
+        settings.lang,
+        waves,
+        change,
+        settings.profile,
+        settings.min_cell,
+        disclosure,
+        marts["item_indicators"],
     )
     write_if_changed(path, text.encode("utf-8"))
     pairs = sorted({f"{a}→{b}" for a, b in zip(change["wave_from"], change["wave_to"])})

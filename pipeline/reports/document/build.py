@@ -55,7 +55,7 @@ from pipeline.reports.open_answers import open_answer_specs
 from pipeline.reports.panel import change_table as panel_change_table
 from pipeline.reports.panel import retention_table
 from pipeline.reports.tables import Column, ReportTable, format_values, table_frame
-from pipeline.reports.waves import change_table, response_table, wave_order
+from pipeline.reports.waves import base_below_notes, change_table, response_table, wave_order
 
 # The marts the documents are made of (the Dagster deps of the document assets are exactly these).
 DOCUMENT_READS = (
@@ -446,7 +446,12 @@ def level_chapter(b: DocumentBuilder, level: str, prose: list[Block], numbers: d
         rows = change.filter((pl.col("level") == level) & (pl.col("wave_to") == b.newest))
         if rows.height:
             b.heading(b.t("doc_since", wave=b.previous), 2)
-            table = change_table(cb, lang, rows, b.order, data.views, data.min_cell, data.profile)
+            items = [i for i in cb.closed_items() if i.level == level]
+            # the newest wave's bases are noted under the level's table: the previous wave's here
+            bases = base_below_notes(
+                cb, lang, data.indicators, data.waves, data.views, [b.previous], items, data.profile, data.min_cell
+            )
+            table = change_table(cb, lang, rows, b.order, data.views, data.min_cell, data.profile, bases)
             b.table(
                 dataclasses.replace(table, id=f"change-{level}", title=f"{b.t('waves_change')} · {lv.label[lang]}"),
                 "change",
