@@ -201,7 +201,7 @@ def test_each_page_depends_on_exactly_the_marts_its_code_reads_and_publishing_co
     assert (
         upstream(key["reports/waves"])
         == marts(reports.WAVES_READS)
-        == {"marts/item_disclosure", "marts/wave_change", "marts/waves"}
+        == {"marts/item_disclosure", "marts/item_indicators", "marts/wave_change", "marts/waves"}
     )
     assert (
         upstream(key["reports/panel"])
