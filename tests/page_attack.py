@@ -108,58 +108,17 @@ def recovered(block: ByGroupBlock, categories: list[str], headline: list[str], b
         for c in categories:
             # a row whose bar is hidden whole prints no counts: each is unknown
             var((row.group, c), row.counts.get(c) if row.counts else None)
-    eq_rows, eq_rhs, ub_rows, ub_rhs = [], [], [], []
-
-    def relation(coefs: dict[tuple, float], lo: float, hi: float) -> None:
-        a = np.zeros(len(variables))
-        rhs = 0.0
-        for key, c in coefs.items():
-            if key in variables:
-                a[variables[key]] += c
-            else:
-                rhs -= c * fixed[key]
-        if not a.any():
-            return
-        if lo == hi:
-            eq_rows.append(a)
-            eq_rhs.append(lo + rhs)
-        else:
-            ub_rows.append(a)
-            ub_rhs.append(hi + rhs)
-            ub_rows.append(-a)
-            ub_rhs.append(-(lo + rhs))
-
+    relations: list[tuple[dict, float, float]] = []
     for row in block.rows:
-        relation({(row.group, "n"): -1, **{(row.group, c): 1 for c in categories}}, 0, 0)
+        relations.append(({(row.group, "n"): -1, **{(row.group, c): 1 for c in categories}}, 0, 0))
         if row.share is not None and row.n:
             # the share printed in whole percent: headline / n within ±0.5 % of it
             lo, hi = (row.share - 0.5) * row.n / 100, (row.share + 0.5) * row.n / 100
-            relation({(row.group, c): 1 for c in headline}, lo, hi)
+            relations.append(({(row.group, c): 1 for c in headline}, lo, hi))
     everyone, groups = block.rows[0], block.rows[1:]
     for key in ["n", *categories]:
-        relation({(everyone.group, key): -1, **{(g.group, key): 1 for g in groups}}, 0, 0)
-    out = {}
-    nv = len(variables)
-    for key, j in variables.items():
-        extremes = []
-        for sense in (1, -1):
-            c = np.zeros(nv)
-            c[j] = sense
-            res = linprog(
-                c,
-                A_ub=np.array(ub_rows) if ub_rows else None,
-                b_ub=ub_rhs or None,
-                A_eq=np.array(eq_rows) if eq_rows else None,
-                b_eq=eq_rhs or None,
-                bounds=[(0, bound)] * nv,
-                method="highs",
-            )
-            assert res.status == 0, (block.item, res.message)
-            extremes.append(sense * res.fun)
-        low, high = np.ceil(extremes[0] - 1e-6), np.floor(extremes[1] + 1e-6)
-        if low == high:
-            out[key] = int(low)
-    return out
+        relations.append(({(everyone.group, key): -1, **{(g.group, key): 1 for g in groups}}, 0, 0))
+    return {key: low for key, (low, high) in ranges(fixed, variables, relations, bound).items() if low == high}
 
 
 # --- the response and panel counts of waves.html and panel.html ------------------------------------------------
@@ -237,7 +196,8 @@ def panel_counts_from_pages(reports_dir: Path) -> tuple[dict, dict, list]:
 
 
 def ranges(fixed: dict, unknown: dict, relations: list, bound: float) -> dict[tuple, tuple[int, int]]:
-    """Each unknown's feasible range (whole numbers) under the relations, every unknown in [0, bound]."""
+    """Each unknown's feasible range (whole numbers) under the relations (coefficients over known and unknown keys,
+    lower, upper), every unknown in [0, bound]."""
     a_ub, b_ub = [], []
     for coefs, lo, hi in relations:
         a = np.zeros(len(unknown))
@@ -260,7 +220,13 @@ def ranges(fixed: dict, unknown: dict, relations: list, bound: float) -> dict[tu
         for sense in (1, -1):
             c = np.zeros(len(unknown))
             c[j] = sense
-            res = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, bounds=[(0, bound)] * len(unknown), method="highs")
+            res = linprog(
+                c,
+                A_ub=np.array(a_ub) if a_ub else None,
+                b_ub=b_ub or None,
+                bounds=[(0, bound)] * len(unknown),
+                method="highs",
+            )
             assert res.status == 0, (key, res.message)
             extremes.append(sense * res.fun)
         out[key] = (int(np.ceil(extremes[0] - 1e-6)), int(np.floor(extremes[1] + 1e-6)))

@@ -288,59 +288,39 @@ def test_a_panel_table_that_would_give_back_a_hidden_count_is_hidden():
 
 def panel_counts(**changes) -> pl.DataFrame:
     """published_panel_counts.sql's rows for three waves of a panel: 40 answered the first (36 complete, 4 partial),
-    34 the second (30 + 4), 28 the third (27 complete, 1 partial: hidden on waves.html)."""
-    rows = [
-        dict(
-            wave_from="w1",
-            wave_to="w2",
-            linked_from=40,
-            linked_to=34,
-            answered_both=29,
-            left_after=11,
-            joined=5,
-            complete_both=24,
-            counts_hidden=False,
-            linked_hidden=False,
-            shared_hidden=False,
-            most_pairs=24,
-            complete_from=36,
-            partial_from=4,
-            invited_from=50,
-            complete_to=30,
-            partial_to=4,
-            invited_to=50,
-            complete_from_hidden=False,
-            partial_from_hidden=False,
-            complete_to_hidden=False,
-            partial_to_hidden=False,
-        ),
-        dict(
-            wave_from="w2",
-            wave_to="w3",
-            linked_from=34,
-            linked_to=28,
-            answered_both=23,
-            left_after=11,
-            joined=5,
-            complete_both=20,
-            counts_hidden=True,
-            linked_hidden=False,
-            shared_hidden=True,
-            most_pairs=20,
-            complete_from=30,
-            partial_from=4,
-            invited_from=50,
-            complete_to=27,
-            partial_to=1,
-            invited_to=50,
-            complete_from_hidden=False,
-            partial_from_hidden=False,
-            complete_to_hidden=False,
-            partial_to_hidden=True,
-        ),
-    ]
-    rows[1].update(changes)
-    return pl.DataFrame(rows)
+    34 the second (30 + 4), 28 the third (27 complete, 1 partial: hidden on waves.html). changes: of the second
+    pair."""
+    pairs = pl.DataFrame(
+        {
+            "wave_from": ["w1", "w2"],
+            "wave_to": ["w2", "w3"],
+            "linked_from": [40, 34],
+            "linked_to": [34, 28],
+            "answered_both": [29, 23],
+            "left_after": [11, 11],
+            "joined": [5, 5],
+            "complete_both": [24, 20],
+            "counts_hidden": [False, True],
+            "linked_hidden": [False, False],
+            "shared_hidden": [False, True],
+            "most_pairs": [24, 20],
+        }
+    )
+    waves = {"w1": (36, 4), "w2": (30, 4), "w3": (27, 1)}  # complete, partial; 50 invited to each
+    for side in ("from", "to"):
+        wave = pl.col(f"wave_{side}")
+        pairs = pairs.with_columns(
+            wave.replace_strict({w: c for w, (c, _) in waves.items()}).alias(f"complete_{side}"),
+            wave.replace_strict({w: p for w, (_, p) in waves.items()}).alias(f"partial_{side}"),
+            pl.lit(50).alias(f"invited_{side}"),
+        )
+        pairs = pairs.with_columns(
+            (pl.col(f"complete_{side}") < 3).alias(f"complete_{side}_hidden"),
+            (pl.col(f"partial_{side}") < 3).alias(f"partial_{side}_hidden"),
+        )
+    return pairs.with_columns(
+        pl.when(pl.col("wave_from") == "w2").then(pl.lit(v)).otherwise(pl.col(k)).alias(k) for k, v in changes.items()
+    )
 
 
 def test_the_audit_of_the_panel_counts_finds_a_hidden_partial_count_given_back_by_the_retention_table():
