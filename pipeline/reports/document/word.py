@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -25,6 +27,7 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
+from docx.oxml.simpletypes import ST_HpsMeasure, ST_TwipsMeasure
 from docx.shared import Mm, Pt, RGBColor
 
 from pipeline.reports.document.layout import (
@@ -198,6 +201,62 @@ def _border(cell, **edges: int) -> None:
     cell._tc.get_or_add_tcPr().append(_w(f"<w:tcBorders>{xml}</w:tcBorders>"))
 
 
+def _run_xml(text: str, half_points: str, bold: bool) -> str:
+    """A run as python-docx's `paragraph.add_run(text)` writes it: tabs and line breaks as <w:tab/> and <w:br/>,
+    the rest in <w:t> (xml:space="preserve" when it begins or ends with white space)."""
+    props = f'<w:rPr>{"<w:b/>" if bold else ""}<w:sz w:val="{half_points}"/></w:rPr>'
+    content = []
+    for piece in re.split(r"(\t|\r|\n)", text):
+        if piece == "\t":
+            content.append("<w:tab/>")
+        elif piece in ("\r", "\n"):
+            content.append("<w:br/>")
+        elif piece:
+            space = ' xml:space="preserve"' if len(piece.strip()) < len(piece) else ""
+            content.append(f"<w:t{space}>{xml_escape(piece)}</w:t>")
+    return f"<w:r>{props}{''.join(content)}</w:r>"
+
+
+def body_rows_xml(
+    rows: list[tuple[str | None, list[str]]],
+    widths: list[float],
+    right: list[bool],
+    size: float,
+    grid_width: int,
+) -> str:
+    """The body rows of a Word table as XML, written at once: per row (its row group, its cell texts), a group's
+    heading row (bold, one cell over the whole width, kept with the next row) before its first row, every row kept
+    on one page, the last one with a bottom rule. The same XML python-docx's cell-by-cell API writes (a test
+    compares both), without its ~0.5 ms per cell: a document over 100 waves has ~30,000 cells."""
+    half_points = ST_HpsMeasure.convert_to_xml(Pt(size))
+    cell_widths = [ST_TwipsMeasure.convert_to_xml(Pt(w)) for w in widths]
+    align = ["right" if r else "left" for r in right]
+    rule = '<w:tcBorders><w:bottom w:val="single" w:sz="8" w:space="0" w:color="1F2933"/></w:tcBorders>'
+    out = [f'<w:rows xmlns:w="{W}">']
+    group = None
+    for n, (row_group, texts) in enumerate(rows, start=1):
+        if row_group is not None and row_group != group:
+            group = row_group
+            span = f'<w:gridSpan w:val="{len(widths)}"/>' if len(widths) > 1 else ""
+            out.append(
+                '<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>'
+                f'<w:tcW w:type="dxa" w:w="{grid_width}"/>{span}</w:tcPr>'
+                '<w:p><w:pPr><w:keepNext/><w:spacing w:after="0"/></w:pPr>'
+                f"{_run_xml(group, half_points, bold=True)}</w:p></w:tc></w:tr>"
+            )
+        border = rule if n == len(rows) else ""
+        out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
+        for text, width, side in zip(texts, cell_widths, align):
+            out.append(
+                f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/>{border}</w:tcPr>'
+                f'<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="{side}"/></w:pPr>'
+                f"{_run_xml(text, half_points, bold=False)}</w:p></w:tc>"
+            )
+        out.append("</w:tr>")
+    out.append("</w:rows>")
+    return "".join(out)
+
+
 def word_table(doc, block: Table, d: Document) -> None:
     """A report table as a Word table (see the module docstring)."""
     g = block.grid
@@ -233,27 +292,9 @@ def word_table(doc, block: Table, d: Document) -> None:
     fill(head, labels, bold=True)
     for cell in head.cells:
         _border(cell, top=8, bottom=6)
-    group = None
-    last = None
-    for r in g.rows:
-        if r.group is not None and r.group != group:
-            group = r.group
-            row = table.add_row()
-            _row_props(row)
-            merged = row.cells[0].merge(row.cells[-1])
-            p = merged.paragraphs[0]
-            p.paragraph_format.space_after = Pt(0)
-            p.paragraph_format.keep_with_next = True  # a group's heading stays with its first row
-            run = p.add_run(group)
-            run.bold = True
-            run.font.size = size
-        row = table.add_row()
-        _row_props(row)
-        fill(row, ([r.stub or ""] if g.has_stub else []) + list(r.cells))
-        last = row
-    if last is not None:
-        for cell in last.cells:
-            _border(cell, bottom=8)
+    body = [(r.group, ([r.stub or ""] if g.has_stub else []) + list(r.cells)) for r in g.rows]
+    grid_widths = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+    table._tbl.extend(list(parse_xml(body_rows_xml(body, layout.widths, right, layout.size, sum(grid_widths)))))
     for note in g.notes:
         run = doc.add_paragraph().add_run(note)
         run.font.size = Pt(8)
