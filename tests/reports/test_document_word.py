@@ -129,6 +129,7 @@ def test_body_rows_are_the_xml_python_docx_s_cell_api_writes():
 
     def xml_of(tr) -> bytes:  # without the namespace declarations a document's element carries
         return re.sub(rb' xmlns:\w+="[^"]*"', b"", etree.tostring(tr))
+
     rows = [
         ("Runde 2025", ["P1", "Jeg & «vi» <samskaper>", "12 (50 %)"]),
         ("Runde 2025", ["P2", "", "–"]),

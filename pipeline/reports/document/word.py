@@ -239,7 +239,7 @@ def body_rows_xml(
             group = row_group
             span = f'<w:gridSpan w:val="{len(widths)}"/>' if len(widths) > 1 else ""
             out.append(
-                '<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>'
+                "<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc><w:tcPr>"
                 f'<w:tcW w:type="dxa" w:w="{grid_width}"/>{span}</w:tcPr>'
                 '<w:p><w:pPr><w:keepNext/><w:spacing w:after="0"/></w:pPr>'
                 f"{_run_xml(group, half_points, bold=True)}</w:p></w:tc></w:tr>"
