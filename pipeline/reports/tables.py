@@ -6,18 +6,19 @@ one cell, e.g. "5 (50 %)"), and the notes. Cells a value cannot fill say why in 
 `<column>__missing`: ":" (hidden by the public profile's disclosure decision), "ikke spurt", … ; a null without one
 reads "–". `to_gt` turns it into a great-tables GT (fmt_* with the language's locale, sub_missing, cols_merge), so
 the numbers stay numbers up to the page; the document (PDF, Word, Excel) formats the same frames with the same
-formats (`format_values`, great-tables' `vals`).
+formats (`format_values`: great-tables' own cell formatter, as `vals.fmt_number` applies it).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import great_tables._locale
 import polars as pl
-from great_tables import GT, vals
+from great_tables import GT
 
 
 def _parse_great_tables_data_once() -> None:
@@ -187,8 +188,16 @@ def nowrap_css(table_id: str, columns: list[str]) -> str:
     return f"{selectors} {{ white-space: nowrap; }}"
 
 
-# (number format, language, value) → its text: great-tables reads its locale tables from CSV on every call (~25 ms),
-# so each value is formatted once per process, the new values of a call in one batch.
+@functools.cache
+def number_formatter(number: str, lang: str) -> Callable[[float | int], str]:
+    """The function great-tables formats one cell of a `fmt_number` column with (locale marks resolved, html
+    context), taken from a one-cell GT: what `vals.fmt_number` applies to each value, without building a table per
+    call (~2 ms a call; a document over 100 waves made 4,000 calls, 8 s)."""
+    gt = GT(pl.DataFrame({"x": [0.0]})).fmt_number("x", locale=LOCALES[lang], **FORMATS[number])
+    return gt._formats[-1].func.html
+
+
+# (number format, language, value) → its text, formatted once per process.
 _FORMATTED: dict[tuple[str, str, float | int], str] = {}
 
 
@@ -196,12 +205,17 @@ def format_values(values: Sequence[float | int | None], number: str, lang: str) 
     """Values formatted as to_gt formats a column of this number format (None stays None)."""
     if number not in FORMATS:
         return [None if v is None else str(v) for v in values]
-    new = list(dict.fromkeys(v for v in values if v is not None and (number, lang, v) not in _FORMATTED))
-    if new:
-        texts = vals.fmt_number(new, locale=LOCALES[lang], **FORMATS[number])
-        for value, text in zip(new, texts):
-            _FORMATTED[(number, lang, value)] = text
-    return [None if v is None else _FORMATTED[(number, lang, v)] for v in values]
+    out: list[str | None] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        key = (number, lang, v)
+        text = _FORMATTED.get(key)
+        if text is None:
+            text = _FORMATTED[key] = number_formatter(number, lang)(v)
+        out.append(text)
+    return out
 
 
 def table_frame(records: list[dict[str, object]], columns: Sequence[Column], text: Sequence[str]) -> pl.DataFrame:
