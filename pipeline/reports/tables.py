@@ -11,6 +11,7 @@ formats (`format_values`: great-tables' own cell formatter, as `vals.fmt_number`
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Callable, Sequence
@@ -41,6 +42,124 @@ def _parse_great_tables_data_once() -> None:
 
 
 _parse_great_tables_data_once()
+
+
+def _column_writes(body: pl.DataFrame, writes: dict[str, dict[int, object]]) -> pl.DataFrame:
+    """`body` with the cells of `writes` (column → row → value) replaced: one new column each, where great-tables
+    sets a polars cell at a time (`df[row, column] = value`: a Series built and scattered per cell, ~50 µs)."""
+    if not writes:
+        return body
+    columns = []
+    for name, rows in writes.items():
+        values = body.get_column(name).to_list()
+        for row, value in rows.items():
+            values[row] = value
+        columns.append(pl.Series(name, values, dtype=body.schema[name]))
+    return body.with_columns(columns)
+
+
+def _flat_column(data: pl.DataFrame, name: str) -> list | None:
+    """A column's values as great-tables' `_get_cell` reads them, or None for a nested type (read per cell)."""
+    column = data.get_column(name)
+    return None if column.dtype.is_nested() else column.to_list()
+
+
+def _write_cells_per_column() -> None:
+    """great-tables (1.1) formats, substitutes, escapes and merges a polars table one cell at a time, each write a
+    polars Series of one value scattered into the body (its own TODO says so): ~60 % of rendering a page of 1,800
+    rows. The same three loops, with the writes collected and made once per column. Other frame types keep
+    great-tables' own loops; `great_tables_as_released()` restores them (the tests compare both)."""
+    from great_tables import _cols_merge, _gt_data, gt
+    from great_tables._tbl_data import _get_cell, is_na
+    from great_tables._text import _process_text
+
+    if getattr(_gt_data.Body.render_formats, "per_column", False):
+        return
+    released_render_formats = _gt_data.Body.render_formats
+    released_migrate = gt._migrate_unformatted_to_output
+    released_merge = _cols_merge._apply_single_col_merge
+
+    def render_formats(self, data_tbl, formats, context):
+        if not isinstance(self.body, pl.DataFrame) or not isinstance(data_tbl, pl.DataFrame):
+            return released_render_formats(self, data_tbl, formats, context)
+        formatted_cells: set[tuple[str, int]] = set()
+        writes: dict[str, dict[int, object]] = {}
+        source: dict[str, list | None] = {}
+        for fmt in formats:
+            eval_func = getattr(fmt.func, context, fmt.func.default)
+            if eval_func is None:  # pragma: no cover
+                raise Exception("Internal Error")
+            for col, row in fmt.cells.resolve():
+                if col not in source:
+                    source[col] = _flat_column(data_tbl, col)
+                values = source[col]
+                result = eval_func(values[row] if values is not None else _get_cell(data_tbl, row, col))
+                if isinstance(result, _gt_data.FormatterSkipElement):
+                    continue
+                formatted_cells.add((col, row))
+                writes.setdefault(col, {})[row] = result
+        self.body = _column_writes(self.body, writes)
+        return formatted_cells
+
+    def migrate_unformatted_to_output(data, data_tbl, formatted_cells, context):
+        body = data._body.body
+        if not isinstance(body, pl.DataFrame) or not isinstance(data_tbl, pl.DataFrame):
+            return released_migrate(data=data, data_tbl=data_tbl, formatted_cells=formatted_cells, context=context)
+        writes: dict[str, dict[int, object]] = {}
+        for col in data_tbl.columns:
+            values = _flat_column(data_tbl, col)
+            for row in range(data_tbl.height):
+                if (col, row) in formatted_cells:
+                    continue
+                value = values[row] if values is not None else _get_cell(data_tbl, row, col)
+                if value is None or is_na(data_tbl, value):
+                    continue
+                writes.setdefault(col, {})[row] = _process_text(str(value), context=context)
+        data._body.body = _column_writes(body, writes)
+        return data
+
+    def apply_single_col_merge(col_merge, body, tbl_data):
+        if not isinstance(body.body, pl.DataFrame) or col_merge.type != "merge":
+            return released_merge(col_merge=col_merge, body=body, tbl_data=tbl_data)
+        col_merge.validate_pattern()
+        target = col_merge.vars[0]
+        writes: dict[int, object] = {}
+        for row in col_merge.rows:  # a row's merge reads only its own row: the writes can wait
+            values = [_cols_merge._get_display_value(body, tbl_data, row, name) for name in col_merge.vars]
+            writes[row] = col_merge.merge(*values)
+        body.body = _column_writes(body.body, {target: writes})
+        return body
+
+    render_formats.per_column = True
+    _gt_data.Body.render_formats = render_formats
+    gt._migrate_unformatted_to_output = migrate_unformatted_to_output
+    _cols_merge._apply_single_col_merge = apply_single_col_merge
+    _RELEASED.update(
+        render_formats=(released_render_formats, render_formats),
+        migrate=(released_migrate, migrate_unformatted_to_output),
+        merge=(released_merge, apply_single_col_merge),
+    )
+
+
+_RELEASED: dict[str, tuple] = {}
+_write_cells_per_column()
+
+
+@contextlib.contextmanager
+def great_tables_as_released():
+    """great-tables' own cell-at-a-time loops for the duration (a test compares their HTML with ours)."""
+    from great_tables import _cols_merge, _gt_data, gt
+
+    _gt_data.Body.render_formats = _RELEASED["render_formats"][0]
+    gt._migrate_unformatted_to_output = _RELEASED["migrate"][0]
+    _cols_merge._apply_single_col_merge = _RELEASED["merge"][0]
+    try:
+        yield
+    finally:
+        _gt_data.Body.render_formats = _RELEASED["render_formats"][1]
+        gt._migrate_unformatted_to_output = _RELEASED["migrate"][1]
+        _cols_merge._apply_single_col_merge = _RELEASED["merge"][1]
+
 
 # great-tables locales of the report languages
 LOCALES = {"nb": "nb", "da": "da", "en": "en"}
