@@ -17,6 +17,7 @@ from pipeline.marts.disclosure import (
     audit_panel_counts,
     audit_published,
     decide,
+    decide_blocks,
     decide_cells,
     decide_panel,
     disclosure_secret,
@@ -133,6 +134,19 @@ def test_the_tie_break_is_keyed_by_a_secret_and_reproducible_with_it():
     assert all(0 <= v < 0.1 for v in one.values())
     assert disclosure_secret(b"key") == disclosure_secret(b"key") != disclosure_secret(b"other key")
     assert b"key" not in disclosure_secret(b"key")
+
+
+def test_blocks_decided_in_several_processes_are_decided_as_in_one():
+    problems = [
+        v4_by_role(min_group).build(keyed_perturbation(secret, list(v4_by_role(min_group).cells)))
+        for min_group in (3, 5)
+        for secret in (b"a", b"b", b"c")
+    ]
+    one = [decide(p) for p in problems]
+    assert [hidden_keys(p, h) for p, h in zip(problems, decide_blocks(problems, processes=2))] == [
+        hidden_keys(p, h) for p, h in zip(problems, one)
+    ]
+    assert len({frozenset(hidden_keys(p, h)) for p, h in zip(problems, one)}) > 1  # the blocks differ
 
 
 def cells_frame() -> pl.DataFrame:
