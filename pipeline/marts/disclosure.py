@@ -442,25 +442,32 @@ class Bound:
 def block_builders(cells: pl.DataFrame, *, min_cell: int, min_group: int) -> dict[tuple[str, str], Builder]:
     """One Builder per (wave, item) from the rows of sql/marts/decide/disclosure_cells.sql (wave, item, variable,
     group, group_n, category, n, headline, bound), in their order."""
+    grouped: dict[tuple[str, str], dict] = {}  # one pass in Python: a polars group_by per block cost ~2 ms each
+    columns = ("wave", "item", "variable", "group", "group_n", "category", "n", "headline", "bound")
+    for wave, item, variable, group, group_n, category, n, headline, bound in cells.select(columns).iter_rows():
+        block = grouped.get((wave, item))
+        if block is None:
+            block = grouped[(wave, item)] = {"categories": [], "headline": [], "rows": {}, "bound": bound}
+        if variable == ALL:
+            block["categories"].append(category)
+            if headline:
+                block["headline"].append(category)
+        row = block["rows"].get((variable, group))
+        if row is None:
+            row = block["rows"][(variable, group)] = (group_n, {})
+        row[1][category] = n
     out = {}
-    for (wave, item), part in cells.group_by(["wave", "item"], maintain_order=True):
-        overall = part.filter(pl.col("variable") == ALL)
-        categories = overall["category"].to_list()
-        headline = overall.filter(pl.col("headline"))["category"].to_list()
-        rows = []
-        for (variable, group), row in part.group_by(["variable", "group"], maintain_order=True):
-            counts = dict(zip(row["category"].to_list(), row["n"].to_list()))
-            rows.append(Row(variable, group, counts, row["group_n"][0]))
+    for (wave, item), block in grouped.items():
         builder = Builder()
         linked_block(
             builder,
             (wave, item),
-            categories,
-            headline,
-            rows,
+            block["categories"],
+            block["headline"],
+            [Row(variable, group, counts, group_n) for (variable, group), (group_n, counts) in block["rows"].items()],
             min_cell=min_cell,
             min_group=min_group,
-            bound=int(part["bound"][0]),
+            bound=int(block["bound"]),
         )
         out[(wave, item)] = builder
     return out

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +36,7 @@ XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 PNG_SCALE = 2.0  # PNG pixels per CSS px (192 ppi)
 PNG_MAX_PIXELS = 4_000_000  # a taller chart gets fewer pixels per px (at least 1): rasterising costs memory by pixel
 PNG_BATCH_PIXELS = 16_000_000  # pixels rasterised per typst compile (4 bytes each, held until released)
+PNG_THREADS = min(len(os.sched_getaffinity(0)), 4)  # batches rasterised at once
 TYPST_EVICT_AGE = 10  # typst-py evicts typst's memo cache after each compile, keeping what the last 10 used
 
 
@@ -211,14 +214,16 @@ PNG_TEMPLATE = b"""#set page(width: auto, height: auto, margin: 0pt, fill: white
 }
 """
 EMPTY_PAGE = b"#set page(width: 1pt, height: 1pt)\n"
-_COMPILE = threading.Lock()
+_COMPILERS = threading.local()  # typst releases the GIL while it compiles: one compiler per thread
 
 
-@cache
 def _compiler():
-    import typst
+    compiler = getattr(_COMPILERS, "compiler", None)
+    if compiler is None:
+        import typst
 
-    return typst.Compiler(font_paths=[str(font_dir())], ignore_system_fonts=True)
+        compiler = _COMPILERS.compiler = typst.Compiler(font_paths=[str(font_dir())], ignore_system_fonts=True)
+    return compiler
 
 
 def png_scale(width: float, height: float) -> float:
@@ -230,30 +235,33 @@ def png_pages(svgs: list[tuple[str, float, float]]) -> list[bytes]:
     """One PNG per (SVG markup, width, height in px), png_scale() pixels per px. The SVGs are rasterised in batches
     of up to PNG_BATCH_PIXELS, one typst compile each (the template lays each SVG out at scale / PNG_SCALE of its
     size; the compile's ppi is 96 × PNG_SCALE), and the memory typst keeps of a batch is released before the next."""
-    out: list[bytes] = []
+    batches: list[list[dict]] = []
     batch: list[dict] = []
     pixels = 0.0
     for svg, width, height in svgs:
         scale = png_scale(width, height)
         if batch and pixels + width * height * scale**2 > PNG_BATCH_PIXELS:
-            out += _rasterise(batch)
+            batches.append(batch)
             batch, pixels = [], 0.0
         batch.append({"svg": svg, "width": width, "scale": scale})
         pixels += width * height * scale**2
     if batch:
-        out += _rasterise(batch)
-    return out
+        batches.append(batch)
+    threads = min(len(batches), PNG_THREADS)
+    if threads < 2:
+        return [png for b in batches for png in _rasterise(b)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:  # typst rasterises without the GIL
+        return [png for pages in pool.map(_rasterise, batches) for png in pages]
 
 
 def _rasterise(charts: list[dict]) -> list[bytes]:
     payload = json.dumps(charts, sort_keys=True, ensure_ascii=False)
-    with _COMPILE:
-        compiler = _compiler()
-        out = compiler.compile(PNG_TEMPLATE, format="png", ppi=96 * PNG_SCALE, sys_inputs={"charts": payload})
-        # typst keeps every SVG it rasterised (memoised, 4 bytes a pixel) until TYPST_EVICT_AGE more compiles have
-        # passed: that many compiles of an empty page release it (~1 ms each), so memory stays at one batch
-        for _ in range(TYPST_EVICT_AGE + 1):
-            compiler.compile(EMPTY_PAGE, format="png", ppi=1)
+    compiler = _compiler()
+    out = compiler.compile(PNG_TEMPLATE, format="png", ppi=96 * PNG_SCALE, sys_inputs={"charts": payload})
+    # typst keeps every SVG it rasterised (memoised, 4 bytes a pixel) until TYPST_EVICT_AGE more compiles have
+    # passed: that many compiles of an empty page release it (~1 ms each), so memory stays at a batch per thread
+    for _ in range(TYPST_EVICT_AGE + 1):
+        compiler.compile(EMPTY_PAGE, format="png", ppi=1)
     pages = out if isinstance(out, list) else [out]
     if len(pages) != len(charts):
         raise RuntimeError(f"typst rasterised {len(pages)} pages for {len(charts)} charts")
