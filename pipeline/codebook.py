@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.files import parse_yaml
+
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}\Z")
 LANGUAGES = ("nb", "da", "en")
 
@@ -203,7 +205,7 @@ def _labels(value: object, where: str) -> dict[str, str]:
 def parse_codebook(text: str, path: Path) -> Codebook:
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()  # of the file as written
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)
     except yaml.YAMLError as exc:
         raise CodebookError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -18,9 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from pipeline.codebook import IDENTIFIER
+from pipeline.files import parse_yaml
 
 REFERENCE = re.compile(r"\b(raw|staging|codebook|marts)\.([A-Za-z_][A-Za-z0-9_]*)\b")
 
@@ -136,7 +135,7 @@ def _work_table(path: Path, section: str, name: str, spec: dict) -> TableSpec:
 @functools.lru_cache(maxsize=4)
 def _contract_yaml(path: Path) -> dict:
     """schemas/marts.yaml parsed once per process (the marts and the staging tables are both read from it)."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return parse_yaml(Path(path).read_text(encoding="utf-8"))
 
 
 @functools.lru_cache(maxsize=4)

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from pipeline.codebook import normalise_text
+from pipeline.files import parse_yaml
 
 HEADINGS_FILE = Path(__file__).with_name("headings.yaml")
 # Roles the file may name; started_at is tool metadata (dropped), submitted_at_legacy is LimeSurvey <= 2.00's
@@ -129,7 +128,7 @@ def _tool(tool: str, raw: dict) -> ToolHeadings:
 @cache
 def load_headings(path: Path = HEADINGS_FILE) -> dict[str, ToolHeadings]:
     """Every tool's headings from headings.yaml (read once per process)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = parse_yaml(path.read_text(encoding="utf-8"))
     return {tool: _tool(tool, spec) for tool, spec in raw.items()}
 
 
