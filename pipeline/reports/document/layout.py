@@ -38,8 +38,15 @@ def _advances(style: str) -> tuple[dict[int, int], int, int]:
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width of one line of text in points at `size`."""
-    widths, units, missing = _advances("bold" if bold else "regular")
-    return sum(widths.get(ord(ch), missing) for ch in text) * size / units
+    return _text_units(text, bold) * size / _advances("bold" if bold else "regular")[1]
+
+
+@functools.lru_cache(maxsize=2**16)
+def _text_units(text: str, bold: bool) -> int:
+    """The advance widths of a text's characters, summed (font units): a table is laid out at several sizes, for the
+    PDF and for Word, and its cells repeat ("12 (50 %)")."""
+    widths, _, missing = _advances("bold" if bold else "regular")
+    return sum(widths.get(ord(ch), missing) for ch in text)
 
 
 def longest_word(text: str, size: float, bold: bool = False) -> float:
