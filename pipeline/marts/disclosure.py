@@ -31,6 +31,8 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import sys
+import types
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -579,9 +581,16 @@ def decide_blocks(problems: list[Problem], processes: int | None = None) -> list
     workers = processes or min(len(os.sched_getaffinity(0)), MAX_DECISION_PROCESSES)
     if workers < 2 or (processes is None and len(problems) < PARALLEL_BLOCKS):
         return [decide(p) for p in problems]
-    # spawn: a fork of the build process would copy Dagster's threads and open files
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(decide, problems, chunksize=max(1, len(problems) // (workers * 8))))
+    # spawn: a fork of the build process would copy Dagster's threads and open files. A spawned process imports the
+    # program that started it (its __main__) before it unpickles work: a script that builds at import would build
+    # again there. It is started with an empty __main__, so it imports only this module.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(decide, problems, chunksize=max(1, len(problems) // (workers * 8))))
+    finally:
+        sys.modules["__main__"] = main
 
 
 def disclosure_secret(pseudonym_key: bytes) -> bytes:

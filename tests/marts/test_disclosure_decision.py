@@ -149,6 +149,30 @@ def test_blocks_decided_in_several_processes_are_decided_as_in_one():
     assert len({frozenset(hidden_keys(p, h)) for p, h in zip(problems, one)}) > 1  # the blocks differ
 
 
+def test_the_processes_that_decide_blocks_do_not_run_the_program_that_started_them(tmp_path):
+    """A spawned process imports its parent's __main__: a script without a main guard would build again there."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "build_at_import.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "with Path(sys.argv[1]).open('a') as f:\n"
+        "    f.write('started\\n')\n"
+        "from pipeline.marts.disclosure import ALL, Builder, Row, decide_blocks, linked_block\n"
+        "b = Builder()\n"
+        "linked_block(b, ('w', 'i'), ['yes', 'no'], ['yes'], [Row(ALL, '', {'yes': 1, 'no': 6})], "
+        "min_cell=3, min_group=5, bound=7)\n"
+        "print(sum(int(h.sum()) for h in decide_blocks([b.build(), b.build()], processes=2)))\n"
+    )
+    log = tmp_path / "started.log"
+    done = subprocess.run([sys.executable, str(script), str(log)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text() == "started\n"
+    assert done.stdout.strip() == "6"  # three cells hidden in each of the two blocks
+
+
 def cells_frame() -> pl.DataFrame:
     """The rows sql/marts/decide/disclosure_cells.sql gives for V4 × role."""
     rows = []
