@@ -322,7 +322,25 @@ def warm_up(ctx: Context) -> dict[str, object]:
         ctx.timeout_s,
         ctx.max_rss_mb,
     )
-    return {"first_import": first.as_dict(), "import_pipeline_definitions": second.as_dict()}
+    # The pipeline imports some libraries only where it uses them (typst, python-docx, highspy, the readers): one build
+    # of the project's sample compiles and caches them too, so the first scenario (a-1k) does not pay for it.
+    shutil.rmtree(ctx.data_dir / "marts" / "warm-up", ignore_errors=True)
+    build = measure(
+        [sys.executable, "-m", "pipeline.cli", "build"],
+        ctx.env(
+            PROJECT_ROOT / "data" / "raw",
+            ctx.data_dir / "marts" / "warm-up",
+            fresh_home(ctx.data_dir / "dagster_home" / "warm-up"),
+        ),
+        ctx.data_dir / "logs" / "warm-up-3.log",
+        ctx.timeout_s,
+        ctx.max_rss_mb,
+    )
+    return {
+        "first_import": first.as_dict(),
+        "import_pipeline_definitions": second.as_dict(),
+        "sample_build": build.as_dict(),
+    }
 
 
 def fresh_home(path: Path) -> Path:
