@@ -234,7 +234,8 @@ def png_scale(width: float, height: float) -> float:
 def png_pages(svgs: list[tuple[str, float, float]]) -> list[bytes]:
     """One PNG per (SVG markup, width, height in px), png_scale() pixels per px. The SVGs are rasterised in batches
     of up to PNG_BATCH_PIXELS, one typst compile each (the template lays each SVG out at scale / PNG_SCALE of its
-    size; the compile's ppi is 96 × PNG_SCALE), and the memory typst keeps of a batch is released before the next."""
+    size; the compile's ppi is 96 × PNG_SCALE), PNG_THREADS batches at once, and the memory typst keeps of a batch is
+    released after it."""
     batches: list[list[dict]] = []
     batch: list[dict] = []
     pixels = 0.0

@@ -131,34 +131,31 @@ def _write_cells_per_column() -> None:
         return body
 
     render_formats.per_column = True
-    _gt_data.Body.render_formats = render_formats
-    gt._migrate_unformatted_to_output = migrate_unformatted_to_output
-    _cols_merge._apply_single_col_merge = apply_single_col_merge
-    _RELEASED.update(
-        render_formats=(released_render_formats, render_formats),
-        migrate=(released_migrate, migrate_unformatted_to_output),
-        merge=(released_merge, apply_single_col_merge),
+    _REPLACED.extend(
+        [
+            (_gt_data.Body, "render_formats", released_render_formats, render_formats),
+            (gt, "_migrate_unformatted_to_output", released_migrate, migrate_unformatted_to_output),
+            (_cols_merge, "_apply_single_col_merge", released_merge, apply_single_col_merge),
+        ]
     )
+    for owner, name, _, ours in _REPLACED:
+        setattr(owner, name, ours)
 
 
-_RELEASED: dict[str, tuple] = {}
+_REPLACED: list[tuple[object, str, object, object]] = []  # (module or class, attribute, great-tables', ours)
 _write_cells_per_column()
 
 
 @contextlib.contextmanager
 def great_tables_as_released():
     """great-tables' own cell-at-a-time loops for the duration (a test compares their HTML with ours)."""
-    from great_tables import _cols_merge, _gt_data, gt
-
-    _gt_data.Body.render_formats = _RELEASED["render_formats"][0]
-    gt._migrate_unformatted_to_output = _RELEASED["migrate"][0]
-    _cols_merge._apply_single_col_merge = _RELEASED["merge"][0]
+    for owner, name, released, _ in _REPLACED:
+        setattr(owner, name, released)
     try:
         yield
     finally:
-        _gt_data.Body.render_formats = _RELEASED["render_formats"][1]
-        gt._migrate_unformatted_to_output = _RELEASED["migrate"][1]
-        _cols_merge._apply_single_col_merge = _RELEASED["merge"][1]
+        for owner, name, _, ours in _REPLACED:
+            setattr(owner, name, ours)
 
 
 # great-tables locales of the report languages
