@@ -49,6 +49,13 @@ MIN_DUCKDB_MEMORY_MB = 256
 DUCKDB_MEGABYTES = f"use a whole number of megabytes, at least {MIN_DUCKDB_MEMORY_MB}"
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one, as on Linux; else the count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _whole_number(env: dict[str, str], name: str, default: int, rule: str) -> int:
     """A PIPELINE_* variable that must be a whole number (its range is checked in Settings.__post_init__)."""
     text = env.get(name, str(default))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.settings import Settings, SettingsError
+from pipeline.settings import Settings, SettingsError, usable_cores
 
 
 def test_the_sensor_interval_is_read_and_checked():
@@ -38,3 +38,14 @@ def test_the_duckdb_memory_limit_is_read_checked_and_applied(tmp_path):
             "select current_setting('memory_limit'), current_setting('temp_directory')"
         ).fetchall()[0]
     assert (limit, temp) == ("286.1 MiB", str(tmp_path / ".build" / "duckdb_tmp"))
+
+
+def test_usable_cores_are_the_affinity_where_there_is_one_else_the_count(monkeypatch):
+    import os
+
+    assert usable_cores() == len(os.sched_getaffinity(0))  # Linux: the cores this process may use
+    monkeypatch.delattr(os, "sched_getaffinity")  # macOS and Windows have no affinity call
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    assert usable_cores() == 6
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert usable_cores() == 1

@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import multiprocessing
-import os
 import sys
 import types
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +39,8 @@ import highspy
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
+
+from pipeline.settings import usable_cores
 
 FREE, PUBLISHED, LATENT = 0, 1, -1  # a cell the decision may hide / always shown / never shown
 BASE, HEADLINE = "~n", "~headline"  # the pseudo-categories of a row's base n and headline count
@@ -578,7 +579,7 @@ def decide_blocks(problems: list[Problem], processes: int | None = None) -> list
     waves has ~1,800 blocks, ~22 s of LPs on one core). The blocks are independent and each decision deterministic,
     so the result does not depend on the number of processes (`processes`: that many, whatever the number of
     blocks)."""
-    workers = processes or min(len(os.sched_getaffinity(0)), MAX_DECISION_PROCESSES)
+    workers = processes or min(usable_cores(), MAX_DECISION_PROCESSES)
     if workers < 2 or (processes is None and len(problems) < PARALLEL_BLOCKS):
         return [decide(p) for p in problems]
     # spawn: a fork of the build process would copy Dagster's threads and open files. A spawned process imports the

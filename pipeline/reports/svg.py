@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
 from pipeline.reports.fonts import CSS_FONT_STACK, FONT_FILES, font_dir
+from pipeline.settings import usable_cores
 
 TEXT = "#1f2933"  # text and axes: 14.8:1 on white
 WHITE = "#ffffff"
@@ -36,7 +36,7 @@ XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 PNG_SCALE = 2.0  # PNG pixels per CSS px (192 ppi)
 PNG_MAX_PIXELS = 4_000_000  # a taller chart gets fewer pixels per px (at least 1): rasterising costs memory by pixel
 PNG_BATCH_PIXELS = 16_000_000  # pixels rasterised per typst compile (4 bytes each, held until released)
-PNG_THREADS = min(len(os.sched_getaffinity(0)), 4)  # batches rasterised at once
+PNG_THREADS = min(usable_cores(), 4)  # batches rasterised at once
 TYPST_EVICT_AGE = 10  # typst-py evicts typst's memo cache after each compile, keeping what the last 10 used
 
 
