@@ -75,6 +75,8 @@ def output_folder(folder: Path) -> Path:
 
 
 def parse_yaml(text: str):
-    """YAML as yaml.safe_load reads it, with libyaml's parser when PyYAML has it (~10× faster: the codebook and the
-    contract are read on every build)."""
+    """YAML as yaml.safe_load reads it, with libyaml's parser when PyYAML has it (~10× faster): for the project's own
+    files, read on every build (the codebook, the contract, the tools' headings). The files that arrive with the data
+    (wave.yaml, the review files) stay on yaml.safe_load, whose behaviour on hostile input (RecursionError on deep
+    nesting) their readers handle and test."""
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
